@@ -1,0 +1,61 @@
+"""LLM backends: one Protocol with one method, and a registry of factories.
+
+A backend turns a `GenerationRequest` (the question, the numbered context blocks and
+the rendered prompts) into answer text, streamed as chunks, citing blocks by marker.
+Adding a backend is one class plus `@BACKENDS.register("name")` on a factory that
+takes the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from assistant.answer.context import Context
+from assistant.errors import BackendError
+from assistant.registry import Registry
+from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    question: str
+    context: Context
+    system: str
+    user: str
+    history: list[dict] = field(default_factory=list)
+
+    def messages(self) -> list[dict]:
+        """Chat messages: system prompt, earlier turns, then this turn with its context."""
+        earlier = [{"role": t["role"], "content": t["content"]} for t in self.history
+                   if t.get("role") in ("user", "assistant") and t.get("content")]
+        return [{"role": "system", "content": self.system}, *earlier,
+                {"role": "user", "content": self.user}]
+
+
+@runtime_checkable
+class LLMBackend(Protocol):
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        """Answer text in chunks; raises BackendError when generation fails."""
+        ...
+
+
+BACKENDS: Registry[Callable[[Settings], LLMBackend]] = Registry("backend")
+
+
+def get_backend(backend: str | LLMBackend | None, settings: Settings) -> LLMBackend:
+    """A backend instance from a registered name, an instance, or the settings' default."""
+    if backend is None or isinstance(backend, str):
+        load_builtin_backends()
+        return BACKENDS.get(backend or settings.backend)(settings)
+    if isinstance(backend, LLMBackend):
+        return backend
+    raise BackendError(f"not a backend: {backend!r}")
+
+
+def load_builtin_backends() -> None:
+    """Import the built-in backend modules; each registers itself on import."""
+    from assistant.answer import extractive, langchain_backend, openai_backend  # noqa: F401

@@ -1,0 +1,94 @@
+"""The context handed to a backend: numbered, delimited clause blocks within a token budget.
+
+Each retrieved clause becomes one block `[n]` carrying its document's 文号, title,
+status and dates, the clause label and the clause text. The block delimiters are
+stripped from document text so a document cannot close its own block and pose as
+instructions. Blocks are added best first until the budget is spent; a block that
+does not fit is dropped whole (never cut) and a warning records it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.answer.tokens import count_tokens
+from assistant.models import DocumentInfo, ScoredClause
+
+BLOCK_OPEN = "<<<资料[{n}]>>>"
+BLOCK_CLOSE = "<<<资料[{n}]结束>>>"
+_DELIMITER_CHARS = str.maketrans({"<": "‹", ">": "›"})
+
+
+@dataclass(frozen=True)
+class ContextBlock:
+    """One numbered clause as the backend sees it."""
+
+    marker: int
+    scored: ScoredClause
+    text: str
+    tokens: int
+
+    @property
+    def doc(self) -> DocumentInfo:
+        return self.scored.doc
+
+
+@dataclass
+class Context:
+    blocks: list[ContextBlock] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks)
+
+    @property
+    def tokens(self) -> int:
+        return sum(block.tokens for block in self.blocks)
+
+    def block(self, marker: int) -> ContextBlock | None:
+        return next((b for b in self.blocks if b.marker == marker), None)
+
+
+def _date(value) -> str | None:
+    return f"{value.year}年{value.month}月{value.day}日" if value else None
+
+
+def metadata_lines(doc: DocumentInfo) -> list[str]:
+    """The document facts a block states, in the wording answers use."""
+    rows = [
+        ("文号", doc.number or "无"),
+        ("标题", doc.title),
+        ("发文机关", doc.issuer),
+        ("成文日期", _date(doc.signed)),
+        ("发布日期", _date(doc.published)),
+        ("有效性", doc.status.value if doc.status else "未标注"),
+    ]
+    return [f"{name}：{value}" for name, value in rows if value]
+
+
+def render_block(marker: int, scored: ScoredClause) -> str:
+    clause = scored.clause
+    body = clause.text.translate(_DELIMITER_CHARS)
+    lines = [BLOCK_OPEN.format(n=marker), *metadata_lines(scored.doc),
+             f"条款：{clause.label}", "正文：", body, BLOCK_CLOSE.format(n=marker)]
+    return "\n".join(line.translate(_DELIMITER_CHARS) if i not in (0, len(lines) - 1) else line
+                     for i, line in enumerate(lines))
+
+
+def build_context(retrieved: list[ScoredClause], budget_tokens: int) -> Context:
+    """Blocks for `retrieved` (best first) that fit in `budget_tokens`."""
+    context = Context()
+    used = 0
+    for scored in retrieved:
+        marker = len(context.blocks) + 1
+        text = render_block(marker, scored)
+        tokens = count_tokens(text)
+        if used + tokens > budget_tokens:
+            context.warnings.append(
+                f"上下文预算（{budget_tokens} tokens）不足，未纳入条款 "
+                f"{scored.doc.short_ref} {scored.clause.label}（{tokens} tokens）。")
+            continue
+        context.blocks.append(ContextBlock(marker, scored, text, tokens))
+        used += tokens
+    return context

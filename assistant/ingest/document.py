@@ -1,0 +1,81 @@
+"""Decoded text → `Document`: clean, read metadata, split into clauses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.ingest.clean import clean_text
+from assistant.ingest.metadata import (
+    Metadata,
+    find_title,
+    is_org_line,
+    metadata_box,
+    own_number,
+    parse_date,
+    region_of,
+    status_of,
+)
+from assistant.ingest.parse import Layout, build_clauses, split_layout
+from assistant.models import Document, stable_id
+
+
+def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None) -> Document:
+    """Parse one document's decoded text. Never raises on odd input: problems become warnings."""
+    cleaned = clean_text(text)
+    paragraphs = cleaned.paragraphs
+    layout = split_layout(paragraphs)
+    meta = read_metadata(text, paragraphs, layout, source)
+    doc_id = stable_id(meta.number or meta.title or source, length=12)
+    offsets = _offsets(paragraphs)
+    clauses, clause_warnings = build_clauses(doc_id, meta.title or source, paragraphs, offsets, layout)
+    warnings = meta.warnings + clause_warnings
+    if cleaned.duplicate_paragraphs:
+        warnings.append(f"body printed twice: {cleaned.duplicate_paragraphs} repeated paragraphs dropped")
+    if not clauses:
+        warnings.append("no clauses found")
+    return Document(
+        doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
+        signed=meta.signed, published=meta.published, status=meta.status, region=meta.region,
+        source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
+        encoding=encoding, format=fmt,
+    )
+
+
+def _offsets(paragraphs: list[str]) -> list[int]:
+    offsets, position = [], 0
+    for para in paragraphs:
+        offsets.append(position)
+        position += len(para) + 1  # the joining newline
+    return offsets
+
+
+def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) -> Metadata:
+    """Metadata from the page's metadata box, the header lines and the signature block."""
+    box = metadata_box(raw)
+    header = [paragraphs[i] for i in layout.header]
+    meta = Metadata()
+    meta.number, repaired = own_number(box, header)
+    if repaired:
+        meta.warnings.append(f"文号 repaired to {meta.number}")
+    meta.title, title_org, draft = find_title(header)
+    if meta.title is None:
+        meta.warnings.append("no title found; using the file name")
+    signature_org, signature_date = _signature(paragraphs, layout)
+    meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
+                   or title_org or signature_org or box.get("来源") or None)
+    meta.signed = parse_date(box.get("成文日期", "")) or signature_date
+    meta.published = parse_date(box.get("发布日期", ""))
+    meta.status = status_of(box, header, draft)
+    meta.region = region_of(meta.issuer)
+    return meta
+
+
+def _header_org(header: list[str]) -> str | None:
+    return next((line for line in header if is_org_line(line)), None)
+
+
+def _signature(paragraphs: list[str], layout: Layout):
+    if not layout.signatures:
+        return None, None
+    org_index, date_index = layout.signatures[0]
+    return paragraphs[org_index], parse_date(paragraphs[date_index])

@@ -1,0 +1,86 @@
+"""The text of an HTML page's body: page chrome dropped, block elements as line breaks.
+
+Only structure is handled here (which elements carry content); boilerplate lines that
+sit inside the body (breadcrumbs, share widgets, footers written as plain <div>s) are
+left for the cleaner.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Elements whose whole content is chrome or code, never document text.
+_SKIP = frozenset({
+    "script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template",
+    "svg", "iframe", "head", "select", "button", "object", "canvas",
+})
+_BLOCK = frozenset({
+    "address", "article", "blockquote", "br", "caption", "center", "dd", "div", "dl", "dt",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol",
+    "p", "pre", "section", "table", "tbody", "tfoot", "thead", "tr", "ul",
+})
+_CELLS = frozenset({"td", "th"})
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "area", "base", "col"})
+_HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The encoding a page declares in <meta charset> / http-equiv, if any."""
+    match = _META_CHARSET.search(data[:8192])
+    return match.group(1).decode("ascii") if match else None
+
+
+def html_to_text(markup: str) -> str:
+    """Body text, one block per line, blank lines dropped."""
+    parser = _BodyText()
+    parser.feed(markup)
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    return tag in _SKIP or any(name == "hidden" for name, _ in attrs)
+
+
+class _BodyText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping: list[str] = []  # open chrome elements, innermost last
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._skipping.clear()  # <head> may be left unclosed, which HTML allows
+        elif tag not in _VOID and (self._skipping or _is_chrome(tag, attrs)):
+            self._skipping.append(tag)  # inside chrome every element is tracked, to nest right
+        self._boundary(tag)
+        if tag == "pre":
+            self._pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._boundary(tag)  # <br/>: never opens an element
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._skipping:
+            while self._skipping and self._skipping.pop() != tag:
+                pass  # also close chrome elements left open inside it
+        self._boundary(tag)
+        if tag == "pre" and self._pre:
+            self._pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping:
+            return
+        self.parts.append(data if self._pre else _HTML_SPACE.sub(" ", data))
+
+    def _boundary(self, tag: str) -> None:
+        if self._skipping:
+            return
+        if tag in _BLOCK:
+            self.parts.append("\n")
+        elif tag in _CELLS:
+            self.parts.append("\t")

@@ -1,0 +1,251 @@
+"""Clause tree: cleaned paragraphs → header, parts (main text and attachments) and clauses.
+
+A part ends at a signature block (issuing body + date); what follows is an attachment
+whose numbering restarts, kept apart by a leading "附件" in the clause path. Within a
+part: paragraphs before the first marker form the preamble, numbered paragraphs open
+clauses (一、 → （一） → 1. → （1） → ①), unnumbered paragraphs continue the clause
+before them, and trailing closing paragraphs (各地各部门要…) form the closing unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.ingest.metadata import is_date_line, is_org_line
+from assistant.labels import Marker, make_label, match_marker
+from assistant.models import (
+    ATTACHMENT_LABEL,
+    CLOSING_LABEL,
+    PREAMBLE_LABEL,
+    Clause,
+    ClauseKind,
+    stable_id,
+)
+
+_CLOSING_START = re.compile(
+    r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|"
+    r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人)"
+)
+_ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
+_HEADING_MAX = 40
+
+
+@dataclass
+class Part:
+    """A run of body paragraphs numbered on their own: the main text or one attachment."""
+
+    prefix: list[str]  # [] for the main text, ["附件"] for an attachment
+    title: str | None
+    paragraphs: list[int]  # indices into the document's paragraphs
+
+
+@dataclass
+class Layout:
+    header: list[int]
+    parts: list[Part]
+    signatures: list[tuple[int, int]] = field(default_factory=list)  # (org index, date index)
+
+
+def _is_body_start(para: str) -> bool:
+    if match_marker(para):
+        return True
+    if para.endswith(("：", ":")) and len(para) > 6:
+        return True  # the addressee line: 各市（州）人民政府，…：
+    return len(para) > 40 and bool(re.search(r"[。，；]", para))
+
+
+def _is_title_line(para: str) -> bool:
+    return len(para) <= 40 and not re.search(r"[。；：]", para) and not match_marker(para)
+
+
+def split_layout(paragraphs: list[str]) -> Layout:
+    """Find the header, the signature blocks and the parts they separate."""
+    body_start = next((i for i, p in enumerate(paragraphs) if _is_body_start(p)), len(paragraphs))
+    layout = Layout(header=list(range(body_start)), parts=[])
+    current = Part(prefix=[], title=None, paragraphs=[])
+    index = body_start
+    while index < len(paragraphs):
+        if _is_signature(paragraphs, index):
+            layout.signatures.append((index, index + 1))
+            layout.parts.append(current)
+            index += 2
+            current, index = _start_attachment(paragraphs, index, len(layout.parts))
+            continue
+        current.paragraphs.append(index)
+        index += 1
+    layout.parts.append(current)
+    layout.parts = [p for p in layout.parts if p.paragraphs or p.title]
+    return layout
+
+
+def _is_signature(paragraphs: list[str], index: int) -> bool:
+    return (
+        index + 1 < len(paragraphs)
+        and is_org_line(paragraphs[index])
+        and is_date_line(paragraphs[index + 1])
+    )
+
+
+def _start_attachment(paragraphs: list[str], index: int, ordinal: int) -> tuple[Part, int]:
+    """Title lines after a signature open an attachment part."""
+    title_lines = []
+    number = ""
+    while index < len(paragraphs) and _is_title_line(paragraphs[index]):
+        line = paragraphs[index]
+        head = _ATTACHMENT_HEAD.match(line)
+        if head:
+            number = head.group(1)
+            line = line[head.end() :]
+        if line:
+            title_lines.append(line)
+        index += 1
+    label = f"{ATTACHMENT_LABEL}{number}" if number else ATTACHMENT_LABEL
+    del ordinal
+    return Part(prefix=[label], title="".join(title_lines) or None, paragraphs=[]), index
+
+
+@dataclass
+class _Node:
+    path: list[str]
+    rank: int
+    kind: ClauseKind
+    paragraphs: list[int]
+    inferred: bool = False
+
+
+def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_Node]:
+    """One part's paragraphs → clause nodes in reading order."""
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
+    for index in part.paragraphs:
+        marker = match_marker(paragraphs[index])
+        if marker is None:
+            (stack[-1] if stack else preamble).paragraphs.append(index)
+            continue
+        while stack and stack[-1].rank >= marker.rank:
+            stack.pop()
+        _repair_lost_first_marker(stack, marker, nodes, part, warnings)
+        parent_path = stack[-1].path if stack else part.prefix
+        node = _Node(parent_path + [marker.label], marker.rank, "clause", [index])
+        if marker.repaired:
+            warnings.append(f"{''.join(node.path)}: marker with a lost bracket repaired")
+        nodes.append(node)
+        stack.append(node)
+    closing = _split_closing(nodes, paragraphs, part)
+    head = [preamble] if preamble.paragraphs else []
+    return head + nodes + closing
+
+
+def _repair_lost_first_marker(
+    stack: list[_Node], marker: Marker, nodes: list[_Node], part: Part, warnings: list[str]
+) -> None:
+    """`三、组织保障` / `强化组织领导。…` / `二)强化…`: the unmarked paragraph was （一）."""
+    if marker.number != 2 or not stack:
+        return
+    parent = stack[-1]
+    has_sibling = any(n.path[:-1] == parent.path and n.rank == marker.rank for n in nodes)
+    if has_sibling or len(parent.paragraphs) < 2:
+        return
+    inferred = _Node(parent.path + [make_label(marker.rank, 1)], marker.rank, "clause",
+                     parent.paragraphs[1:], inferred=True)
+    parent.paragraphs = parent.paragraphs[:1]
+    nodes.append(inferred)
+    warnings.append(f"{''.join(inferred.path)}: missing marker inferred before {marker.label}")
+
+
+def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> list[_Node]:
+    """Trailing paragraphs of the last clause that address the readers form the closing."""
+    if not nodes:
+        return []
+    last = nodes[-1]
+    tail = last.paragraphs[1:]
+    for offset, index in enumerate(tail):
+        if _CLOSING_START.match(paragraphs[index]):
+            closing = tail[offset:]
+            last.paragraphs = last.paragraphs[: 1 + offset]
+            return [_Node(part.prefix + [CLOSING_LABEL], 0, "closing", closing)]
+    return []
+
+
+def heading_of(text: str, marker: Marker | None) -> str | None:
+    """大力推广三明医改经验 from （一）大力推广三明医改经验。全面落实…"""
+    body = text[marker.length :] if marker else text
+    body = body.strip()
+    if not body:
+        return None
+    for stop in ("。", "；", "，"):
+        cut = body.find(stop)
+        if 0 < cut <= _HEADING_MAX:
+            return body[:cut]
+    if len(body) <= _HEADING_MAX:
+        return body.rstrip("。；，")
+    return body[:_HEADING_MAX] + "…"
+
+
+_UNIT_NOTE = re.compile(r"[（(]([^（()）]*?(?:负责|责任单位|牵头|配合|参与|落实)[^（()）]*?)[）)]?\s*$")
+# 「责任单位：…」, with or without the brackets the scraper may have lost.
+_UNIT_LIST = re.compile(r"责任单位\s*[:：]\s*([^（()）。]+?)[）)]?\s*$")
+_UNIT_ROLE = re.compile(
+    r"(等(?:省医改领导小组成员单位|相关部门|有关部门)?)?"
+    r"(按职责分工负责|按职责负责|分别负责|共同负责|牵头负责|负责|牵头|配合|参与|落实)$"
+)
+
+
+def extract_units(text: str) -> list[str]:
+    """Responsible units from the closing note of a clause, lead unit first."""
+    found = _UNIT_LIST.search(text) or _UNIT_NOTE.search(text)
+    if not found:
+        return []
+    note = found.group(1).split("。")[0]
+    units: list[str] = []
+    for piece in re.split(r"[、，,；;]", note):
+        unit = _UNIT_ROLE.sub("", piece.strip())
+        unit = re.sub(r"等[^、]*$", "", unit).strip()
+        if unit and unit not in units and len(unit) <= 30:
+            units.append(unit)
+    return units
+
+
+def build_clauses(
+    doc_id: str, title: str, paragraphs: list[str], offsets: list[int], layout: Layout
+) -> tuple[list[Clause], list[str]]:
+    """All parts → Clause objects with stable ids, offsets, headings, units and context."""
+    warnings: list[str] = []
+    clauses: list[Clause] = []
+    by_path: dict[tuple[str, ...], Clause] = {}
+    for part in layout.parts:
+        part_context = [title] + ([f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else [])
+        for node in parse_part(part, paragraphs, warnings):
+            clause = _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings)
+            by_path[tuple(clause.path)] = clause
+            clauses.append(clause)
+    return clauses, warnings
+
+
+def _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings) -> Clause:
+    first, last = node.paragraphs[0], node.paragraphs[-1]
+    start, end = offsets[first], offsets[last] + len(paragraphs[last])
+    text = "\n".join(paragraphs[i] for i in node.paragraphs)
+    marker = match_marker(paragraphs[first]) if node.kind == "clause" and not node.inferred else None
+    key = "/".join(node.path)
+    if tuple(node.path) in by_path:
+        warnings.append(f"{''.join(node.path)}: label appears twice; kept both")
+        key += f"#{start}"
+    parent = by_path.get(tuple(node.path[:-1]))
+    ancestors = [by_path[tuple(node.path[:i])] for i in range(1, len(node.path)) if tuple(node.path[:i]) in by_path]
+    context = part_context + [f"{a.path[-1]}{a.heading or ''}" for a in ancestors]
+    return Clause(
+        clause_id=stable_id(doc_id, key),
+        doc_id=doc_id,
+        kind=node.kind,
+        path=node.path,
+        heading=heading_of(paragraphs[first], marker) if node.kind == "clause" else None,
+        text=text,
+        start=start,
+        end=end,
+        units=extract_units(text) if node.kind == "clause" else [],
+        parent_id=parent.clause_id if parent else None,
+        context=context,
+    )

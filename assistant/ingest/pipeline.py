@@ -1,0 +1,168 @@
+"""Ingest a batch of files: load → build a `Document` each → (optionally) write the index.
+
+One bad file never spoils the batch: it becomes a `FileError` in the `IngestReport`
+and the rest go in. The index is only touched when at least one document is good,
+and `write_index` builds it aside and swaps it in, so it is never left half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from assistant.errors import AssistantError, LoadError
+from assistant.ingest.loaders import load_file, supported_extensions
+from assistant.models import DocStatus, Document
+from assistant.settings import Settings
+
+
+class Progress(Protocol):
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Called as work advances: `done` of `total` steps of `stage` are finished."""
+        ...
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    source: str
+    number: str | None = None
+    title: str
+    status: DocStatus | None = None
+    clauses: int = Field(description="number of clauses (preamble and closing included)")
+    warnings: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentSummary:
+        return cls(doc_id=doc.doc_id, source=doc.source, number=doc.number, title=doc.title,
+                   status=doc.status, clauses=len(doc.clauses), warnings=list(doc.warnings))
+
+
+class FileError(BaseModel):
+    path: str
+    code: str = Field(description="missing | empty | too_large | binary | undecodable | "
+                                  "unsupported | corrupt | no_text | encrypted | unreadable | "
+                                  "parse_failed")
+    message: str
+
+
+class IngestReport(BaseModel):
+    """What `assistant ingest --json` prints and the API returns after an upload."""
+
+    documents: list[DocumentSummary] = Field(default_factory=list)
+    errors: list[FileError] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    indexed: bool = Field(False, description="the index was rewritten with these documents")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """At least one document went in."""
+        return bool(self.documents)
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named, plus supported files under directories (recursive, hidden ones skipped).
+
+    A named file is kept whatever its type, so an unsupported one is reported, not ignored.
+    """
+    files: dict[Path, Path] = {}  # resolved → as given; a file named twice is read once
+    for path in map(Path, paths):
+        for found in _files_under(path) if path.is_dir() else [path]:
+            files.setdefault(found.resolve(), found)
+    return list(files.values())
+
+
+def _files_under(folder: Path) -> list[Path]:
+    wanted = set(supported_extensions())
+    return [
+        f for f in sorted(folder.rglob("*"))
+        if f.is_file() and f.suffix.lower() in wanted
+        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+    ]
+
+
+def ingest_files(
+    paths: Sequence[Path | str], settings: Settings, progress: Progress | None = None
+) -> tuple[list[Document], IngestReport]:
+    """Load and parse every file; bad files become report errors, duplicates warnings."""
+    started = time.perf_counter()
+    files = expand_paths(paths)
+    report = IngestReport()
+    documents: dict[str, Document] = {}
+    for done, path in enumerate(files, 1):
+        document = _ingest_one(path, settings, report)
+        if document is not None:
+            _keep_unless_duplicate(document, documents, report)
+        if progress:
+            progress("parse", done, len(files))
+    if not files:
+        report.warnings.append("no supported files found in " + ", ".join(map(str, paths)))
+    report.timings_ms["parse"] = _ms_since(started)
+    return list(documents.values()), report
+
+
+def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> Document | None:
+    from assistant.ingest.document import build_document
+
+    try:
+        loaded = load_file(path, settings.max_file_bytes)
+        document = build_document(loaded.text, loaded.source, encoding=loaded.encoding,
+                                  fmt=loaded.fmt)
+    except LoadError as err:
+        report.errors.append(FileError(path=str(path), code=err.code, message=err.reason))
+        return None
+    except Exception as err:  # a parser bug on one file must not lose the rest of the batch
+        report.errors.append(FileError(path=str(path), code="parse_failed",
+                                       message=_parse_failure(err)))
+        return None
+    if loaded.warnings:
+        document = document.model_copy(update={"warnings": document.warnings + loaded.warnings})
+    return document
+
+
+def _parse_failure(err: Exception) -> str:
+    if isinstance(err, AssistantError):
+        return str(err)
+    return f"could not parse the document ({type(err).__name__}: {err})"
+
+
+def _keep_unless_duplicate(
+    document: Document, documents: dict[str, Document], report: IngestReport
+) -> None:
+    first = documents.get(document.doc_id)
+    if first is not None:
+        report.warnings.append(
+            f"{document.source}: same document as {first.source} "
+            f"({document.short_ref}, doc_id {document.doc_id}); skipped")
+        return
+    documents[document.doc_id] = document
+    report.documents.append(DocumentSummary.of(document))
+
+
+def ingest_into_index(
+    paths: Sequence[Path | str],
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    replace_all: bool = False,
+) -> IngestReport:
+    """Ingest the files and upsert the good documents into the index (built aside, swapped)."""
+    documents, report = ingest_files(paths, settings, progress)
+    if not documents:
+        report.warnings.append("no document could be ingested; the index was left unchanged")
+        return report
+    from assistant.retrieval.store import write_index
+
+    started = time.perf_counter()
+    write_index(documents, settings, replace_all=replace_all, progress=progress)
+    report.indexed = True
+    report.timings_ms["index"] = _ms_since(started)
+    return report
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

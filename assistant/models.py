@@ -1,0 +1,244 @@
+"""The typed core model that flows through every stage.
+
+load → clean → parse gives `Document`s made of `Clause`s; retrieval returns
+`ScoredClause`s; answering returns an `Answer` whose `Citation`s point back to
+clauses by id. Stages exchange these objects, never loose dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_serializer
+
+
+class DocStatus(str, Enum):
+    """Legal status of a document, only as stated by the document itself."""
+
+    IN_FORCE = "有效"
+    REPEALED = "失效"
+    DRAFT = "征求意见稿"
+
+
+ClauseKind = Literal["preamble", "clause", "closing"]
+
+PREAMBLE_LABEL = "前言"
+CLOSING_LABEL = "结尾"
+ATTACHMENT_LABEL = "附件"
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """Deterministic short id from its parts (same input → same id on every run)."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+class DocumentInfo(BaseModel):
+    """A document's metadata, without its text and clauses.
+
+    Anything the document does not state is None: never guessed.
+    """
+
+    doc_id: str
+    number: str | None = Field(None, description="文号, normalised, e.g. 川办函〔2021〕56号")
+    title: str
+    issuer: str | None = None
+    signed: date | None = Field(None, description="成文日期")
+    published: date | None = Field(None, description="发布日期")
+    status: DocStatus | None = Field(None, description="有效 / 失效 / 征求意见稿; None if unstated")
+    region: str | None = None
+    source: str = Field("", description="file name the document was ingested from")
+
+    @property
+    def in_force(self) -> bool:
+        """Not known to be repealed or a draft."""
+        return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT)
+
+    @property
+    def short_ref(self) -> str:
+        """How a citation names the document: its 文号, else its title in 《》."""
+        return self.number or f"《{self.title}》"
+
+    def status_warning(self) -> str | None:
+        if self.status == DocStatus.REPEALED:
+            return f"{self.short_ref} 已失效，仅供参考。"
+        if self.status == DocStatus.DRAFT:
+            return f"{self.short_ref} 为征求意见稿，尚未正式施行。"
+        return None
+
+
+class Clause(BaseModel):
+    """One addressable unit of a document: a numbered clause, the preamble or the closing.
+
+    `path` holds the official full-width labels from the root, e.g. ["一、", "（一）"];
+    an attachment whose numbering restarts is kept apart by a leading "附件" element
+    (["附件", "一、", "（一）"]). The preamble is ["前言"], the closing ["结尾"].
+    `text` is the clause's own text (its marker line plus continuation paragraphs),
+    not its children's; `start`/`end` are offsets of that text in `Document.text`.
+    """
+
+    clause_id: str
+    doc_id: str
+    kind: ClauseKind = "clause"
+    path: list[str]
+    heading: str | None = None
+    text: str
+    start: int
+    end: int
+    units: list[str] = Field(default_factory=list, description="responsible units, lead first")
+    parent_id: str | None = None
+    context: list[str] = Field(
+        default_factory=list,
+        description="document title and the ancestors' labelled headings, root first",
+    )
+
+    @property
+    def label(self) -> str:
+        return display_label(self.path)
+
+    @property
+    def level(self) -> int:
+        return len(self.path)
+
+    def embed_text(self) -> str:
+        """What gets embedded and indexed: the clause with its context."""
+        trail = " › ".join(self.context)
+        return f"{trail}\n{self.text}" if trail else self.text
+
+    def is_within(self, path: list[str]) -> bool:
+        """True if this clause is `path` or one of its sub-clauses."""
+        return self.path[: len(path)] == path
+
+
+def display_label(path: list[str]) -> str:
+    """["附件", "一、", "（一）"] → "附件一、（一）"; ["一、", "（一）"] → "一、（一）"."""
+    return "".join(path)
+
+
+class Document(DocumentInfo):
+    """A parsed document: metadata, cleaned text and its clauses in reading order."""
+
+    text: str = Field("", description="cleaned text the clause offsets point into")
+    clauses: list[Clause] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    encoding: str | None = None
+    format: str | None = None
+
+    def info(self) -> DocumentInfo:
+        return DocumentInfo(**self.model_dump(include=set(DocumentInfo.model_fields)))
+
+    def fingerprint(self) -> str:
+        meta = self.info().model_dump_json()
+        return hashlib.sha256((meta + "\x1f" + self.text).encode("utf-8")).hexdigest()
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return next((c for c in self.clauses if c.clause_id == clause_id), None)
+
+
+class ScoredClause(BaseModel):
+    """A retrieved clause with the document it belongs to and where its score came from."""
+
+    clause: Clause
+    doc: DocumentInfo
+    score: float
+    dense_score: float | None = None
+    sparse_score: float | None = None
+    dense_rank: int | None = None
+    sparse_rank: int | None = None
+    routed: bool = Field(False, description="matched a 文号/clause named in the question")
+
+    def to_result(self) -> dict:
+        """The flat shape `assistant search --json` and the API print."""
+        return {
+            "clause_id": self.clause.clause_id,
+            "doc_id": self.doc.doc_id,
+            "number": self.doc.number,
+            "title": self.doc.title,
+            "status": self.doc.status.value if self.doc.status else None,
+            "path": self.clause.path,
+            "label": self.clause.label,
+            "heading": self.clause.heading,
+            "text": self.clause.text,
+            "units": self.clause.units,
+            "score": round(self.score, 6),
+        }
+
+
+class SearchFilters(BaseModel):
+    """Query-time restrictions; None means no restriction."""
+
+    doc_ids: list[str] | None = None
+    issuer: str | None = Field(None, description="substring of the issuing body")
+    region: str | None = Field(None, description="substring of the region")
+    date_from: date | None = None
+    date_to: date | None = None
+    in_force_only: bool = False
+
+    def admits(self, doc: DocumentInfo) -> bool:
+        if self.doc_ids is not None and doc.doc_id not in self.doc_ids:
+            return False
+        if self.issuer and self.issuer not in (doc.issuer or ""):
+            return False
+        if self.region and self.region not in (doc.region or ""):
+            return False
+        if self.in_force_only and not doc.in_force:
+            return False
+        return self._admits_date(doc.signed or doc.published)
+
+    def _admits_date(self, when: date | None) -> bool:
+        if self.date_from is None and self.date_to is None:
+            return True
+        if when is None:
+            return False
+        if self.date_from and when < self.date_from:
+            return False
+        return not (self.date_to and when > self.date_to)
+
+
+class Citation(BaseModel):
+    """A marker in an answer, resolved by the system to the clause it points at."""
+
+    marker: int
+    clause_id: str
+    doc_id: str
+    number: str | None
+    title: str
+    status: DocStatus | None
+    path: list[str]
+    label: str
+    text: str
+    supported: bool = True
+    rendered: str = Field("", description="〔川办函〔2021〕56号 一、（一）〕")
+    warning: str | None = None
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer with the markers it cites and whether they support it."""
+
+    text: str
+    markers: list[int] = Field(default_factory=list)
+    supported: bool = True
+    missing: list[str] = Field(default_factory=list, description="facts not found in the cited clauses")
+
+
+class Answer(BaseModel):
+    """What `assistant ask --json` prints and the API returns."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    retrieved: list[ScoredClause] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    backend: str
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    settings_hash: str | None = None
+
+    @field_serializer("retrieved")
+    def _flat_retrieved(self, retrieved: list[ScoredClause]) -> list[dict]:
+        # Same shape as `assistant search --json` results, so clients parse one format.
+        return [s.to_result() for s in retrieved]

