@@ -106,7 +106,7 @@ def _utf16_without_bom(data: bytes) -> Decoded | None:
         return None
     odd = data[1::2].count(0)
     even = data[0::2].count(0)
-    codec = "utf-16-le" if odd > 9 * even else "utf-16-be" if even > 9 * odd else None
+    codec = "utf-16-le" if odd > 3 * even else "utf-16-be" if even > 3 * odd else None
     if codec is None:
         return None
     try:

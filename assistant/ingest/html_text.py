@@ -68,7 +68,8 @@ class _BodyText(HTMLParser):
         if tag in self._skipping:
             while self._skipping and self._skipping.pop() != tag:
                 pass  # also close chrome elements left open inside it
-        self._boundary(tag)
+        if tag in _BLOCK:
+            self._boundary(tag)
         if tag == "pre" and self._pre:
             self._pre -= 1
 
@@ -83,4 +84,4 @@ class _BodyText(HTMLParser):
         if tag in _BLOCK:
             self.parts.append("\n")
         elif tag in _CELLS:
-            self.parts.append("\t")
+            self.parts.append("\t")  # only at a cell's start: cells of a row on one line

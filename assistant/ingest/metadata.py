@@ -23,7 +23,7 @@ _DOC_NUMBER = re.compile(
 )
 # A 文号 somewhere inside a longer text (for questions and answers).
 DOC_NUMBER_IN_TEXT = re.compile(
-    rf"[\u4e00-\u9fff]{{1,12}}?[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]\s*\d{{1,4}}\s*号"
+    rf"[\u4e00-\u9fff]{{2,10}}?[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]\s*\d{{1,4}}\s*号"
 )
 _NOT_OWN_NUMBER = re.compile(r"ICP|备案|公网安备|索引号")
 
@@ -68,10 +68,18 @@ def normalise_doc_number(text: str) -> str | None:
     return f"{found['org']}〔{found['year']}〕{int(found['seq'])}号"
 
 
+# Words that run into an issuer abbreviation in free text: 根据川办函〔2021〕56号.
+_LEADING_WORDS = re.compile(r"^(?:按照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+")
+
+
 def find_doc_numbers(text: str) -> list[str]:
     """Every well-formed 文号 written in a text (a question, an answer), normalised."""
-    numbers = (normalise_doc_number(m.group(0)) for m in DOC_NUMBER_IN_TEXT.finditer(text))
-    return [n for n in numbers if n]
+    found = []
+    for match in DOC_NUMBER_IN_TEXT.finditer(text):
+        number = normalise_doc_number(_LEADING_WORDS.sub("", match.group(0)))
+        if number and number not in found:
+            found.append(number)
+    return found
 
 
 def parse_date(text: str) -> date | None:

@@ -1,0 +1,116 @@
+"""Questions that name a document (文号, 《title》) or a clause ((十四), 第十四条, 三、).
+
+`route(question, documents)` says which documents the question names and which clause
+labels; the retriever restricts the search to the named documents and puts the named
+clauses first (ScoredClause.routed = True).
+
+>>> r = route("川卫发[2017]65号(十四)讲了什么?", docs)   # doctest: +SKIP
+>>> r.doc_ids, r.labels
+(['bc342a7cbc823a6c'], [{'（十四）'}])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.labels import int_to_cn, cn_to_int
+from assistant.models import Clause, DocumentInfo
+
+_OPEN = "〔[(（【［﹝{「"
+_CLOSE = "〕])）】］﹞}」"
+_YEAR = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{4}})\s*[{re.escape(_CLOSE)}]\s*(\d+)\s*号")
+_NUMBER_LIKE = re.compile(r"[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号")
+_TITLE = re.compile(r"《([^》]{4,})》")
+
+_CN = "[一二三四五六七八九十百零〇两]{1,4}"
+_LABELS = re.compile(
+    rf"附件\s*(?P<att>{_CN}|\d{{1,2}})?"
+    rf"|[（(]\s*(?P<par>{_CN})\s*[）)]"
+    rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
+    rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
+    rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
+)
+
+
+@dataclass
+class Route:
+    """What a question names: documents (by id) and clause labels (alternatives per level)."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    labels: list[set[str]] = field(default_factory=list)
+    attachment: bool = False
+    unknown_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.doc_ids and not self.labels
+
+
+def normalise_numbers_in(text: str) -> str:
+    """Any bracket form around a 文号's year → 〔〕: 川卫发[2017]65号 → 川卫发〔2017〕65号."""
+    return _YEAR.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", re.sub(r"\s+", "", text))
+
+
+def _label_alternatives(match: re.Match[str]) -> set[str] | None:
+    if match.group("par"):
+        return {f"（{int_to_cn(cn_to_int(match.group('par')))}）"}
+    if match.group("parnum"):
+        return {f"（{int(match.group('parnum'))}）"}
+    if match.group("ord"):
+        raw = match.group("ord")
+        number = int(raw) if raw.isdigit() else cn_to_int(raw)
+        cn = int_to_cn(number)
+        return {f"{cn}、", f"（{cn}）", f"{number}."}
+    if match.group("top"):
+        return {f"{int_to_cn(cn_to_int(match.group('top')))}、"}
+    return None
+
+
+def find_labels(question: str) -> tuple[list[set[str]], bool]:
+    """Clause labels named in the question, outermost first, and whether 附件 is named."""
+    labels: list[set[str]] = []
+    attachment = False
+    for match in _LABELS.finditer(normalise_numbers_in(question)):
+        if match.group(0).startswith("附件"):
+            attachment = True
+            if match.group("att"):
+                raw = match.group("att")
+                labels.append({f"{int_to_cn(int(raw)) if raw.isdigit() else raw}、"})
+            continue
+        alternatives = _label_alternatives(match)
+        if alternatives:
+            labels.append(alternatives)
+    return labels, attachment
+
+
+def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[list[str], list[str]]:
+    """(doc_ids named by 文号 or 《title》, 文号-like strings that match no document)."""
+    text = normalise_numbers_in(question)
+    named = [d.doc_id for d in documents if d.number and d.number in text]
+    for title in _TITLE.findall(text):
+        named += [d.doc_id for d in documents
+                  if d.doc_id not in named and (title == d.title or title in d.title)]
+    known = {d.number for d in documents if d.number}
+    unknown = [n for n in _NUMBER_LIKE.findall(text) if not any(k in n for k in known)]
+    return named, unknown
+
+
+def route(question: str, documents: Sequence[DocumentInfo]) -> Route:
+    doc_ids, unknown = find_documents(question, documents)
+    labels, attachment = find_labels(question)
+    return Route(doc_ids=doc_ids, labels=labels, attachment=attachment, unknown_numbers=unknown)
+
+
+def clause_matches(clause: Clause, wanted: Route) -> bool:
+    """The clause's own label is the last one named, and its path holds the earlier ones."""
+    if not wanted.labels or clause.kind != "clause" or not clause.path:
+        return False
+    if clause.path[-1] not in wanted.labels[-1]:
+        return False
+    if wanted.attachment and clause.path[0] != "附件":
+        return False
+    outer = [alts for alts in wanted.labels[:-1]]
+    remaining = iter(clause.path[:-1])
+    return all(any(p in alts for p in remaining) for alts in outer)
