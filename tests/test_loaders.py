@@ -64,6 +64,12 @@ def test_every_common_encoding_decodes_to_the_same_text(tmp_path, name):
     assert (loaded.source, loaded.fmt, loaded.warnings) == ("通知.txt", "text", [])
 
 
+def test_ascii_only_utf16_without_bom_is_not_taken_for_utf8_with_nuls(tmp_path):
+    english = "Notice on health reform\n1. Scope\n"
+    loaded = load_file(write(tmp_path, "en.txt", english.encode("utf-16-le")), LIMIT)
+    assert (loaded.text, loaded.encoding) == (english, "utf-16-le")
+
+
 def test_windows_and_old_mac_newlines_become_newlines(tmp_path):
     data = POLICY.replace("\n", "\r\n").encode("gb18030")
     assert load_file(write(tmp_path, "crlf.txt", data), LIMIT).text == POLICY
@@ -142,6 +148,13 @@ def test_html_with_a_lying_meta_charset_is_detected(tmp_path):
     assert loaded.text.split("\n")[:2] == PAGE_TEXT[:2]
 
 
+def test_html_saved_as_utf8_with_its_old_gb2312_meta_reads_as_utf8(tmp_path):
+    page = PAGE.format(tail="尾段")  # declares gb2312
+    loaded = load_file(write(tmp_path, "resaved.html", page.encode("utf-8")), LIMIT)
+    assert loaded.encoding == "utf-8"
+    assert loaded.text.split("\n") == PAGE_TEXT + ["尾段"]
+
+
 def test_html_http_equiv_charset_and_unclosed_head(tmp_path):
     page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=GBK">'
             "<title>标题<body><p>正文第一段</p><pre>一、  保留\n  原样</pre></body></html>")
@@ -218,7 +231,10 @@ def text_op(lines: list[str], cjk: bool = False) -> bytes:
     """Content stream drawing each line below the previous one."""
     shows = []
     for line in lines:
-        shown = b"<%s>" % line.encode("utf-16-be").hex().encode() if cjk else b"(%s)" % line.encode()
+        if cjk:  # UCS-2 codes as a hex string, for the UniGB-UCS2-H CMap
+            shown = b"<%s>" % line.encode("utf-16-be").hex().encode()
+        else:
+            shown = b"(%s)" % line.encode("ascii")
         shows.append(shown + b" Tj 0 -20 Td")
     return b"BT /F1 12 Tf 72 720 Td " + b" ".join(shows) + b" ET"
 
@@ -238,9 +254,10 @@ def test_pdf_with_chinese_text_in_a_standard_cjk_font(tmp_path):
 
 # --- bad input: each case has its own code and says what to do ------------------------
 
-def test_missing_file(tmp_path):
-    err = load_error(tmp_path / "gone.txt")
-    assert err.code == "missing" and str(tmp_path / "gone.txt") in str(err)
+@pytest.mark.parametrize("name", ["gone.txt", "gone.xlsx", "no-such-folder"])
+def test_missing_file(tmp_path, name):
+    err = load_error(tmp_path / name)
+    assert err.code == "missing" and str(tmp_path / name) in str(err)
 
 
 @pytest.mark.parametrize("name, data", [
@@ -337,3 +354,16 @@ def test_a_new_format_is_one_registered_class(tmp_path):
 def test_extension_matching_ignores_case():
     assert loader_for(Path("通知.TXT")).fmt == "text"
     assert loader_for(Path("page.HTM")).fmt == "html"
+
+
+def test_load_bytes_reads_an_upload_like_a_file(tmp_path):
+    from assistant.ingest.loaders import load_bytes
+
+    loaded = load_bytes(POLICY.encode("gb18030"), "上传.txt", LIMIT)
+    assert (loaded.text, loaded.source, loaded.encoding) == (POLICY, "上传.txt", "gb18030")
+    with pytest.raises(LoadError) as caught:
+        load_bytes(b"x" * 2048, "big.txt", 1024)
+    assert caught.value.code == "too_large"
+    with pytest.raises(LoadError) as caught:
+        load_bytes(b"", "sheet.xlsx", 1024)
+    assert caught.value.code == "unsupported"

@@ -79,16 +79,16 @@ def render_block(marker: int, scored: ScoredClause) -> str:
 def build_context(retrieved: list[ScoredClause], budget_tokens: int) -> Context:
     """Blocks for `retrieved` (best first) that fit in `budget_tokens`."""
     context = Context()
-    used = 0
+    left_out = []
     for scored in retrieved:
         marker = len(context.blocks) + 1
         text = render_block(marker, scored)
         tokens = count_tokens(text)
-        if used + tokens > budget_tokens:
-            context.warnings.append(
-                f"上下文预算（{budget_tokens} tokens）不足，未纳入条款 "
-                f"{scored.doc.short_ref} {scored.clause.label}（{tokens} tokens）。")
+        if context.tokens + tokens > budget_tokens:
+            left_out.append(f"{scored.doc.short_ref} {scored.clause.label}（{tokens} tokens）")
             continue
         context.blocks.append(ContextBlock(marker, scored, text, tokens))
-        used += tokens
+    if left_out:
+        context.warnings.append(f"上下文预算 {budget_tokens} tokens 不足，{len(left_out)} 个检索到的"
+                                f"条款未整条纳入（不截断条款）：{'；'.join(left_out)}。")
     return context

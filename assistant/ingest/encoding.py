@@ -1,8 +1,9 @@
 """Detect a text file's encoding from its bytes (never assumed) and decode it.
 
-Order: byte-order mark → UTF-16 without BOM (NUL-byte pattern) → strict UTF-8 →
-GB18030 (superset of GBK and GB2312) when the result looks like mainland text →
-charset-normalizer's best guess. Binary data and text that decodes to nothing are
+Order: byte-order mark → strict UTF-8 → the encoding the file declares (HTML meta) →
+UTF-16 without BOM (NUL bytes, and one byte order reads as ordinary text) → GB18030
+(superset of GBK and GB2312) when the result looks like mainland text → charset-normalizer's
+best guess. Binary data and text that decodes to nothing are
 refused with a `LoadError` whose code says which.
 """
 
@@ -33,6 +34,10 @@ _JUNK_CATEGORIES = {"Cc", "Co", "Cn", "Cs"}  # controls, private use, unassigned
 _JUNK_MAX_SHARE = 0.01
 _SAMPLE_CHARS = 200_000
 _RARE_HAN_MAX_SHARE = 0.2
+# ASCII, Latin-1, general and CJK punctuation, CJK ideographs, full-width forms.
+_ORDINARY = re.compile("[\t\n\r\x20-\x7e\xa0-\xff\u2000-\u206f\u3000-\u303f"
+                       "\u4e00-\u9fff\uff00-\uffef]")
+_ORDINARY_MIN_SHARE = 0.8
 
 
 @dataclass
@@ -46,7 +51,9 @@ def decode_text(data: bytes, path: str, declared: str | None = None) -> Decoded:
     """Decode a text file's bytes; `declared` is an encoding the file names itself (HTML meta)."""
     if not data:
         raise LoadError(path, "the file is empty (0 bytes)", "empty")
-    decoded = _from_bom(data, path) or _declared(data, declared) or _detect(data, path)
+    # Valid UTF-8 beats a declaration: scrapers re-save pages as UTF-8 and keep the old meta.
+    decoded = (_from_bom(data, path) or _strict_utf8(data) or _declared(data, declared)
+               or _detect(data, path))
     _refuse_binary(decoded.text, path)
     return _strip_stray_controls(decoded)
 
@@ -101,26 +108,33 @@ def _detect(data: bytes, path: str) -> Decoded:
 
 
 def _utf16_without_bom(data: bytes) -> Decoded | None:
-    """ASCII characters in UTF-16 put their NUL byte on one side: odd offsets = little-endian."""
+    """NUL bytes but no BOM: UTF-16 if one byte order reads as ordinary text, else None."""
     if len(data) % 2:
         return None
-    odd = data[1::2].count(0)
-    even = data[0::2].count(0)
-    codec = "utf-16-le" if odd > 3 * even else "utf-16-be" if even > 3 * odd else None
-    if codec is None:
+    decoded = (_try_codec(data, codec) for codec in ("utf-16-le", "utf-16-be"))
+    candidates = [d for d in decoded if d is not None]
+    best = max(candidates, key=lambda d: _ordinary_share(d.text), default=None)
+    if best is None or _ordinary_share(best.text) < _ORDINARY_MIN_SHARE:
         return None
+    return best
+
+
+def _try_codec(data: bytes, codec: str) -> Decoded | None:
     try:
-        text = data.decode(codec)
+        return Decoded(data.decode(codec), codec)
     except UnicodeDecodeError:
         return None
-    return Decoded(text, codec) if _junk_share(text) <= _JUNK_MAX_SHARE else None
+
+
+def _ordinary_share(text: str) -> float:
+    """Share of characters a Chinese or Western text is made of (binary read as UTF-16 is not)."""
+    sample = text[:_SAMPLE_CHARS]
+    return len(_ORDINARY.findall(sample)) / len(sample) if sample else 0.0
 
 
 def _strict_utf8(data: bytes) -> Decoded | None:
-    try:
-        return Decoded(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        return None
+    # NUL is valid UTF-8, but text with NULs is UTF-16 or binary: _detect decides.
+    return None if b"\x00" in data else _try_codec(data, "utf-8")
 
 
 def _plausible_gb18030(data: bytes) -> Decoded | None:
@@ -131,10 +145,7 @@ def _plausible_gb18030(data: bytes) -> Decoded | None:
 
 
 def _any_gb18030(data: bytes) -> Decoded | None:
-    try:
-        return Decoded(data.decode("gb18030"), "gb18030")
-    except UnicodeDecodeError:
-        return None
+    return _try_codec(data, "gb18030")
 
 
 def _charset_normalizer(data: bytes) -> Decoded | None:

@@ -76,8 +76,21 @@ def loader_for(path: Path) -> Loader:
 def load_file(path: Path | str, max_bytes: int) -> LoadedText:
     """Read, decode and extract one file; every refusal is a LoadError with a specific code."""
     path = Path(path)
+    if not path.exists():  # before the type check: a mistyped folder name is "missing"
+        raise LoadError(str(path), "no such file or folder", "missing")
+    loader = loader_for(path)  # an unsupported type is refused before reading anything
+    return _extract(loader, _read_bytes(path, max_bytes), path)
+
+
+def load_bytes(data: bytes, name: str, max_bytes: int) -> LoadedText:
+    """Like `load_file` for content already in memory (an upload); `name` picks the format."""
+    path = Path(name)
     loader = loader_for(path)
-    data = _read_bytes(path, max_bytes)
+    _check_size(len(data), max_bytes, name)
+    return _extract(loader, data, path)
+
+
+def _extract(loader: Loader, data: bytes, path: Path) -> LoadedText:
     loaded = loader.load(data, path)
     text = _NEWLINES.sub("\n", loaded.text)
     if not text.strip():
@@ -92,20 +105,21 @@ def _unsupported_reason(suffix: str) -> str:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    if not path.exists():
-        raise LoadError(str(path), "no such file", "missing")
     if not path.is_file():
         raise LoadError(str(path), "not a regular file", "unreadable")
-    size = path.stat().st_size
-    if size == 0:
-        raise LoadError(str(path), "the file is empty (0 bytes)", "empty")
-    if size > max_bytes:
-        raise LoadError(str(path), f"file is {_human(size)}, over the limit of {_human(max_bytes)}"
-                                   " (ASSISTANT_MAX_FILE_BYTES)", "too_large")
+    _check_size(path.stat().st_size, max_bytes, str(path))
     try:
         return path.read_bytes()
     except OSError as err:
         raise LoadError(str(path), f"cannot read the file: {err.strerror}", "unreadable") from None
+
+
+def _check_size(size: int, max_bytes: int, name: str) -> None:
+    if size == 0:
+        raise LoadError(name, "the file is empty (0 bytes)", "empty")
+    if size > max_bytes:
+        raise LoadError(name, f"file is {_human(size)}, over the limit of {_human(max_bytes)}"
+                              " (ASSISTANT_MAX_FILE_BYTES)", "too_large")
 
 
 def _human(size: int) -> str:

@@ -7,6 +7,7 @@ and `write_index` builds it aside and swaps it in, so it is never left half-writ
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -78,11 +79,12 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
 
 def _files_under(folder: Path) -> list[Path]:
     wanted = set(supported_extensions())
-    return [
-        f for f in sorted(folder.rglob("*"))
-        if f.is_file() and f.suffix.lower() in wanted
-        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
-    ]
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git etc.
+        found.extend(Path(root) / name for name in names
+                     if not name.startswith(".") and Path(name).suffix.lower() in wanted)
+    return sorted(found)
 
 
 def ingest_files(

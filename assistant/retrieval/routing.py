@@ -15,13 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.labels import int_to_cn, cn_to_int
+from assistant.labels import cn_to_int, int_to_cn
 from assistant.models import Clause, DocumentInfo
 
 _OPEN = "〔[(（【［﹝{「"
 _CLOSE = "〕])）】］﹞}」"
 _YEAR = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{4}})\s*[{re.escape(_CLOSE)}]\s*(\d+)\s*号")
-_NUMBER_LIKE = re.compile(r"[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号")
 _TITLE = re.compile(r"《([^》]{4,})》")
 
 _CN = "[一二三四五六七八九十百零〇两]{1,4}"
@@ -31,6 +30,7 @@ _LABELS = re.compile(
     rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
     rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
     rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
+    rf"|(?<=[）)])(?P<num>\d{{1,3}})\s*[.．、]"  # 1. only right after a bracketed label
 )
 
 
@@ -63,6 +63,8 @@ def _label_alternatives(match: re.Match[str]) -> set[str] | None:
         number = int(raw) if raw.isdigit() else cn_to_int(raw)
         cn = int_to_cn(number)
         return {f"{cn}、", f"（{cn}）", f"{number}."}
+    if match.group("num"):
+        return {f"{int(match.group('num'))}."}
     if match.group("top"):
         return {f"{int_to_cn(cn_to_int(match.group('top')))}、"}
     return None
@@ -87,13 +89,18 @@ def find_labels(question: str) -> tuple[list[set[str]], bool]:
 
 def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[list[str], list[str]]:
     """(doc_ids named by 文号 or 《title》, 文号-like strings that match no document)."""
+    from assistant.ingest.metadata import find_doc_numbers
+
     text = normalise_numbers_in(question)
-    named = [d.doc_id for d in documents if d.number and d.number in text]
+    written = find_doc_numbers(question) + find_doc_numbers(text)
+    named = [d.doc_id for d in documents
+             if d.number and (d.number in text or any(w.endswith(d.number) for w in written))]
     for title in _TITLE.findall(text):
         named += [d.doc_id for d in documents
                   if d.doc_id not in named and (title == d.title or title in d.title)]
     known = {d.number for d in documents if d.number}
-    unknown = [n for n in _NUMBER_LIKE.findall(text) if not any(k in n for k in known)]
+    # A greedy match may carry words before the issuer (请问川办函…): a suffix is a hit.
+    unknown = [n for n in dict.fromkeys(written) if not any(n.endswith(k) for k in known)]
     return named, unknown
 
 

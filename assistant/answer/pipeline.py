@@ -1,0 +1,215 @@
+"""retrieve → gate (abstain?) → build context → generate → resolve markers → verify → Answer.
+
+`stream_answer` yields the answer text in chunks as the backend produces it, then the
+final `Answer` (whose `answer` text is authoritative: markers pointing at no block are
+removed from it). `answer_question` is the same run, returning only the `Answer`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from assistant.answer import citations as cites
+from assistant.answer import gate, prompts
+from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
+from assistant.answer.context import Context, build_context
+from assistant.answer.followup import rewrite_followup
+from assistant.answer.terms import asked_status, doc_numbers, meta_kinds
+from assistant.answer.verify import verify
+from assistant.errors import AssistantError, BackendError
+from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
+from assistant.settings import Settings
+
+ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
+_MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
+_FALLBACK_NOTICE = "\n\n（生成中断，以下改用抽取式回答）\n"
+
+
+@dataclass
+class _Run:
+    """State of one question as it moves through the stages."""
+
+    question: str
+    settings: Settings
+    query: str = ""  # the standalone form of a follow-up question
+    started: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    retrieved: list[ScoredClause] = field(default_factory=list)
+    _mark: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round((now - self._mark) * 1000, 2)
+        self._mark = now
+
+    def answer(self, text: str, abstained: bool, backend: str, **parts) -> Answer:
+        self.timings["total"] = round((time.perf_counter() - self.started) * 1000, 2)
+        return Answer(question=self.question, answer=text, abstained=abstained,
+                      retrieved=self.retrieved, warnings=list(dict.fromkeys(self.warnings)),
+                      backend=backend, timings_ms=self.timings,
+                      settings_hash=self.settings.fingerprint(), **parts)
+
+
+def answer_question(question: str, store, settings: Settings, *, backend=None,
+                    filters: SearchFilters | None = None, top_k: int | None = None,
+                    history: list[dict] | None = None) -> Answer:
+    final = None
+    for item in stream_answer(question, store, settings, backend=backend, filters=filters,
+                              top_k=top_k, history=history):
+        final = item
+    assert isinstance(final, Answer)
+    return final
+
+
+def stream_answer(question: str, store, settings: Settings, *, backend=None,
+                  filters: SearchFilters | None = None, top_k: int | None = None,
+                  history: list[dict] | None = None) -> Iterator[str | Answer]:
+    question = _validated(question)
+    chosen = get_backend(backend, settings)
+    run = _Run(question, settings)
+    run.retrieved, named_docs = _retrieve(run, store, filters, top_k, history)
+    decision = gate.decide(run.query, run.retrieved, _corpus_numbers(store), settings.abstain_threshold)
+    if named_docs:
+        # Asked about named corpus documents' own metadata: that metadata answers it.
+        decision = gate.GateDecision(True, 1.0, decision.threshold, "")
+    run.lap("gate")
+    if not decision.answerable:
+        run.warnings.append(f"拒答：{decision.reason}。")
+        yield ABSTAIN_TEXT
+        yield run.answer(ABSTAIN_TEXT, True, chosen.name)
+        return
+    # Clauses about another place or year stay listed in `retrieved` but are not evidence.
+    usable = gate.admissible(run.query, run.retrieved) or run.retrieved
+    context = build_context(usable, settings.context_tokens)
+    run.warnings.extend(context.warnings)
+    request = _request(question, run.query, context, settings, history)
+    run.lap("context")
+    parts: list[str] = []
+    used = yield from _generate(chosen, request, settings, parts, run.warnings)
+    run.lap("generate")
+    yield _finish(run, "".join(parts), context, store, used)
+
+
+def _validated(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise AssistantError("问题为空：请输入要查询的问题。")
+    return question.strip()
+
+
+def _effective_filters(filters: SearchFilters | None, settings: Settings) -> SearchFilters | None:
+    if settings.in_force_only and not (filters and filters.in_force_only):
+        return (filters or SearchFilters()).model_copy(update={"in_force_only": True})
+    return filters
+
+
+def _retrieve(run: _Run, store, filters, top_k, history) -> tuple[list[ScoredClause], list]:
+    """Retrieved clauses, led by the preambles of the documents a metadata question is about."""
+    run.query = query = rewrite_followup(run.question, history)
+    if query != run.question:
+        run.warnings.append(f"追问已改写为完整问题用于检索：{query}")
+    filters = _effective_filters(filters, run.settings)
+    found = store.retriever().search(query, top_k or run.settings.top_k, filters)
+    found = gate.admissible_first(query, found)
+    if not meta_kinds(query):
+        run.lap("retrieve")
+        return found, []
+    named = named_documents(query, store, filters)
+    top = [store.document(found[0].doc.doc_id)] if found else []
+    run.lap("retrieve")
+    return _preambles_first(named or [d for d in top if d and d.clauses], found), named
+
+
+def named_documents(question: str, store, filters: SearchFilters | None) -> list:
+    """Documents a metadata question names: by 文号, or by the status it asks for (哪份文件已失效)."""
+    numbers = doc_numbers(question)
+    status = asked_status(question)
+    if numbers:
+        docs = [d for d in store.documents if d.number and any(n.endswith(d.number) for n in numbers)]
+    elif status:
+        docs = [d for d in store.documents if (d.status.value if d.status else "有效") == status]
+    else:
+        docs = []
+    return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
+
+
+def _preambles_first(docs: list, found: list[ScoredClause]) -> list[ScoredClause]:
+    top = found[0].score if found else 1.0
+    heads = [ScoredClause(clause=next((c for c in d.clauses if c.kind == "preamble"), d.clauses[0]),
+                          doc=d.info(), score=top, routed=True) for d in docs]
+    ids = {h.clause.clause_id for h in heads}
+    return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _corpus_numbers(store) -> list[str]:
+    return [d.number for d in store.documents if d.number]
+
+
+def _request(question: str, query: str, context: Context, settings: Settings,
+             history: list[dict] | None) -> GenerationRequest:
+    """The prompt keeps the user's words (LLMs also get the history); the extractive
+    backend works from the standalone query."""
+    system = prompts.render(settings.prompts_dir, prompts.SYSTEM)
+    user = prompts.render(settings.prompts_dir, prompts.USER, context=context.text, question=question)
+    return GenerationRequest(query, context, system, user, list(history or []))
+
+
+def _generate(backend: LLMBackend, request: GenerationRequest, settings: Settings,
+              parts: list[str], warnings: list[str]) -> Iterator[str]:
+    """Stream the backend's chunks into `parts`; returns the name of the backend that answered."""
+    try:
+        for chunk in backend.generate(request):
+            parts.append(chunk)
+            yield chunk
+        return backend.name
+    except BackendError as err:
+        if not settings.fallback_to_extractive or backend.name == "extractive":
+            raise
+        warnings.append(f"{backend.name} 后端出错（{err}），已改用抽取式回答。")
+        if parts:
+            yield _FALLBACK_NOTICE
+        parts.clear()
+    fallback = get_backend("extractive", settings)
+    for chunk in fallback.generate(request):
+        parts.append(chunk)
+        yield chunk
+    return fallback.name
+
+
+def _finish(run: _Run, raw: str, context: Context, store, backend: str) -> Answer:
+    text, dropped = cites.normalise_markers(raw.strip(), {b.marker for b in context.blocks})
+    if dropped:
+        run.warnings.append(f"已删除 {dropped} 个指向不存在资料的引用标记。")
+    if not text or _model_abstained(text):
+        run.warnings.append("拒答：后端未能依据检索到的条款作答。")
+        return run.answer(ABSTAIN_TEXT, True, backend)
+    known = _corpus_numbers(store) + cites.doc_numbers_in(context.text)
+    for number in cites.unknown_doc_numbers(text, known):
+        run.warnings.append(f"回答中出现语料中不存在的文号“{number}”，可能为模型臆造，请核实。")
+    sentences = verify(text, context)
+    found = _mark_support(cites.citations_for(cites.markers_in(text), context), sentences)
+    run.warnings.extend(_support_warnings(sentences) + [c.warning for c in found if c.warning])
+    run.lap("verify")
+    return run.answer(text, False, backend, citations=found, sentences=sentences)
+
+
+def _model_abstained(text: str) -> bool:
+    return not cites.markers_in(text) and any(p in text for p in _MODEL_ABSTAINS)
+
+
+def _mark_support(found: list[Citation], sentences: list[AnswerSentence]) -> list[Citation]:
+    """A citation is supported only if every sentence citing it checks out."""
+    for citation in found:
+        citing = [s for s in sentences if citation.marker in s.markers]
+        citation.supported = bool(citing) and all(s.supported for s in citing)
+    return found
+
+
+def _support_warnings(sentences: list[AnswerSentence]) -> list[str]:
+    failed = [s for s in sentences if not s.supported]
+    if not failed:
+        return []
+    details = "；".join(f"“{s.text[:30]}”缺少：{'、'.join(s.missing)}" for s in failed[:3])
+    return [f"{len(failed)} 句回答未能在所引条款中核实（{details}）。"]

@@ -1,0 +1,99 @@
+"""Dependencies the routes declare: the shared state, and who is calling (auth + rate limit).
+
+Routes ask for `Reader` or `Admin` (a `Principal`), `AssistantDep`, `SettingsDep` or
+`StateDep` by annotation; nothing else reaches into `app.state`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.api.problems import ApiError
+from assistant.api.security import KeyRing, Principal, RateLimiter, Role
+from assistant.audit import AuditLog
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+
+@dataclass
+class ApiState:
+    """Everything the routes share, built once by `create_app`."""
+
+    settings: Settings
+    assistant: Assistant
+    keys: KeyRing
+    limiter: RateLimiter
+    audit: AuditLog | None
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def get_state(request: Request) -> ApiState:
+    return request.app.state.api
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_assistant(state: StateDep) -> Assistant:
+    return state.assistant
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: Authorization: Bearer <key>")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _unauthorized(detail: str, error: str | None = None) -> ApiError:
+    challenge = 'Bearer realm="assistant"' + (f', error="{error}"' if error else "")
+    return ApiError(401, "Unauthorized", detail, {"WWW-Authenticate": challenge})
+
+
+def authenticate(request: Request, state: StateDep, credentials: Credentials) -> Principal:
+    """The caller, from the bearer key; the API is open (as admin) when no key is configured."""
+    client = request.client.host if request.client else "unknown"
+    if not state.keys.enabled:
+        return Principal(Role.ADMIN, None, client)
+    if credentials is None:
+        raise _unauthorized("missing API key: send the header 'Authorization: Bearer <key>'")
+    principal = state.keys.principal(credentials.credentials, client)
+    if principal is None:
+        raise _unauthorized("invalid API key", "invalid_token")
+    return principal
+
+
+def _rate_limited(state: ApiState, principal: Principal) -> Principal:
+    wait = state.limiter.acquire(principal.bucket)
+    if wait:
+        raise ApiError(429, "Too many requests",
+                       f"rate limit of {state.settings.rate_limit_per_minute} requests per "
+                       f"minute exceeded; retry in {RateLimiter.retry_after(wait)} s",
+                       {"Retry-After": RateLimiter.retry_after(wait)})
+    return principal
+
+
+def require_reader(state: StateDep,
+                   principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    return _rate_limited(state, principal)
+
+
+def require_admin(state: StateDep,
+                  principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise ApiError(403, "Forbidden", "this API key may read but not add or delete "
+                                         "documents: use an admin key (ASSISTANT_ADMIN_KEYS)")
+    return _rate_limited(state, principal)
+
+
+Reader = Annotated[Principal, Depends(require_reader)]
+Admin = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,175 @@
+"""Bounded load run: N concurrent clients × M asks against a real server; prints the numbers.
+
+    python -m assistant.api.loadtest                      # 50 clients × 20 asks
+    python -m assistant.api.loadtest --url http://127.0.0.1:7860 --key KEY
+
+Without --url it starts `assistant serve --no-ui` on a free loopback port (rate limit
+off, extractive backend, the index the settings point at; built first if missing),
+runs the load, prints throughput, p50/p95 latency and the error count, and stops it.
+Exit code 1 if any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+QUESTIONS = [
+    "四川省在哪些城市开展三医联动改革试点?",
+    "川办函〔2021〕56号 一、（一）的内容是什么？",
+    "家庭医生签约服务有哪些要求？",
+    "如何推进医保支付方式改革？",
+    "海南州如何改革完善医疗卫生服务体系？",
+    "公立医院综合改革的重点任务有哪些？",
+    "药品耗材集中采购怎么做？",
+    "今天天气怎么样？",  # off-corpus: exercises the abstain path
+]
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    asks: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms) + len(self.errors)
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    def summary(self) -> str:
+        lines = [
+            f"clients × asks: {self.clients} × {self.asks} = {self.requests} requests",
+            f"wall time:      {self.seconds:.2f} s",
+            f"throughput:     {self.requests / self.seconds:.1f} requests/s",
+            f"latency p50:    {self.percentile(0.5):.0f} ms",
+            f"latency p95:    {self.percentile(0.95):.0f} ms",
+            f"latency max:    {max(self.latencies_ms, default=float('nan')):.0f} ms",
+            f"errors:         {len(self.errors)}",
+        ]
+        lines += [f"  e.g. {e}" for e in dict.fromkeys(self.errors[:5])]
+        return "\n".join(lines)
+
+
+async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
+                  result: LoadResult) -> None:
+    for n in range(asks):
+        body = {"question": QUESTIONS[(index + n) % len(QUESTIONS)], "backend": backend}
+        started = time.perf_counter()
+        try:
+            response = await http.post("/v1/ask", json=body)
+            ok = response.status_code == 200 and "answer" in response.json()
+            problem = "" if ok else f"HTTP {response.status_code}: {response.text[:200]}"
+        except (httpx.HTTPError, ValueError) as err:
+            problem = f"{type(err).__name__}: {err}"
+        if problem:
+            result.errors.append(problem)
+        else:
+            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def _load(url: str, clients: int, asks: int, key: str | None, backend: str,
+                timeout: float) -> LoadResult:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    # Drop idle connections before uvicorn does (its keep-alive is 5 s): reusing one the
+    # server is closing at that instant fails with ReadError, a client-side artefact.
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
+                                 timeout=timeout) as http:
+        result = LoadResult(clients, asks, 0.0)
+        started = time.perf_counter()
+        await asyncio.gather(*(_client(http, i, asks, backend, result) for i in range(clients)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_load(url: str, clients: int = 50, asks: int = 20, key: str | None = None,
+             backend: str = "extractive", timeout: float = 120.0) -> LoadResult:
+    """`clients` concurrent clients, each sending `asks` questions one after another."""
+    return asyncio.run(_load(url.rstrip("/"), clients, asks, key, backend, timeout))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SpawnedServer:
+    """`assistant serve --no-ui` in a subprocess, rate limit off; waits until /readyz is 200."""
+
+    def __init__(self, ready_timeout: float = 600.0) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ready_timeout = ready_timeout
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> str:
+        env = {**os.environ, "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        command = [sys.executable, "-m", "assistant", "serve", "--no-ui",
+                   "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(command, env=env)
+        self._wait_ready()
+        return self.url
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with code {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the server was not ready within {self.ready_timeout:.0f} s")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.api.loadtest",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--asks", type=int, default=20, help="asks per client")
+    parser.add_argument("--key", default=os.environ.get("ASSISTANT_LOADTEST_KEY"),
+                        help="bearer key (env ASSISTANT_LOADTEST_KEY)")
+    parser.add_argument("--backend", default="extractive")
+    args = parser.parse_args(argv)
+    if args.url:
+        result = run_load(args.url, args.clients, args.asks, args.key, args.backend)
+    else:
+        with SpawnedServer() as url:
+            print(f"started `assistant serve --no-ui` at {url}", file=sys.stderr)
+            result = run_load(url, args.clients, args.asks, args.key, args.backend)
+    print(result.summary())
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

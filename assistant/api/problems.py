@@ -1,0 +1,114 @@
+"""Errors as RFC 9457 problem+json: domain errors mapped to statuses in one place.
+
+Every error response has `type`, `title`, `status` and a specific `detail`; validation
+errors add `errors` [{loc, msg}]. Unexpected exceptions are logged with their traceback
+on the server and answered with a generic 500: never a stack trace to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.errors import (
+    AssistantError,
+    BackendError,
+    IndexMismatchError,
+    IndexNotBuiltError,
+    LoadError,
+    RegistryError,
+    UnknownClauseError,
+    UnknownDocumentError,
+)
+
+log = logging.getLogger("assistant.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: the first matching class decides status and title.
+_DOMAIN_STATUS: list[tuple[type[AssistantError], int, str]] = [
+    (UnknownDocumentError, 404, "Unknown document"),
+    (UnknownClauseError, 404, "Unknown clause"),
+    (RegistryError, 422, "Unknown name"),
+    (LoadError, 422, "Unreadable document"),
+    (IndexNotBuiltError, 503, "Index not built"),
+    (IndexMismatchError, 503, "Index built with other settings"),
+    (BackendError, 502, "Answer backend failed"),
+    (AssistantError, 422, "Invalid request"),
+]
+
+
+class ApiError(Exception):
+    """An error raised by the API layer itself (auth, limits, bad filters)."""
+
+    def __init__(self, status: int, title: str, detail: str,
+                 headers: dict[str, str] | None = None, **extra) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_body(status: int, title: str, detail: str, **extra) -> dict:
+    slug = title.lower().replace(" ", "-")
+    return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
+            **extra}
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra) -> JSONResponse:
+    return JSONResponse(problem_body(status, title, detail, **extra), status_code=status,
+                        headers=headers, media_type=PROBLEM_JSON)
+
+
+def domain_problem(err: AssistantError) -> tuple[int, str, str]:
+    """(status, title, detail) for a domain error."""
+    for kind, status, title in _DOMAIN_STATUS:
+        if isinstance(err, kind):
+            return status, title, str(err)
+    return 422, "Invalid request", str(err)  # unreachable: AssistantError is last
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(err: RequestValidationError) -> list[dict]:
+    # Only location and message: echoing the input back could be huge or sensitive.
+    return [{"loc": _location(e.get("loc", ())), "msg": _message(e)} for e in err.errors()]
+
+
+def _message(error: dict) -> str:
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")  # our validators' messages stand alone
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, err: ApiError) -> JSONResponse:
+        return problem(err.status, err.title, err.detail, err.headers, **err.extra)
+
+    @app.exception_handler(AssistantError)
+    async def _domain(request: Request, err: AssistantError) -> JSONResponse:
+        return problem(*domain_problem(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(err)
+        detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]) or "invalid request"
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(err.status_code, "HTTP error")
+        return problem(err.status_code, title, str(err.detail), dict(err.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error",
+                       "an unexpected error occurred; it has been logged on the server")

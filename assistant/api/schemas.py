@@ -1,0 +1,217 @@
+"""Request and response bodies of the HTTP API, kept apart from the domain model.
+
+Requests forbid unknown fields so a typo ("topk") is a 422, not silently ignored
+(except the OpenAI-compatible request, which must accept that protocol's extra options).
+Limits that depend on settings (question length, top_k maximum) are checked in
+`assistant.api.asking`, so the schema stays static.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from assistant.models import AnswerSentence, Citation, DocumentInfo
+
+MAX_HISTORY_TURNS = 40
+MAX_TURN_CHARS = 20_000
+MAX_FILTER_DOCS = 200
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests
+class Filters(Strict):
+    doc_ids: list[str] | None = Field(
+        None, max_length=MAX_FILTER_DOCS,
+        description="only these documents (doc_id or 文号); unknown ones are a 422")
+    in_force_only: bool = Field(False, description="leave out documents marked 失效 or 征求意见稿")
+    date_from: date | None = Field(None, description="成文 (else 发布) date on or after")
+    date_to: date | None = Field(None, description="成文 (else 发布) date on or before")
+    issuer: str | None = Field(None, max_length=200, description="substring of the issuing body")
+    region: str | None = Field(None, max_length=200, description="substring of the region")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Filters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from ({self.date_from}) is after date_to ({self.date_to})")
+        return self
+
+
+class Turn(Strict):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class QuestionFields(Strict):
+    question: str = Field(description="the question; not empty, at most max_question_chars")
+    filters: Filters | None = None
+    top_k: int | None = Field(None, ge=1, description="clauses to retrieve (1..max_top_k)")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is empty: send the question to answer")
+        return value.strip()
+
+
+class SearchRequest(QuestionFields):
+    pass
+
+
+class AskRequest(QuestionFields):
+    backend: str | None = Field(None, max_length=64,
+                                description="extractive | openai | langchain (default: settings)")
+    stream: bool = Field(False, description="answer as Server-Sent Events")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
+                                description="earlier turns, oldest first, for follow-ups")
+
+
+class TextPart(BaseModel):
+    type: Literal["text"] = "text"
+    text: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI Chat Completions request; options this service does not use are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(None, max_length=64, description="the backend name")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 2)
+    stream: bool = False
+    top_k: int | None = Field(None, ge=1, description="extension: clauses to retrieve")
+    filters: Filters | None = Field(None, description="extension: search filters")
+
+
+# --- responses
+class SearchResult(BaseModel):
+    """One scored clause: the shape of `assistant search --json`."""
+
+    clause_id: str
+    doc_id: str
+    number: str | None
+    title: str
+    status: str | None
+    path: list[str]
+    label: str
+    heading: str | None
+    text: str
+    units: list[str]
+    score: float
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class AnswerResponse(BaseModel):
+    """The answer: the shape of `assistant ask --json`."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    retrieved: list[SearchResult]
+    warnings: list[str]
+    backend: str
+    timings_ms: dict[str, float]
+    settings_hash: str | None
+
+
+class DocumentRow(DocumentInfo):
+    clauses: int = Field(description="number of clauses")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentRow]
+
+
+class ClauseOut(BaseModel):
+    clause_id: str
+    kind: str
+    path: list[str]
+    label: str
+    heading: str | None
+    text: str
+    units: list[str]
+    parent_id: str | None
+
+
+class DocumentDetail(DocumentInfo):
+    warnings: list[str] = Field(default_factory=list)
+    clauses: list[ClauseOut]
+
+
+class ClauseDetail(ClauseOut):
+    document: DocumentInfo
+    context: list[str]
+
+
+class Deleted(BaseModel):
+    deleted: DocumentRow
+    documents: int = Field(description="documents left in the index")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    documents: int
+    clauses: int
+    generation: str
+    backend: str
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatChoiceMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI `chat.completion`, plus `citations`, `warnings` and `abstained`."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    citations: list[Citation]
+    warnings: list[str]
+    abstained: bool
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    owned_by: str = "policy-assistant"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

@@ -1,0 +1,1 @@
+"""Benchmarks and retrieval-quality measurement (`assistant bench`)."""

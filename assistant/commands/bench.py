@@ -1,0 +1,102 @@
+"""`assistant bench`: speed, memory and scaling numbers (printed, and as JSON with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+PARTS = ("sample", "scaling", "embedders")
+
+
+def _sizes(raw: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sizes wants numbers like 1000,10000, got {raw!r}")
+    if not sizes or min(sizes) < 100:
+        raise argparse.ArgumentTypeError("--sizes: each size must be at least 100")
+    return sizes
+
+
+def _parts(raw: str) -> list[str]:
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; known: {', '.join(PARTS)}")
+    return parts
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="benchmark ingest, query latency, index scaling and embedders",
+        description="(a) the sample corpus: cold ingest+index, warm query p50/p95, peak RSS; "
+                    "(b) scaling on synthetic vectors: build, exact vs HNSW latency, memory, "
+                    "HNSW recall@10; (c) embedder throughput. 1M clauses takes minutes.")
+    parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000, 1000000],
+                        help="scaling sizes, comma-separated (default 1000,10000,100000,1000000)")
+    parser.add_argument("--parts", type=_parts, default=list(PARTS),
+                        help="which parts to run (default sample,scaling,embedders)")
+    parser.add_argument("--queries", type=int, default=50,
+                        help="sample-corpus questions to time (default 50)")
+    parser.add_argument("--json", action="store_true", help="print all numbers as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.bench import perf
+    from assistant.cli import settings_from_args
+    from assistant.commands._output import print_json
+
+    settings = settings_from_args(args)
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    results: dict = {}
+    if "sample" in args.parts:
+        say(f"sample corpus ({settings.corpus_dir}) with embedder {settings.embedder} …")
+        results["sample"] = perf.bench_sample(settings, perf.sample_questions(args.queries))
+        _show_sample(results["sample"], say)
+    if "scaling" in args.parts:
+        results["scaling"] = perf.bench_scaling(args.sizes, say)
+        _show_scaling(results["scaling"], say)
+    if "embedders" in args.parts:
+        results["embedders"] = perf.bench_embedders(settings, _clause_texts(settings))
+        _show_embedders(results["embedders"], say)
+    if args.json:
+        print_json(results)
+    return 0
+
+
+def _clause_texts(settings) -> list[str]:
+    from assistant.ingest.pipeline import ingest_files
+
+    documents, _ = ingest_files([settings.corpus_dir], settings)
+    return [clause.embed_text() for doc in documents for clause in doc.clauses]
+
+
+def _show_sample(row: dict, say) -> None:
+    say(f"  {row['documents']} documents, {row['clauses']} clauses ({row['embedder']}): "
+        f"cold ingest+index {row['cold_ingest_index_s']} s; query p50 {row['p50_ms']} ms, "
+        f"p95 {row['p95_ms']} ms over {row['queries']} questions (k={row['k']}); "
+        f"peak RSS {row['peak_rss_mb']} MiB")
+
+
+def _show_scaling(result: dict, say) -> None:
+    say(f"scaling ({result['vectors']}; k=10, one query at a time):")
+    say(f"  {'clauses':>9} {'flat build s':>12} {'flat p50/p95 ms':>17} {'hnsw build s':>12} "
+        f"{'hnsw p50/p95 ms':>17} {'recall@10':>9} {'B/clause flat/hnsw':>19}")
+    for row in result["sizes"]:
+        say(f"  {row['clauses']:>9} {row['exact_build_s']:>12} "
+            f"{row['exact']['p50_ms']:>8}/{row['exact']['p95_ms']:<8} {row['hnsw_build_s']:>12} "
+            f"{row['hnsw']['p50_ms']:>8}/{row['hnsw']['p95_ms']:<8} {row['hnsw_recall_at_10']:>9} "
+            f"{row['exact_bytes_per_clause']:>9.0f}/{row['hnsw_bytes_per_clause']:<9.0f}")
+    say(f"  peak RSS {result['peak_rss_mb']} MiB")
+
+
+def _show_embedders(rows: list[dict], say) -> None:
+    say("embedder throughput (passages, real clauses):")
+    for row in rows:
+        if "error" in row:
+            say(f"  {row['embedder']}: unavailable ({row['error']})")
+            continue
+        say(f"  {row['embedder']} ({row['model']}, dim {row['dim']}): "
+            f"{row['clauses_per_s']} clauses/s over {row['clauses']} clauses of "
+            f"~{row['mean_chars']} chars; load {row['load_s']} s")

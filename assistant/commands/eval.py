@@ -1,0 +1,130 @@
+"""`assistant eval`: score the assistant on a gold set, beside a chunk baseline; compare runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "eval", help="score answers and citations on a gold set (and a chunk baseline)",
+        description="Run every gold question through the assistant and through a fixed-size "
+                    "chunk baseline with the same embedder; print both summaries side by side "
+                    "and write report.json, report.md and report.html. Exit code 1 when "
+                    "--check-thresholds finds a metric below its committed bound.")
+    parser.add_argument("--dataset", type=Path, help="gold set JSONL (default: eval/gold.jsonl)")
+    parser.add_argument("--backend", help="answer backend (default: settings, extractive)")
+    parser.add_argument("--out", type=Path, default=Path("eval/out"),
+                        help="directory for the reports (default: eval/out)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the chunk baseline")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
+    parser.add_argument("--abstain-threshold", type=float, help="override settings.abstain_threshold")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
+                        help="print the metric deltas of run B over run A and exit")
+    parser.add_argument("--check-thresholds", type=Path, metavar="FILE",
+                        help="fail (exit 1) if the run violates these bounds (eval/thresholds.json)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.compare:
+        return _compare(*args.compare, as_json=args.json)
+    from assistant.cli import settings_from_args
+    from assistant.evaluation.dataset import DEFAULT_DATASET, DatasetError, load_gold
+    from assistant.evaluation.report import load_thresholds, write_reports
+    from assistant.evaluation.runner import run_eval
+
+    if args.limit is not None and args.limit < 1:
+        raise DatasetError("--limit must be at least 1")
+    thresholds = load_thresholds(args.check_thresholds) if args.check_thresholds else None
+    settings = _settings(args, settings_from_args(args))
+    items = load_gold(args.dataset or DEFAULT_DATASET)[: args.limit]
+    with _progress(len(items), baseline=not args.no_baseline) as tick:
+        result = run_eval(items, settings, backend=args.backend,
+                          baseline=not args.no_baseline, progress=tick)
+    paths = write_reports(result, args.out)
+    _show(result, paths, as_json=args.json)
+    return _thresholds_exit(result, thresholds)
+
+
+def _settings(args: argparse.Namespace, settings):
+    overrides = {k: v for k, v in (("fusion", args.fusion),
+                                   ("abstain_threshold", args.abstain_threshold)) if v is not None}
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+class _progress:
+    """A rich progress bar on stderr with one task per system; yields the runner's callback."""
+
+    def __init__(self, total: int, baseline: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.tasks = {"ours": self.bar.add_task("ours", total=total)}
+        if baseline:
+            self.tasks["baseline"] = self.bar.add_task("baseline", total=total)
+
+    def __enter__(self):
+        self.bar.start()
+        return lambda system: self.bar.advance(self.tasks[system])
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+
+def _show(result: dict, paths: dict, as_json: bool) -> None:
+    from assistant.commands._output import print_json
+    from assistant.evaluation.report import summary_rows
+
+    if as_json:
+        print_json({"summary": result["summary"], "meta": result["meta"],
+                    "reports": {k: str(v) for k, v in paths.items()}})
+        return
+    _table("eval: ours vs chunk baseline", ("metric", "ours", "baseline", "Δ"),
+           summary_rows(result))
+    print(f"reports: {paths['json']}  {paths['md']}  {paths['html']}", file=sys.stderr)
+
+
+def _table(title: str, header: tuple[str, ...], rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+def _thresholds_exit(result: dict, thresholds: dict | None) -> int:
+    from assistant.evaluation.report import check_thresholds
+
+    if thresholds is None:
+        return 0
+    violations = check_thresholds(result["summary"], thresholds)
+    for line in violations:
+        print(f"threshold violated: {line}", file=sys.stderr)
+    if not violations:
+        print("all thresholds hold", file=sys.stderr)
+    return 1 if violations else 0
+
+
+def _compare(path_a: Path, path_b: Path, as_json: bool) -> int:
+    from assistant.commands._output import print_json
+    from assistant.evaluation.report import compare, compare_rows, load_report
+
+    result = compare(load_report(path_a), load_report(path_b))
+    if as_json:
+        print_json(result)
+        return 0
+    _table(f"B − A  (A = {path_a}, B = {path_b})", ("metric", "A", "B", "Δ"), compare_rows(result))
+    print(f"fixed in B: {', '.join(result['fixed']) or 'none'}")
+    print(f"broken in B: {', '.join(result['broken']) or 'none'}")
+    return 0

@@ -1,0 +1,124 @@
+"""`assistant serve`: the HTTP API (/v1, /healthz, /readyz, /docs) and the chat page (/).
+
+The index is opened once per process and shared read-only; if none exists yet it is
+built from the sample corpus first, so a fresh checkout serves out of the box. The
+embedder, tokenizer and Gradio are loaded before the port opens, never on a request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run the HTTP API and the chat page",
+        description="Serve the API and the chat page with uvicorn. Without API keys "
+                    "(ASSISTANT_API_KEYS / ASSISTANT_ADMIN_KEYS) only a loopback host is allowed.")
+    parser.add_argument("--host", help="address to bind (default ASSISTANT_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default ASSISTANT_PORT, 7860)")
+    parser.add_argument("--no-ui", action="store_true", help="serve the API only, no chat page")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.api.security import check_bind
+    from assistant.cli import settings_from_args
+    from assistant.service import Assistant
+
+    settings = settings_from_args(args)
+    host, port = args.host or settings.host, args.port or settings.port
+    warning = check_bind(settings, host)  # raises before anything slow happens
+    if warning:
+        _say(warning)
+    ensure_index(settings)
+    assistant = Assistant(settings)
+    warm_up(assistant)
+    app = build_app(settings, assistant, ui=not args.no_ui)
+    return _run_uvicorn(app, host, port, ui=not args.no_ui)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def ensure_index(settings) -> None:
+    """Build the index from `settings.corpus_dir` if there is none yet, printing progress."""
+    from assistant.errors import AssistantError
+    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.retrieval.store import current_generation
+
+    if current_generation(settings) is not None:
+        return
+    _say(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} "
+         f"with embedder {settings.embedder!r} (once; later starts reuse it)")
+    report = ingest_into_index([settings.corpus_dir], settings, _progress_printer())
+    if not report.ok:
+        reasons = "; ".join(f"{e.path}: {e.message}" for e in report.errors) or "no documents"
+        raise AssistantError(f"could not build the index from {settings.corpus_dir}: {reasons}")
+    clauses = sum(d.clauses for d in report.documents)
+    _say(f"index built: {len(report.documents)} documents, {clauses} clauses")
+
+
+def _progress_printer():
+    shown: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        step = max(1, total // 10)  # about ten lines per stage
+        if done == total or done - shown.get(stage, -step) >= step:
+            shown[stage] = done
+            _say(f"  {stage}: {done}/{total}")
+
+    return progress
+
+
+def warm_up(assistant) -> None:
+    """Open the index and load the embedder, tokenizer and backends before serving."""
+    from assistant.answer.backends import load_builtin_backends
+
+    store = assistant.store
+    load_builtin_backends()
+    assistant.search("医保", k=1)
+    _say(f"index loaded: {len(store.documents)} documents, {len(store.rows)} clauses "
+         f"(embedder {store.manifest.embedder})")
+
+
+def build_app(settings, assistant, ui: bool = True):
+    from assistant.api.app import create_app
+
+    app = create_app(settings, assistant)
+    if ui:
+        mount_ui(app, assistant)
+    return app
+
+
+def mount_ui(app, assistant) -> bool:
+    """Mount the Gradio chat page at "/" if it is installed; the API keeps its paths."""
+    import importlib.util
+
+    if importlib.util.find_spec("assistant.ui.chat") is None:
+        _say("chat page not available (assistant.ui.chat missing): serving the API only")
+        return False
+    import gradio as gr
+
+    from assistant.api.security import KeyRing
+    from assistant.ui.chat import build_ui
+
+    keys = KeyRing.from_settings(assistant.settings)
+    login = {}
+    if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
+        login = {"auth": lambda _user, key: keys.role_of(key) is not None,
+                 "auth_message": "请输入 API 密钥作为密码（用户名任意）。"}
+    gr.mount_gradio_app(app, build_ui(assistant), path="/", **login)
+    return True
+
+
+def _run_uvicorn(app, host: str, port: int, ui: bool) -> int:
+    import uvicorn
+
+    shown = f"[{host}]" if ":" in host else host
+    parts = ("chat page /, " if ui else "") + "API /v1, docs /docs"
+    _say(f"serving on http://{shown}:{port}/  ({parts})")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    return 0

@@ -1,0 +1,123 @@
+"""Runs a gold set through the real `Assistant.ask` and through the chunk baseline.
+
+Each question gives one record in the shape `assistant ask --json` prints, plus its id,
+gold, facts, latency, the top-10 retrieval ranking and its per-question scores; the run
+carries both systems' summaries side by side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+
+from assistant.evaluation import metrics
+from assistant.evaluation.dataset import GoldItem, gold_keys
+from assistant.models import Answer
+from assistant.settings import Settings
+
+RETRIEVAL_K = 10
+Progress = Callable[[str], None]
+
+
+def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | None = None,
+             baseline: bool = True, progress: Progress | None = None, assistant=None) -> dict:
+    """Evaluate every item; `progress(system)` is called once per question and system.
+
+    `assistant` lets a caller reuse an opened index across runs (tuning sweeps).
+    """
+    from assistant.service import Assistant
+
+    assistant = assistant or Assistant(settings)
+    documents = assistant.documents()
+    golds = {item.id: gold_keys(item, documents) for item in items}  # fail fast on a bad ref
+    known = [d.number for d in documents if d.number]
+    ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
+    run = {
+        "meta": _meta(settings, backend, len(items), baseline),
+        "summary": {"ours": metrics.summarise(ours)},
+        "records": ours,
+    }
+    if baseline:
+        chunks = _baseline(assistant.store, settings)
+        base = [_base(chunks, item, golds[item.id], known, progress) for item in items]
+        run["summary"]["baseline"] = metrics.summarise(base)
+        run["baseline_records"] = base
+    return run
+
+
+def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -> dict:
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "backend": backend or settings.backend, "embedder": settings.embedder,
+        "embed_model": settings.embed_model, "fusion": settings.fusion,
+        "abstain_threshold": settings.abstain_threshold, "top_k": settings.top_k,
+        "settings_hash": settings.fingerprint(), "questions": count, "baseline": baseline,
+    }
+
+
+def _ours(assistant, item: GoldItem, gold, backend, known, progress) -> dict:
+    started = time.perf_counter()
+    answer = assistant.ask(item.question, backend=backend) if backend else assistant.ask(item.question)
+    latency = (time.perf_counter() - started) * 1000
+    ranked = assistant.search(item.question, k=RETRIEVAL_K)
+    ranking = [[(s.clause.doc_id, tuple(s.clause.path))] for s in ranked]
+    record = _record(item, answer, gold, ranking, known, latency)
+    record["ranked"] = [{"doc_id": s.clause.doc_id, "label": s.clause.label} for s in ranked]
+    if progress:
+        progress("ours")
+    return record
+
+
+def _baseline(store, settings: Settings):
+    from assistant.evaluation.baseline import ChunkBaseline
+
+    # The baseline embeds its own queries (not the store's cached ones) so its latency is fair.
+    return ChunkBaseline(store.documents, store.embedder(),
+                         cache_path=settings.index_dir / "cache" / "eval-baseline.sqlite3")
+
+
+def _base(chunks, item: GoldItem, gold, known, progress) -> dict:
+    started = time.perf_counter()
+    answer, ranked = chunks.ask(item.question, k=RETRIEVAL_K)
+    latency = (time.perf_counter() - started) * 1000
+    ranking = [[(c.doc_id, tuple(c.path)) for c in chunk.clauses] for chunk in ranked]
+    record = _record(item, answer, gold, ranking, known, latency)
+    record["ranked"] = [{"doc_id": c.doc.doc_id, "start": c.start, "end": c.end,
+                         "labels": [cl.label for cl in c.clauses]} for c in ranked]
+    if progress:
+        progress("baseline")
+    return record
+
+
+def _record(item: GoldItem, answer: Answer, gold, ranking, known, latency: float) -> dict:
+    """The `ask --json` shape plus the gold and this question's scores."""
+    record = {"id": item.id, "answerable": item.answerable,
+              "gold": [g.model_dump() for g in item.gold], "facts": item.facts}
+    record.update(answer.model_dump(mode="json"))
+    record["latency_ms"] = round(latency, 2)
+    record["scores"] = score_answer(item, answer, gold, ranking, known)
+    return record
+
+
+def score_answer(item: GoldItem, answer: Answer, gold, ranking, known) -> dict:
+    """All per-question scores for one answer (see `metrics`)."""
+    cited = [(c.doc_id, tuple(c.path)) for c in answer.citations]
+    scores: dict = {}
+    if item.answerable:
+        scores.update(metrics.citation_scores(cited, gold))
+        scores.update(metrics.retrieval_scores(ranking, gold))
+        shown = "\n".join([answer.answer, *answer.warnings])
+        scores["fact_coverage"] = metrics.fact_coverage(shown, item.facts)
+    scores.update(metrics.hallucinations(
+        [c.clause_id for c in answer.citations], [s.clause.clause_id for s in answer.retrieved],
+        answer.answer, known, [c.text for c in answer.citations]))
+    scores["supported"] = [s.supported for s in answer.sentences]
+    return scores
+
+
+def is_failure(record: dict) -> bool:
+    """Answerable but abstained or missing a gold clause; unanswerable but answered."""
+    if not record["answerable"]:
+        return not record["abstained"]
+    return record["abstained"] or (record["scores"].get("recall") or 0.0) < 1.0

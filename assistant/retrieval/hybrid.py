@@ -1,0 +1,152 @@
+"""Hybrid clause retrieval: dense (FAISS) + sparse (BM25) fused, filtered, routed.
+
+Filters and routing become a row mask before ranking, so the k results are the best
+admitted clauses (never "top k, then filtered down to fewer").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.errors import IndexMismatchError
+from assistant.models import ScoredClause, SearchFilters
+from assistant.retrieval.fusion import FUSIONS
+from assistant.retrieval.routing import Route, clause_matches, route
+
+if TYPE_CHECKING:
+    from assistant.retrieval.store import IndexStore
+
+MODES = ("hybrid", "dense", "sparse")
+
+
+class HybridRetriever:
+    """`search(question, k, filters)` over one opened index generation.
+
+    mode: "hybrid" (default), "dense" (FAISS only) or "sparse" (BM25 only).
+    """
+
+    def __init__(self, store: IndexStore, mode: str = "hybrid", *, fusion: str | None = None,
+                 dense_weight: float | None = None, rrf_k: int | None = None,
+                 depth: int = 50, routing: bool = True) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; known: {', '.join(MODES)}")
+        settings = store.settings
+        self.store = store
+        self.mode = mode
+        self.fuse = FUSIONS.get(fusion or settings.fusion)
+        self.dense_weight = settings.dense_weight if dense_weight is None else dense_weight
+        self.rrf_k = rrf_k or settings.rrf_k
+        self.depth = depth
+        self.routing = routing
+
+    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None
+               ) -> list[ScoredClause]:
+        question = question.strip()
+        if not question or not self.store.rows or k <= 0:
+            return []
+        wanted = route(question, self.store.infos) if self.routing else Route()
+        mask = self._mask(filters, wanted)
+        if mask is not None and not mask.any():
+            return []
+        depth = max(self.depth, 4 * k)
+        query = self._query_vector(question) if self.mode != "sparse" else None
+        dense = self._dense(query, depth, mask)
+        sparse = self._sparse(question, depth, mask)
+        fused = self._fused(dense, sparse)
+        routed = self._routed_rows(wanted, mask, fused)
+        return self._results(fused, routed, dense, sparse, query, question, k)
+
+    # --- candidate rows
+    def _mask(self, filters: SearchFilters | None, wanted: Route) -> np.ndarray | None:
+        """Admitted rows, or None when every row is admitted."""
+        infos = self.store.infos
+        admitted = [True] * len(infos)
+        if filters is not None:
+            admitted = [filters.admits(info) for info in infos]
+        if wanted.doc_ids:
+            named = set(wanted.doc_ids)
+            admitted = [ok and info.doc_id in named for ok, info in zip(admitted, infos)]
+        if all(admitted):
+            return None
+        return np.asarray(admitted, dtype=bool)[self.store.row_doc]
+
+    def _query_vector(self, question: str) -> np.ndarray:
+        vector = self.store.embed_query(question)
+        if vector.shape[0] != self.store.manifest.dim:
+            raise IndexMismatchError(
+                f"the embedder gives {vector.shape[0]}-dim vectors but the index holds "
+                f"{self.store.manifest.dim}-dim ones; rebuild it: "
+                f"`assistant ingest --replace [PATH ...]`")
+        return vector
+
+    def _dense(self, query, depth: int, mask) -> dict[int, float]:
+        if query is None:
+            return {}
+        found, scores = self.store.dense.search(query, depth, mask)
+        return {int(r): float(s) for r, s in zip(found, scores)}
+
+    def _sparse(self, question: str, depth: int, mask) -> dict[int, float]:
+        if self.mode == "dense" or self.store.sparse is None:
+            return {}
+        found, scores = self.store.sparse.search(question, depth, mask)
+        return {int(r): float(s) for r, s in zip(found, scores)}
+
+    def _fused(self, dense: dict[int, float], sparse: dict[int, float]) -> dict[int, float]:
+        if self.mode == "dense":
+            return dict(dense)
+        if self.mode == "sparse":
+            return dict(sparse)
+        return self.fuse(dense, sparse, self.dense_weight, self.rrf_k)
+
+    def _routed_rows(self, wanted: Route, mask, fused: dict[int, float]) -> list[int]:
+        """Rows of the clauses the question names: within named documents, else among candidates."""
+        if not wanted.labels:
+            return []
+        if wanted.doc_ids:
+            pool = range(len(self.store.rows)) if mask is None else np.flatnonzero(mask)
+        else:
+            pool = sorted(fused, key=lambda r: -fused[r])
+        return [int(r) for r in pool if clause_matches(self.store.rows[r][0], wanted)]
+
+    # --- results
+    def _results(self, fused, routed, dense, sparse, query, question, k) -> list[ScoredClause]:
+        ordered = sorted(fused, key=lambda r: -fused[r])
+        top = max(fused.values(), default=0.0)
+        head = routed[:k]
+        rows = head + [r for r in ordered if r not in set(head)][: k - len(head)]
+        dense_scores = self._scores_for(rows, dense, query)
+        sparse_scores = self._sparse_scores_for(rows, sparse, question)
+        dense_rank = _ranks(dense)
+        sparse_rank = _ranks(sparse)
+        results = []
+        for position, row in enumerate(rows):
+            clause, info = self.store.rows[row]
+            is_routed = row in head
+            # Routed clauses rank above every fused score, in the order they were named.
+            score = top + (len(head) - position) * 1e-3 if is_routed else fused[row]
+            results.append(ScoredClause(
+                clause=clause, doc=info, score=float(score), routed=is_routed,
+                dense_score=dense_scores.get(row), sparse_score=sparse_scores.get(row),
+                dense_rank=dense_rank.get(row), sparse_rank=sparse_rank.get(row)))
+        return results
+
+    def _scores_for(self, rows, dense: dict[int, float], query) -> dict[int, float]:
+        scores = dict(dense)
+        missing = [r for r in rows if r not in scores]
+        if query is not None and missing:
+            scores.update(self.store.dense.scores_for(query, missing))
+        return scores
+
+    def _sparse_scores_for(self, rows, sparse: dict[int, float], question) -> dict[int, float]:
+        missing = [r for r in rows if r not in sparse]
+        if not missing or self.mode == "dense" or self.store.sparse is None:
+            return dict(sparse)
+        everything = self.store.sparse.scores(question)
+        return {**sparse, **{r: float(everything[r]) for r in missing}}
+
+
+def _ranks(scores: dict[int, float]) -> dict[int, int]:
+    ordered = sorted(scores, key=lambda r: -scores[r])
+    return {row: rank for rank, row in enumerate(ordered, start=1)}

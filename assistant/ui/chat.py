@@ -1,0 +1,298 @@
+"""The staff chat page (Gradio): ask, read cited clauses, browse documents, give feedback.
+
+`build_ui(assistant)` returns a `gr.Blocks` that `assistant serve` mounts at "/". The page
+only calls the typed `Assistant` facade (ask_stream, documents) and renders its models
+with `assistant.ui.render`; nothing about Gradio reaches the core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from assistant.errors import AssistantError  # noqa: E402
+from assistant.feedback import FeedbackError, FeedbackStore  # noqa: E402
+from assistant.models import Answer, DocStatus, Document, SearchFilters  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.ui import render  # noqa: E402
+from assistant.ui.examples import example_questions  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+TITLE = "政策文件问答助手"
+STYLE_PATH = Path(__file__).with_name("chat.css")
+SCRIPT_PATH = Path(__file__).with_name("chat.js")
+RESPOND_CONCURRENCY = 4  # questions answered at once per process (retrieval is CPU-bound)
+INTERNAL_ERROR = "处理问题时出现内部错误，请稍后重试；如果反复出现，请联系管理员。"
+PLACEHOLDER = ("**请输入关于已收录政策文件的问题**\n\n"
+               "回答只依据文件原文，每句注明文号与条款；文件中没有的内容会如实说明。")
+
+
+@dataclass
+class Turn:
+    """One question and what the page shows for it; `answer` is None after an error."""
+
+    question: str
+    html: str
+    answer: Answer | None = None
+
+
+# --- pure helpers (no widgets)
+def messages(turns: list[Turn]) -> list[dict]:
+    """The Chatbot value: a user and an assistant message per turn."""
+    out = []
+    for turn in turns:
+        out += [{"role": "user", "content": turn.question},
+                {"role": "assistant", "content": turn.html}]
+    return out
+
+
+def history(turns: list[Turn]) -> list[dict]:
+    """Earlier answered turns as plain-text chat messages for follow-up questions."""
+    out = []
+    for turn in turns:
+        if turn.answer is not None:
+            out += [{"role": "user", "content": turn.question},
+                    {"role": "assistant", "content": turn.answer.answer}]
+    return out
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """Extractive always works offline; an LLM backend counts once it is configured."""
+    names = ["extractive"]
+    if settings.openai_api_key.get_secret_value() or settings.backend == "openai":
+        names.append("openai")
+    if settings.backend == "langchain":
+        names.append("langchain")
+    default = settings.backend if settings.backend in names else "extractive"
+    return [default, *(n for n in names if n != default)]
+
+
+def make_filters(doc_ids: list[str] | None, in_force_only: bool) -> SearchFilters | None:
+    if not doc_ids and not in_force_only:
+        return None
+    return SearchFilters(doc_ids=list(doc_ids or []) or None, in_force_only=bool(in_force_only))
+
+
+def turn_of_message(index: int | tuple | list) -> int:
+    """The turn an assistant message belongs to (messages come in user/assistant pairs)."""
+    position = index[0] if isinstance(index, (tuple, list)) else index
+    return int(position) // 2
+
+
+class ChatPage:
+    """The page's behaviour, one method per event; widgets are wired in `build_ui`."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.feedback = FeedbackStore(assistant.settings.feedback_path)
+
+    def documents(self) -> tuple[list[Document], str | None]:
+        """The indexed documents, or none and the reason (e.g. index not built yet)."""
+        try:
+            return self.assistant.documents(), None
+        except AssistantError as err:
+            return [], str(err)
+
+    def respond(self, question: str, turns: list[Turn], doc_ids, in_force_only: bool, backend):
+        """Stream one answer into the chat: yields (chat messages, turns, input box)."""
+        question = (question or "").strip()
+        if not question:
+            yield messages(turns), turns, ""
+            return
+        earlier = history(turns)
+        turns = [*turns, Turn(question, render.streaming_html(""))]
+        yield messages(turns), turns, ""
+        options = dict(backend=backend or None, filters=make_filters(doc_ids, in_force_only),
+                       history=earlier)
+        for html, answer in self._stream(question, options, len(turns) - 1):
+            turns[-1] = Turn(question, html, answer)
+            yield messages(turns), turns, ""
+
+    def _stream(self, question: str, options: dict, turn: int):
+        parts: list[str] = []
+        try:
+            for item in self.assistant.ask_stream(question, **options):
+                if isinstance(item, Answer):
+                    yield render.answer_html(item, turn), item
+                    return
+                parts.append(item)
+                yield render.streaming_html("".join(parts)), None
+        except AssistantError as err:  # a problem the user can act on, said specifically
+            yield render.error_html(f"无法回答：{err}"), None
+        except Exception:  # the page must never show a stack trace
+            log.exception("answering %r failed", question)
+            yield render.error_html(INTERNAL_ERROR), None
+
+    def rate(self, turns: list[Turn], data: gr.LikeData):
+        """Store 👍/👎 at once; then offer an optional reason for that row."""
+        index = turn_of_message(data.index)
+        answer = turns[index].answer if 0 <= index < len(turns) else None
+        if answer is None or data.liked not in (True, False):
+            return None, gr.update(visible=False), gr.update()
+        try:
+            row_id = self.feedback.record(answer, "up" if data.liked else "down")
+        except FeedbackError as err:
+            gr.Warning(str(err))
+            return None, gr.update(visible=False), gr.update()
+        note = f"已记录{'👍' if data.liked else '👎'}反馈。可以补充原因（可选）："
+        return row_id, gr.update(visible=True), gr.update(value="", label=note)
+
+    def save_reason(self, row_id: int | None, reason: str):
+        if row_id is not None and (reason or "").strip():
+            try:
+                self.feedback.set_reason(row_id, reason)
+                gr.Info("已保存反馈原因，谢谢！")
+            except FeedbackError as err:
+                gr.Warning(str(err))
+        return None, gr.update(visible=False), gr.update(value="")
+
+    def export(self):
+        """Write both exports to a temp folder and offer them for download."""
+        folder = Path(tempfile.mkdtemp(prefix="feedback-"))
+        gold, review = folder / "feedback-gold.jsonl", folder / "feedback-review.jsonl"
+        try:
+            ups = self.feedback.export_jsonl(gold)
+            downs = self.feedback.export_review_jsonl(review)
+        except FeedbackError as err:
+            return str(err), None
+        summary = f"已导出 {ups} 条 👍 反馈（评测集格式）与 {downs} 条 👎 反馈（待复核）。"
+        return summary, [str(gold), str(review)]
+
+    def show_document(self, doc_id: str | None):
+        documents, problem = self.documents()
+        doc = next((d for d in documents if d.doc_id == doc_id), None)
+        if doc is None:
+            return render.error_html(problem) if problem else "", ""
+        return render.document_meta(doc, len(doc.clauses)), render.clause_tree(doc)
+
+    def refresh(self):
+        """On page load: the current document list (the index may have changed)."""
+        documents, problem = self.documents()
+        choices = [render.document_choice(d) for d in documents]
+        first = choices[0][1] if choices else None
+        notice = render.error_html(f"索引不可用：{problem}") if problem else ""
+        meta, tree = self.show_document(first)
+        return (gr.update(choices=choices), gr.update(choices=choices, value=first),
+                meta, tree, gr.update(value=notice, visible=bool(problem)))
+
+
+def _asset(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The chat page over `assistant`; mount it with `gr.mount_gradio_app(app, blocks, "/")`."""
+    page = ChatPage(assistant)
+    documents, _ = page.documents()
+    choices = [render.document_choice(d) for d in documents]
+    backends = available_backends(assistant.settings)
+    with gr.Blocks(title=TITLE, fill_width=True) as demo:
+        gr.HTML(f"<style>{_asset(STYLE_PATH)}</style>{_header()}", js_on_load=_asset(SCRIPT_PATH),
+                padding=False)
+        notice = gr.HTML("", visible=False)
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"):
+                chat_widgets = _chat_tab(page, choices, backends, documents)
+            with gr.Tab("文件浏览", id="documents"):
+                doc_view = _documents_tab(page, choices)
+            with gr.Tab("反馈导出", id="feedback"):
+                _feedback_tab(page)
+        demo.load(page.refresh, outputs=[chat_widgets["doc_filter"], *doc_view, notice])
+    return demo
+
+
+def _header() -> str:
+    return (f'<div class="pa-header"><div class="pa-header-title">{TITLE}</div>'
+            '<div class="pa-header-sub">回答只依据已收录的政策文件，每句注明文号与条款；'
+            '已失效或征求意见稿文件会特别提示。</div></div>')
+
+
+def _legend() -> str:
+    badges = " ".join(render.status_badge(s) for s in (DocStatus.IN_FORCE, DocStatus.REPEALED,
+                                                          DocStatus.DRAFT, None))
+    return (f'<div class="pa-legend"><div class="pa-legend-title">文件状态</div>{badges}'
+            '<div class="pa-legend-note">点击回答中的 <span class="pa-cite-demo">[1]</span> '
+            '查看对应条款原文，黄色底纹为支持该句的原文。</div></div>')
+
+
+def _chat_tab(page: ChatPage, choices, backends: list[str], documents) -> dict:
+    turns, pending = gr.State([]), gr.State(None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=260, elem_classes="pa-sidebar"):
+            doc_filter, in_force, backend, clear = _filters(choices, backends)
+        with gr.Column(scale=4):
+            chatbot, reason_row, reason, save, box, send = _conversation(documents)
+    inputs = [box, turns, doc_filter, in_force, backend]
+    for event in (box.submit, send.click):
+        event(page.respond, inputs, [chatbot, turns, box], show_progress="hidden",
+              concurrency_limit=RESPOND_CONCURRENCY)
+    clear.click(lambda: ([], [], None, gr.update(visible=False)), None,
+                [chatbot, turns, pending, reason_row])
+    # The chatbot's own 🗑 button clears only the widget: forget the turns too.
+    chatbot.clear(lambda: ([], None, gr.update(visible=False)), None, [turns, pending, reason_row])
+    chatbot.like(page.rate, [turns], [pending, reason_row, reason])
+    for event in (save.click, reason.submit):
+        event(page.save_reason, [pending, reason], [pending, reason_row, reason])
+    return {"doc_filter": doc_filter}
+
+
+def _filters(choices, backends: list[str]):
+    doc_filter = gr.Dropdown(choices=choices, multiselect=True, label="限定文件",
+                             info="不选则在全部文件中查找", elem_id="pa-doc-filter")
+    in_force = gr.Checkbox(label="仅限现行有效文件", info="排除已失效文件和征求意见稿",
+                           elem_id="pa-in-force")
+    backend = gr.Dropdown(choices=[(render.BACKEND_NAMES.get(b, b), b) for b in backends],
+                          value=backends[0], label="回答方式", visible=len(backends) > 1)
+    clear = gr.Button("清空对话", variant="secondary", elem_id="pa-clear")
+    gr.HTML(_legend(), padding=False)
+    return doc_filter, in_force, backend, clear
+
+
+def _conversation(documents):
+    chatbot = gr.Chatbot(label="对话", show_label=False, height=640, elem_id="pa-chat",
+                         placeholder=PLACEHOLDER, feedback_options=("Like", "Dislike"),
+                         buttons=["copy"], layout="bubble", autoscroll=True)
+    with gr.Row(visible=False, elem_id="pa-reason-row") as reason_row:
+        reason = gr.Textbox(label="原因（可选）", scale=5, elem_id="pa-reason",
+                            placeholder="例如：引用的条款不对、漏了某项要求…")
+        save = gr.Button("提交原因", scale=1, elem_id="pa-reason-save")
+    with gr.Row():
+        box = gr.Textbox(placeholder="输入问题，按回车发送（可以接着上一个问题追问）",
+                         show_label=False, scale=6, elem_id="pa-question", autofocus=True)
+        send = gr.Button("发送", variant="primary", scale=1, elem_id="pa-send")
+    examples = example_questions(documents)
+    if examples:
+        gr.Examples(examples=[[q] for q in examples], inputs=[box], label="示例问题")
+    return chatbot, reason_row, reason, save, box, send
+
+
+def _documents_tab(page: ChatPage, choices) -> tuple[gr.Dropdown, gr.HTML, gr.HTML]:
+    picker = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None,
+                         label="选择文件", elem_id="pa-doc-picker")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=280):
+            meta = gr.HTML(elem_id="pa-doc-meta")
+        with gr.Column(scale=5):
+            gr.Markdown("**条款结构**（点击展开条款原文）")
+            tree = gr.HTML(elem_id="pa-doc-tree")
+    picker.change(page.show_document, [picker], [meta, tree])
+    return picker, meta, tree
+
+
+def _feedback_tab(page: ChatPage) -> None:
+    gr.Markdown("在问答页对每条回答点 👍 / 👎（可附原因），反馈保存在服务器的 SQLite 数据库中。\n\n"
+                "导出后，👍 反馈是评测集格式的 JSONL（可直接并入 `eval/gold.jsonl` 复核后使用）；"
+                "👎 反馈另存一份，附回答与原因，供人工更正后再并入。")
+    button = gr.Button("生成导出文件", variant="primary", elem_id="pa-export")
+    summary = gr.Markdown()
+    files = gr.File(label="下载", file_count="multiple", interactive=False)
+    button.click(page.export, None, [summary, files])

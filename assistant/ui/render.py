@@ -1,0 +1,248 @@
+"""HTML for the chat page, as pure functions of the core models (no gradio here).
+
+Every string that comes from a document or a user is escaped. Markers `[n]` in an answer
+become links to the source block `pa-src-<turn>-<n>` rendered under the same answer, so
+several answers on one page never share an anchor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from assistant.answer.citations import MARKER_RE
+from assistant.models import (Answer, Citation, Clause, DocStatus, Document, DocumentInfo,
+                              ScoredClause)
+
+ABSTAIN_MESSAGE = "现有文件中没有找到能回答该问题的内容。"
+ABSTAIN_HINT = "可以换一种问法，或在左侧放宽文件筛选后再试。"
+RELATED_TITLE = "可能相关（仅供参考，并非答案）"
+RELATED_LIMIT = 3
+BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（OpenAI 兼容）", "langchain": "LangChain"}
+
+_WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT)
+_SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+[。；！？!?;]*|\n")
+_MIN_OVERLAP = 0.5
+# Warnings staff must see: the document's status, unverified sentences, invented 文号, fallback.
+_LOUD_WORDS = ("已失效", "征求意见稿", "核实", "臆造", "改用")
+# How the answer pipeline reports a follow-up it rewrote (assistant/answer/pipeline.py).
+_REWRITE_PREFIX = "追问已改写为完整问题用于检索："
+
+
+# --- small pieces
+def status_badge(status: DocStatus | None) -> str:
+    """失效 and 征求意见稿 in a warning colour; 有效 in green; unstated in grey."""
+    if status is None:
+        return '<span class="pa-badge pa-badge-none">未标注状态</span>'
+    tone = "warn" if status in _WARN_STATUSES else "ok"
+    return f'<span class="pa-badge pa-badge-{tone}">{escape(status.value)}</span>'
+
+
+def anchor_id(turn: int, marker: int) -> str:
+    return f"pa-src-{turn}-{marker}"
+
+
+def link_markers(text: str, turn: int, known: Iterable[int]) -> str:
+    """Escape `text` and turn each known marker [n] into a link to its source block."""
+    known = set(known)
+
+    def link(match: re.Match) -> str:
+        numbers = [int(p) for p in re.split(r"[,，、]", match.group(1))]
+        return "".join(_marker_link(n, turn) if n in known else f"[{n}]" for n in numbers)
+
+    pieces, last = [], 0
+    for match in MARKER_RE.finditer(text):
+        pieces += [escape(text[last:match.start()]), link(match)]
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return "".join(pieces)
+
+
+def _marker_link(marker: int, turn: int) -> str:
+    target = anchor_id(turn, marker)
+    return (f'<a class="pa-cite" href="#{target}" data-target="{target}" '
+            f'title="查看来源 {marker}">[{marker}]</a>')
+
+
+def strip_markers(text: str) -> str:
+    return MARKER_RE.sub("", text)
+
+
+# --- highlighting the supporting sentence
+def split_sentences(text: str) -> list[str]:
+    """Sentences with their end punctuation; joined back they give `text` (newlines kept)."""
+    return _SENTENCE_RE.findall(text)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"\s+", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def _overlap(sentence: str, evidence: str) -> float:
+    mine, theirs = _bigrams(sentence), _bigrams(evidence)
+    if not mine or not theirs:
+        return 0.0
+    return len(mine & theirs) / min(len(mine), len(theirs))
+
+
+def supporting_indices(sentences: Sequence[str], evidence: Iterable[str]) -> set[int]:
+    """For each evidence sentence, the clause sentence that best matches it (if any matches)."""
+    chosen = set()
+    for claim in evidence:
+        scores = [_overlap(s, claim) for s in sentences]
+        if scores and max(scores) >= _MIN_OVERLAP:
+            chosen.add(scores.index(max(scores)))
+    return chosen
+
+
+def highlight(text: str, evidence: Iterable[str]) -> str:
+    """Clause text, escaped, with the sentences that support `evidence` in <mark>."""
+    sentences = split_sentences(text)
+    marked = supporting_indices(sentences, [strip_markers(e) for e in evidence])
+    parts = []
+    for i, sentence in enumerate(sentences):
+        html = "<br>" if sentence == "\n" else escape(sentence)
+        parts.append(f'<mark class="pa-support">{html}</mark>' if i in marked else html)
+    return "".join(parts)
+
+
+def evidence_for(answer: Answer, marker: int) -> list[str]:
+    """The answer sentences that cite `marker` (the whole answer when none were split out)."""
+    citing = [s.text for s in answer.sentences if marker in s.markers]
+    return citing or ([answer.answer] if not answer.sentences else [])
+
+
+# --- sources
+def source_block(citation: Citation, turn: int, evidence: Iterable[str]) -> str:
+    """One cited clause: 文号, title, clause label, status badge, text with support highlighted."""
+    ref = escape(citation.number or "无文号")
+    unsupported = "" if citation.supported else '<span class="pa-badge pa-badge-warn">未能核实</span>'
+    summary = (f'<summary><span class="pa-marker">[{citation.marker}]</span> '
+               f'<span class="pa-docno">{ref}</span> '
+               f'<span class="pa-label">{escape(citation.label)}</span> '
+               f'{status_badge(citation.status)}{unsupported}'
+               f'<span class="pa-title">《{escape(citation.title)}》</span></summary>')
+    body = f'<div class="pa-clause-text">{highlight(citation.text, evidence)}</div>'
+    # The status warning itself is shown once above the sources (warnings_block).
+    anchor = anchor_id(turn, citation.marker)
+    return f'<details class="pa-source" id="{anchor}" open>{summary}{body}</details>'
+
+
+def sources_block(answer: Answer, turn: int) -> str:
+    if not answer.citations:
+        return ""
+    blocks = "".join(source_block(c, turn, evidence_for(answer, c.marker))
+                     for c in answer.citations)
+    return f'<div class="pa-sources"><div class="pa-sources-title">来源</div>{blocks}</div>'
+
+
+def related_block(retrieved: Sequence[ScoredClause], limit: int = RELATED_LIMIT) -> str:
+    """The closest clauses of an abstention, collapsed and labelled as not being the answer."""
+    if not retrieved:
+        return ""
+    items = "".join(_related_item(s) for s in retrieved[:limit])
+    return (f'<details class="pa-related"><summary>{RELATED_TITLE}</summary>'
+            f'<ul class="pa-related-list">{items}</ul></details>')
+
+
+def _related_item(scored: ScoredClause) -> str:
+    doc, clause = scored.doc, scored.clause
+    return (f'<li><span class="pa-docno">{escape(doc.number or "无文号")}</span> '
+            f'<span class="pa-label">{escape(clause.label)}</span> {status_badge(doc.status)}'
+            f'<span class="pa-title">《{escape(doc.title)}》</span>'
+            f'<div class="pa-clause-text pa-muted">{escape(clause.text)}</div></li>')
+
+
+# --- whole answers
+def answer_html(answer: Answer, turn: int) -> str:
+    """The final rendering of one answer: text with linked markers, warnings, sources."""
+    if answer.abstained:
+        return abstention_html(answer)
+    known = [c.marker for c in answer.citations]
+    text = link_markers(answer.answer, turn, known).replace("\n", "<br>")
+    return (f'<div class="pa-answer"><div class="pa-text">{text}</div>'
+            f"{warnings_block(answer)}{sources_block(answer, turn)}{footer(answer)}</div>")
+
+
+def abstention_html(answer: Answer) -> str:
+    return (f'<div class="pa-answer pa-abstained">'
+            f'<div class="pa-abstain-msg">{ABSTAIN_MESSAGE}</div>'
+            f'<div class="pa-hint">{ABSTAIN_HINT}</div>{related_block(answer.retrieved)}'
+            f"{footer(answer)}</div>")
+
+
+def streaming_html(partial: str) -> str:
+    """The answer while it is still being written: markers shown, not yet linked."""
+    text = escape(partial).replace("\n", "<br>")
+    caret = '<span class="pa-caret">▍</span>'
+    return f'<div class="pa-answer pa-streaming"><div class="pa-text">{text}{caret}</div></div>'
+
+
+def error_html(message: str) -> str:
+    return f'<div class="pa-answer pa-error">⚠ {escape(message)}</div>'
+
+
+def warnings_block(answer: Answer) -> str:
+    """Status warnings (失效, 征求意见稿) up front; processing notes collapsed."""
+    status = {c.warning for c in answer.citations if c.warning}
+    loud = [w for w in answer.warnings if w in status or any(k in w for k in _LOUD_WORDS)]
+    rewritten = [w for w in answer.warnings if w.startswith(_REWRITE_PREFIX)]
+    quiet = [w for w in answer.warnings if w not in loud and w not in rewritten]
+    html = "".join(f'<div class="pa-info">按上下文理解为：{escape(w[len(_REWRITE_PREFIX):])}</div>'
+                   for w in rewritten)
+    html += "".join(f'<div class="pa-warn">⚠ {escape(w)}</div>' for w in loud)
+    if quiet:
+        notes = "".join(f"<li>{escape(w)}</li>" for w in quiet)
+        html += f'<details class="pa-notes"><summary>处理说明</summary><ul>{notes}</ul></details>'
+    return html
+
+
+def footer(answer: Answer) -> str:
+    backend = BACKEND_NAMES.get(answer.backend, answer.backend)
+    ms = answer.timings_ms.get("total")
+    took = "" if ms is None else f" · 用时 {ms / 1000:.1f} 秒" if ms >= 1000 else f" · 用时 {ms:.0f} 毫秒"
+    return f'<div class="pa-footer">{escape(backend)}{took}</div>'
+
+
+# --- the documents tab
+def document_meta(doc: DocumentInfo, clause_count: int | None = None) -> str:
+    rows = [("文号", doc.number or "无"), ("标题", doc.title), ("发文机关", doc.issuer),
+            ("成文日期", doc.signed), ("发布日期", doc.published), ("地区", doc.region),
+            ("来源文件", doc.source), ("条款数", clause_count)]
+    cells = "".join(f"<tr><th>{name}</th><td>{escape(str(value))}</td></tr>"
+                    for name, value in rows if value not in (None, ""))
+    status = f"<tr><th>状态</th><td>{status_badge(doc.status)}</td></tr>"
+    return f'<table class="pa-meta">{cells}{status}</table>'
+
+
+def clause_tree(document: Document) -> str:
+    """The clause tree as nested <details>: a clause's text is one click away."""
+    children: dict[str | None, list[Clause]] = {}
+    for clause in document.clauses:
+        children.setdefault(clause.parent_id, []).append(clause)
+    return f'<div class="pa-tree">{_subtree(children, None)}</div>'
+
+
+def _subtree(children: dict[str | None, list[Clause]], parent: str | None) -> str:
+    return "".join(_node(children, c) for c in children.get(parent, []))
+
+
+def _node(children: dict[str | None, list[Clause]], clause: Clause) -> str:
+    title = clause.heading or _first_words(clause.text)
+    label = clause.path[-1] if clause.path else ""
+    return (f'<details class="pa-node" data-clause="{escape(clause.clause_id)}">'
+            f'<summary><span class="pa-label">{escape(label)}</span> {escape(title)}</summary>'
+            f'<div class="pa-clause-text">{escape(clause.text)}</div>'
+            f"{_subtree(children, clause.clause_id)}</details>")
+
+
+def _first_words(text: str, limit: int = 30) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def document_choice(doc: DocumentInfo) -> tuple[str, str]:
+    """(label shown in a dropdown, doc_id)."""
+    return (f"{doc.number} {doc.title}" if doc.number else doc.title, doc.doc_id)

@@ -1,0 +1,319 @@
+"""The HTTP API on a real uvicorn server (loopback, free port), driven by httpx.
+
+Index: the five sample documents with the `hashing` test embedder (see api_fixtures).
+"""
+
+# ruff: noqa: F811  (pytest fixtures imported from api_fixtures are used as arguments)
+from __future__ import annotations
+
+import httpx
+import pytest
+from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
+    ADMIN,
+    QUESTION,
+    READ,
+    READ_KEY,
+    api_settings,
+    client,
+    corpus_index,
+    live,
+    server,
+    sse_json,
+)
+
+from assistant.service import Assistant
+
+PROBLEM = "application/problem+json"
+N56 = "川办函〔2021〕56号"
+
+
+def assert_problem(response: httpx.Response, status: int, *needles: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert "Traceback" not in response.text
+    for needle in needles:
+        assert needle in body["detail"], body
+    return body
+
+
+# --- health
+def test_healthz_and_readyz(server):
+    assert httpx.get(server + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(server + "/readyz").json()
+    assert ready["status"] == "ready" and ready["documents"] == 5 and ready["clauses"] > 100
+    assert ready["backend"] == "extractive"
+
+
+def test_readyz_is_503_with_the_reason_when_no_index_exists(tmp_path):
+    with live(api_settings(tmp_path / "empty")) as url:
+        response = httpx.get(url + "/readyz")
+        assert_problem(response, 503, "no index", "assistant ingest")
+        assert httpx.get(url + "/healthz").status_code == 200
+        assert_problem(httpx.post(url + "/v1/ask", json={"question": QUESTION}, headers=READ),
+                       503, "no index")
+
+
+def test_readyz_is_503_when_the_llm_server_is_unreachable(corpus_index, tmp_path):
+    settings = api_settings(corpus_index, backend="openai", audit_enabled=False,
+                            openai_base_url="http://127.0.0.1:9/v1")  # port 9: nobody there
+    with live(settings) as url:
+        assert_problem(httpx.get(url + "/readyz"), 503, "unreachable", "127.0.0.1:9")
+
+
+def test_openapi_docs_are_served(server):
+    assert httpx.get(server + "/docs").status_code == 200
+    paths = httpx.get(server + "/openapi.json").json()["paths"]
+    for path in ("/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}",
+                 "/v1/documents/{doc_id}/clauses/{clause_id}", "/v1/chat/completions",
+                 "/healthz", "/readyz"):
+        assert path in paths
+
+
+# --- auth
+def test_missing_key_is_401_with_a_bearer_challenge(server):
+    response = httpx.post(server + "/v1/ask", json={"question": QUESTION})
+    assert_problem(response, 401, "missing API key")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_wrong_key_is_401(server):
+    response = httpx.get(server + "/v1/documents", headers={"Authorization": "Bearer nope"})
+    assert_problem(response, 401, "invalid API key")
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_read_key_cannot_upload_or_delete(server):
+    upload = httpx.post(server + "/v1/documents", headers=READ,
+                        files={"file": ("a.txt", "文本".encode(), "text/plain")})
+    assert_problem(upload, 403, "admin key")
+    assert_problem(httpx.delete(server + "/v1/documents/whatever", headers=READ), 403)
+
+
+def test_admin_key_can_read(server):
+    assert httpx.get(server + "/v1/documents", headers=ADMIN).status_code == 200
+
+
+def test_without_keys_the_api_is_open_on_loopback(corpus_index):
+    with live(api_settings(corpus_index, api_keys="", admin_keys="",
+                           audit_enabled=False)) as url:
+        assert httpx.get(url + "/v1/documents").status_code == 200
+
+
+# --- ask
+def test_ask_returns_the_same_json_as_the_cli(client, corpus_index):
+    body = client.post("/v1/ask", json={"question": QUESTION}).json()
+    expected = Assistant(api_settings(corpus_index)).ask(QUESTION).model_dump(mode="json")
+    for key in ("question", "answer", "abstained", "citations", "sentences", "retrieved",
+                "warnings", "backend", "settings_hash"):
+        assert body[key] == expected[key], key
+    assert body["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
+    assert "自贡市" in body["answer"] and not body["abstained"]
+    assert any("已失效" in w for w in body["warnings"])
+
+
+def test_ask_abstains_off_corpus(client):
+    body = client.post("/v1/ask", json={"question": "今天北京的天气怎么样？"}).json()
+    assert body["abstained"] and body["citations"] == []
+
+
+def test_ask_follow_up_uses_history(client):
+    history = [{"role": "user", "content": QUESTION},
+               {"role": "assistant", "content": "在自贡市、宜宾市开展试点。"}]
+    response = client.post("/v1/ask", json={"question": "这项工作由哪些单位负责？",
+                                            "history": history})
+    assert response.status_code == 200, response.text
+    assert response.json()["question"] == "这项工作由哪些单位负责？"
+
+
+def test_ask_stream_is_sse_deltas_then_final_then_done(client):
+    response = client.post("/v1/ask", json={"question": QUESTION, "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_json(response.text)
+    names = [name for name, _ in events]
+    assert names[-2:] == ["final", "done"] and set(names[:-2]) == {"delta"}
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    final = events[-2][1]
+    assert final["answer"] == streamed.strip()
+    assert final["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
+    assert final["abstained"] is False and final["warnings"]
+
+
+def test_ask_stream_refuses_bad_input_before_streaming(client):
+    response = client.post("/v1/ask", json={"question": "", "stream": True})
+    assert_problem(response, 422, "question is empty")
+
+
+@pytest.mark.parametrize("body, needle", [
+    ({"question": ""}, "question is empty"),
+    ({"question": "   "}, "question is empty"),
+    ({"question": "问" * 501}, "limit is 500"),
+    ({"question": QUESTION, "top_k": 0}, "top_k"),
+    ({"question": QUESTION, "top_k": 51}, "between 1 and 50"),
+    ({"question": QUESTION, "backend": "gpt-9"}, "unknown backend 'gpt-9'"),
+    ({"question": QUESTION, "backend": "langchain"}, "cannot be used over HTTP"),
+    ({"question": QUESTION, "filters": {"date_from": "2021-01-01", "date_to": "2020-01-01"}},
+     "date_from (2021-01-01) is after date_to (2020-01-01)"),
+    ({"question": QUESTION, "filters": {"date_from": "2021-13-01"}}, "date_from"),
+    ({"question": QUESTION, "filters": {"doc_ids": ["no-such-doc"]}}, "no-such-doc"),
+    ({"question": QUESTION, "topk": 3}, "topk"),
+    ({"question": QUESTION, "history": [{"role": "robot", "content": "x"}]}, "history.0.role"),
+    ({}, "body.question"),
+])
+def test_bad_ask_is_422_problem_json(client, body, needle):
+    assert_problem(client.post("/v1/ask", json=body), 422, needle)
+
+
+def test_malformed_json_is_422(client):
+    response = client.post("/v1/ask", content=b"{not json",
+                           headers={"Content-Type": "application/json"})
+    assert_problem(response, 422)
+
+
+def test_unknown_path_is_404_problem(client):
+    assert_problem(client.get("/v1/nothing-here"), 404)
+
+
+# --- search and filters
+def test_search_returns_the_cli_result_shape(client):
+    results = client.post("/v1/search", json={"question": "三医联动 自贡市", "top_k": 3}).json()
+    assert len(results["results"]) == 3
+    first = results["results"][0]
+    assert set(first) == {"clause_id", "doc_id", "number", "title", "status", "path", "label",
+                          "heading", "text", "units", "score"}
+    assert first["number"] == N56 and first["label"] == "一、（一）"
+
+
+def test_search_filters_restrict_documents(client):
+    docs = client.get("/v1/documents").json()["documents"]
+    repealed = next(d for d in docs if d["number"] == N56)
+    only = client.post("/v1/search", json={"question": "医保", "top_k": 10,
+                                           "filters": {"doc_ids": [N56]}}).json()["results"]
+    assert only and {r["doc_id"] for r in only} == {repealed["doc_id"]}
+    in_force = client.post("/v1/search", json={"question": "三医联动 自贡市", "top_k": 10,
+                                               "filters": {"in_force_only": True}}).json()
+    assert repealed["doc_id"] not in {r["doc_id"] for r in in_force["results"]}
+    dated = client.post("/v1/search", json={"question": "医保", "top_k": 10, "filters": {
+        "date_from": "2021-01-01", "date_to": "2021-12-31"}}).json()["results"]
+    assert dated and {r["doc_id"] for r in dated} == {repealed["doc_id"]}
+
+
+# --- documents
+def test_document_list_detail_and_clause(client):
+    docs = client.get("/v1/documents").json()["documents"]
+    assert len(docs) == 5 and {d["number"] for d in docs} >= {N56, "川卫发〔2017〕65号"}
+    doc = next(d for d in docs if d["number"] == N56)
+    assert doc["status"] == "失效" and doc["clauses"] > 20
+    detail = client.get(f"/v1/documents/{doc['doc_id']}").json()
+    assert detail["number"] == N56 and len(detail["clauses"]) == doc["clauses"]
+    labels = [c["label"] for c in detail["clauses"]]
+    assert labels[0] == "前言" and "一、（一）" in labels
+    assert set(detail["clauses"][1]) >= {"clause_id", "path", "label", "heading", "text", "units"}
+    target = detail["clauses"][labels.index("一、（一）")]
+    by_id = client.get(f"/v1/documents/{doc['doc_id']}/clauses/{target['clause_id']}").json()
+    by_label = client.get(f"/v1/documents/{N56}/clauses/一、（一）").json()
+    assert by_id == by_label and "自贡市" in by_id["text"]
+    assert by_id["document"]["number"] == N56
+
+
+def test_unknown_document_and_clause_are_404(client):
+    assert_problem(client.get("/v1/documents/no-such-doc"), 404, "no-such-doc")
+    assert_problem(client.get(f"/v1/documents/{N56}/clauses/九十九、"), 404, "九十九、")
+
+
+# --- OpenAI-compatible facade
+def test_chat_completion(client):
+    response = client.post("/v1/chat/completions", json={
+        "model": "extractive", "temperature": 0.2,
+        "messages": [{"role": "system", "content": "你是助手"},
+                     {"role": "user", "content": QUESTION}]})
+    body = response.json()
+    assert body["object"] == "chat.completion" and body["model"] == "extractive"
+    content = body["choices"][0]["message"]["content"]
+    assert "自贡市" in content and body["choices"][0]["finish_reason"] == "stop"
+    assert body["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
+
+
+def test_chat_completion_stream_ends_with_done(client):
+    response = client.post("/v1/chat/completions", json={
+        "stream": True, "messages": [{"role": "user", "content": [
+            {"type": "text", "text": QUESTION}]}]})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_json(response.text)
+    assert all(name is None for name, _ in events)
+    assert events[-1][1] == "[DONE]"
+    chunks = [data for _, data in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    last = chunks[-1]
+    assert last["choices"][0]["finish_reason"] == "stop" and last["citations"]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "自贡市" in text
+
+
+def test_chat_completion_bad_input(client):
+    assistant_last = {"messages": [{"role": "user", "content": "问"},
+                                   {"role": "assistant", "content": "答"}]}
+    assert_problem(client.post("/v1/chat/completions", json=assistant_last), 422, "role 'user'")
+    unknown = {"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}
+    assert_problem(client.post("/v1/chat/completions", json=unknown), 422, "gpt-4o")
+    assert_problem(client.post("/v1/chat/completions", json={"messages": []}), 422)
+
+
+def test_models_lists_the_backends(client):
+    names = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert "extractive" in names and "openai" in names
+
+
+# --- limits
+def test_rate_limit_is_per_key_with_retry_after(corpus_index):
+    settings = api_settings(corpus_index, rate_limit_per_minute=3, audit_enabled=False,
+                            admin_keys="other-key")
+    with live(settings) as url:
+        codes = [httpx.get(url + "/v1/documents", headers=READ).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = httpx.get(url + "/v1/documents", headers=READ)
+        assert_problem(limited, 429, "3 requests per minute")
+        assert int(limited.headers["retry-after"]) >= 1
+        other = httpx.get(url + "/v1/documents", headers={"Authorization": "Bearer other-key"})
+        assert other.status_code == 200
+
+
+def test_cors_allowlist(corpus_index):
+    settings = api_settings(corpus_index, cors_origins="https://portal.example",
+                            audit_enabled=False)
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type"}
+    with live(settings) as url:
+        allowed = httpx.options(url + "/v1/ask",
+                                headers={"Origin": "https://portal.example", **preflight})
+        assert allowed.headers["access-control-allow-origin"] == "https://portal.example"
+        other = httpx.options(url + "/v1/ask", headers={"Origin": "https://evil.example",
+                                                        **preflight})
+        assert "access-control-allow-origin" not in other.headers
+
+
+# --- audit
+def test_answers_are_audited_without_the_key(client, corpus_index):
+    from assistant.audit import AuditLog, key_id
+
+    question = "家庭医生签约服务有哪些要求？（审计）"
+    client.post("/v1/ask", json={"question": question, "top_k": 5})
+    settings = api_settings(corpus_index)
+    row = next(r for r in AuditLog(settings.audit_path).recent(50) if r["question"] == question)
+    assert row["key_id"] == key_id(READ_KEY) and READ_KEY not in row["key_id"]
+    assert row["backend"] == "extractive" and row["latency_ms"] > 0
+    assert row["settings_hash"] == settings.fingerprint() and row["endpoint"] == "/v1/ask"
+    assert isinstance(row["cited"], list) and row["abstained"] in (True, False)
+    assert READ_KEY.encode() not in settings.audit_path.read_bytes()
+
+
+def test_audit_can_be_turned_off(corpus_index, tmp_path):
+    settings = api_settings(corpus_index, audit_enabled=False,
+                            audit_db=tmp_path / "off.sqlite3")
+    with live(settings) as url:
+        assert httpx.post(url + "/v1/ask", json={"question": QUESTION},
+                          headers=READ).status_code == 200
+    assert not (tmp_path / "off.sqlite3").exists()

@@ -1,0 +1,40 @@
+"""A small version of the load run (python -m assistant.api.loadtest): zero errors.
+
+The full run (50 clients × 20 asks) is a benchmark script, not a timed test; its numbers
+are in docs/readme/api.md. Index: sample corpus with the `hashing` test embedder.
+"""
+
+# ruff: noqa: F811  (pytest fixtures imported from api_fixtures are used as arguments)
+from __future__ import annotations
+
+from api_fixtures import READ_KEY, api_settings, corpus_index, live  # noqa: F401
+
+from assistant.api.loadtest import LoadResult, main, run_load
+
+
+def test_small_load_run_has_no_errors(corpus_index):
+    with live(api_settings(corpus_index, audit_enabled=False)) as url:
+        result = run_load(url, clients=8, asks=5, key=READ_KEY)
+    assert result.errors == [] and len(result.latencies_ms) == 40
+    assert 0 < result.percentile(0.5) <= result.percentile(0.95)
+
+
+def test_load_script_prints_throughput_and_latency(corpus_index, capsys):
+    with live(api_settings(corpus_index, audit_enabled=False)) as url:
+        code = main(["--url", url, "--clients", "3", "--asks", "2", "--key", READ_KEY])
+    out = capsys.readouterr().out
+    assert code == 0
+    for label in ("throughput:", "latency p50:", "latency p95:", "errors:         0"):
+        assert label in out
+
+
+def test_load_run_counts_errors(corpus_index):
+    with live(api_settings(corpus_index, audit_enabled=False)) as url:
+        result = run_load(url, clients=2, asks=2, key="wrong-key")
+    assert len(result.errors) == 4 and "HTTP 401" in result.errors[0]
+    assert main(["--url", url, "--clients", "1", "--asks", "1"]) == 1  # server gone: error
+
+
+def test_percentiles():
+    result = LoadResult(1, 1, 1.0, latencies_ms=[float(n) for n in range(1, 101)])
+    assert result.percentile(0.5) in (50.0, 51.0) and result.percentile(0.95) in (95.0, 96.0)

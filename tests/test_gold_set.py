@@ -1,0 +1,116 @@
+"""The committed gold set: its format, its mix, and that it is true of the sample corpus."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.dataset import (
+    DEFAULT_DATASET,
+    DatasetError,
+    GoldItem,
+    GoldRef,
+    check_gold,
+    contains_fact,
+    gold_keys,
+    load_gold,
+)
+from assistant.ingest.document import build_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def items():
+    return load_gold(DEFAULT_DATASET)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    raw = {path.name: path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.txt"))}
+    documents = [build_document(text, name) for name, text in raw.items()]
+    return documents, raw
+
+
+def test_size_and_mix(items):
+    assert len(items) >= 120
+    unanswerable = [i for i in items if not i.answerable]
+    assert len(unanswerable) >= 20
+    assert all(not i.gold and not i.facts for i in unanswerable)
+    assert all(i.gold and i.facts for i in items if i.answerable)
+    spanning = [i for i in items if len({g.doc for g in i.gold}) >= 2]
+    about_document = [i for i in items if any(g.clause == "前言" for g in i.gold)]
+    assert len(spanning) >= 10 and len(about_document) >= 10
+    # every sample document is asked about
+    assert len({g.doc for i in items for g in i.gold}) == 5
+
+
+def test_ids_unique_and_every_line_is_one_json_object():
+    lines = [line for line in DEFAULT_DATASET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in lines]
+    assert all(set(row) == {"id", "question", "answerable", "gold", "facts"} for row in rows)
+    assert not [q for q, n in Counter(r["id"] for r in rows).items() if n > 1]
+    assert not [q for q, n in Counter(r["question"] for r in rows).items() if n > 1]
+
+
+def test_every_fact_is_verbatim_in_a_raw_corpus_file(items, corpus):
+    _, raw = corpus
+    missing = [(i.id, f) for i in items for f in i.facts
+               if not any(contains_fact(text, f) for text in raw.values())]
+    assert missing == []
+
+
+def test_labels_resolve_and_facts_sit_in_their_gold_clauses(items, corpus):
+    documents, raw = corpus
+    assert check_gold(items, documents, raw) == []
+
+
+def test_check_gold_catches_a_wrong_label_and_a_wrong_fact(corpus):
+    documents, raw = corpus
+    bad_label = GoldItem(id="x1", question="?", answerable=True,
+                         gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二十）")], facts=["自贡市"])
+    bad_fact = GoldItem(id="x2", question="?", answerable=True,
+                        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二）")], facts=["自贡市"])
+    problems = check_gold([bad_label, bad_fact], documents, raw)
+    assert len(problems) == 2
+    assert "x1" in problems[0] and "一、（二十）" in problems[0]
+    assert "x2" in problems[1] and "自贡市" in problems[1]
+
+
+def test_documents_are_named_by_number_or_exact_title(corpus):
+    documents, _ = corpus
+    item = GoldItem(id="t", question="?", answerable=True, gold=[
+        GoldRef(doc="开州府办发〔2020〕109号", clause="附件一、（三）"),
+        GoldRef(doc="关于进一步改革完善医疗卫生服务体系的实施方案", clause="二、（二）6."),
+    ], facts=[])
+    (doc_a, path_a), (doc_b, path_b) = gold_keys(item, documents)
+    assert path_a == ("附件", "一、", "（三）") and path_b == ("二、", "（二）", "6.")
+    assert doc_a != doc_b
+
+
+@pytest.mark.parametrize("line, message", [
+    ("{not json", "not valid JSON"),
+    ('{"id": "a", "question": "q", "answerable": true, "gold": [], "facts": []}',
+     "answerable question without gold"),
+    ('{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": ["x"]}',
+     "must have empty gold and facts"),
+    ('{"id": "a", "question": "q", "gold": [], "facts": []}', "answerable"),
+])
+def test_bad_lines_are_clear_errors_naming_the_line(tmp_path, line, message):
+    path = tmp_path / "gold.jsonl"
+    good = '{"id": "ok", "question": "q", "answerable": false, "gold": [], "facts": []}'
+    path.write_text(good + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as err:
+        load_gold(path)
+    assert f"{path}:2" in str(err.value) and message in str(err.value)
+
+
+def test_duplicate_ids_and_missing_file_are_errors(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    row = '{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": []}'
+    path.write_text(row + "\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="duplicate id 'a'"):
+        load_gold(path)
+    with pytest.raises(DatasetError, match="cannot read gold set"):
+        load_gold(tmp_path / "absent.jsonl")

@@ -1,0 +1,180 @@
+"""The chat page in a real headless Chromium, served by the real `assistant serve`.
+
+`assistant serve` runs as a subprocess (real uvicorn) on a free loopback port and builds
+its index from the sample corpus in tmp_path with the `hashing` test embedder
+(deterministic char n-gram hashing, not a real model) so it starts in seconds. Playwright
+drives Debian's chromium (`apt-get install -y chromium`); it skips when that is missing,
+unless ASSISTANT_REQUIRE_BROWSER=1. Screenshots go to .artifacts/ (ui-chat.png: the
+answered chat). Install fonts-noto-cjk for legible Chinese in them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "index" / "corpus"
+ARTIFACTS = ROOT / ".artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+QUESTION = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
+UNANSWERABLE = "杭州市2023年医保报销比例是多少？"
+START_TIMEOUT_S = 240  # index build + Gradio import on a busy 2-core machine
+ANSWER_TIMEOUT_MS = 90_000
+DISLIKE = '#pa-chat button[aria-label="踩"], #pa-chat button[aria-label="Dislike"]'
+
+# CI sets ASSISTANT_REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
+_REQUIRED = os.environ.get("ASSISTANT_REQUIRE_BROWSER") == "1"
+if not Path(CHROMIUM).exists():
+    if _REQUIRED:
+        raise RuntimeError(f"ASSISTANT_REQUIRE_BROWSER=1 but {CHROMIUM} is not installed "
+                           "(apt-get install -y chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)",
+                allow_module_level=True)
+if _REQUIRED:
+    from playwright import sync_api
+else:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[dict]:
+    """`python -m assistant serve` on a free port; yields its URL and feedback database."""
+    import httpx
+
+    base = tmp_path_factory.mktemp("ui-serve")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(base / "index"), ASSISTANT_CORPUS_DIR=str(CORPUS),
+               ASSISTANT_EMBEDDER="hashing", ASSISTANT_FEEDBACK_DB=str(base / "feedback.sqlite3"),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    log = (base / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"assistant serve exited:\n{(base / 'serve.log').read_text()}")
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up, START_TIMEOUT_S, f"assistant serve on {url}")
+        yield {"url": url, "feedback": base / "feedback.sqlite3"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+        page.goto(server["url"])
+        page.wait_for_selector("#pa-question textarea", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def ask(page, question: str, wait_for: str):
+    page.fill("#pa-question textarea", question)
+    page.keyboard.press("Enter")
+    bubbles = page.locator("#pa-chat .pa-answer")
+    return wait_until(lambda: bubbles.last.locator(wait_for).count() and bubbles.last,
+                      ANSWER_TIMEOUT_MS / 1000, f"the answer to {question}")
+
+
+def feedback_rows(path: Path) -> list[tuple]:
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as con:
+        try:
+            return con.execute("SELECT rating, reason, question FROM feedback").fetchall()
+        except sqlite3.OperationalError:  # table not created yet
+            return []
+
+
+def test_staff_ask_see_citation_abstain_and_dislike(server, page):
+    answer = ask(page, QUESTION, ".pa-source")
+    source = answer.locator("details.pa-source").first
+    summary = source.locator("summary").inner_text()
+    assert "川办函〔2021〕56号" in summary and "一、（一）" in summary and "失效" in summary
+    assert "自贡市" in source.locator("mark.pa-support").inner_text()
+
+    # Clicking the marker opens its source and scrolls it into view.
+    page.evaluate("document.querySelectorAll('details.pa-source').forEach(d => d.open = false)")
+    marker = answer.locator("a.pa-cite").first
+    assert marker.get_attribute("href") == f"#{source.get_attribute('id')}"
+    marker.click()
+    wait_until(lambda: source.evaluate("d => d.open"), 5, "the source to open")
+    wait_until(lambda: source.evaluate(
+        "d => { const r = d.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }"),
+        5, "the source to scroll into view")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(2000)  # let the highlight animation finish before the screenshot
+    page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+
+    abstained = ask(page, UNANSWERABLE, ".pa-abstain-msg")
+    assert abstained.locator(".pa-abstain-msg").inner_text() == "现有文件中没有找到能回答该问题的内容。"
+    assert abstained.locator("a.pa-cite").count() == 0
+
+    page.locator(DISLIKE).last.click()
+    rows = wait_until(lambda: feedback_rows(server["feedback"]), 15, "the feedback row")
+    assert rows[0][:3] == ("down", None, UNANSWERABLE)
+
+    page.fill("#pa-reason textarea", "应说明没有杭州市的文件")
+    page.click("#pa-reason-save")
+    wait_until(lambda: feedback_rows(server["feedback"])[0][1] == "应说明没有杭州市的文件", 15,
+               "the reason to be saved")
+    page.screenshot(path=str(ARTIFACTS / "ui-chat-abstained.png"), full_page=True)
+
+
+def test_documents_tab_shows_metadata_and_clause_tree(page):
+    page.get_by_role("tab", name="文件浏览").click()
+    page.wait_for_selector("#pa-doc-tree details.pa-node", timeout=30_000)
+    assert "文号" in page.inner_text("#pa-doc-meta")
+    node = page.locator("#pa-doc-tree details.pa-node").nth(1)
+    node.locator("summary").first.click()
+    text = node.locator(".pa-clause-text").first
+    wait_until(text.is_visible, 5, "the clause text")
+    assert text.inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
+

@@ -1,0 +1,153 @@
+"""The chat page's behaviour (ChatPage) over a real index of the sample corpus, without a browser.
+
+The index uses the `hashing` test embedder (deterministic char n-gram hashing, not a real
+model) so it builds in seconds; parser, store, answer pipeline and feedback store are real.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+from assistant.models import Answer  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.ui import render  # noqa: E402
+from assistant.ui.chat import (ChatPage, Turn, available_backends, build_ui, history,  # noqa: E402
+                               make_filters, messages, turn_of_message)
+
+CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
+QUESTION = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
+UNANSWERABLE = "杭州市2023年医保报销比例是多少？"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    from assistant.ingest.pipeline import ingest_into_index
+
+    directory = tmp_path_factory.mktemp("ui-index") / "index"
+    report = ingest_into_index([CORPUS], Settings(index_dir=directory, embedder="hashing"))
+    assert report.ok
+    return directory
+
+
+@pytest.fixture
+def page(index_dir, tmp_path) -> ChatPage:
+    settings = Settings(index_dir=index_dir, embedder="hashing",
+                        feedback_db=tmp_path / "fb.sqlite3")
+    return ChatPage(Assistant(settings))
+
+
+def ask(page: ChatPage, question: str, turns=None, doc_ids=None, in_force=False):
+    steps = list(page.respond(question, turns or [], doc_ids, in_force, None))
+    return steps, steps[-1][1]
+
+
+def like(liked: bool, index: int = 1) -> gr.LikeData:
+    """What Gradio passes for a click on 👍 (True) or 👎 (False) under message `index`."""
+    return gr.LikeData(None, {"index": index, "value": "", "liked": liked})
+
+
+def test_answer_streams_then_renders_citation(page):
+    steps, turns = ask(page, QUESTION)
+    assert "pa-streaming" in steps[0][0][-1]["content"]  # the answer appears while it is produced
+    final = turns[-1]
+    assert isinstance(final.answer, Answer) and not final.answer.abstained
+    assert final.answer.citations[0].rendered == "〔川办函〔2021〕56号 一、（一）〕"
+    html = steps[-1][0][-1]["content"]
+    assert 'href="#pa-src-0-1"' in html and "川办函〔2021〕56号" in html and "pa-badge-warn" in html
+    assert steps[-1][2] == ""  # the input box is cleared
+
+
+def test_unanswerable_question_abstains_with_plain_message(page):
+    _, turns = ask(page, UNANSWERABLE)
+    assert turns[-1].answer.abstained
+    assert render.ABSTAIN_MESSAGE in turns[-1].html
+
+
+def test_follow_up_is_answered_against_the_conversation(page):
+    _, turns = ask(page, QUESTION)
+    _, turns = ask(page, "那开州区呢？", turns)
+    follow = turns[-1].answer
+    assert len(turns) == 2 and follow.question == "那开州区呢？"
+    # retrieval ran on the question rewritten from the previous turn, not on "那开州区呢？" alone
+    assert any("追问已改写" in w and "开州区" in w and "试点" in w for w in follow.warnings)
+
+
+def test_filters_reach_the_retriever(page):
+    documents = page.assistant.documents()
+    kaizhou = next(d for d in documents if d.number == "开州府办发〔2020〕109号")
+    _, turns = ask(page, QUESTION, doc_ids=[kaizhou.doc_id])
+    assert {s.doc.doc_id for s in turns[-1].answer.retrieved} == {kaizhou.doc_id}
+    _, turns = ask(page, QUESTION, in_force=True)
+    assert all(s.doc.in_force for s in turns[-1].answer.retrieved)
+
+
+def test_empty_question_changes_nothing(page):
+    steps = list(page.respond("   ", [], None, False, None))
+    assert steps == [([], [], "")]
+
+
+def test_unknown_backend_is_a_message_not_a_crash(page):
+    steps = list(page.respond(QUESTION, [], None, False, "no-such-backend"))
+    last = steps[-1][1][-1]
+    assert last.answer is None and "pa-error" in last.html and "no-such-backend" in last.html
+
+
+def test_missing_index_is_reported_on_the_page(tmp_path):
+    page = ChatPage(Assistant(Settings(index_dir=tmp_path / "none", embedder="hashing",
+                                       feedback_db=tmp_path / "fb.sqlite3")))
+    documents, problem = page.documents()
+    assert documents == [] and problem
+    steps = list(page.respond(QUESTION, [], None, False, None))
+    assert "pa-error" in steps[-1][1][-1].html
+    assert isinstance(build_ui(page.assistant), gr.Blocks)  # the page still builds
+
+
+def test_rating_stores_a_row_and_reason(page):
+    _, turns = ask(page, QUESTION)
+    row_id, row_visible, _ = page.rate(turns, like(False))
+    assert row_visible["visible"] is True
+    page.save_reason(row_id, "漏了条款")
+    con = sqlite3.connect(page.feedback.path)
+    assert con.execute("SELECT rating, reason, question FROM feedback").fetchall() == [
+        ("down", "漏了条款", QUESTION)]
+
+
+def test_rating_an_error_message_stores_nothing(page):
+    turns = [Turn("q", render.error_html("x"))]
+    row_id, _, _ = page.rate(turns, like(True))
+    assert row_id is None and page.feedback.rows() == []
+
+
+def test_export_offers_both_files(page):
+    _, turns = ask(page, QUESTION)
+    page.rate(turns, like(True))
+    summary, files = page.export()
+    assert "1 条 👍" in summary and len(files) == 2
+    assert '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]' in Path(files[0]).read_text()
+
+
+def test_documents_tab_renders_metadata_and_tree(page):
+    doc = next(d for d in page.assistant.documents() if d.number == "川办函〔2021〕56号")
+    meta, tree = page.show_document(doc.doc_id)
+    assert "四川省人民政府办公厅" in meta and "失效" in meta
+    assert tree.count("<details") == len(doc.clauses)
+
+
+def test_pure_helpers():
+    answer = Answer(question="q1", answer="a1[1]", abstained=False, backend="extractive")
+    turns = [Turn("q1", "<b>a1</b>", answer), Turn("q2", "err", None)]
+    assert [m["role"] for m in messages(turns)] == ["user", "assistant"] * 2
+    assert history(turns) == [{"role": "user", "content": "q1"},
+                              {"role": "assistant", "content": "a1[1]"}]
+    assert turn_of_message(3) == 1 and turn_of_message((5, 0)) == 2
+    assert make_filters([], False) is None
+    assert make_filters(["d1"], True).doc_ids == ["d1"]
+    assert available_backends(Settings(embedder="hashing")) == ["extractive"]
+    with_llm = Settings(embedder="hashing", backend="openai")
+    assert available_backends(with_llm) == ["openai", "extractive"]
