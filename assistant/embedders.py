@@ -131,7 +131,9 @@ class SentenceTransformerEmbedder:
         self.model = model_id(settings)
         self.batch_size = settings.embed_batch_size
         self._st = self._load(settings.embed_model)
-        self.dim = int(self._st.get_sentence_embedding_dimension())
+        dimension = getattr(self._st, "get_embedding_dimension", None) or \
+            self._st.get_sentence_embedding_dimension  # renamed in sentence-transformers 6
+        self.dim = int(dimension())
         self.query_prompt, self.passage_prompt = self._prompts(settings.embed_model)
 
     @staticmethod
@@ -212,7 +214,11 @@ def model_id(settings: Settings) -> str:
     """The model name recorded in the manifest, known without loading the model."""
     if settings.embedder == "sentence-transformers":
         raw = settings.embed_model or ""
-        return Path(raw).name if Path(raw).is_dir() else raw
+        path = Path(raw)
+        if not path.is_dir():
+            return raw
+        # Parent and name: survives moving the models folder, keeps ".../bge-m3/model" apart.
+        return f"{path.resolve().parent.name}/{path.name}" if path.name == "model" else path.name
     cls = EMBEDDERS.get(settings.embedder)
     return getattr(cls, "model", settings.embedder)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.answer.terms import content_terms
 from assistant.ingest.document import build_document
-from assistant.models import Clause, Document, DocStatus, ScoredClause, SearchFilters
+from assistant.models import Clause, DocStatus, Document, ScoredClause, SearchFilters
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

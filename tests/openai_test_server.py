@@ -35,71 +35,74 @@ class Recorder:
     script: Script = field(default_factory=Script)
 
 
-def _handler(recorder: Recorder):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _handler(recorder: Recorder) -> type:
+    return type("Handler", (_Handler,), {"recorder": recorder})
 
-        def log_message(self, *args) -> None:  # keep test output clean
-            pass
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            script = recorder.script
-            if len(recorder.requests) <= script.fail_first:
-                return self._send(script.status, script.error_body)
-            text = script.reply_for(body) if script.reply_for else script.text
-            getattr(self, f"_{script.mode}")(script, text, body)
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    recorder: Recorder
 
-        def _send(self, status: int, payload: str, ctype: str = "application/json") -> None:
-            data = payload.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
 
-        def _json(self, script: Script, text: str, body: dict) -> None:
-            self._send(200, json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model"),
-                                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                                     "finish_reason": "stop"}]}, ensure_ascii=False))
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        recorder = self.recorder
+        recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        script = recorder.script
+        if len(recorder.requests) <= script.fail_first:
+            return self._send(script.status, script.error_body)
+        text = script.reply_for(body) if script.reply_for else script.text
+        getattr(self, f"_{script.mode}")(script, text, body)
 
-        def _status(self, script: Script, text: str, body: dict) -> None:
-            self._send(script.status, script.error_body)
+    def _send(self, status: int, payload: str, ctype: str = "application/json") -> None:
+        data = payload.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        def _malformed(self, script: Script, text: str, body: dict) -> None:
-            self._send(200, '{"choices": [ {"message": ')
+    def _json(self, script: Script, text: str, body: dict) -> None:
+        self._send(200, json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model"),
+                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                                 "finish_reason": "stop"}]}, ensure_ascii=False))
 
-        def _hang(self, script: Script, text: str, body: dict) -> None:
+    def _status(self, script: Script, text: str, body: dict) -> None:
+        self._send(script.status, script.error_body)
+
+    def _malformed(self, script: Script, text: str, body: dict) -> None:
+        self._send(200, '{"choices": [ {"message": ')
+
+    def _hang(self, script: Script, text: str, body: dict) -> None:
+        time.sleep(script.delay)
+        self._json(script, text, body)
+
+    def _stream(self, script: Script, text: str, body: dict, malformed: bool = False) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        first = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+        self._event(json.dumps(first))
+        for i in range(0, len(text), script.chunk_size):
             time.sleep(script.delay)
-            self._json(script, text, body)
+            delta = {"choices": [{"index": 0, "delta": {"content": text[i:i + script.chunk_size]}}]}
+            self._event(json.dumps(delta, ensure_ascii=False))
+        if malformed:
+            self._event('{"choices": [ {"delta": ')
+        self._event("[DONE]")
+        self.close_connection = True
 
-        def _stream(self, script: Script, text: str, body: dict, malformed: bool = False) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            first = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
-            self._event(json.dumps(first))
-            for i in range(0, len(text), script.chunk_size):
-                time.sleep(script.delay)
-                delta = {"choices": [{"index": 0, "delta": {"content": text[i:i + script.chunk_size]}}]}
-                self._event(json.dumps(delta, ensure_ascii=False))
-            if malformed:
-                self._event('{"choices": [ {"delta": ')
-            self._event("[DONE]")
-            self.close_connection = True
+    def _malformed_sse(self, script: Script, text: str, body: dict) -> None:
+        self._stream(script, text, body, malformed=True)
 
-        def _malformed_sse(self, script: Script, text: str, body: dict) -> None:
-            self._stream(script, text, body, malformed=True)
-
-        def _event(self, data: str) -> None:
-            self.wfile.write(f"data: {data}\n\n".encode())
-            self.wfile.flush()
-
-    return Handler
+    def _event(self, data: str) -> None:
+        self.wfile.write(f"data: {data}\n\n".encode())
+        self.wfile.flush()
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -83,15 +83,31 @@ def test_addressees_and_issuer_come_from_the_preamble_and_metadata(corpus):
     assert "重庆市开州区人民政府办公室" in issuer.answer
 
 
+def test_basis_and_status_of_a_document_described_by_the_question(corpus):
+    basis = ask(corpus, "海南州这份实施方案是根据中央哪份意见制定的？")
+    assert "《进一步完善医疗卫生服务体系的意见》" in basis.answer
+    assert [c.label for c in basis.citations] == ["前言"]
+    status = ask(corpus, "海南州的医疗卫生服务体系实施方案正式施行了吗？")
+    assert "征求意见稿" in status.answer and any("尚未正式施行" in w for w in status.warnings)
+
+
+def test_a_quoted_term_found_verbatim_is_answered_from_its_clause(corpus):
+    answer = ask(corpus, "“五有三严”具体包括什么？")
+    assert cited(answer) == {("开州府办发〔2020〕109号", "附件一、（四）")}
+    assert "有防护指南" in answer.answer
+
+
 def test_a_clause_named_in_the_question_is_answered_from_that_clause(corpus):
     answer = ask(corpus, "川办函〔2021〕56号 一、（六）讲了什么？")
     assert not answer.abstained and cited(answer) == {("川办函〔2021〕56号", "一、（六）")}
 
 
 def test_a_question_about_one_region_is_answered_only_from_clauses_about_it(corpus):
-    answer = ask(corpus, "开州区加快发展商业健康保险由哪些单位负责？")
+    answer = ask(corpus, "开州区扎实做好健康扶贫由哪个部门牵头？")
     assert not answer.abstained
-    assert {c.number for c in answer.citations} == {"开州府办发〔2020〕109号"}
+    assert cited(answer) == {("开州府办发〔2020〕109号", "附件六、（二十五）")}
+    # A question about responsibility also gets the clause's 责任单位 note, verbatim.
+    assert "责任单位：区卫生健康委" in answer.answer and all(s.supported for s in answer.sentences)
 
 
 def test_question_spanning_documents_merges_evidence(corpus):

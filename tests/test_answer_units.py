@@ -174,6 +174,17 @@ def test_gate_rejects_unknown_doc_number_place_and_year():
     assert ok.answerable and ok.best.clause.label == "一、（一）"
 
 
+@pytest.mark.parametrize("question", [
+    "试点资金是多少亿元？",          # asks for 亿元; the clause states 万元
+    "试点要新建几所医院？",          # asks for a count of 所; none stated
+    "试点医院的药占比是多少？",      # asks for a percentage (比例/率 … 多少); the clause has 90%
+])
+def test_gate_requires_the_asked_for_quantity(question):
+    decision = gate.decide(question, [scored(DOC, 1)], [], threshold=0.0)
+    expected = "药占比" in question  # only the percentage is stated in the clause
+    assert decision.answerable is expected
+
+
 def test_gate_scores_coverage_against_threshold():
     retrieved = [scored(DOC, 1)]
     high = gate.decide("在哪些城市开展三医联动改革试点", retrieved, [], threshold=0.5)

@@ -6,6 +6,8 @@ Index: the five sample documents with the `hashing` test embedder (see api_fixtu
 # ruff: noqa: F811  (pytest fixtures imported from api_fixtures are used as arguments)
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
@@ -21,7 +23,7 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     sse_json,
 )
 
-from assistant.service import Assistant
+from assistant.cli import main
 
 PROBLEM = "application/problem+json"
 N56 = "川办函〔2021〕56号"
@@ -102,14 +104,17 @@ def test_without_keys_the_api_is_open_on_loopback(corpus_index):
 
 
 # --- ask
-def test_ask_returns_the_same_json_as_the_cli(client, corpus_index):
+def test_ask_returns_the_same_json_as_the_cli(client, corpus_index, capsys, monkeypatch):
     body = client.post("/v1/ask", json={"question": QUESTION}).json()
-    expected = Assistant(api_settings(corpus_index)).ask(QUESTION).model_dump(mode="json")
+    monkeypatch.setenv("ASSISTANT_AUDIT_ENABLED", "false")
+    assert main(["--index-dir", str(corpus_index), "--embedder", "hashing",
+                 "ask", QUESTION, "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
     for key in ("question", "answer", "abstained", "citations", "sentences", "retrieved",
                 "warnings", "backend", "settings_hash"):
         assert body[key] == expected[key], key
     assert body["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
-    assert "自贡市" in body["answer"] and not body["abstained"]
+    assert "三明" in body["answer"] and not body["abstained"]
     assert any("已失效" in w for w in body["warnings"])
 
 
@@ -119,7 +124,7 @@ def test_ask_abstains_off_corpus(client):
 
 
 def test_ask_follow_up_uses_history(client):
-    history = [{"role": "user", "content": QUESTION},
+    history = [{"role": "user", "content": "四川省在哪些城市开展三医联动改革试点?"},
                {"role": "assistant", "content": "在自贡市、宜宾市开展试点。"}]
     response = client.post("/v1/ask", json={"question": "这项工作由哪些单位负责？",
                                             "history": history})
@@ -232,7 +237,7 @@ def test_chat_completion(client):
     body = response.json()
     assert body["object"] == "chat.completion" and body["model"] == "extractive"
     content = body["choices"][0]["message"]["content"]
-    assert "自贡市" in content and body["choices"][0]["finish_reason"] == "stop"
+    assert "三明" in content and body["choices"][0]["finish_reason"] == "stop"
     assert body["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
 
 
@@ -250,7 +255,7 @@ def test_chat_completion_stream_ends_with_done(client):
     last = chunks[-1]
     assert last["choices"][0]["finish_reason"] == "stop" and last["citations"]
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
-    assert "自贡市" in text
+    assert "三明" in text
 
 
 def test_chat_completion_bad_input(client):
@@ -317,3 +322,45 @@ def test_audit_can_be_turned_off(corpus_index, tmp_path):
         assert httpx.post(url + "/v1/ask", json={"question": QUESTION},
                           headers=READ).status_code == 200
     assert not (tmp_path / "off.sqlite3").exists()
+
+
+def test_llm_backend_failure_is_502_or_falls_back(corpus_index):
+    down = {"openai_base_url": "http://127.0.0.1:9/v1", "openai_retries": 0,
+            "openai_timeout": 5, "audit_enabled": False}
+    with live(api_settings(corpus_index, fallback_to_extractive=False, **down)) as url:
+        for stream in (False, True):
+            response = httpx.post(url + "/v1/ask", headers=READ, timeout=60, json={
+                "question": QUESTION, "backend": "openai", "stream": stream})
+            assert_problem(response, 502, "127.0.0.1:9")
+    with live(api_settings(corpus_index, **down)) as url:
+        body = httpx.post(url + "/v1/ask", headers=READ, timeout=60,
+                          json={"question": QUESTION, "backend": "openai"}).json()
+        assert body["backend"] == "extractive" and body["citations"]
+        assert any("openai" in w for w in body["warnings"])
+
+
+def test_openai_backend_streams_through_the_api(corpus_index):
+    """Real `openai` backend over HTTP to a scripted OpenAI-compatible test double."""
+    from openai_test_server import OpenAITestServer, Script
+
+    with OpenAITestServer() as llm:
+        llm.script = Script(text="大力推广三明医改经验[1]。", chunk_size=3)
+        settings = api_settings(corpus_index, openai_base_url=llm.base_url,
+                                fallback_to_extractive=False, audit_enabled=False)
+        with live(settings) as url:
+            response = httpx.post(url + "/v1/ask", headers=READ, timeout=60, json={
+                "question": QUESTION, "backend": "openai", "stream": True})
+            events = sse_json(response.text)
+            deltas = [data["text"] for name, data in events if name == "delta"]
+            assert len(deltas) > 1 and "".join(deltas) == "大力推广三明医改经验[1]。"
+            final = events[-2][1]
+            assert events[-2][0] == "final" and final["backend"] == "openai"
+            assert final["citations"][0]["marker"] == 1 and final["citations"][0]["rendered"]
+
+            llm.script = Script(text="大力推广三明医改经验[1]。", mode="malformed_sse")
+            broken = httpx.post(url + "/v1/ask", headers=READ, timeout=60, json={
+                "question": QUESTION, "backend": "openai", "stream": True})
+            names = [name for name, _ in sse_json(broken.text)]
+            assert names[0] == "delta" and names[-2:] == ["error", "done"]
+            error = sse_json(broken.text)[-2][1]
+            assert error["status"] == 502 and "Traceback" not in broken.text

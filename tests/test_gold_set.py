@@ -96,6 +96,7 @@ def test_documents_are_named_by_number_or_exact_title(corpus):
     ('{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": ["x"]}',
      "must have empty gold and facts"),
     ('{"id": "a", "question": "q", "gold": [], "facts": []}', "answerable"),
+    ('{"id": "a", "question": "   ", "answerable": false, "gold": [], "facts": []}', "question"),
 ])
 def test_bad_lines_are_clear_errors_naming_the_line(tmp_path, line, message):
     path = tmp_path / "gold.jsonl"

@@ -103,9 +103,23 @@ def test_search_routes_by_title_in_book_title_marks(store):
     assert results[0].routed and results[0].clause.label == "二、（一）1."
 
 
-def test_a_clause_label_without_a_document_boosts_only_a_matching_candidate(store):
-    results = store.retriever().search("（十四）控制医疗费用", 5)
-    assert results[0].routed and results[0].clause.label == "附件三、（十四）"
+def test_a_clause_label_without_a_document_lifts_top_candidates_but_is_not_routed(store):
+    question = "（十四）讲了什么"
+    plain = store.retriever(routing=False).search(question, 10)
+    assert plain[0].clause.path[-1] != "（十四）"
+    lifted = store.retriever().search(question, 10)
+    matching = [r for r in plain if r.clause.path[-1] == "（十四）"]
+    assert len(matching) >= 2
+    assert [r.clause.clause_id for r in lifted[:len(matching)]] == \
+        [r.clause.clause_id for r in matching]
+    assert not any(r.routed for r in lifted)
+
+
+def test_a_question_about_a_named_document_routes_to_its_preamble(store):
+    for question in ("川办函〔2021〕56号现在还有效吗？", "川卫发〔2017〕65号的成文日期是哪天？"):
+        top = store.retriever().search(question, 3)[0]
+        assert top.routed and top.clause.label == "前言", question
+        assert top.doc.number in question
 
 
 # --- filters, applied before the cut-off
@@ -148,10 +162,14 @@ def test_blank_question_returns_nothing(store):
     assert store.retriever().search("   ", 5) == []
 
 
-def test_weighted_fusion_is_selectable(store):
-    results = store.retriever(fusion="weighted", dense_weight=0.3).search("三医联动改革试点城市", 3)
-    assert results[0].clause.label == "一、（一）"
-    assert 0 < results[0].score <= 1.0
+def test_fusion_is_selectable_by_settings_and_by_argument(store):
+    question = "三医联动改革试点城市"
+    weighted = store.retriever(fusion="weighted", dense_weight=0.3).search(question, 3)
+    assert weighted[0].clause.label == "一、（一）" and 0 < weighted[0].score <= 1.0
+    rrf_settings = store.settings.model_copy(update={"fusion": "rrf", "rrf_k": 60})
+    rrf_store = IndexStore.load(store.directory, rrf_settings)
+    rrf = rrf_store.retriever().search(question, 3)
+    assert rrf[0].clause.label == "一、（一）" and rrf[0].score <= 2 / 61 + 1e-9
 
 
 # --- LangChain

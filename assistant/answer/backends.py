@@ -37,6 +37,8 @@ class GenerationRequest:
 @runtime_checkable
 class LLMBackend(Protocol):
     name: str
+    # Optional attribute `needs_token_budget = False` on a backend that reads clauses
+    # directly (extractive): no token budget then applies to its context.
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         """Answer text in chunks; raises BackendError when generation fails."""

@@ -50,7 +50,8 @@ class Context:
         return next((b for b in self.blocks if b.marker == marker), None)
 
 
-def _date(value) -> str | None:
+def chinese_date(value) -> str | None:
+    """2021-08-11 → 2021年8月11日 (None stays None)."""
     return f"{value.year}年{value.month}月{value.day}日" if value else None
 
 
@@ -60,8 +61,8 @@ def metadata_lines(doc: DocumentInfo) -> list[str]:
         ("文号", doc.number or "无"),
         ("标题", doc.title),
         ("发文机关", doc.issuer),
-        ("成文日期", _date(doc.signed)),
-        ("发布日期", _date(doc.published)),
+        ("成文日期", chinese_date(doc.signed)),
+        ("发布日期", chinese_date(doc.published)),
         ("有效性", doc.status.value if doc.status else "未标注"),
     ]
     return [f"{name}：{value}" for name, value in rows if value]
@@ -76,15 +77,15 @@ def render_block(marker: int, scored: ScoredClause) -> str:
                      for i, line in enumerate(lines))
 
 
-def build_context(retrieved: list[ScoredClause], budget_tokens: int) -> Context:
-    """Blocks for `retrieved` (best first) that fit in `budget_tokens`."""
+def build_context(retrieved: list[ScoredClause], budget_tokens: int | None) -> Context:
+    """Blocks for `retrieved` (best first) that fit in `budget_tokens` (None: no limit)."""
     context = Context()
     left_out = []
     for scored in retrieved:
         marker = len(context.blocks) + 1
         text = render_block(marker, scored)
         tokens = count_tokens(text)
-        if context.tokens + tokens > budget_tokens:
+        if budget_tokens is not None and context.tokens + tokens > budget_tokens:
             left_out.append(f"{scored.doc.short_ref} {scored.clause.label}（{tokens} tokens）")
             continue
         context.blocks.append(ContextBlock(marker, scored, text, tokens))

@@ -3,9 +3,10 @@
 No model and no instructions followed: it scores the sentences of the top blocks by
 overlap with the question's content words and returns the best 1-4, each followed by
 its block marker. A question spanning documents (哪些文件…, 各地…) gets the best
-sentence of each document. A question about a document itself (是否有效, 何时印发,
-发文机关, 文号) is answered from the document's metadata, citing the block that states
-it (the pipeline puts that document's preamble first).
+sentence of each document; a question about responsibility also gets the clause's
+责任单位 note. A question about a document itself (是否有效, 何时印发, 发文机关, 文号,
+发给哪些单位, 根据哪个文件制定) is answered from its metadata or preamble, citing the
+block that states it (the pipeline puts that document's preamble first).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
-from assistant.answer.context import Context, ContextBlock, _date
+from assistant.answer.context import Context, ContextBlock, chinese_date
 from assistant.answer.terms import content_terms, meta_kinds, spans_documents
 from assistant.settings import Settings
 
@@ -25,6 +26,8 @@ SINGLE_DOC_BLOCKS = 3
 MULTI_DOC_LIMIT = 4
 _LEADING_LABEL_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十百\d]+[）)]|[一二三四五六七八九十百]+、|\d+[.．、]|[①-⑳])\s*")
 _DUTY_RE = re.compile(r"[（(][^（）()]*(?:负责|参与|牵头|配合|责任单位)[^（）()]*[）)]\s*$|责任单位[:：].*$")
+_DUTY_NOTE_RE = re.compile(r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)")
+_ASKS_DUTY_RE = re.compile(r"负责|牵头|责任单位|哪个部门|哪些部门|哪些单位|哪个单位|由谁")
 _SPLIT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
 
 
@@ -48,6 +51,16 @@ def clause_sentences(text: str) -> list[str]:
         if len(piece.strip("。；！？!? ")) >= 4:
             sentences.append(piece)
     return sentences
+
+
+def duty_sentence(block: ContextBlock) -> str | None:
+    """The clause's responsibility note (省卫生健康委等按职责分工负责), cited."""
+    notes = list(_DUTY_NOTE_RE.finditer(block.scored.clause.text))
+    if not notes:
+        return None
+    # Up to its first full stop: a note may go on to explain itself (…分别负责。分别负责为…).
+    note = (notes[-1].group(1) or notes[-1].group(2)).split("。")[0].strip()
+    return f"责任单位：{note}[{block.marker}]。"
 
 
 def term_weights(terms: tuple[str, ...], sentences: list[str]) -> dict[str, float]:
@@ -95,7 +108,8 @@ def pick_per_document(found: list[Candidate]) -> list[Candidate]:
 
 def opening(block: ContextBlock, count: int = 3) -> list[Candidate]:
     """The first sentences of a clause, for a question that names it without other terms."""
-    return [Candidate(block, i, s, 0.0) for i, s in enumerate(clause_sentences(block.scored.clause.text)[:count])]
+    sentences = clause_sentences(block.scored.clause.text)[:count]
+    return [Candidate(block, i, s, 0.0) for i, s in enumerate(sentences)]
 
 
 def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
@@ -108,7 +122,16 @@ def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
         "number": f"{ref}的文号为{doc.number}" if doc.number else f"《{doc.title}》未标注文号",
     }
     facts["addressee"] = _addressee_fact(ref, block)
+    facts["basis"] = _basis_fact(ref, block)
     return [f"{facts[kind]}[{n}]。" for kind in kinds]
+
+
+def _basis_fact(ref: str, block: ContextBlock) -> str:
+    # The preamble states what the document implements: 根据《…》…, 为落实《…》…
+    for sentence in clause_sentences(block.scored.clause.text):
+        if "《" in sentence and re.search(r"根据|依据|落实|贯彻", sentence):
+            return sentence.rstrip("。；")
+    return f"{ref}的前言未说明制定依据"
 
 
 def _addressee_fact(ref: str, block: ContextBlock) -> str:
@@ -121,8 +144,8 @@ def _addressee_fact(ref: str, block: ContextBlock) -> str:
 
 def _date_fact(ref: str, block: ContextBlock) -> str:
     doc = block.doc
-    parts = [f"成文日期为{_date(doc.signed)}" if doc.signed else "",
-             f"发布日期为{_date(doc.published)}" if doc.published else ""]
+    parts = [f"成文日期为{chinese_date(doc.signed)}" if doc.signed else "",
+             f"发布日期为{chinese_date(doc.published)}" if doc.published else ""]
     stated = "，".join(p for p in parts if p)
     return f"{ref}的{stated}" if stated else f"{ref}未标注成文日期和发布日期"
 
@@ -135,7 +158,8 @@ def compose(question: str, context: Context) -> list[str]:
     if kinds:
         # The pipeline puts the preambles of the documents asked about first, marked routed.
         about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
-        return [s for block in (about or context.blocks[:1]) for s in metadata_sentences(kinds, block)]
+        blocks = about or context.blocks[:1]
+        return [s for block in blocks for s in metadata_sentences(kinds, block)]
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
         chosen = pick_single(candidates(question, context.blocks[:1])) or opening(context.blocks[0])
@@ -143,13 +167,18 @@ def compose(question: str, context: Context) -> list[str]:
         chosen = pick_per_document(candidates(question, context.blocks))
     else:
         chosen = pick_single(candidates(question, context.blocks[:SINGLE_DOC_BLOCKS]))
-    return [c.cited() for c in chosen]
+    sentences = [c.cited() for c in chosen]
+    if chosen and _ASKS_DUTY_RE.search(question):
+        duty = duty_sentence(chosen[0].block)
+        sentences += [duty] if duty else []
+    return sentences
 
 
 class ExtractiveBackend:
     """Verbatim sentences from the context; never calls a model."""
 
     name = "extractive"
+    needs_token_budget = False
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         yield from compose(request.question, request.context)

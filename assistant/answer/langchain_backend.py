@@ -17,6 +17,7 @@ _ROLES = {"system": "system", "user": "human", "assistant": "ai"}
 
 class LangChainBackend:
     name = "langchain"
+    needs_token_budget = True
 
     def __init__(self, chat_model) -> None:
         self.chat_model = chat_model
@@ -29,7 +30,8 @@ class LangChainBackend:
                 if text:
                     yield text
         except Exception as err:  # any provider's failure becomes one clear error type
-            raise BackendError(f"LangChain model {type(self.chat_model).__name__} failed: {err}") from err
+            name = type(self.chat_model).__name__
+            raise BackendError(f"LangChain model {name} failed: {err}") from err
 
 
 def _join(parts: list) -> str:

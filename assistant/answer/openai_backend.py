@@ -31,6 +31,7 @@ class OpenAIBackend:
     """
 
     name = "openai"
+    needs_token_budget = True
 
     def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0,
                  retries: int = 2, backoff: float = 0.5, temperature: float = 0.0) -> None:
@@ -58,7 +59,8 @@ class OpenAIBackend:
                 return
             except _Retryable as err:
                 if produced or attempt == self.retries:
-                    raise BackendError(f"{self._where()}: {err} (after {attempt + 1} attempt(s))") from None
+                    tries = f"after {attempt + 1} attempt(s)"
+                    raise BackendError(f"{self._where()}: {err} ({tries})") from None
                 time.sleep(self.backoff * 2**attempt)
 
     def _where(self) -> str:
@@ -81,7 +83,8 @@ class OpenAIBackend:
         deadline = time.monotonic() + 4 * self.timeout
         try:
             with httpx.Client(timeout=timeout) as client, client.stream(
-                    "POST", self.url, json=self._payload(request), headers=self._headers()) as reply:
+                    "POST", self.url, json=self._payload(request),
+                    headers=self._headers()) as reply:
                 self._check_status(reply)
                 yield from self._read(reply, deadline)
         except httpx.TimeoutException:
@@ -145,7 +148,8 @@ def _delta_text(value: dict) -> str:
 def _message_text(value: dict) -> str:
     content = (_choice(value).get("message") or {}).get("content")
     if not isinstance(content, str):
-        raise BackendError(f"reply has no message content: {json.dumps(value, ensure_ascii=False)[:200]}")
+        shown = json.dumps(value, ensure_ascii=False)[:200]
+        raise BackendError(f"reply has no message content: {shown}")
     return content
 
 

@@ -71,7 +71,8 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     chosen = get_backend(backend, settings)
     run = _Run(question, settings)
     run.retrieved, named_docs = _retrieve(run, store, filters, top_k, history)
-    decision = gate.decide(run.query, run.retrieved, _corpus_numbers(store), settings.abstain_threshold)
+    decision = gate.decide(run.query, run.retrieved, _corpus_numbers(store),
+                           settings.abstain_threshold)
     if named_docs:
         # Asked about named corpus documents' own metadata: that metadata answers it.
         decision = gate.GateDecision(True, 1.0, decision.threshold, "")
@@ -83,7 +84,8 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
         return
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     usable = gate.admissible(run.query, run.retrieved) or run.retrieved
-    context = build_context(usable, settings.context_tokens)
+    budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
+    context = build_context(usable, budget)
     run.warnings.extend(context.warnings)
     request = _request(question, run.query, context, settings, history)
     run.lap("context")
@@ -127,9 +129,11 @@ def named_documents(question: str, store, filters: SearchFilters | None) -> list
     numbers = doc_numbers(question)
     status = asked_status(question)
     if numbers:
-        docs = [d for d in store.documents if d.number and any(n.endswith(d.number) for n in numbers)]
+        docs = [d for d in store.documents
+                if d.number and any(n.endswith(d.number) for n in numbers)]
     elif status:
-        docs = [d for d in store.documents if (d.status.value if d.status else "有效") == status]
+        # Only a stated status counts: an unmarked document is not assumed to be in force.
+        docs = [d for d in store.documents if d.status and d.status.value == status]
     else:
         docs = []
     return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
@@ -152,7 +156,8 @@ def _request(question: str, query: str, context: Context, settings: Settings,
     """The prompt keeps the user's words (LLMs also get the history); the extractive
     backend works from the standalone query."""
     system = prompts.render(settings.prompts_dir, prompts.SYSTEM)
-    user = prompts.render(settings.prompts_dir, prompts.USER, context=context.text, question=question)
+    user = prompts.render(settings.prompts_dir, prompts.USER, context=context.text,
+                          question=question)
     return GenerationRequest(query, context, system, user, list(history or []))
 
 

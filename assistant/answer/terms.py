@@ -20,11 +20,12 @@ _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "
 
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
 _META_PATTERNS = {
-    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
+    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|(正式)?(施行|生效)了吗|是否(正式)?(施行|生效)|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
     "date": re.compile(r"(何时|哪天|哪一天|什么时候|什么时间|哪年)(印发|发布|出台|成文|签发|下发)|成文日期|发布日期|"
                        r"(印发|签发|发布)(时间|日期)"),
     "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定|发的)|由谁(印发|发布)|谁发的|"
                          r"印发单位|发布机构"),
+    "basis": re.compile(r"(根据|依据)(哪个|哪份|哪些|什么|中央哪份|国务院哪个).{0,8}制定|是(根据|依据)哪"),
     "addressee": re.compile(r"发给(了)?(哪些|谁)|主送|印发给哪些|下发给"),
     "number": re.compile(r"文号是|什么文号|文号为|发文字号"),
 }
@@ -56,17 +57,31 @@ def places(text: str) -> tuple[str, ...]:
 
 
 _QUANTITY_RE = re.compile(r"(?<!哪)(?:多少|几)\s*(万元|亿元|元|人|张|所|家|个|项|次|岁|天|床)")
+_RATE_RE = re.compile(r"(比例|率).{0,8}(多少|几)")
 _NUMERAL = r"[\d０-９一二三四五六七八九十百千万两]"
 
 
 def asked_units(question: str) -> list[str]:
     """Units of a quantity the question asks for (多少元 → 元, 几所 → 所)."""
-    return list(dict.fromkeys(_QUANTITY_RE.findall(question)))
+    units = _QUANTITY_RE.findall(question)
+    if _RATE_RE.search(question):
+        units.append("%")  # 比例/覆盖率是多少: the answer is a percentage
+    return list(dict.fromkeys(units))
 
 
 def states_quantity(text: str, unit: str) -> bool:
+    if unit == "%":
+        return re.search(r"\d\s*[%％]|百分之", text) is not None
     # One character may sit between the number and the unit (45周岁, 3所).
     return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]?{unit}", text) is not None
+
+
+_QUOTED_RE = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
+
+
+def quoted_terms(text: str) -> list[str]:
+    """Terms the question quotes (“五有三严”): matched verbatim."""
+    return _QUOTED_RE.findall(text)
 
 
 def years(text: str) -> list[str]:
@@ -102,4 +117,7 @@ def asked_status(question: str) -> str | None:
 
 def meta_kinds(question: str) -> list[str]:
     """Which document facts (status, date, issuer, number) the question asks about."""
-    return [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]
+    kinds = [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]
+    if "number" in kinds and doc_numbers(question):
+        kinds.remove("number")  # 川办函〔…〕中提到的方案文号是什么 asks about a cited document
+    return kinds

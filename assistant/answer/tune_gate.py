@@ -32,7 +32,8 @@ def gate_scores(rows: list[dict], store, top_k: int) -> list[tuple[float, bool]]
     for row in rows:
         if meta_kinds(row["question"]) and named_documents(row["question"], store, None):
             continue
-        decision = gate.decide(row["question"], retriever.search(row["question"], top_k), known, -1.0)
+        found = retriever.search(row["question"], top_k)
+        decision = gate.decide(row["question"], found, known, -1.0)
         pairs.append((decision.score if decision.answerable else -1.0, bool(row["answerable"])))
     return pairs
 
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in args.gold.read_text("utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as scratch:
-        store = build_store(Settings(embedder=args.embedder, index_dir=args.index_dir or Path(scratch)))
+        index_dir = args.index_dir or Path(scratch)
+        store = build_store(Settings(embedder=args.embedder, index_dir=index_dir))
         pairs = gate_scores(rows, store, args.top_k)
     cut, bacc = gate.tune_threshold(pairs)
     print(json.dumps({"gold": str(args.gold), "questions": len(pairs), "embedder": args.embedder,

@@ -1,0 +1,1 @@
+"""The HTTP API: `create_app(settings, assistant)` in assistant/api/app.py."""

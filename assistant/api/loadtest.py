@@ -66,10 +66,17 @@ class LoadResult:
         return "\n".join(lines)
 
 
+def question(client: int, n: int, repeat: bool) -> str:
+    """The n-th question of a client; made unique unless `repeat`, so that the server's
+    query-embedding cache does not turn the run into cache hits."""
+    text = QUESTIONS[(client + n) % len(QUESTIONS)]
+    return text if repeat else f"{text}（{client}-{n}）"
+
+
 async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
-                  result: LoadResult) -> None:
+                  result: LoadResult, repeat: bool) -> None:
     for n in range(asks):
-        body = {"question": QUESTIONS[(index + n) % len(QUESTIONS)], "backend": backend}
+        body = {"question": question(index, n, repeat), "backend": backend}
         started = time.perf_counter()
         try:
             response = await http.post("/v1/ask", json=body)
@@ -84,7 +91,7 @@ async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
 
 
 async def _load(url: str, clients: int, asks: int, key: str | None, backend: str,
-                timeout: float) -> LoadResult:
+                timeout: float, repeat: bool) -> LoadResult:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     # Drop idle connections before uvicorn does (its keep-alive is 5 s): reusing one the
     # server is closing at that instant fails with ReadError, a client-side artefact.
@@ -94,15 +101,17 @@ async def _load(url: str, clients: int, asks: int, key: str | None, backend: str
                                  timeout=timeout) as http:
         result = LoadResult(clients, asks, 0.0)
         started = time.perf_counter()
-        await asyncio.gather(*(_client(http, i, asks, backend, result) for i in range(clients)))
+        await asyncio.gather(*(_client(http, i, asks, backend, result, repeat)
+                               for i in range(clients)))
         result.seconds = time.perf_counter() - started
     return result
 
 
 def run_load(url: str, clients: int = 50, asks: int = 20, key: str | None = None,
-             backend: str = "extractive", timeout: float = 120.0) -> LoadResult:
+             backend: str = "extractive", timeout: float = 120.0,
+             repeat: bool = False) -> LoadResult:
     """`clients` concurrent clients, each sending `asks` questions one after another."""
-    return asyncio.run(_load(url.rstrip("/"), clients, asks, key, backend, timeout))
+    return asyncio.run(_load(url.rstrip("/"), clients, asks, key, backend, timeout, repeat))
 
 
 def _free_port() -> int:
@@ -160,13 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default=os.environ.get("ASSISTANT_LOADTEST_KEY"),
                         help="bearer key (env ASSISTANT_LOADTEST_KEY)")
     parser.add_argument("--backend", default="extractive")
+    parser.add_argument("--repeat", action="store_true",
+                        help="send the same 8 questions verbatim (query cache hits)")
     args = parser.parse_args(argv)
+    options = {"key": args.key, "backend": args.backend, "repeat": args.repeat}
     if args.url:
-        result = run_load(args.url, args.clients, args.asks, args.key, args.backend)
+        result = run_load(args.url, args.clients, args.asks, **options)
     else:
         with SpawnedServer() as url:
             print(f"started `assistant serve --no-ui` at {url}", file=sys.stderr)
-            result = run_load(url, args.clients, args.asks, args.key, args.backend)
+            result = run_load(url, args.clients, args.asks, **options)
     print(result.summary())
     return 1 if result.errors else 0
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -31,6 +32,11 @@ def percentiles(values_ms: Sequence[float]) -> dict[str, float]:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def machine() -> dict:
+    """CPU count and load: numbers from a shared, busy machine read differently."""
+    return {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
 def timed(call: Callable[[], object]) -> tuple[object, float]:
@@ -60,6 +66,7 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8) -> di
         latencies = [timed(lambda q=q: retriever.search(q, k))[1] for q in questions]
         return {"embedder": store.manifest.embedder, "model": store.manifest.model,
                 "documents": store.manifest.documents, "clauses": store.manifest.clauses,
+                "passages": store.manifest.passages,
                 "cold_ingest_index_s": round(ingest_ms / 1000, 2),
                 "errors": len(report.errors), "queries": len(questions), "k": k,
                 **percentiles(latencies), "peak_rss_mb": peak_rss_mb()}
@@ -88,15 +95,25 @@ def _index_bytes(index) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def bench_scaling_size(n: int, queries: int, k: int = 10, seed: int = 0) -> dict:
+def uniform_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform on the sphere: no structure at all, the hardest case for HNSW."""
+    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def bench_scaling_size(n: int, queries: int, k: int = 10, seed: int = 0,
+                       distribution: str = "clustered") -> dict:
     import faiss
 
     from assistant.retrieval import dense
 
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((max(16, n // 200), DIM), dtype=np.float32) / np.sqrt(DIM)
-    vectors = synthetic_vectors(n, rng, centres).astype(np.float32)
-    probes = synthetic_vectors(queries, rng, centres).astype(np.float32)
+    if distribution == "uniform":
+        vectors, probes = uniform_vectors(n, rng), uniform_vectors(queries, rng)
+    else:
+        centres = rng.standard_normal((max(16, n // 200), DIM), dtype=np.float32) / np.sqrt(DIM)
+        vectors = synthetic_vectors(n, rng, centres).astype(np.float32)
+        probes = synthetic_vectors(queries, rng, centres).astype(np.float32)
     exact, exact_build = timed(lambda: dense.build_faiss(vectors, exact_max=n))
     truth, exact_lat = _query_latencies(exact, probes, k)
     hnsw, hnsw_build = timed(lambda: dense.build_faiss(vectors, exact_max=0))
@@ -114,13 +131,18 @@ def bench_scaling_size(n: int, queries: int, k: int = 10, seed: int = 0) -> dict
     return row
 
 
-def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None = None) -> dict:
+DISTRIBUTIONS = {"clustered": "clustered Gaussian (n/200 centres)", "uniform": "uniform on the sphere"}
+
+
+def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None = None,
+                  distribution: str = "clustered") -> dict:
     rows = []
     for n in sizes:
         if progress:
-            progress(f"scaling: {n} synthetic vectors")
-        rows.append(bench_scaling_size(n, queries=50 if n >= 1_000_000 else 200))
-    return {"vectors": f"synthetic, clustered Gaussian, L2-normalised, dim {DIM}",
+            progress(f"scaling: {n} synthetic vectors ({distribution})")
+        rows.append(bench_scaling_size(n, queries=50 if n >= 1_000_000 else 200,
+                                       distribution=distribution))
+    return {"vectors": f"synthetic, {DISTRIBUTIONS[distribution]}, L2-normalised, dim {DIM}",
             "sizes": rows, "peak_rss_mb": peak_rss_mb()}
 
 

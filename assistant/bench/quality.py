@@ -67,8 +67,8 @@ def score(store: IndexStore, config: Config, questions, k: int = 10) -> Scores:
 def default_grid() -> Iterable[Config]:
     yield Config(mode="dense")
     yield Config(mode="sparse")
-    for rrf_k in (10, 30, 60):
-        for weight in (0.3, 0.5, 0.7):
+    for rrf_k in (5, 10, 60):
+        for weight in (0.2, 0.3, 0.5):
             yield Config(fusion="rrf", dense_weight=weight, rrf_k=rrf_k)
-    for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
+    for weight in (0.1, 0.2, 0.3, 0.5):
         yield Config(fusion="weighted", dense_weight=weight)

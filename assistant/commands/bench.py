@@ -36,6 +36,9 @@ def add_parser(subparsers) -> None:
                         help="scaling sizes, comma-separated (default 1000,10000,100000,1000000)")
     parser.add_argument("--parts", type=_parts, default=list(PARTS),
                         help="which parts to run (default sample,scaling,embedders)")
+    parser.add_argument("--distribution", choices=("clustered", "uniform"), default="clustered",
+                        help="synthetic vectors: clustered like real embeddings (default) or "
+                             "uniform on the sphere (worst case for HNSW)")
     parser.add_argument("--queries", type=int, default=50,
                         help="sample-corpus questions to time (default 50)")
     parser.add_argument("--json", action="store_true", help="print all numbers as JSON")
@@ -55,11 +58,13 @@ def run(args: argparse.Namespace) -> int:
         results["sample"] = perf.bench_sample(settings, perf.sample_questions(args.queries))
         _show_sample(results["sample"], say)
     if "scaling" in args.parts:
-        results["scaling"] = perf.bench_scaling(args.sizes, say)
+        results["scaling"] = perf.bench_scaling(args.sizes, say, args.distribution)
         _show_scaling(results["scaling"], say)
     if "embedders" in args.parts:
         results["embedders"] = perf.bench_embedders(settings, _clause_texts(settings))
         _show_embedders(results["embedders"], say)
+    results["machine"] = perf.machine()
+    say(f"machine: {results['machine']}")
     if args.json:
         print_json(results)
     return 0

@@ -27,6 +27,10 @@ def add_parser(subparsers) -> None:
                         help="print the metric deltas of run B over run A and exit")
     parser.add_argument("--check-thresholds", type=Path, metavar="FILE",
                         help="fail (exit 1) if the run violates these bounds (eval/thresholds.json)")
+    parser.add_argument("--write-thresholds", type=Path, metavar="FILE",
+                        help="write this run's numbers less --margin as bounds to FILE")
+    parser.add_argument("--margin", type=float, default=0.03,
+                        help="slack for --write-thresholds (default 0.03)")
     parser.set_defaults(func=run)
 
 
@@ -48,7 +52,25 @@ def run(args: argparse.Namespace) -> int:
                           baseline=not args.no_baseline, progress=tick)
     paths = write_reports(result, args.out)
     _show(result, paths, as_json=args.json)
+    if args.write_thresholds:
+        _write_thresholds(result, args.write_thresholds, args.margin)
     return _thresholds_exit(result, thresholds)
+
+
+def _write_thresholds(result: dict, path: Path, margin: float) -> None:
+    import json
+
+    from assistant.evaluation.report import propose_thresholds
+
+    meta = result["meta"]
+    note = (f"{meta['created']}: {meta['questions']} questions, backend {meta['backend']}, "
+            f"embedder {meta['embedder']}, fusion {meta['fusion']}, settings "
+            f"{meta['settings_hash']}; current numbers less {margin}. After an intended change, "
+            f"regenerate with `assistant --embedder {meta['embedder']} eval --no-baseline "
+            f"--write-thresholds {path}`.")
+    bounds = propose_thresholds(result["summary"]["ours"], margin, note)
+    path.write_text(json.dumps(bounds, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"thresholds written to {path}", file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace, settings):
@@ -89,6 +111,10 @@ def _show(result: dict, paths: dict, as_json: bool) -> None:
     _table("eval: ours vs chunk baseline", ("metric", "ours", "baseline", "Δ"),
            summary_rows(result))
     print(f"reports: {paths['json']}  {paths['md']}  {paths['html']}", file=sys.stderr)
+    errors = result["summary"]["ours"].get("errors")
+    if errors:
+        print(f"warning: {errors} questions failed with an error and count as abstentions; "
+              "see the `error` field in report.json", file=sys.stderr)
 
 
 def _table(title: str, header: tuple[str, ...], rows) -> None:

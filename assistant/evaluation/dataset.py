@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.models import Document
@@ -39,6 +39,8 @@ class GoldRef(BaseModel):
 
 
 class GoldItem(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     id: str = Field(min_length=1)
     question: str = Field(min_length=1)
     answerable: bool

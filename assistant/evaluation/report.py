@@ -129,8 +129,8 @@ def _html_summary(run: dict) -> str:
     rows = []
     for name, a, b, d in summary_rows(run):
         klass = ""
-        if d not in ("–", "+0.000", "+0.0"):
-            good = d.startswith("+") == HIGHER_IS_BETTER[name]
+        if d != "–" and float(d) != 0:
+            good = (float(d) > 0) == HIGHER_IS_BETTER[name]
             klass = " better" if good else " worse"
         rows.append(f"<tr><td>{name}</td><td class=n>{a}</td><td class=n>{b}</td>"
                     f"<td class='n{klass}'>{d}</td></tr>")
@@ -249,6 +249,27 @@ def _check_system(system: str, values: dict, limits: dict) -> list[str]:
         elif "max" in bound and value > bound["max"]:
             out.append(f"{system}.{metric} = {fmt(value)} > max {bound['max']}")
     return out
+
+
+# Quality metrics CI holds; latency is left to benchmarks (a timed check would be flaky).
+GUARDED = ("citation_precision", "citation_recall", "citation_f1", "doc_f1",
+           "hallucinated_citation_rate", "supported_sentence_share", "abstain_f1",
+           "false_abstention_rate", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10",
+           "fact_coverage")
+
+
+def propose_thresholds(summary: dict, margin: float = 0.03, note: str = "") -> dict:
+    """Bounds at the current numbers less `margin` (more, for lower-is-better metrics)."""
+    bounds = {}
+    for name in GUARDED:
+        value = summary.get(name)
+        if value is None:
+            continue
+        if HIGHER_IS_BETTER[name]:
+            bounds[name] = {"min": round(max(value - margin, 0.0), 3)}
+        else:
+            bounds[name] = {"max": round(min(value + margin, 1.0), 3)}
+    return {"_note": note, "ours": bounds}
 
 
 def load_thresholds(path: Path | str) -> dict:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
+from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.dataset import GoldItem, gold_keys
 from assistant.models import Answer
@@ -35,7 +36,7 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
     ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
     run = {
         "meta": _meta(settings, backend, len(items), baseline),
-        "summary": {"ours": metrics.summarise(ours)},
+        "summary": {"ours": metrics.summarise(ours) | {"errors": sum("error" in r for r in ours)}},
         "records": ours,
     }
     if baseline:
@@ -51,6 +52,7 @@ def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "backend": backend or settings.backend, "embedder": settings.embedder,
         "embed_model": settings.embed_model, "fusion": settings.fusion,
+        "dense_weight": settings.dense_weight, "rrf_k": settings.rrf_k,
         "abstain_threshold": settings.abstain_threshold, "top_k": settings.top_k,
         "settings_hash": settings.fingerprint(), "questions": count, "baseline": baseline,
     }
@@ -58,15 +60,29 @@ def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -
 
 def _ours(assistant, item: GoldItem, gold, backend, known, progress) -> dict:
     started = time.perf_counter()
-    answer = assistant.ask(item.question, backend=backend) if backend else assistant.ask(item.question)
+    answer, error = _ask(assistant, item.question, backend)
     latency = (time.perf_counter() - started) * 1000
-    ranked = assistant.search(item.question, k=RETRIEVAL_K)
+    ranked = assistant.search(item.question, k=RETRIEVAL_K) if error is None else []
     ranking = [[(s.clause.doc_id, tuple(s.clause.path))] for s in ranked]
     record = _record(item, answer, gold, ranking, known, latency)
+    if error is not None:
+        record["error"] = error
     record["ranked"] = [{"doc_id": s.clause.doc_id, "label": s.clause.label} for s in ranked]
     if progress:
         progress("ours")
     return record
+
+
+def _ask(assistant, question: str, backend: str | None) -> tuple[Answer, str | None]:
+    """The answer, or for a question the assistant refuses with an error, an empty
+    abstention carrying that error (one bad question must not sink the run)."""
+    options = {"backend": backend} if backend else {}
+    try:
+        return assistant.ask(question, **options), None
+    except AssistantError as err:
+        name = backend or assistant.settings.backend
+        return Answer(question=question, answer="", abstained=True, backend=name,
+                      warnings=[f"error: {err}"]), str(err)
 
 
 def _baseline(store, settings: Settings):

@@ -8,6 +8,7 @@ only the first pass pays for embedding) and prints the metrics that decide each 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -47,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder")
     parser.add_argument("--index-dir")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--grid", type=json.loads, help='JSON list of overrides, e.g. '
+                        '\'[{"fusion": "rrf"}, {"fusion": "weighted", "dense_weight": 0.3}]\'')
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("embedder", args.embedder), ("index_dir", args.index_dir)) if v}
     items = load_gold(DEFAULT_DATASET)[: args.limit]
-    results = sweep(items, Settings(**overrides), default_grid())
+    results = sweep(items, Settings(**overrides), args.grid or default_grid())
     print("setting\t" + "\t".join(SHOWN))
     for setting, summary in results:
         label = ",".join(f"{k}={v}" for k, v in setting.items())

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from assistant.retrieval.store import IndexStore
 
 MODES = ("hybrid", "dense", "sparse")
+LABEL_ONLY_POOL = 10  # candidates a label named without a document may lift to the top
 
 
 class HybridRetriever:
@@ -55,8 +56,9 @@ class HybridRetriever:
         dense = self._dense(query, depth, mask)
         sparse = self._sparse(question, depth, mask)
         fused = self._fused(dense, sparse)
-        routed = self._routed_rows(wanted, mask, fused)
-        return self._results(fused, routed, dense, sparse, query, question, k)
+        named = self._routed_rows(wanted, mask, fused)
+        return self._results(fused, (named, bool(wanted.doc_ids)), dense, sparse, query,
+                             question, k)
 
     # --- candidate rows
     def _mask(self, filters: SearchFilters | None, wanted: Route) -> np.ndarray | None:
@@ -101,17 +103,19 @@ class HybridRetriever:
         return self.fuse(dense, sparse, self.dense_weight, self.rrf_k)
 
     def _routed_rows(self, wanted: Route, mask, fused: dict[int, float]) -> list[int]:
-        """Rows of the clauses the question names: within named documents, else among candidates."""
-        if not wanted.labels:
+        """Rows of the clauses the question names: within named documents, else among the
+        top candidates (a bare label such as （一） exists in almost every document)."""
+        if not wanted.labels and not (wanted.about_document and wanted.doc_ids):
             return []
         if wanted.doc_ids:
             pool = range(len(self.store.rows)) if mask is None else np.flatnonzero(mask)
         else:
-            pool = sorted(fused, key=lambda r: -fused[r])
+            pool = sorted(fused, key=lambda r: -fused[r])[:LABEL_ONLY_POOL]
         return [int(r) for r in pool if clause_matches(self.store.rows[r][0], wanted)]
 
     # --- results
-    def _results(self, fused, routed, dense, sparse, query, question, k) -> list[ScoredClause]:
+    def _results(self, fused, named, dense, sparse, query, question, k) -> list[ScoredClause]:
+        routed, document_named = named
         ordered = sorted(fused, key=lambda r: -fused[r])
         top = max(fused.values(), default=0.0)
         head = routed[:k]
@@ -120,14 +124,16 @@ class HybridRetriever:
         sparse_scores = self._sparse_scores_for(rows, sparse, question)
         dense_rank = _ranks(dense)
         sparse_rank = _ranks(sparse)
+        # Only a clause of a document the question names is "routed" (trusted as named);
+        # a bare label match is just moved up.
         results = []
         for position, row in enumerate(rows):
             clause, info = self.store.rows[row]
-            is_routed = row in head
-            # Routed clauses rank above every fused score, in the order they were named.
-            score = top + (len(head) - position) * 1e-3 if is_routed else fused[row]
+            boosted = row in head
+            # Named clauses rank above every fused score, in the order they were found.
+            score = top + (len(head) - position) * 1e-3 if boosted else fused[row]
             results.append(ScoredClause(
-                clause=clause, doc=info, score=float(score), routed=is_routed,
+                clause=clause, doc=info, score=float(score), routed=boosted and document_named,
                 dense_score=dense_scores.get(row), sparse_score=sparse_scores.get(row),
                 dense_rank=dense_rank.get(row), sparse_rank=sparse_rank.get(row)))
         return results

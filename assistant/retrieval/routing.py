@@ -16,12 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.labels import cn_to_int, int_to_cn
-from assistant.models import Clause, DocumentInfo
+from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
 
 _OPEN = "〔[(（【［﹝{「"
 _CLOSE = "〕])）】］﹞}」"
 _YEAR = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{4}})\s*[{re.escape(_CLOSE)}]\s*(\d+)\s*号")
 _TITLE = re.compile(r"《([^》]{4,})》")
+# A question about the document itself (its status, dates, issuer), not its content.
+_ABOUT_DOCUMENT = re.compile(
+    r"有效|失效|废止|施行|生效|效力|成文|签发|征求意见稿|发文机关|发文单位"
+    r"|(什么时候|何时|哪天|哪一天|哪年|日期|时间).{0,3}(发布|印发|发出|出台|下发)"
+    r"|(发布|印发|出台|下发)的?(日期|时间)|(谁|哪个(部门|单位|机关))(发布|印发|发)")
 
 _CN = "[一二三四五六七八九十百零〇两]{1,4}"
 _LABELS = re.compile(
@@ -41,6 +46,7 @@ class Route:
     doc_ids: list[str] = field(default_factory=list)
     labels: list[set[str]] = field(default_factory=list)
     attachment: bool = False
+    about_document: bool = False
     unknown_numbers: list[str] = field(default_factory=list)
 
     @property
@@ -107,12 +113,20 @@ def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[li
 def route(question: str, documents: Sequence[DocumentInfo]) -> Route:
     doc_ids, unknown = find_documents(question, documents)
     labels, attachment = find_labels(question)
-    return Route(doc_ids=doc_ids, labels=labels, attachment=attachment, unknown_numbers=unknown)
+    about = bool(_ABOUT_DOCUMENT.search(question))
+    return Route(doc_ids=doc_ids, labels=labels, attachment=attachment, about_document=about,
+                 unknown_numbers=unknown)
 
 
 def clause_matches(clause: Clause, wanted: Route) -> bool:
-    """The clause's own label is the last one named, and its path holds the earlier ones."""
-    if not wanted.labels or clause.kind != "clause" or not clause.path:
+    """The clause's own label is the last one named, and its path holds the earlier ones.
+
+    A question about a named document itself (no clause named) matches its preamble,
+    which carries the document's metadata.
+    """
+    if not wanted.labels:
+        return wanted.about_document and bool(wanted.doc_ids) and clause.path == [PREAMBLE_LABEL]
+    if clause.kind != "clause" or not clause.path:
         return False
     if clause.path[-1] not in wanted.labels[-1]:
         return False

@@ -39,13 +39,14 @@ from assistant.embedders import EmbeddingCache, embed_passages_cached, get_embed
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
 from assistant.models import Clause, Document, DocumentInfo
 from assistant.retrieval.dense import DenseIndex
-from assistant.retrieval.passages import clause_passages
+from assistant.retrieval.passages import clause_passages, index_text
 from assistant.retrieval.sparse import TOKENIZER, SparseIndex
 from assistant.settings import Settings
 
 FORMAT_VERSION = 1
 KEEP_GENERATIONS = 2  # the live one and the one before it
 QUERY_CACHE_SIZE = 1024
+STALE_STAGING_S = 3600
 Progress = Callable[[str, int, int], None]  # (stage, done, total); stages: embed, index
 
 
@@ -276,10 +277,11 @@ def _build_and_swap(documents: list[Document], settings: Settings,
 
 def _build(documents: list[Document], settings: Settings, directory: Path, name: str,
            progress: Progress | None) -> None:
-    clauses = [clause for doc in documents for clause in doc.clauses]
+    pairs = [(clause, doc.info()) for doc in documents for clause in doc.clauses]
+    clauses = [clause for clause, _ in pairs]
     passages, owners = [], []
-    for row, clause in enumerate(clauses):
-        for text in clause_passages(clause):
+    for row, (clause, info) in enumerate(pairs):
+        for text in clause_passages(clause, info):
             passages.append(text)
             owners.append(row)
     embedder = get_embedder(settings)
@@ -295,7 +297,7 @@ def _build(documents: list[Document], settings: Settings, directory: Path, name:
                              settings.exact_search_max)
     dense.save(directory)
     if clauses:
-        SparseIndex.build([c.embed_text() for c in clauses]).save(directory / "bm25")
+        SparseIndex.build([index_text(c, info) for c, info in pairs]).save(directory / "bm25")
     with (directory / "documents.jsonl").open("w", encoding="utf-8") as out:
         for document in documents:
             out.write(document.model_dump_json() + "\n")
@@ -324,9 +326,11 @@ def _swap_pointer(settings: Settings, name: str) -> None:
 
 
 def _collect_garbage(settings: Settings, keep: str) -> None:
-    generations = sorted(p for p in _generations_dir(settings).iterdir()
-                         if p.is_dir() and p.name.startswith("g"))
+    """Delete all but the newest generations, and staging folders a killed writer left."""
+    folder = _generations_dir(settings)
+    generations = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith("g"))
     survivors = {keep} | {p.name for p in generations[-KEEP_GENERATIONS:]}
-    for path in generations:
-        if path.name not in survivors:
-            shutil.rmtree(path, ignore_errors=True)
+    stale = [p for p in folder.glob(".g*.building")
+             if time.time() - p.stat().st_mtime > STALE_STAGING_S]  # we hold the write lock
+    for path in [p for p in generations if p.name not in survivors] + stale:
+        shutil.rmtree(path, ignore_errors=True)

@@ -64,8 +64,8 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
 
 
 def _extras(answer: Answer) -> dict:
-    dumped = answer.model_dump(mode="json", include={"citations", "warnings", "abstained"})
-    return dumped
+    """The fields this facade adds to OpenAI's reply shape."""
+    return answer.model_dump(mode="json", include={"citations", "warnings", "abstained"})
 
 
 def _chunk(reply_id: str, created: int, model: str, delta: dict, finish: str | None,
