@@ -37,7 +37,8 @@ def make_doc(doc_id: str, number: str | None, clauses: dict[str, str], **info) -
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(embedder="hashing", index_dir=tmp_path / "index")
+    # Its own embedding cache: these tests count what gets embedded.
+    return Settings(embedder="hashing", index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
 
 
 @pytest.fixture

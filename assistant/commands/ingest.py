@@ -17,6 +17,9 @@ def add_parser(subparsers) -> None:
                         help="files or folders (default: the sample corpus, ASSISTANT_CORPUS_DIR)")
     parser.add_argument("--replace", action="store_true",
                         help="rebuild the index from these documents only (default: add/update)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="re-embed the documents already indexed with the current settings "
+                             "(after changing the embedder); reads no files")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -27,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from assistant.ingest.pipeline import ingest_into_index
 
     settings = settings_from_args(args)
+    if args.rebuild:
+        return _rebuild(args, settings)
     paths = args.paths or [settings.corpus_dir]
     with _progress_bar() as progress:
         report = ingest_into_index(paths, settings, progress, replace_all=args.replace)
@@ -35,6 +40,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_report(report, settings.index_dir)
     return 0 if report.ok else 1
+
+
+def _rebuild(args: argparse.Namespace, settings) -> int:
+    from assistant.commands._output import print_json
+    from assistant.errors import AssistantError
+    from assistant.retrieval.store import reindex
+
+    if args.paths or args.replace:
+        raise AssistantError("--rebuild re-embeds the indexed documents; give no PATH or --replace")
+    with _progress_bar() as progress:
+        store = reindex(settings, progress)
+    summary = {"documents": len(store.documents),
+               "clauses": sum(len(d.clauses) for d in store.documents),
+               "embedder": settings.embedder, "index_dir": str(settings.index_dir)}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"rebuilt {summary['documents']} document(s), {summary['clauses']} clauses "
+              f"with {settings.embedder} in {settings.index_dir}")
+    return 0
 
 
 _STAGES = {"parse": "reading files", "embed": "embedding clauses", "index": "writing the index"}

@@ -90,7 +90,7 @@ def _baseline(store, settings: Settings):
 
     # The baseline embeds its own queries (not the store's cached ones) so its latency is fair.
     return ChunkBaseline(store.documents, store.embedder(),
-                         cache_path=settings.index_dir / "cache" / "eval-baseline.sqlite3")
+                         cache_path=settings.cache_path / "eval-baseline.sqlite3")
 
 
 def _base(chunks, item: GoldItem, gold, known, progress) -> dict:

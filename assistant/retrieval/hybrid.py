@@ -13,7 +13,7 @@ import numpy as np
 from assistant.errors import IndexMismatchError
 from assistant.models import ScoredClause, SearchFilters
 from assistant.retrieval.fusion import FUSIONS
-from assistant.retrieval.routing import Route, clause_matches, route
+from assistant.retrieval.routing import Route, clause_matches, normalise_numbers_in, route
 
 if TYPE_CHECKING:
     from assistant.retrieval.store import IndexStore
@@ -52,13 +52,26 @@ class HybridRetriever:
         if mask is not None and not mask.any():
             return []
         depth = max(self.depth, 4 * k)
-        query = self._query_vector(question) if self.mode != "sparse" else None
+        text = self._content_of(question, wanted)
+        query = self._query_vector(text) if self.mode != "sparse" else None
         dense = self._dense(query, depth, mask)
-        sparse = self._sparse(question, depth, mask)
+        sparse = self._sparse(text, depth, mask)
         fused = self._fused(dense, sparse)
         named = self._routed_rows(wanted, mask, fused)
         return self._results(fused, (named, bool(wanted.doc_ids)), dense, sparse, query,
-                             question, k)
+                             text, k)
+
+    def _content_of(self, question: str, wanted: Route) -> str:
+        """The question without the 文号s it names: the search is already restricted to those
+        documents, and the number would only pull each one's preamble (which carries it) up."""
+        if not wanted.doc_ids:
+            return question
+        text = normalise_numbers_in(question)
+        for doc_id in wanted.doc_ids:
+            number = self.store.document(doc_id).number
+            if number:
+                text = text.replace(number, " ")
+        return text.strip() or question
 
     # --- candidate rows
     def _mask(self, filters: SearchFilters | None, wanted: Route) -> np.ndarray | None:
@@ -80,7 +93,7 @@ class HybridRetriever:
             raise IndexMismatchError(
                 f"the embedder gives {vector.shape[0]}-dim vectors but the index holds "
                 f"{self.store.manifest.dim}-dim ones; rebuild it: "
-                f"`assistant ingest --replace [PATH ...]`")
+                "`assistant ingest --rebuild`")
         return vector
 
     def _dense(self, query, depth: int, mask) -> dict[int, float]:

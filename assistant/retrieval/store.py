@@ -92,7 +92,7 @@ def _rebuild_hint(settings: Settings) -> str:
     flags = f"--embedder {settings.embedder}"
     if settings.embed_model:
         flags += f" --embed-model {settings.embed_model}"
-    return f"assistant {flags} ingest --replace [PATH ...]"
+    return f"assistant {flags} ingest --rebuild"
 
 
 def check_compatible(manifest: Manifest, settings: Settings, where: Path) -> None:
@@ -285,7 +285,7 @@ def _build(documents: list[Document], settings: Settings, directory: Path, name:
             passages.append(text)
             owners.append(row)
     embedder = get_embedder(settings)
-    cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite3")
+    cache = EmbeddingCache(settings.cache_path / "embeddings.sqlite3")
     try:
         report = (lambda done, total: progress("embed", done, total)) if progress else None
         vectors, fresh = embed_passages_cached(embedder, passages, cache, report)
