@@ -115,3 +115,13 @@ def test_duplicate_ids_and_missing_file_are_errors(tmp_path):
         load_gold(path)
     with pytest.raises(DatasetError, match="cannot read gold set"):
         load_gold(tmp_path / "absent.jsonl")
+
+
+def test_the_held_out_set_is_sound_too(corpus):
+    """eval/holdout.jsonl: written after tuning began, never tuned on; same rules."""
+    documents, raw = corpus
+    held_out = load_gold(DEFAULT_DATASET.parent / "holdout.jsonl")
+    assert len(held_out) >= 40 and sum(not i.answerable for i in held_out) >= 10
+    assert check_gold(held_out, documents, raw) == []
+    gold_questions = {i.question for i in load_gold(DEFAULT_DATASET)}
+    assert not [i.id for i in held_out if i.question in gold_questions]
