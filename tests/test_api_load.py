@@ -1,7 +1,7 @@
 """A small version of the load run (python -m assistant.api.loadtest): zero errors.
 
 The full run (50 clients × 20 asks) is a benchmark script, not a timed test; its numbers
-are in docs/readme/api.md. Index: sample corpus with the `hashing` test embedder.
+are in the README (HTTP API). Index: sample corpus with the `hashing` test embedder.
 """
 
 # ruff: noqa: F811  (pytest fixtures imported from api_fixtures are used as arguments)

