@@ -110,3 +110,14 @@ def test_a_broken_database_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(FeedbackError, match="反馈数据库"):
         FeedbackStore(path).record(answer(), "up")
+
+
+def test_assistant_feedback_command_reads_the_configured_database(store, tmp_path, monkeypatch):
+    from assistant.cli import main as assistant_main
+
+    store.record(answer(), "up")
+    monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(store.path))
+    out = tmp_path / "gold.jsonl"
+    assert assistant_main(["feedback", "--out", str(out)]) == 0
+    (line,) = out.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["gold"][0] == {"doc": "川办函〔2021〕56号", "clause": "一、（一）"}
