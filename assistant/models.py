@@ -99,18 +99,10 @@ class Clause(BaseModel):
     def label(self) -> str:
         return display_label(self.path)
 
-    @property
-    def level(self) -> int:
-        return len(self.path)
-
     def embed_text(self) -> str:
         """What gets embedded and indexed: the clause with its context."""
         trail = " › ".join(self.context)
         return f"{trail}\n{self.text}" if trail else self.text
-
-    def is_within(self, path: list[str]) -> bool:
-        """True if this clause is `path` or one of its sub-clauses."""
-        return self.path[: len(path)] == path
 
 
 def display_label(path: list[str]) -> str:

@@ -59,11 +59,6 @@ def normalise_line(line: str) -> str:
     return _BULLET.sub("", _SPACES.sub(" ", line).strip()).strip()
 
 
-def raw_lines(text: str) -> list[str]:
-    """Non-empty, whitespace-normalised lines (bullets kept as a flag by the caller)."""
-    return [normalise_line(line) for line in text.splitlines() if line.strip()]
-
-
 def full_width_punctuation(text: str) -> str:
     """Half-width , : ; ? ! ( ) next to Chinese text → full-width, as official documents print them.
 

@@ -149,7 +149,7 @@ def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
                 break
     if not candidates:
         return None, None, False
-    best = min(candidates, key=lambda m: (bool(m["org"]), 0))
+    best = min(candidates, key=lambda m: bool(m["org"]))
     org = best["org"].strip() or None
     title = best["title"] if not org or " " in best.group(0) else f"{org}{best['title']}"
     draft = any(bool(m["draft"]) and "试行" not in m["draft"] for m in candidates)

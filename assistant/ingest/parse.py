@@ -70,7 +70,7 @@ def split_layout(paragraphs: list[str]) -> Layout:
             layout.signatures.append((index, index + 1))
             layout.parts.append(current)
             index += 2
-            current, index = _start_attachment(paragraphs, index, len(layout.parts))
+            current, index = _start_attachment(paragraphs, index)
             continue
         current.paragraphs.append(index)
         index += 1
@@ -87,7 +87,7 @@ def _is_signature(paragraphs: list[str], index: int) -> bool:
     )
 
 
-def _start_attachment(paragraphs: list[str], index: int, ordinal: int) -> tuple[Part, int]:
+def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
     """Title lines after a signature open an attachment part."""
     title_lines = []
     number = ""
@@ -101,7 +101,6 @@ def _start_attachment(paragraphs: list[str], index: int, ordinal: int) -> tuple[
             title_lines.append(line)
         index += 1
     label = f"{ATTACHMENT_LABEL}{number}" if number else ATTACHMENT_LABEL
-    del ordinal
     return Part(prefix=[label], title="".join(title_lines) or None, paragraphs=[]), index
 
 
@@ -224,7 +223,10 @@ def build_clauses(
     return clauses, warnings
 
 
-def _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings) -> Clause:
+def _make_clause(
+    doc_id: str, node: _Node, paragraphs: list[str], offsets: list[int],
+    by_path: dict[tuple[str, ...], Clause], part_context: list[str], warnings: list[str],
+) -> Clause:
     first, last = node.paragraphs[0], node.paragraphs[-1]
     start, end = offsets[first], offsets[last] + len(paragraphs[last])
     text = "\n".join(paragraphs[i] for i in node.paragraphs)
