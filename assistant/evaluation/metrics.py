@@ -12,13 +12,13 @@ Over a run: `abstention_scores`, `percentile`, `summarise`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
+
+from assistant.ingest.metadata import find_doc_numbers
 
 Key = tuple[str, tuple[str, ...]]
 KS = (1, 3, 5, 10)
 
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}〔\d{4}〕\d{1,4}号")
 
 
 def matches(key: Key, gold: Key) -> bool:
@@ -102,7 +102,7 @@ def hallucinations(cited_ids: Sequence[str], retrieved_ids: Iterable[str],
     outside = [cid for cid in cited_ids if cid not in context]
     known = set(known_numbers)
     quoted = "".join(cited_texts)
-    flagged = sorted({n for n in _DOC_NUMBER.findall(answer) if not _vouched(n, known, quoted)})
+    flagged = sorted({n for n in find_doc_numbers(answer) if not _vouched(n, known, quoted)})
     return {"citations": len(cited_ids), "outside_context": len(outside), "unknown_numbers": flagged}
 
 
