@@ -20,6 +20,7 @@ from typing import Protocol
 from assistant.errors import LoadError
 from assistant.ingest.encoding import decode_text
 from assistant.ingest.html_text import declared_charset, html_to_text
+from assistant.ingest.pdf_text import pdf_pages_to_text
 from assistant.registry import Registry
 
 # Formats people try that we cannot read, with what to do instead.
@@ -199,7 +200,7 @@ class PdfLoader:
 
     def load(self, data: bytes, path: Path) -> LoadedText:
         pages = _pdf_pages(data, path)
-        text = "\n".join(page.strip("\n") for page in pages)
+        text = pdf_pages_to_text(pages)
         if not text.strip():
             raise LoadError(str(path), f"the PDF has no text layer ({len(pages)} page(s) of "
                                        "images?); run OCR on it first", "no_text")

@@ -102,7 +102,9 @@ def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
                 break
     if not candidates:
         return plain_title(header), None, any(_DRAFT.search(line) for line in header[:3])
-    best = min(candidates, key=lambda m: (bool(m["org"].strip()), len(m["org"])))
+    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
+    best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
+                                          len(m["org"])))
     org = best["org"].strip() or None
     title = best["title"] if not org or best["gap"] else f"{best['org']}{best['title']}"
     draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)

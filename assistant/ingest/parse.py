@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.metadata import is_date_line, is_org_line
+from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line
 from assistant.lexicon import DATE_IN_TEXT, Marker, is_article_label, make_label, match_marker
 from assistant.models import (
     ATTACHMENT_LABEL,
@@ -28,8 +28,10 @@ from assistant.models import (
 
 _CLOSING_START = re.compile(
     r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|"
-    r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人)"
+    r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
+# After the signature: distribution lines and stamps, part of no clause.
+_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件")
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
 # 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
@@ -42,6 +44,7 @@ PARAGRAPH_UNIT = "第{}段"
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
+_TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Layout:
     header: list[int]
     parts: list[Part]
     signatures: list[tuple[int, int]] = field(default_factory=list)  # (org index, date index)
+    tail: list[int] = field(default_factory=list)  # 抄送/印发 lines after a signature
 
 
 def _is_body_start(para: str) -> bool:
@@ -105,13 +109,49 @@ def split_layout(paragraphs: list[str]) -> Layout:
             layout.signatures.append((index, index + 1))
             layout.parts.append(current)
             index += 2
+            while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
+                layout.tail.append(index)
+                index += 1
             current, index = _start_attachment(paragraphs, index)
             continue
         current.paragraphs.append(index)
         index += 1
     layout.parts.append(current)
     layout.parts = [p for p in layout.parts if p.paragraphs or p.title]
+    _lift_letterhead(paragraphs, layout)
     return layout
+
+
+def _lift_letterhead(paragraphs: list[str], layout: Layout) -> None:
+    """PDF extraction may print the body's first paragraph above the letterhead: a run of
+    short issuer/title lines before the first numbered clause moves to the header."""
+    if not layout.parts or layout.parts[0].prefix or _has_title(layout.header, paragraphs):
+        return
+    main = layout.parts[0]
+    before_first = [i for i in main.paragraphs[:_first_marker(main, paragraphs)]]
+    run: list[int] = []
+    for index in before_first:
+        if _is_letterhead_line(paragraphs[index]):
+            run.append(index)
+            if _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
+                layout.header = sorted(layout.header + run)
+                main.paragraphs = [i for i in main.paragraphs if i not in run]
+                return
+        else:
+            run = []
+
+
+def _has_title(header: list[int], paragraphs: list[str]) -> bool:
+    return bool(_TITLE_IN_RUN.search("".join(paragraphs[i] for i in header)))
+
+
+def _first_marker(part: Part, paragraphs: list[str]) -> int:
+    return next((n for n, i in enumerate(part.paragraphs) if match_marker(paragraphs[i])),
+                len(part.paragraphs))
+
+
+def _is_letterhead_line(para: str) -> bool:
+    return len(para) <= _HEADING_MAX and not re.search(r"[。；，：:]", para)
 
 
 def _is_signature(paragraphs: list[str], index: int) -> bool:
