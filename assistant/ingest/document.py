@@ -22,12 +22,17 @@ from assistant.ingest.parse import Layout, build_clauses, split_layout
 from assistant.models import Document, stable_id
 
 
-def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None) -> Document:
-    """Parse one document's decoded text. Never raises on odd input: problems become warnings."""
+def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None,
+                   title_hint: str | None = None) -> Document:
+    """Parse one document's decoded text. Never raises on odd input: problems become warnings.
+
+    `title_hint` is a title the file format marks (an HTML <h1>); a 关于… title line in the
+    header still wins over it.
+    """
     cleaned = clean_text(text)
     paragraphs = cleaned.paragraphs
     layout = split_layout(paragraphs)
-    meta = read_metadata(text, paragraphs, layout, source)
+    meta = read_metadata(text, paragraphs, layout, source, title_hint)
     doc_id = stable_id(meta.number or meta.title or source, length=12)
     offsets = _offsets(paragraphs)
     clauses, clause_warnings = build_clauses(doc_id, meta.title or source, paragraphs, offsets, layout)
@@ -52,7 +57,8 @@ def _offsets(paragraphs: list[str]) -> list[int]:
     return offsets
 
 
-def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) -> Metadata:
+def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
+                  title_hint: str | None = None) -> Metadata:
     """Metadata from the page's metadata box, the header lines and the signature block."""
     box = metadata_box(raw)
     header = [paragraphs[i] for i in layout.header]
@@ -60,7 +66,7 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) 
     meta.number, repaired = own_number(box, header)
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
-    title, title_org, draft = find_title(header)
+    title, title_org, draft = find_title(header, title_hint)
     meta.title = markdown_title(raw) or title
     if meta.title is None:
         meta.warnings.append("no title found; using the file name")

@@ -82,7 +82,7 @@ def metadata_box(text: str) -> dict[str, str]:
     return box
 
 
-def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
+def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, str | None, bool]:
     """(title, issuer named in the title line, draft?) from the header lines.
 
     A red-head title may wrap over several lines; a title that starts with 关于 on a line of
@@ -101,7 +101,8 @@ def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
                 candidates.append(found)
                 break
     if not candidates:
-        return plain_title(header), None, any(_DRAFT.search(line) for line in header[:3])
+        title = normalise_line(hint) if hint else plain_title(header)
+        return title, None, any(_DRAFT.search(line) for line in header[:3])
     # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
     best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
                                           len(m["org"])))
