@@ -16,7 +16,15 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line
-from assistant.lexicon import DATE_IN_TEXT, Marker, is_article_label, make_label, match_marker
+from assistant.lexicon import (
+    ARTICLE_RANK,
+    DATE_IN_TEXT,
+    Marker,
+    int_to_cn,
+    is_article_label,
+    make_label,
+    match_marker,
+)
 from assistant.models import (
     ATTACHMENT_LABEL,
     CLOSING_LABEL,
@@ -41,6 +49,7 @@ _LIST_ITEM_MAX = 60
 _PARAGRAPH_UNITS_MIN = 3
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
+_PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
@@ -199,7 +208,7 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
-            (stack[-1] if stack else preamble).paragraphs.append(index)
+            _attach_unnumbered(index, stack, preamble, nodes, in_attachment_list)
             continue
         while stack and stack[-1].rank >= marker.rank:
             stack.pop()
@@ -216,6 +225,24 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     closing = _split_closing(nodes, paragraphs, part)
     head = [preamble] if preamble.paragraphs else []
     return head + nodes + closing
+
+
+def _attach_unnumbered(index: int, stack: list[_Node], preamble: _Node, nodes: list[_Node],
+                       in_list: bool) -> None:
+    """An unnumbered paragraph continues the open clause; in a law, one that follows an
+    article's 项 opens the article's next 款 (第九十八条第三款), under which later 项 nest."""
+    article = next((n for n in reversed(stack) if n.rank == ARTICLE_RANK), None)
+    if article is None or stack[-1] is article or in_list or stack[-1].rank == _PARAGRAPH_RANK:
+        (stack[-1] if stack else preamble).paragraphs.append(index)
+        return
+    while stack[-1] is not article:
+        stack.pop()
+    count = len(article.paragraphs) + sum(1 for n in nodes if n.path[:-1] == article.path
+                                          and n.rank == _PARAGRAPH_RANK)
+    node = _Node(article.path + [f"第{int_to_cn(count + 1)}款"], _PARAGRAPH_RANK, "clause",
+                 [index], inferred=True)
+    nodes.append(node)
+    stack.append(node)
 
 
 def _continues_attachment_list(para: str, marker: Marker | None, in_list: bool) -> bool:
