@@ -238,6 +238,18 @@ def _normalise_ref_token(token: str) -> str:
     return marker.label if marker else token
 
 
+# Clause labels named inside a question (川卫发〔2017〕65号(十四), 第十四条, 二、（一）1.),
+# outermost first; routing reads the named groups.
+LABEL_IN_QUESTION = re.compile(
+    rf"附件\s*(?P<att>{_CN}|\d{{1,2}})?"
+    rf"|[（(]\s*(?P<par>{_CN})\s*[）)]"
+    rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
+    rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
+    rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
+    rf"|(?<=[）)])(?P<num>\d{{1,3}})\s*[.．、]"  # 1. only right after a bracketed label
+)
+
+
 # --- 文号 and 令 numbers -----------------------------------------------------------------
 
 BRACKET_OPEN = "〔［\\[【（(｛{﹝「"
@@ -303,6 +315,8 @@ _YEAR_IN_TEXT = re.compile(
 _ISO_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _CN_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+ISO_DATE_IN_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
@@ -342,6 +356,7 @@ def is_date_line(line: str) -> bool:
 
 # --- issuing bodies and places ----------------------------------------------------------
 
+PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 ORG_SUFFIX = re.compile(
     r"(人民政府|办公厅|办公室|委员会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
 )

@@ -9,13 +9,13 @@ import re
 from functools import lru_cache
 
 from assistant.answer.citations import doc_numbers_in
+from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
+from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 
 STOPWORDS = frozenset(
     "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 哪些 哪个 哪里 哪 什么 怎么 怎样 如何 "
     "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
     "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知".split())
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
-_PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地"})
 
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")

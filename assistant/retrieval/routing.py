@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.lexicon import LABEL_IN_QUESTION as _LABELS
 from assistant.lexicon import cn_to_int, find_doc_numbers, int_to_cn, normalise_numbers_in
 from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
 
@@ -24,17 +25,6 @@ _ABOUT_DOCUMENT = re.compile(
     r"有效|失效|废止|施行|生效|效力|成文|签发|征求意见稿|发文机关|发文单位"
     r"|(什么时候|何时|哪天|哪一天|哪年|日期|时间).{0,3}(发布|印发|发出|出台|下发)"
     r"|(发布|印发|出台|下发)的?(日期|时间)|(谁|哪个(部门|单位|机关))(发布|印发|发)")
-
-_CN = "[一二三四五六七八九十百零〇两]{1,4}"
-_LABELS = re.compile(
-    rf"附件\s*(?P<att>{_CN}|\d{{1,2}})?"
-    rf"|[（(]\s*(?P<par>{_CN})\s*[）)]"
-    rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
-    rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
-    rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
-    rf"|(?<=[）)])(?P<num>\d{{1,3}})\s*[.．、]"  # 1. only right after a bracketed label
-)
-
 
 @dataclass
 class Route:
