@@ -21,6 +21,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-baseline", action="store_true", help="skip the chunk baseline")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    parser.add_argument("--folds", type=int, default=5, metavar="K",
+                        help="cross-validate the evidence model by document: K folds, each "
+                             "scored with a model fitted on the others (default 5; 0 = score "
+                             "with the shipped model)")
     parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
     parser.add_argument("--abstain-threshold", type=float, help="override settings.abstain_threshold")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
@@ -49,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     items = load_gold(args.dataset or DEFAULT_DATASET)[: args.limit]
     with _progress(len(items), baseline=not args.no_baseline) as tick:
         result = run_eval(items, settings, backend=args.backend,
-                          baseline=not args.no_baseline, progress=tick)
+                          baseline=not args.no_baseline, progress=tick, folds=args.folds)
     paths = write_reports(result, args.out)
     _show(result, paths, as_json=args.json)
     if args.write_thresholds:
