@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
+from assistant.lexicon import legal_label
+
 
 class DocStatus(str, Enum):
     """Legal status of a document, only as stated by the document itself."""
@@ -73,7 +75,8 @@ class DocumentInfo(BaseModel):
 class Clause(BaseModel):
     """One addressable unit of a document: a numbered clause, the preamble or the closing.
 
-    `path` holds the official full-width labels from the root, e.g. ["一、", "（一）"];
+    `path` holds the official full-width labels from the root, e.g. ["一、", "（一）"] or, in a
+    legal text, ["第一章", "第二节", "第二十九条", "（四）"] (headings are clauses too);
     an attachment whose numbering restarts is kept apart by a leading "附件" element
     (["附件", "一、", "（一）"]). The preamble is ["前言"], the closing ["结尾"].
     `text` is the clause's own text (its marker line plus continuation paragraphs),
@@ -106,8 +109,12 @@ class Clause(BaseModel):
 
 
 def display_label(path: list[str]) -> str:
-    """["附件", "一、", "（一）"] → "附件一、（一）"; ["一、", "（一）"] → "一、（一）"."""
-    return "".join(path)
+    """["附件", "一、", "（一）"] → "附件一、（一）"; ["第三章", "第十九条", "（四）"] → "第十九条第（四）项".
+
+    Notices join their path; inside a legal article the lawyer's form is used (chapters stay
+    in the path only), see `assistant.lexicon.legal_label`.
+    """
+    return legal_label(path)
 
 
 class Document(DocumentInfo):

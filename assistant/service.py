@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import UnknownClauseError, UnknownDocumentError
-from assistant.labels import normalise_clause_ref
+from assistant.lexicon import normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
 from assistant.settings import Settings, get_settings
 
@@ -103,8 +103,6 @@ class Assistant:
 
 def resolve_document(documents: Sequence[Document], ref: str) -> Document:
     """Find a document by doc_id, 文号 (any bracket style) or title (exact, then substring)."""
-    from assistant.ingest.metadata import normalise_doc_number
-
     ref = ref.strip()
     number = normalise_doc_number(ref)
     for matches in (

@@ -66,7 +66,7 @@ def test_tokenize_lowercases_and_drops_punctuation_and_stop_characters():
 # --- routing
 @pytest.mark.parametrize("question, labels", [
     ("川卫发〔2017〕65号(十四)讲了什么?", [{"（十四）"}]),
-    ("第十四条是什么", [{"十四、", "（十四）", "14."}]),
+    ("第十四条是什么", [{"十四、", "（十四）", "14.", "第十四条"}]),
     ("三、讲的是什么", [{"三、"}]),
     ("一、（三）的要求", [{"一、"}, {"（三）"}]),
     ("（2）怎么做", [{"（2）"}]),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.answer.context import Context
-from assistant.ingest.metadata import find_doc_numbers
+from assistant.lexicon import find_doc_numbers
 from assistant.models import Citation, ScoredClause
 
 MARKER_RE = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
+from assistant.lexicon import strip_leading_marker
 from assistant.query import Query, analyse
 from assistant.settings import Settings
 
 MAX_SENTENCES = 4
 SINGLE_DOC_BLOCKS = 3
 MULTI_DOC_LIMIT = 4
-_LEADING_LABEL_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十百\d]+[）)]|[一二三四五六七八九十百]+、|\d+[.．、]|[①-⑳])\s*")
 _DUTY_RE = re.compile(r"[（(][^（）()]*(?:负责|参与|牵头|配合|责任单位)[^（）()]*[）)]\s*$|责任单位[:：].*$")
 _DUTY_NOTE_RE = re.compile(r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)")
 _SPLIT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
@@ -45,7 +45,7 @@ class Candidate:
 
 def clause_sentences(text: str) -> list[str]:
     """The clause's sentences without its leading label or trailing duty note."""
-    body = _LEADING_LABEL_RE.sub("", text.strip())
+    body = strip_leading_marker(text.strip())
     sentences = []
     for piece in _SPLIT_RE.findall(body):
         piece = _DUTY_RE.sub("", piece.strip()).strip()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from assistant.ingest.metadata import find_doc_numbers
+from assistant.lexicon import find_doc_numbers
 
 Key = tuple[str, tuple[str, ...]]
 KS = (1, 3, 5, 10)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 _SPACES = re.compile(r"[\u00a0\u2002\u2003\u2009\u3000\t\r\f\v]+")
 _BULLET = re.compile(r"^[•·●◆■□▪►]\s*")
+# Markdown: heading marks are layout (## 第一章 总则), HTML comments (<!-- INFO END -->) notes.
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}(?:\s+|(?=[^#\s]))")
+_HTML_COMMENT = re.compile(r"^<!--.*-->$")
 
 # Lines that are page furniture, never document text. Anchored so a body sentence that
 # merely mentions 电话 or 地址 is kept.
@@ -129,7 +132,9 @@ def clean_text(text: str) -> CleanResult:
         if not line.strip():
             continue
         was_bullet = bool(_BULLET.match(line.strip()))
-        para = normalise_line(line)
+        para = _MARKDOWN_HEADING.sub("", normalise_line(line))
+        if not para or _HTML_COMMENT.match(para):
+            continue
         if is_boilerplate(para, was_bullet) or (value_follows and len(para) < 40):
             removed.append(para)
             value_follows = bool(_FOOTER_LABEL.match(para))

@@ -3,8 +3,11 @@
 A part ends at a signature block (issuing body + date); what follows is an attachment
 whose numbering restarts, kept apart by a leading "附件" in the clause path. Within a
 part: paragraphs before the first marker form the preamble, numbered paragraphs open
-clauses (一、 → （一） → 1. → （1） → ①), unnumbered paragraphs continue the clause
-before them, and trailing closing paragraphs (各地各部门要…) form the closing unit.
+clauses (legal 第X编 → 第X章 → 第X节 → 第X条 → 项（一） → 目 1.; notices 一、 → （一） →
+1. → （1） → ①), unnumbered paragraphs continue the clause before them (an article's 款),
+and trailing closing paragraphs of a notice (各地各部门要…) form the closing unit. A part
+with no numbering the parser knows is split into paragraphs (第1段, 第2段 …), never left as
+one giant clause.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.metadata import is_date_line, is_org_line
-from assistant.labels import Marker, make_label, match_marker
+from assistant.lexicon import Marker, is_article_label, make_label, match_marker
 from assistant.models import (
     ATTACHMENT_LABEL,
     CLOSING_LABEL,
@@ -28,6 +31,14 @@ _CLOSING_START = re.compile(
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人)"
 )
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
+# 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
+_ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
+_LIST_ITEM_MAX = 60
+# An unnumbered part is split into paragraph units when the whole document has no numbering
+# (at least this many paragraphs), or when the part alone is this long.
+_PARAGRAPH_UNITS_MIN = 3
+_GIANT_CLAUSE_CHARS = 1500
+PARAGRAPH_UNIT = "第{}段"
 _HEADING_MAX = 40
 
 
@@ -61,7 +72,10 @@ def _is_title_line(para: str) -> bool:
 
 def split_layout(paragraphs: list[str]) -> Layout:
     """Find the header, the signature blocks and the parts they separate."""
-    body_start = next((i for i, p in enumerate(paragraphs) if _is_body_start(p)), len(paragraphs))
+    body_start = next((i for i, p in enumerate(paragraphs) if _is_body_start(p)), None)
+    if body_start is None:  # only short lines: all but the leading title lines are body
+        body_start = next((i for i, p in enumerate(paragraphs) if i and not _is_title_line(p)),
+                          min(1, len(paragraphs)))
     layout = Layout(header=list(range(body_start)), parts=[])
     current = Part(prefix=[], title=None, paragraphs=[])
     index = body_start
@@ -118,9 +132,12 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     nodes: list[_Node] = []
     stack: list[_Node] = []
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
+    in_attachment_list = False
     for index in part.paragraphs:
         marker = match_marker(paragraphs[index])
-        if marker is None:
+        in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
+                                                        in_attachment_list)
+        if marker is None or in_attachment_list:
             (stack[-1] if stack else preamble).paragraphs.append(index)
             continue
         while stack and stack[-1].rank >= marker.rank:
@@ -132,16 +149,65 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
             warnings.append(f"{''.join(node.path)}: marker with a lost bracket repaired")
         nodes.append(node)
         stack.append(node)
+    if not nodes:
+        return [preamble] if preamble.paragraphs else []
+    _repair_lost_first_heading(preamble, nodes, paragraphs, warnings)
     closing = _split_closing(nodes, paragraphs, part)
     head = [preamble] if preamble.paragraphs else []
     return head + nodes + closing
+
+
+def _continues_attachment_list(para: str, marker: Marker | None, in_list: bool) -> bool:
+    """附件：1.… then 2.… 3.…: short numbered lines after 附件： stay one list."""
+    if _ATTACHMENT_LIST.match(para):
+        return True
+    if not in_list:
+        return False
+    return marker is None or (marker.rank == 3 and len(para) <= _LIST_ITEM_MAX
+                              and "。" not in para)
+
+
+def _needs_paragraph_units(nodes: list[_Node], paragraphs: list[str], numbered: bool) -> bool:
+    """Only a preamble: split it when nothing in the document is numbered, or when it is huge."""
+    if len(nodes) != 1 or nodes[0].kind != "preamble":
+        return False
+    size = sum(len(paragraphs[i]) for i in nodes[0].paragraphs)
+    many = len(nodes[0].paragraphs) >= _PARAGRAPH_UNITS_MIN
+    return many and (not numbered or size > _GIANT_CLAUSE_CHARS)
+
+
+def _paragraph_units(preamble: _Node, part: Part, paragraphs: list[str],
+                     warnings: list[str]) -> list[_Node]:
+    """No known numbering: each paragraph is an addressable unit (第1段 …), with a warning."""
+    where = f"{part.prefix[0]}: " if part.prefix else ""
+    warnings.append(f"{where}no known clause numbering; {len(preamble.paragraphs)} paragraphs "
+                    "made addressable units (第1段 …)")
+    return [_Node(part.prefix + [PARAGRAPH_UNIT.format(n)], 1, "clause", [index], inferred=True)
+            for n, index in enumerate(preamble.paragraphs, 1)]
+
+
+def _repair_lost_first_heading(preamble: _Node, nodes: list[_Node], paragraphs: list[str],
+                               warnings: list[str]) -> None:
+    """二、 is the first top-level marker and a short heading line stands before it: that was 一、."""
+    top = [n for n in nodes if n.rank == 1 and len(n.path) == len(nodes[0].path)]
+    if not top or top[0] is not nodes[0] or top[0].path[-1] != make_label(1, 2):
+        return
+    heading_at = next((pos for pos, i in enumerate(preamble.paragraphs)
+                       if pos and _is_title_line(paragraphs[i])), None)
+    if heading_at is None:
+        return
+    moved = preamble.paragraphs[heading_at:]
+    preamble.paragraphs = preamble.paragraphs[:heading_at]
+    inferred = _Node(nodes[0].path[:-1] + [make_label(1, 1)], 1, "clause", moved, inferred=True)
+    nodes.insert(0, inferred)
+    warnings.append(f"{''.join(inferred.path)}: missing marker inferred before 二、")
 
 
 def _repair_lost_first_marker(
     stack: list[_Node], marker: Marker, nodes: list[_Node], part: Part, warnings: list[str]
 ) -> None:
     """`三、组织保障` / `强化组织领导。…` / `二)强化…`: the unmarked paragraph was （一）."""
-    if marker.number != 2 or not stack:
+    if marker.number != 2 or marker.legal or not stack:
         return
     parent = stack[-1]
     has_sibling = any(n.path[:-1] == parent.path and n.rank == marker.rank for n in nodes)
@@ -156,8 +222,8 @@ def _repair_lost_first_marker(
 
 def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> list[_Node]:
     """Trailing paragraphs of the last clause that address the readers form the closing."""
-    if not nodes:
-        return []
+    if not nodes or any(is_article_label(label) for label in nodes[-1].path):
+        return []  # a law's last article keeps all its paragraphs (款)
     last = nodes[-1]
     tail = last.paragraphs[1:]
     for offset, index in enumerate(tail):
@@ -172,6 +238,8 @@ def heading_of(text: str, marker: Marker | None) -> str | None:
     """大力推广三明医改经验 from （一）大力推广三明医改经验。全面落实…"""
     body = text[marker.length :] if marker else text
     body = body.strip()
+    if marker and marker.rank < 0:  # 第一章　总　则: headings are letter-spaced for show
+        body = re.sub(r"\s+", "", body)
     if not body:
         return None
     for stop in ("。", "；", "，"):
@@ -214,9 +282,13 @@ def build_clauses(
     warnings: list[str] = []
     clauses: list[Clause] = []
     by_path: dict[tuple[str, ...], Clause] = {}
-    for part in layout.parts:
+    parsed = [(part, parse_part(part, paragraphs, warnings)) for part in layout.parts]
+    numbered = any(n.kind == "clause" for _, nodes in parsed for n in nodes)
+    for part, nodes in parsed:
+        if _needs_paragraph_units(nodes, paragraphs, numbered):
+            nodes = _paragraph_units(nodes[0], part, paragraphs, warnings)
         part_context = [title] + ([f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else [])
-        for node in parse_part(part, paragraphs, warnings):
+        for node in nodes:
             clause = _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings)
             by_path[tuple(clause.path)] = clause
             clauses.append(clause)

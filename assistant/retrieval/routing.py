@@ -15,12 +15,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.labels import cn_to_int, int_to_cn
+from assistant.lexicon import cn_to_int, find_doc_numbers, int_to_cn, normalise_numbers_in
 from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
 
-_OPEN = "〔[(（【［﹝{「"
-_CLOSE = "〕])）】］﹞}」"
-_YEAR = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{4}})\s*[{re.escape(_CLOSE)}]\s*(\d+)\s*号")
 _TITLE = re.compile(r"《([^》]{4,})》")
 # A question about the document itself (its status, dates, issuer), not its content.
 _ABOUT_DOCUMENT = re.compile(
@@ -54,11 +51,6 @@ class Route:
         return not self.doc_ids and not self.labels
 
 
-def normalise_numbers_in(text: str) -> str:
-    """Any bracket form around a 文号's year → 〔〕: 川卫发[2017]65号 → 川卫发〔2017〕65号."""
-    return _YEAR.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", re.sub(r"\s+", "", text))
-
-
 def _label_alternatives(match: re.Match[str]) -> set[str] | None:
     if match.group("par"):
         return {f"（{int_to_cn(cn_to_int(match.group('par')))}）"}
@@ -68,7 +60,7 @@ def _label_alternatives(match: re.Match[str]) -> set[str] | None:
         raw = match.group("ord")
         number = int(raw) if raw.isdigit() else cn_to_int(raw)
         cn = int_to_cn(number)
-        return {f"{cn}、", f"（{cn}）", f"{number}."}
+        return {f"{cn}、", f"（{cn}）", f"{number}.", f"第{cn}条"}
     if match.group("num"):
         return {f"{int(match.group('num'))}."}
     if match.group("top"):
@@ -95,8 +87,6 @@ def find_labels(question: str) -> tuple[list[set[str]], bool]:
 
 def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[list[str], list[str]]:
     """(doc_ids named by 文号 or 《title》, 文号-like strings that match no document)."""
-    from assistant.ingest.metadata import find_doc_numbers
-
     text = normalise_numbers_in(question)
     written = find_doc_numbers(question) + find_doc_numbers(text)
     named = [d.doc_id for d in documents

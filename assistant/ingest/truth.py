@@ -1,0 +1,107 @@
+"""Score the parser against a development truth file: metadata fields and top-level labels.
+
+    python -m assistant.ingest.truth eval/corpus-dev-truth.json
+
+prints one row per document (fields exact / total, label sequence of the top two levels
+exact yes/no) and the totals. Paths in the truth file are relative to the repository root
+(the current directory); documents that are not there are reported as missing, not scored.
+Only `load_file` and `build_document` are used, so an older checkout can be scored the same
+way (PYTHONPATH=<checkout> python assistant/ingest/truth.py …).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.ingest.document import build_document
+from assistant.ingest.loaders import load_file
+
+FIELDS = ("number", "title", "issuer", "signed", "published", "status")
+_MAX_BYTES = 50_000_000
+
+
+@dataclass
+class DocScore:
+    file: str
+    fields_exact: int = 0
+    fields_total: int = len(FIELDS)
+    labels_exact: bool = False
+    missing: bool = False
+    wrong: dict[str, tuple[object, object]] = field(default_factory=dict)  # field → (want, got)
+
+
+def top_labels(doc) -> list[str]:
+    """Labels of the clauses in the top two levels (an attachment's 附件 prefix not counted)."""
+    def depth(path: list[str]) -> int:
+        return len(path) - (1 if path and path[0].startswith("附件") else 0)
+    return [c.label for c in doc.clauses if depth(c.path) <= 2]
+
+
+def _value(doc, name: str):
+    value = getattr(doc, name, None)
+    if value is None:
+        return None
+    if name == "status":
+        return value.value
+    return value.isoformat() if name in ("signed", "published") else value
+
+
+def score_document(entry: dict, root: Path) -> DocScore:
+    score = DocScore(entry["file"])
+    path = root / entry["file"]
+    if not path.exists():
+        score.missing = True
+        return score
+    loaded = load_file(path, _MAX_BYTES)
+    doc = build_document(loaded.text, loaded.source, encoding=loaded.encoding, fmt=loaded.fmt)
+    for name in FIELDS:
+        got = _value(doc, name)
+        if got == entry.get(name):
+            score.fields_exact += 1
+        else:
+            score.wrong[name] = (entry.get(name), got)
+    labels = top_labels(doc)
+    score.labels_exact = labels == entry["labels"]
+    if not score.labels_exact:
+        score.wrong["labels"] = (len(entry["labels"]), len(labels))
+    return score
+
+
+def score_truth(truth_path: Path, root: Path) -> list[DocScore]:
+    entries = json.loads(truth_path.read_text(encoding="utf-8"))["documents"]
+    return [score_document(entry, root) for entry in entries]
+
+
+def print_table(scores: list[DocScore], verbose: bool = False) -> None:
+    print(f"{'document':<44} fields  labels")
+    for s in scores:
+        name = Path(s.file).name[:44]
+        if s.missing:
+            print(f"{name:<44} missing")
+            continue
+        print(f"{name:<44} {s.fields_exact}/{s.fields_total}     {'yes' if s.labels_exact else 'no'}")
+        if verbose:
+            for key, (want, got) in s.wrong.items():
+                print(f"    {key}: want {want!r} got {got!r}")
+    scored = [s for s in scores if not s.missing]
+    fields = sum(s.fields_exact for s in scored)
+    total = sum(s.fields_total for s in scored)
+    labels = sum(s.labels_exact for s in scored)
+    print(f"TOTAL fields {fields}/{total}, label sequences {labels}/{len(scored)}"
+          f" ({len(scores) - len(scored)} missing)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args
+    args = [a for a in args if a != "-v"]
+    truth = Path(args[0] if args else "eval/corpus-dev-truth.json")
+    print_table(score_truth(truth, Path.cwd()), verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

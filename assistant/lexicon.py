@@ -1,0 +1,368 @@
+"""Shared text knowledge of Chinese policy and legal documents, in one place.
+
+Recognisers for what every stage has to read the same way: Chinese numerals, clause labels
+(legal 第X编/章/节/条 and notice 一、（一）1.（1）①), 文号 and 令 numbers, dates, and places
+and issuing bodies. The parser, question routing, citation rendering and the eval import
+these; no stage keeps its own copy of the patterns.
+
+>>> match_marker("第二十九条 医疗机构…").label
+'第二十九条'
+>>> normalise_doc_number("劳社部发[2008]3号")
+'劳社部发〔2008〕3号'
+>>> legal_label(["第三章", "第十九条", "（四）"])
+'第十九条第（四）项'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# --- Chinese numerals -------------------------------------------------------------------
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+CN_NUMERAL = "[一二三四五六七八九十百千零〇两]"
+_FULL_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def cn_to_int(text: str) -> int:
+    """Chinese numeral → int: 十四 → 14, 二十六 → 26, 一百零二 → 102; digits pass through."""
+    if text.isdigit():
+        return int(text.translate(_FULL_DIGITS))
+    total, current = 0, 0
+    for char in text:
+        if char in CN_DIGITS:
+            current = CN_DIGITS[char]
+        elif char in CN_UNITS:
+            total += (current or 1) * CN_UNITS[char]
+            current = 0
+    return total + current
+
+
+def int_to_cn(number: int) -> str:
+    """int → Chinese numeral as used in labels: 14 → 十四, 26 → 二十六, 124 → 一百二十四."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    if number < 20:
+        return "十" + (digits[number % 10] if number % 10 else "")
+    if number < 100:
+        tens, ones = divmod(number, 10)
+        return digits[tens] + "十" + (digits[ones] if ones else "")
+    hundreds, rest = divmod(number, 100)
+    if rest == 0:
+        tail = ""
+    elif rest < 10:
+        tail = "零" + digits[rest]
+    elif rest < 20:
+        tail = "一" + int_to_cn(rest)  # 一百一十五, as laws write it
+    else:
+        tail = int_to_cn(rest)
+    return digits[hundreds] + "百" + tail
+
+
+def half_width_digits(text: str) -> str:
+    """１２ → 12 (full-width digits, as some Word documents type them)."""
+    return text.translate(_FULL_DIGITS)
+
+
+# --- clause labels ----------------------------------------------------------------------
+
+# Ranks: legal units above (negative), notice levels below (GB/T 9704: 一、 → （一） → 1. →
+# （1） → ①). Inside an article, （一） is a 项 and 1. a 目.
+LEGAL_RANKS = {"编": -4, "分编": -3, "章": -2, "节": -1, "条": 0}
+ARTICLE_RANK = 0
+
+_CN = f"{CN_NUMERAL}{{1,4}}"
+_OPEN = "[（(]"
+_CLOSE = "[）)]"
+_LEGAL_NUMBER = rf"(?:{CN_NUMERAL}{{1,7}}|\d{{1,4}})"
+# 第一章 总则 / 第一章总则 / 第二节 …: a short heading line of its own.
+_LEGAL_HEADING = re.compile(rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|章|节)(?=\s|[\u4e00-\u9fff]|$)")
+_HEADING_MAX = 40
+# 第二十九条 …: an article. Without a space after 条, words that continue a cross-reference
+# (第二十条规定的…, 第十四条第（六）项…) mean the paragraph only cites an article.
+_ARTICLE = re.compile(rf"^第\s*({_LEGAL_NUMBER})\s*条")
+_CROSS_REFERENCE_TAIL = re.compile(
+    rf"^(?:规定|之[{CN_NUMERAL[1:-1]}]|的|、|至|和|及|或|所|中|款|项|第|[，。；：,.;:]|$)")
+
+# (rank, regex at paragraph start). Order matters: bracketed forms before bare ones.
+_NOTICE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
+    (2, re.compile(rf"^{_OPEN}\s*({_CN})\s*{_CLOSE}")),
+    (4, re.compile(rf"^{_OPEN}\s*(\d{{1,3}})\s*{_CLOSE}")),
+    # 四、一九四九年…: a numeral after 、 only blocks the match when it is itself a marker.
+    (1, re.compile(rf"^({_CN})\s*(?:、|[，,．.](?![\d一二三四五六七八九十]))(?!{_CN}、)")),
+    (2, re.compile(rf"^({_CN}){_CLOSE}(?=\S)")),  # opening bracket lost: 二)强化…
+    (3, re.compile(r"^(\d{1,3})\s*(?:[.．。](?!\d)|、)")),
+    (5, re.compile(f"^([{CIRCLED}])")),
+]
+_BARE_NUMERAL = re.compile(rf"^({_CN})$")  # a heading that is only "三" (its text below)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A numbering marker found at a paragraph start."""
+
+    rank: int  # -4 编 … -2 章, -1 节, 0 条; 1 = 一、, 2 = （一）, 3 = 1., 4 = （1）, 5 = ①
+    number: int
+    label: str  # official full-width form: 第二章, 第十条, 一、, （一）, 1.
+    length: int  # characters the raw marker occupies
+    repaired: bool  # the raw form was broken (lost bracket)
+
+    @property
+    def legal(self) -> bool:
+        return self.rank <= ARTICLE_RANK
+
+
+def make_label(rank: int, number: int) -> str:
+    """Official label for a rank and number: (2, 14) → （十四）, (0, 29) → 第二十九条."""
+    for unit, unit_rank in LEGAL_RANKS.items():
+        if rank == unit_rank:
+            return f"第{int_to_cn(number)}{unit}"
+    if rank == 1:
+        return f"{int_to_cn(number)}、"
+    if rank == 2:
+        return f"（{int_to_cn(number)}）"
+    if rank == 3:
+        return f"{number}."
+    if rank == 4:
+        return f"（{number}）"
+    return CIRCLED[number - 1]
+
+
+def match_legal_marker(paragraph: str) -> Marker | None:
+    """第X编/章/节 heading or 第X条 article at a paragraph start; None for a cross-reference."""
+    heading = _LEGAL_HEADING.match(paragraph)
+    if heading and len(paragraph) <= _HEADING_MAX and not re.search("[。；，]", paragraph):
+        rank = LEGAL_RANKS[heading.group(2)]
+        number = cn_to_int(heading.group(1))
+        return Marker(rank, number, make_label(rank, number), heading.end(), False) if number else None
+    article = _ARTICLE.match(paragraph)
+    if not article:
+        return None
+    rest = paragraph[article.end():]
+    if not rest[:1].isspace() and _CROSS_REFERENCE_TAIL.match(rest):
+        return None
+    number = cn_to_int(article.group(1))
+    return Marker(ARTICLE_RANK, number, make_label(ARTICLE_RANK, number), article.end(),
+                  False) if number else None
+
+
+def match_marker(paragraph: str) -> Marker | None:
+    """The numbering marker at the start of a paragraph (legal or notice), if any."""
+    legal = match_legal_marker(paragraph)
+    if legal:
+        return legal
+    text = half_width_digits(paragraph)
+    for rank, pattern in _NOTICE_MARKERS:
+        found = pattern.match(text)
+        if not found:
+            continue
+        raw = found.group(1)
+        number = CIRCLED.index(raw) + 1 if rank == 5 else cn_to_int(raw)
+        if number == 0:
+            continue
+        repaired = pattern.pattern.startswith(f"^({_CN}){_CLOSE}")
+        return Marker(rank, number, make_label(rank, number), found.end(), repaired)
+    bare = _BARE_NUMERAL.match(paragraph)
+    if bare and cn_to_int(bare.group(1)):
+        number = cn_to_int(bare.group(1))
+        return Marker(1, number, make_label(1, number), bare.end(), True)
+    return None
+
+
+def is_article_label(element: str) -> bool:
+    return bool(re.fullmatch(rf"第{CN_NUMERAL}+条", element))
+
+
+def is_legal_heading_label(element: str) -> bool:
+    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|章|节)", element))
+
+
+def legal_label(path: list[str]) -> str:
+    """How lawyers cite a clause: ["第三章", "第十九条", "（四）", "1."] → 第十九条第（四）项第1目.
+
+    Chapters, sections and parts stay in the path, not in the label of what is inside them;
+    a heading clause itself is labelled by its headings (第三章第二节). Paths without an
+    article join their elements (notices: 一、（一）).
+    """
+    article = next((i for i, e in enumerate(path) if is_article_label(e)), None)
+    if article is None:
+        return "".join(path)
+    prefix = [e for e in path[:article] if e.startswith("附件")]
+    parts = prefix + [path[article]]
+    for element in path[article + 1:]:
+        if re.fullmatch(rf"（{CN_NUMERAL}+）", element):
+            parts.append(f"第{element}项")
+        elif re.fullmatch(r"\d+\.", element):
+            parts.append(f"第{element[:-1]}目")
+        else:
+            parts.append(element)
+    return "".join(parts)
+
+
+_REF_PART = re.compile(
+    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|章|节|条|款)"
+    rf"|第?\s*{_OPEN}\s*{_CN}\s*{_CLOSE}\s*项?|{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}"
+    rf"|第\s*\d{{1,3}}\s*目|{_CN}\s*[、，,]|\d{{1,3}}\s*[.．、]|[{CIRCLED}]|{_CN}{_CLOSE}"
+)
+
+
+def normalise_clause_ref(ref: str) -> str:
+    """A user-typed clause reference → display label.
+
+    "(一)" → "（一）", "二、(三)1、" → "二、（三）1.", "第十九条第(四)项" → "第十九条第（四）项".
+    """
+    ref = half_width_digits(re.sub(r"\s+", "", ref))
+    parts = []
+    for token in _REF_PART.findall(ref):
+        parts.append(_normalise_ref_token(token))
+    return "".join(parts) or ref
+
+
+def _normalise_ref_token(token: str) -> str:
+    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|章|节|条|款)", token)
+    if legal:
+        return f"第{int_to_cn(cn_to_int(legal.group(1)))}{legal.group(2)}"
+    item = re.fullmatch(rf"第{_OPEN}({_CN}){_CLOSE}项?", token)
+    if item:
+        return f"第（{int_to_cn(cn_to_int(item.group(1)))}）项"
+    sub_item = re.fullmatch(r"第(\d{1,3})目", token)
+    if sub_item:
+        return f"第{int(sub_item.group(1))}目"
+    marker = match_marker(token.rstrip("项"))
+    return marker.label if marker else token
+
+
+# --- 文号 and 令 numbers -----------------------------------------------------------------
+
+BRACKET_OPEN = "〔［\\[【（(｛{﹝「"
+BRACKET_CLOSE = "〕］\\]】）)｝}﹞」"
+_DOC_NUMBER = re.compile(
+    rf"^(?P<org>[\u4e00-\u9fff]{{1,12}}?)\s*[{BRACKET_OPEN}]?\s*(?P<year>(?:19|20)\d{{2}})\s*"
+    rf"[{BRACKET_CLOSE}]?\s*第?\s*(?P<seq>\d{{1,4}})\s*号?$"
+)
+# 国务院令第709号, 中华人民共和国国务院令 第 12 号, 国家市场监督管理总局令第47号.
+_ORDER_NUMBER = re.compile(
+    r"^(?:中华人民共和国)?(?P<org>[\u4e00-\u9fff]{2,20}?)令\s*[（(]?\s*第\s*(?P<seq>\d{1,4})\s*号[）)]?$")
+# A 文号 somewhere inside a longer text (questions, answers, signature blocks).
+DOC_NUMBER_IN_TEXT = re.compile(
+    rf"[\u4e00-\u9fff]{{2,10}}?[{BRACKET_OPEN}]\s*(?:19|20)\d{{2}}\s*[{BRACKET_CLOSE}]\s*\d{{1,4}}\s*号"
+    r"|(?:中华人民共和国)?[\u4e00-\u9fff]{2,20}?令\s*第\s*\d{1,4}\s*号"
+)
+_NOT_OWN_NUMBER = re.compile(r"ICP|备案|公网安备|索引号")
+# Words that run into an issuer abbreviation in free text: 根据川办函〔2021〕56号.
+_LEADING_WORDS = re.compile(r"^(?:按照|依照|遵照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+")
+
+
+def normalise_doc_number(text: str) -> str | None:
+    """A 文号 in any bracket style, or broken by a scraper → 川办函〔2021〕56号; None if not one.
+
+    >>> normalise_doc_number("开州府办发〔2020109")
+    '开州府办发〔2020〕109号'
+    >>> normalise_doc_number("中华人民共和国国务院令 第 12 号")
+    '国务院令第12号'
+    """
+    text = re.sub(r"\s+", "", text or "")
+    if not text or _NOT_OWN_NUMBER.search(text):
+        return None
+    order = _ORDER_NUMBER.match(text)
+    if order:
+        return f"{order['org']}令第{int(order['seq'])}号"
+    found = _DOC_NUMBER.match(text)
+    if not found:
+        return None
+    return f"{found['org']}〔{found['year']}〕{int(found['seq'])}号"
+
+
+def find_doc_numbers(text: str) -> list[str]:
+    """Every well-formed 文号 or 令 number written in a text (a question, an answer), normalised."""
+    found = []
+    for match in DOC_NUMBER_IN_TEXT.finditer(text):
+        number = normalise_doc_number(_LEADING_WORDS.sub("", match.group(0)))
+        if number and number not in found:
+            found.append(number)
+    return found
+
+
+def normalise_numbers_in(text: str) -> str:
+    """Every bracket form around a 文号's year → 〔〕, spaces dropped: 川卫发[2017]65号 → 川卫发〔2017〕65号."""
+    return _YEAR_IN_TEXT.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", re.sub(r"\s+", "", text))
+
+
+_YEAR_IN_TEXT = re.compile(
+    rf"[{re.escape(BRACKET_OPEN)}]\s*(\d{{4}})\s*[{re.escape(BRACKET_CLOSE)}]\s*(\d+)\s*号")
+
+
+# --- dates ------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
+_CN_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+_COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+def parse_date(text: str) -> date | None:
+    """2021-08-11, 2021年8月11日, 二〇二一年八月十一日, 20201027 → date; None otherwise."""
+    text = re.sub(r"\s+", "", text or "")
+    found = _ISO_DATE.search(text)
+    if found:
+        return safe_date(*(int(g) for g in found.groups()))
+    found = _COMPACT_DATE.match(text)
+    if found:
+        return safe_date(*(int(g) for g in found.groups()))
+    found = _CN_DATE.match(text)
+    if found:
+        year = int("".join(str("〇一二三四五六七八九".index(c)) if c != "零" else "0" for c in found[1]))
+        return safe_date(year, cn_to_int(found[2]), cn_to_int(found[3]))
+    return None
+
+
+def safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def is_date_line(line: str) -> bool:
+    """A line that is only a date (a signature block's 成文日期)."""
+    line = re.sub(r"\s+", "", line)
+    return bool(
+        re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", line)
+        or _CN_DATE.match(line)
+        or _COMPACT_DATE.match(line)
+        or re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", line)
+    )
+
+
+# --- issuing bodies and places ----------------------------------------------------------
+
+ORG_SUFFIX = re.compile(
+    r"(人民政府|办公厅|办公室|委员会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
+)
+_REGION = re.compile(
+    r"^((?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|地区|自治县|市(?![区县])|州(?![区县市])|盟|县|区|旗))+)"
+)
+
+
+def is_org_line(line: str) -> bool:
+    """A short line naming an issuing body (红头 or signature): 四川省人民政府办公厅."""
+    return (2 < len(line) <= 30 and not re.search(r"[。，,：:；;！？]", line)
+            and bool(ORG_SUFFIX.search(line)))
+
+
+def region_of(issuer: str | None) -> str | None:
+    """四川省卫生和计划生育委员会 → 四川省; None for a national body."""
+    found = _REGION.match(issuer or "")
+    return found.group(1) if found else None
+
+
+def strip_leading_marker(text: str) -> str:
+    """The text without its numbering marker: "（一）加强领导" → "加强领导"."""
+    marker = match_marker(text)
+    return text[marker.length:].lstrip() if marker else text
