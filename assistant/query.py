@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from assistant.lexicon import find_doc_numbers
+
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
 STOPWORDS = frozenset(  # noqa: SIM905 (a word list reads best as one string)
@@ -100,8 +102,6 @@ def years(text: str) -> list[str]:
 
 def doc_numbers(text: str) -> list[str]:
     """Every 文号 written in `text`, normalised (the parser's own recogniser)."""
-    from assistant.ingest.metadata import find_doc_numbers
-
     return find_doc_numbers(text)
 
 
