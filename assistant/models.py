@@ -23,6 +23,7 @@ class DocStatus(str, Enum):
     IN_FORCE = "有效"
     REPEALED = "失效"
     DRAFT = "征求意见稿"
+    TRIAL = "试行"  # 试行/暂行: in force, flagged as provisional
 
 
 ClauseKind = Literal["preamble", "clause", "closing"]
@@ -49,8 +50,10 @@ class DocumentInfo(BaseModel):
     title: str
     issuer: str | None = None
     signed: date | None = Field(None, description="成文日期")
-    published: date | None = Field(None, description="发布日期")
-    status: DocStatus | None = Field(None, description="有效 / 失效 / 征求意见稿; None if unstated")
+    published: date | None = Field(None, description="发布日期 (laws: 公布/通过 date of this text)")
+    effective: date | None = Field(None, description="施行日期, where the document states it")
+    status: DocStatus | None = Field(
+        None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None
     source: str = Field("", description="file name the document was ingested from")
 
@@ -69,6 +72,8 @@ class DocumentInfo(BaseModel):
             return f"{self.short_ref} 已失效，仅供参考。"
         if self.status == DocStatus.DRAFT:
             return f"{self.short_ref} 为征求意见稿，尚未正式施行。"
+        if self.status == DocStatus.TRIAL:
+            return f"{self.short_ref} 为试行文件。"
         return None
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 _SPACES = re.compile(r"[\u00a0\u2002\u2003\u2009\u3000\t\r\f\v]+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _BULLET = re.compile(r"^[•·●◆■□▪►]\s*")
 # Markdown: heading marks are layout (## 第一章 总则), HTML comments (<!-- INFO END -->) notes.
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}(?:\s+|(?=[^#\s]))")
@@ -34,6 +35,10 @@ _BOILERPLATE = [
     r"来源\s*[:：]", r"作者\s*[:：]", r"(阅读|浏览|点击)(次数|量)?\s*[:：]", r"阅\s*[:：]\s*\d+$",
     r"\d{3,4}-\d{7,8}$",  # a bare phone number line
     r"\d{4}年\d{2}月\d{2}日\s+\d{1,2}时\d{2}分$",  # page timestamp
+    # News and platform furniture: disclaimers, credits, counters, report buttons.
+    r"(免责声明|郑重声明|版权声明)\s*[:：]", r"(文章|稿件|信息)?来源\s*[|｜]", r"文章来源\s*[:：]",
+    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
+    r"(阅读|在看|点赞)\s*\d+(\.\d+)?万?\+?$",
 ]
 _BOILERPLATE_RE = re.compile("^(?:" + "|".join(_BOILERPLATE) + ")", re.IGNORECASE)
 
@@ -59,7 +64,7 @@ class CleanResult:
 
 def normalise_line(line: str) -> str:
     """Unify spaces; strip bullets and surrounding blanks."""
-    return _BULLET.sub("", _SPACES.sub(" ", line).strip()).strip()
+    return _BULLET.sub("", _SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()).strip()
 
 
 def full_width_punctuation(text: str) -> str:

@@ -9,9 +9,12 @@ from assistant.ingest.metadata import (
     Metadata,
     find_title,
     is_org_line,
+    issuance,
+    markdown_title,
     metadata_box,
     own_number,
     parse_date,
+    published_stamp,
     region_of,
     status_of,
 )
@@ -35,7 +38,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         warnings.append("no clauses found")
     return Document(
         doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
-        signed=meta.signed, published=meta.published, status=meta.status, region=meta.region,
+        signed=meta.signed, published=meta.published, effective=meta.effective, status=meta.status, region=meta.region,
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
@@ -57,21 +60,31 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) 
     meta.number, repaired = own_number(box, header)
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
-    meta.title, title_org, draft = find_title(header)
+    title, title_org, draft = find_title(header)
+    meta.title = markdown_title(raw) or title
     if meta.title is None:
         meta.warnings.append("no title found; using the file name")
+    law_issuer, law_published, meta.effective = issuance(header)
     signature_org, signature_date = _signature(paragraphs, layout)
     meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
-                   or title_org or signature_org or box.get("来源") or None)
+                   or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
-    meta.published = parse_date(box.get("发布日期", ""))
-    meta.status = status_of(box, header, draft)
+    meta.published = (parse_date(box.get("发布日期", "")) or law_published
+                      or published_stamp(header))
+    meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta
 
 
 def _header_org(header: list[str]) -> str | None:
-    return next((line for line in header if is_org_line(line)), None)
+    """The letterhead's issuer; two bodies on consecutive lines (joint issuance) are both named."""
+    for index, line in enumerate(header):
+        if is_org_line(line):
+            following = header[index + 1] if index + 1 < len(header) else ""
+            if is_org_line(following) and following not in line and "关于" not in following:
+                return f"{line} {following}"
+            return line
+    return None
 
 
 def _signature(paragraphs: list[str], layout: Layout):

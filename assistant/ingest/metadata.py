@@ -13,6 +13,7 @@ from datetime import date
 
 from assistant.ingest.clean import METADATA_KEY, normalise_line
 from assistant.lexicon import (
+    DATE_IN_TEXT,
     DOC_NUMBER_IN_TEXT,
     ORG_SUFFIX,
     find_doc_numbers,
@@ -21,6 +22,7 @@ from assistant.lexicon import (
     normalise_doc_number,
     parse_date,
     region_of,
+    safe_date,
 )
 from assistant.models import DocStatus
 
@@ -29,8 +31,17 @@ __all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "find_doc_numbers", "is_date_line
            "normalise_doc_number", "parse_date", "region_of"]
 
 TITLE_END = r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要|公告|通报|指南|规则|条例|措施|清单|答复|复函)"
-_TITLE = re.compile(rf"^(?P<org>\S*?)\s*(?P<title>关于.+?{TITLE_END})\s*(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行)[）)]?)?$")
+_TITLE = re.compile(rf"^(?P<org>.*?)(?P<gap>\s*)(?P<title>关于.+?{TITLE_END})\s*"
+                    rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?$")
 _DRAFT = re.compile(r"征求意见稿|草案|送审稿|意见征集")
+_TRIAL = re.compile(r"试行|暂行")
+_REPEALED = re.compile(r"[（(【\[]?\s*(已失效|已废止|失效|废止)\s*[）)】\]]?$")
+_ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
+_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程)$")
+_ISSUANCE = re.compile(
+    r"^(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>.*?)"
+    r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
+_STAMP = re.compile(r"((?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)\s*\d{1,2}[:：]\d{2}")
 
 
 @dataclass
@@ -40,9 +51,20 @@ class Metadata:
     issuer: str | None = None
     signed: date | None = None
     published: date | None = None
+    effective: date | None = None
     status: DocStatus | None = None
     region: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+_MARKDOWN_TITLE = re.compile(r"^\s*#\s+(.+?)\s*$")
+
+
+def markdown_title(raw: str) -> str | None:
+    """The `# 标题` a Markdown file opens with (first non-blank line only)."""
+    first = next((line for line in raw.splitlines() if line.strip()), "")
+    found = _MARKDOWN_TITLE.match(first)
+    return normalise_line(found.group(1)) if found else None
 
 
 def metadata_box(text: str) -> dict[str, str]:
@@ -64,31 +86,107 @@ def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
     """(title, issuer named in the title line, draft?) from the header lines.
 
     A red-head title may wrap over several lines; a title that starts with 关于 on a line of
-    its own is preferred over one prefixed by the issuer.
+    its own is preferred over one prefixed by the issuer. Windows never span a 文号 or date
+    line (red-header layout: issuer, 文号, title). Without a 关于 title, the first plain
+    header line is the title (laws, plans, attachments, news), see `plain_title`.
     """
     candidates = []
     for start in range(len(header)):
         for length in range(1, 5):
-            joined = "".join(header[start : start + length])
-            found = _TITLE.match(joined)
+            window = header[start : start + length]
+            if any(_not_title_text(line) for line in window):
+                break
+            found = _TITLE.match("".join(window))
             if found:
                 candidates.append(found)
                 break
     if not candidates:
-        return None, None, False
-    best = min(candidates, key=lambda m: bool(m["org"]))
+        return plain_title(header), None, any(_DRAFT.search(line) for line in header[:3])
+    best = min(candidates, key=lambda m: (bool(m["org"].strip()), len(m["org"])))
     org = best["org"].strip() or None
-    title = best["title"] if not org or " " in best.group(0) else f"{org}{best['title']}"
-    draft = any(bool(m["draft"]) and "试行" not in m["draft"] for m in candidates)
+    title = best["title"] if not org or best["gap"] else f"{best['org']}{best['title']}"
+    draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)
     return title, org, draft
 
 
-def status_of(box: dict[str, str], header: list[str], draft: bool) -> DocStatus | None:
+def _not_title_text(line: str) -> bool:
+    """A 文号, a date or a bare 附件N line: never part of a title."""
+    return (normalise_doc_number(line) is not None or is_date_line(line)
+            or bool(_ATTACHMENT_ONLY.match(line)) or bool(DATE_IN_TEXT.search(line)))
+
+
+def plain_title(header: list[str]) -> str | None:
+    """The first header line that is not a 文号, date, 附件N or issuer line; a short second
+    line is joined when only the two together end like a title (…产业 / 发展行动)."""
+    lines = [line for line in header if not _not_title_text(line) and not _is_meta_line(line)]
+    if not lines:
+        return None
+    title = lines[0]
+    if (len(lines) > 1 and not _TITLE_WORD.search(title) and len(lines[1]) <= 12
+            and _TITLE_WORD.search(lines[1])):
+        title += lines[1]
+    return title
+
+
+def _is_meta_line(line: str) -> bool:
+    return bool(_ISSUANCE.match(line)) or is_org_line(line) and not _TITLE_WORD.search(line)
+
+
+def issuance(header: list[str]) -> tuple[str | None, date | None, date | None]:
+    """(issuer, 公布 date, 施行 date) from a law's issuance lines.
+
+    （2019年3月2日中华人民共和国国务院令第709号公布　自公布之日起施行）, 1994年2月26日 国务院令第149号
+    发布, 2019年8月26日 第十三届全国人民代表大会常务委员会第十二次会议第二次修订: the latest
+    line dates the text in hand.
+    """
+    issuer, published, effective = None, None, None
+    for line in header:
+        found = _ISSUANCE.match(re.sub(r"^[（(]|[）)]$", "", line.strip()))
+        if not found:
+            continue
+        when = safe_date(int(found["y"]), int(found["m"]), int(found["d"]))
+        body = _issuing_body(found["body"])
+        if found["act"] == "施行":
+            effective = when
+            continue
+        if when and (published is None or when >= published):
+            published, issuer = when, body or issuer
+        if re.search(r"自(公布|发布)之日起施行|(公布|发布)之日施行", line):
+            effective = when
+    return issuer, published, effective
+
+
+def _issuing_body(text: str) -> str | None:
+    """第十三届全国人民代表大会常务委员会第十五次会议 → 全国人民代表大会常务委员会."""
+    text = re.sub(r"《[^》]*》", "", text)
+    text = re.sub(r"第[一二三四五六七八九十百\d]+次会议.*$", "", text)
+    text = re.sub(r"第[一二三四五六七八九十百\d]+届", "", text)
+    text = re.sub(r"令\s*第\s*\d+\s*号.*$", "", text)
+    text = re.sub(r"^中华人民共和国(?=国务院)", "", text).strip()
+    return text or None
+
+
+def published_stamp(header: list[str]) -> date | None:
+    """A web page's or news item's timestamp line: 2024-12-06 17:27:07 来源：…"""
+    for line in header:
+        found = _STAMP.search(line)
+        if found:
+            return parse_date(found.group(1))
+    return None
+
+
+def status_of(box: dict[str, str], header: list[str], draft: bool,
+              title: str | None = None) -> DocStatus | None:
+    """As the document states it: 失效/废止, drafts (征求意见稿, 草案), 试行/暂行, 有效."""
     validity = box.get("有效性", "")
     if "失效" in validity or "废止" in validity or box.get("废止日期") or box.get("失效日期"):
         return DocStatus.REPEALED
+    if any(_REPEALED.search(line) for line in header[:4]):
+        return DocStatus.REPEALED
     if draft or any(_DRAFT.search(line) for line in header):
         return DocStatus.DRAFT
+    if _TRIAL.search(title or "") or any(re.search(r"[（(](试行|暂行)[）)]$", line) for line in header):
+        return DocStatus.TRIAL
     if "有效" in validity:
         return DocStatus.IN_FORCE
     return None

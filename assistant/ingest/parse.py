@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.metadata import is_date_line, is_org_line
-from assistant.lexicon import Marker, is_article_label, make_label, match_marker
+from assistant.lexicon import DATE_IN_TEXT, Marker, is_article_label, make_label, match_marker
 from assistant.models import (
     ATTACHMENT_LABEL,
     CLOSING_LABEL,
@@ -39,6 +39,8 @@ _LIST_ITEM_MAX = 60
 _PARAGRAPH_UNITS_MIN = 3
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
+_ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
+_DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
 
 
@@ -66,16 +68,35 @@ def _is_body_start(para: str) -> bool:
     return len(para) > 40 and bool(re.search(r"[。，；]", para))
 
 
+def _unnumbered_body_start(paragraphs: list[str]) -> int:
+    """No numbering anywhere (news, a table, a letter): the body follows the title line and
+    the dateline / source / widget lines under it."""
+    index = 0
+    while index < len(paragraphs) and _ATTACHMENT_ONLY.match(paragraphs[index]):
+        index += 1
+    index += 1  # the title
+    while index < len(paragraphs) and _is_dateline(paragraphs[index]):
+        index += 1
+    return min(index, len(paragraphs))
+
+
+def _is_dateline(para: str) -> bool:
+    if DATE_IN_TEXT.search(para) or re.search(r"\d{4}-\d{1,2}-\d{1,2}", para):
+        return len(para) <= 60 and not re.search("[。；]", para)
+    return len(para) <= _DATELINE_MAX and not re.search(r"[。，；！？!?,]", para)
+
+
 def _is_title_line(para: str) -> bool:
     return len(para) <= 40 and not re.search(r"[。；：]", para) and not match_marker(para)
 
 
 def split_layout(paragraphs: list[str]) -> Layout:
     """Find the header, the signature blocks and the parts they separate."""
-    body_start = next((i for i, p in enumerate(paragraphs) if _is_body_start(p)), None)
-    if body_start is None:  # only short lines: all but the leading title lines are body
-        body_start = next((i for i, p in enumerate(paragraphs) if i and not _is_title_line(p)),
-                          min(1, len(paragraphs)))
+    if any(match_marker(p) for p in paragraphs):
+        body_start = next((i for i, p in enumerate(paragraphs) if _is_body_start(p)),
+                          len(paragraphs))
+    else:
+        body_start = _unnumbered_body_start(paragraphs)
     layout = Layout(header=list(range(body_start)), parts=[])
     current = Part(prefix=[], title=None, paragraphs=[])
     index = body_start
