@@ -64,13 +64,24 @@ def test_document_text_cannot_forge_block_delimiters():
 
 
 def test_budget_drops_whole_blocks_and_warns():
-    full = context_of(1, 2)
+    full = build_context([scored(DOC, 1), scored(DOC, 2)], 10_000)
     budget = full.blocks[0].tokens + 5  # room for the first block only
     ctx = build_context([scored(DOC, 1), scored(DOC, 2)], budget)
     assert [b.scored.clause.label for b in ctx.blocks] == ["一、（一）"]
     assert ctx.blocks[0].text == full.blocks[0].text  # never cut
     assert ctx.tokens <= budget
     assert len(ctx.warnings) == 1 and "二、" in ctx.warnings[0]
+
+
+def test_no_budget_means_no_token_counting(monkeypatch):
+    from assistant.answer import context as context_module
+
+    def refuse(text):
+        raise AssertionError("tokens counted without a budget")
+
+    monkeypatch.setattr(context_module, "count_tokens", refuse)
+    ctx = build_context([scored(DOC, 1), scored(DOC, 2)], None)
+    assert len(ctx.blocks) == 2 and ctx.tokens == 0
 
 
 # --- prompts

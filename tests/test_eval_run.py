@@ -172,8 +172,8 @@ def test_missing_index_says_how_to_build_it(tmp_path, capsys):
 
 
 def test_a_question_the_assistant_refuses_is_recorded_not_fatal(index_dir, tmp_path):
-    from assistant.evaluation.runner import run_eval
     from assistant.evaluation.dataset import GoldItem
+    from assistant.evaluation.runner import run_eval
     from assistant.settings import Settings
 
     # a blank question (load_gold refuses one; built directly here) makes `ask` raise
