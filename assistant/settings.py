@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # One clause can be ~1,800 tokens; 6,000 fits the top 8 of this corpus in an 8k window.
     context_tokens: int = Field(6000, description="token budget for the context blocks (LLM backends)")
     in_force_only: bool = False
+    evidence_model: Path | None = Field(
+        None, description="evidence model JSON (gate and citation choice); None = the fitted "
+                          "assistant/answer/evidence_model.json")
+    reranker: str = Field("none", description="none | cross-encoder (re-orders retrieved clauses)")
+    reranker_model: Path | None = Field(None, description="local CrossEncoder directory")
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "qwen2.5-7b-instruct"
     openai_api_key: SecretStr = SecretStr("")
@@ -83,8 +88,12 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """Hash of the settings that change answers (no secrets, no paths)."""
         keys = ("embedder", "embed_model", "top_k", "fusion", "rrf_k", "dense_weight",
-                "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model")
-        blob = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
+                "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model",
+                "reranker", "reranker_model")
+        from assistant.answer.evidence import model_digest
+
+        values = {k: getattr(self, k) for k in keys} | {"evidence": model_digest(self.evidence_model)}
+        blob = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     @property

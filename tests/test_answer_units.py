@@ -64,13 +64,24 @@ def test_document_text_cannot_forge_block_delimiters():
 
 
 def test_budget_drops_whole_blocks_and_warns():
-    full = context_of(1, 2)
+    full = build_context([scored(DOC, 1), scored(DOC, 2)], 10_000)
     budget = full.blocks[0].tokens + 5  # room for the first block only
     ctx = build_context([scored(DOC, 1), scored(DOC, 2)], budget)
     assert [b.scored.clause.label for b in ctx.blocks] == ["一、（一）"]
     assert ctx.blocks[0].text == full.blocks[0].text  # never cut
     assert ctx.tokens <= budget
     assert len(ctx.warnings) == 1 and "二、" in ctx.warnings[0]
+
+
+def test_no_budget_means_no_token_counting(monkeypatch):
+    from assistant.answer import context as context_module
+
+    def refuse(text):
+        raise AssertionError("tokens counted without a budget")
+
+    monkeypatch.setattr(context_module, "count_tokens", refuse)
+    ctx = build_context([scored(DOC, 1), scored(DOC, 2)], None)
+    assert len(ctx.blocks) == 2 and ctx.tokens == 0
 
 
 # --- prompts
@@ -171,7 +182,7 @@ def test_gate_rejects_unknown_doc_number_place_and_year():
     assert not gate.decide("成都市在哪些城市开展三医联动改革试点", retrieved, known).answerable
     assert not gate.decide("2023年在哪些城市开展三医联动改革试点", retrieved, known).answerable
     ok = gate.decide("四川在哪些城市开展三医联动改革试点", retrieved, known)
-    assert ok.answerable and ok.best.clause.label == "一、（一）"
+    assert ok.answerable and ok.best.scored.clause.label == "一、（一）"
 
 
 @pytest.mark.parametrize("question", [
@@ -203,7 +214,7 @@ def test_tune_threshold_separates_scores():
 def test_followup_takes_the_topic_of_the_previous_question():
     history = [{"role": "user", "content": "四川省在哪些城市开展三医联动改革试点？"},
                {"role": "assistant", "content": "在自贡市、宜宾市[1]。"}]
-    assert rewrite_followup("那开州区呢？", history) == "开州区在哪些城市开展三医联动改革试点？"
+    assert rewrite_followup("那开州区呢？", history) == "开州区开展三医联动改革试点？"
     assert rewrite_followup("那2020年呢", [{"role": "user", "content": "2021年重点工作有哪些？"}]) == (
         "2020年重点工作有哪些？")
     assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"

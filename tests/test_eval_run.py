@@ -172,8 +172,8 @@ def test_missing_index_says_how_to_build_it(tmp_path, capsys):
 
 
 def test_a_question_the_assistant_refuses_is_recorded_not_fatal(index_dir, tmp_path):
-    from assistant.evaluation.runner import run_eval
     from assistant.evaluation.dataset import GoldItem
+    from assistant.evaluation.runner import run_eval
     from assistant.settings import Settings
 
     # a blank question (load_gold refuses one; built directly here) makes `ask` raise
@@ -211,3 +211,24 @@ def test_offline_defaults_meet_the_committed_thresholds(tmp_path, capsys):
     code = main(["--index-dir", str(index), "eval", "--no-baseline", "--out", str(tmp_path / "out"),
                  "--check-thresholds", str(thresholds)])
     assert code == 0, capsys.readouterr().err
+
+
+def test_failure_reasons_name_the_missing_clause_the_extra_citation_and_the_gate_score():
+    from assistant.evaluation.report import _html_record, failure_reasons
+
+    base = {"id": "x", "question": "q", "answerable": True, "abstained": False,
+            "gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}], "warnings": []}
+    cite = {"number": "川办函〔2021〕56号", "title": "t", "label": "二、（三）",
+            "rendered": "〔川办函〔2021〕56号 二、（三）〕"}
+    reasons = failure_reasons(base | {"citations": [cite]})
+    assert reasons == ["gold clause not cited: 川办函〔2021〕56号 一、（一）",
+                       "extra citation: 〔川办函〔2021〕56号 二、（三）〕"]
+    inside = cite | {"label": "一、（一）1.", "rendered": "r"}
+    assert failure_reasons(base | {"citations": [inside]}) == []
+    refused = base | {"abstained": True, "citations": [],
+                      "warnings": ["拒答：证据得分 0.41 低于阈值 0.80。"]}
+    assert failure_reasons(refused) == ["refused: 证据得分 0.41 低于阈值 0.80。"]
+    wrong = base | {"answerable": False, "gold": [], "citations": [cite]}
+    assert failure_reasons(wrong)[0].startswith("answered an unanswerable question")
+    page = _html_record(refused | {"retrieved": [], "answer": "", "latency_ms": 1.0})
+    assert "<p class='why'><b>why</b> refused: 证据得分 0.41 低于阈值 0.80" in page

@@ -1,6 +1,7 @@
 """The committed gold set: its format, its mix, and that it is true of the sample corpus."""
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -125,3 +126,64 @@ def test_the_held_out_set_is_sound_too(corpus):
     assert check_gold(held_out, documents, raw) == []
     gold_questions = {i.question for i in load_gold(DEFAULT_DATASET)}
     assert not [i.id for i in held_out if i.question in gold_questions]
+
+
+# --- eval/gold-dev.jsonl: questions over the development corpus (../shared/corpus-dev)
+DEV_SET = DEFAULT_DATASET.parent / "gold-dev.jsonl"
+DEV_CORPUS = Path(os.environ.get("ASSISTANT_EVAL_DEV_CORPUS",
+                                 Path(__file__).resolve().parents[2] / "shared" / "corpus-dev"))
+
+
+@pytest.fixture(scope="module")
+def dev_corpus():
+    from assistant.ingest.loaders import load_file
+
+    if not DEV_CORPUS.is_dir():
+        pytest.skip(f"no development corpus at {DEV_CORPUS} (set ASSISTANT_EVAL_DEV_CORPUS)")
+    documents, raw = [], {}
+    for path in sorted(DEV_CORPUS.iterdir()):
+        if path.suffix.lower() not in (".md", ".txt", ".docx", ".pdf") or path.stem == "SOURCES":
+            continue
+        loaded = load_file(path, 20 * 1024 * 1024)
+        documents.append(build_document(loaded.text, loaded.source, encoding=loaded.encoding,
+                                        fmt=loaded.fmt))
+        # Word and PDF files: the loader's text stands for the raw file.
+        raw[path.name] = (path.read_text(encoding="utf-8") if path.suffix.lower() in (".md", ".txt")
+                          else loaded.text)
+    return documents, raw
+
+
+def test_dev_set_mix_and_soundness(dev_corpus, corpus):
+    documents, raw = dev_corpus
+    items = load_gold(DEV_SET)
+    assert len(items) >= 70 and sum(not i.answerable for i in items) >= 10
+    assert len([i for i in items if len({g.doc for g in i.gold}) >= 2]) >= 2
+    assert check_gold(items, documents + corpus[0], raw | corpus[1]) == []
+    assert not {i.id for i in items} & {i.id for i in load_gold(DEFAULT_DATASET)}
+
+
+def test_combined_set_has_the_mix_the_issue_asks_for(dev_corpus, corpus):
+    """≥300 questions; ≥100 colloquial (under half the question's words in its clauses);
+    ≥60 answered by two or more documents without cue words; ≥60 unanswerable; no gold
+    clause in a news article (those are distractors)."""
+    from assistant.answer.evidence import coverage
+    from assistant.query import analyse
+
+    documents = dev_corpus[0] + corpus[0]
+    by_id = {d.doc_id: d for d in documents}
+    items = load_gold(DEFAULT_DATASET) + load_gold(DEV_SET)
+    assert len(items) >= 300 and sum(not i.answerable for i in items) >= 60
+
+    def clause_text(item):
+        keys = gold_keys(item, documents)
+        return "\n".join(c.text for doc, path in keys for c in by_id[doc].clauses
+                         if tuple(c.path[: len(path)]) == path)
+
+    answerable = [i for i in items if i.answerable]
+    colloquial = [i for i in answerable
+                  if coverage(analyse(i.question).terms, clause_text(i)) < 0.5]
+    spanning = [i for i in answerable if len({g.doc for g in i.gold}) >= 2
+                and not analyse(i.question).spanning]
+    assert len(colloquial) >= 100 and len(spanning) >= 60
+    news = {d.doc_id for d in documents if d.source.startswith(("d19", "d20", "d21", "d22"))}
+    assert not [i.id for i in answerable if {k for k, _ in gold_keys(i, documents)} & news]

@@ -14,17 +14,25 @@ from typing import Protocol, runtime_checkable
 
 from assistant.answer.context import Context
 from assistant.errors import BackendError
+from assistant.query import Query
 from assistant.registry import Registry
 from assistant.settings import Settings
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
+    """What a backend answers from. `query` is the question's one analysis (None: analyse
+    `question`); `evidence` maps clause ids to the evidence model's probability that the
+    clause answers it; a further clause is cited only at `cite_threshold` or above."""
+
     question: str
     context: Context
     system: str
     user: str
     history: list[dict] = field(default_factory=list)
+    query: Query | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
+    cite_threshold: float = 0.5
 
     def messages(self) -> list[dict]:
         """Chat messages: system prompt, earlier turns, then this turn with its context."""

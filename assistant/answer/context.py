@@ -78,13 +78,16 @@ def render_block(marker: int, scored: ScoredClause) -> str:
 
 
 def build_context(retrieved: list[ScoredClause], budget_tokens: int | None) -> Context:
-    """Blocks for `retrieved` (best first) that fit in `budget_tokens` (None: no limit)."""
+    """Blocks for `retrieved` (best first) that fit in `budget_tokens` (None: no limit).
+
+    Without a budget (the extractive backend) tokens are not counted: `tokens` stays 0.
+    """
     context = Context()
     left_out = []
     for scored in retrieved:
         marker = len(context.blocks) + 1
         text = render_block(marker, scored)
-        tokens = count_tokens(text)
+        tokens = count_tokens(text) if budget_tokens is not None else 0
         if budget_tokens is not None and context.tokens + tokens > budget_tokens:
             left_out.append(f"{scored.doc.short_ref} {scored.clause.label}（{tokens} tokens）")
             continue

@@ -1,10 +1,12 @@
 """The offline default backend: answers with sentences taken verbatim from the context.
 
-No model and no instructions followed: it scores the sentences of the top blocks by
-overlap with the question's content words and returns the best 1-4, each followed by
-its block marker. A question spanning documents (哪些文件…, 各地…) gets the best
-sentence of each document; a question about responsibility also gets the clause's
-责任单位 note. A question about a document itself (是否有效, 何时印发, 发文机关, 文号,
+No model and no instructions followed. The clauses it may cite are decided by evidence:
+the best-scoring clause, plus every other clause whose evidence probability reaches the
+model's cite threshold. When those clauses come from several documents each document
+gets its best sentence; otherwise the best 1-4 sentences of the cited clauses (scored by
+overlap with the question's content words) are returned, each followed by its block
+marker, so a citation only ever stands beside a sentence taken from that clause. A
+question about responsibility also gets the clause's 责任单位 note. A question about a document itself (是否有效, 何时印发, 发文机关, 文号,
 发给哪些单位, 根据哪个文件制定) is answered from its metadata or preamble, citing the
 block that states it (the pipeline puts that document's preamble first).
 """
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
-from assistant.answer.terms import content_terms, meta_kinds, spans_documents
 from assistant.lexicon import strip_leading_marker
+from assistant.query import Query, analyse
 from assistant.settings import Settings
 
 MAX_SENTENCES = 4
@@ -27,7 +29,6 @@ SINGLE_DOC_BLOCKS = 3
 MULTI_DOC_LIMIT = 4
 _DUTY_RE = re.compile(r"[（(][^（）()]*(?:负责|参与|牵头|配合|责任单位)[^（）()]*[）)]\s*$|责任单位[:：].*$")
 _DUTY_NOTE_RE = re.compile(r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)")
-_ASKS_DUTY_RE = re.compile(r"负责|牵头|责任单位|哪个部门|哪些部门|哪些单位|哪个单位|由谁")
 _SPLIT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
 
 
@@ -73,10 +74,10 @@ def term_weights(terms: tuple[str, ...], sentences: list[str]) -> dict[str, floa
     return weights
 
 
-def candidates(question: str, blocks: list[ContextBlock]) -> list[Candidate]:
+def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
     pool = [(rank, block, position, sentence) for rank, block in enumerate(blocks)
             for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
-    weights = term_weights(content_terms(question), [p[3] for p in pool])
+    weights = term_weights(query.terms, [p[3] for p in pool])
     found = []
     for rank, block, position, sentence in pool:
         score = sum(w for t, w in weights.items() if t in sentence) * (1.0 - 0.05 * rank)
@@ -150,28 +151,64 @@ def _date_fact(ref: str, block: ContextBlock) -> str:
     return f"{ref}的{stated}" if stated else f"{ref}未标注成文日期和发布日期"
 
 
-def compose(question: str, context: Context) -> list[str]:
-    """The answer's sentences, each ending with its marker."""
+def compose(question: Query | str, context: Context, evidence: dict[str, float] | None = None,
+            cite_threshold: float = 0.5) -> list[str]:
+    """The answer's sentences, each ending with its marker.
+
+    evidence: clause id → probability that the clause answers (None: every block counts).
+    """
+    query = question if isinstance(question, Query) else analyse(question)
     if not context.blocks:
         return []
-    kinds = meta_kinds(question)
-    if kinds:
+    if query.meta:
         # The pipeline puts the preambles of the documents asked about first, marked routed.
         about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
         blocks = about or context.blocks[:1]
-        return [s for block in blocks for s in metadata_sentences(kinds, block)]
+        return [s for block in blocks for s in metadata_sentences(list(query.meta), block)]
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
-        chosen = pick_single(candidates(question, context.blocks[:1])) or opening(context.blocks[0])
-    elif spans_documents(question):
-        chosen = pick_per_document(candidates(question, context.blocks))
+        chosen = pick_single(candidates(query, context.blocks[:1])) or opening(context.blocks[0])
+    elif evidence is None:  # no evidence scores given (a direct call): word overlap alone
+        found = candidates(query, context.blocks if query.spanning else context.blocks[:SINGLE_DOC_BLOCKS])
+        chosen = pick_per_document(found) if query.spanning else pick_single(found)
     else:
-        chosen = pick_single(candidates(question, context.blocks[:SINGLE_DOC_BLOCKS]))
+        chosen = _from_evidence(query, cited_blocks(context, evidence, cite_threshold, query))
     sentences = [c.cited() for c in chosen]
-    if chosen and _ASKS_DUTY_RE.search(question):
+    if chosen and query.asks_duty:
         duty = duty_sentence(chosen[0].block)
         sentences += [duty] if duty else []
     return sentences
+
+
+def cited_blocks(context: Context, evidence: dict[str, float], cite_threshold: float,
+                 query: Query) -> list[ContextBlock]:
+    """The best block by evidence, then the others whose evidence reaches the threshold.
+
+    A question asking across documents in so many words (哪些文件, 各地) lowers the bar
+    for other documents' clauses by half; it does not decide coverage on its own.
+    """
+    score = {b.marker: evidence.get(b.scored.clause.clause_id, 0.0) for b in context.blocks}
+    best = max(context.blocks, key=lambda b: (score[b.marker], -b.marker))
+    bar = cite_threshold * (0.5 if query.spanning else 1.0)
+    others = [b for b in context.blocks if b is not best and score[b.marker] >= bar]
+    return sorted([best, *others], key=lambda b: b.marker)
+
+
+def _from_evidence(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
+    if len({b.doc.doc_id for b in blocks}) > 1:
+        return _per_document(query, blocks)
+    return pick_single(candidates(query, blocks)) or opening(blocks[0], 2)
+
+
+def _per_document(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
+    """The best sentence of each document (its opening when no sentence shares a word)."""
+    found = candidates(query, blocks)
+    chosen = []
+    for doc_id in dict.fromkeys(b.doc.doc_id for b in blocks):
+        own = [c for c in found if c.block.doc.doc_id == doc_id]
+        first = next(b for b in blocks if b.doc.doc_id == doc_id)
+        chosen += [max(own, key=lambda c: c.score)] if own else opening(first, 1)
+    return sorted(chosen[:MULTI_DOC_LIMIT], key=lambda c: (c.block.marker, c.position))
 
 
 class ExtractiveBackend:
@@ -181,7 +218,9 @@ class ExtractiveBackend:
     needs_token_budget = False
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
-        yield from compose(request.question, request.context)
+        evidence = request.evidence or None
+        yield from compose(request.query or request.question, request.context, evidence,
+                           request.cite_threshold)
 
 
 @BACKENDS.register("extractive")

@@ -15,11 +15,11 @@ from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
 from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
 from assistant.answer.context import Context, build_context
-from assistant.answer.followup import rewrite_followup
-from assistant.answer.terms import asked_status, doc_numbers, meta_kinds
+from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
 from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
+from assistant.query import Query, analyse, as_query
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
@@ -33,7 +33,7 @@ class _Run:
 
     question: str
     settings: Settings
-    query: str = ""  # the standalone form of a follow-up question
+    query: Query | None = None  # the one analysis of the question (a follow-up rewritten)
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -70,9 +70,11 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     question = _validated(question)
     chosen = get_backend(backend, settings)
     run = _Run(question, settings)
-    run.retrieved, named_docs = _retrieve(run, store, filters, top_k, history)
-    decision = gate.decide(run.query, run.retrieved, _corpus_numbers(store),
-                           settings.abstain_threshold)
+    model = load_model(settings.evidence_model)
+    judged, named_docs = _retrieve(run, store, filters, top_k, history, model)
+    query = run.query
+    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model)
     if named_docs:
         # Asked about named corpus documents' own metadata: that metadata answers it.
         decision = gate.GateDecision(True, 1.0, decision.threshold, "")
@@ -83,11 +85,11 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
         yield run.answer(ABSTAIN_TEXT, True, chosen.name)
         return
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
-    usable = gate.admissible(run.query, run.retrieved) or run.retrieved
+    usable = [e for e in judged if e.admissible] or judged
     budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
-    context = build_context(usable, budget)
+    context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
-    request = _request(question, run.query, context, settings, history)
+    request = _request(question, query, context, settings, history, usable, model)
     run.lap("context")
     parts: list[str] = []
     used = yield from _generate(chosen, request, settings, parts, run.warnings)
@@ -107,27 +109,31 @@ def _effective_filters(filters: SearchFilters | None, settings: Settings) -> Sea
     return filters
 
 
-def _retrieve(run: _Run, store, filters, top_k, history) -> tuple[list[ScoredClause], list]:
-    """Retrieved clauses, led by the preambles of the documents a metadata question is about."""
-    run.query = query = rewrite_followup(run.question, history)
-    if query != run.question:
-        run.warnings.append(f"追问已改写为完整问题用于检索：{query}")
+def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Evidence], list]:
+    """Retrieved clauses judged as evidence (admissible first), led by the preambles of the
+    documents a metadata question is about."""
+    from assistant.rerankers import rerank
+
+    run.query = query = analyse(run.question, history)
+    if query.rewritten:
+        run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
     filters = _effective_filters(filters, run.settings)
-    found = store.retriever().search(query, top_k or run.settings.top_k, filters)
-    found = gate.admissible_first(query, found)
-    if not meta_kinds(query):
-        run.lap("retrieve")
-        return found, []
-    named = named_documents(query, store, filters)
-    top = [store.document(found[0].doc.doc_id)] if found else []
+    found = store.retriever().search(query.text, top_k or run.settings.top_k, filters)
+    found = rerank(query, found, run.settings)
+    named = named_documents(query, store, filters) if query.meta else []
+    if query.meta:
+        top = [store.document(found[0].doc.doc_id)] if found else []
+        found = _preambles_first(named or [d for d in top if d and d.clauses], found)
+    judged = admissible_first(assess(query, found, model))
+    run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
-    return _preambles_first(named or [d for d in top if d and d.clauses], found), named
+    return judged, named
 
 
-def named_documents(question: str, store, filters: SearchFilters | None) -> list:
+def named_documents(question: Query | str, store, filters: SearchFilters | None) -> list:
     """Documents a metadata question names: by 文号, or by the status it asks for (哪份文件已失效)."""
-    numbers = doc_numbers(question)
-    status = asked_status(question)
+    query = as_query(question)
+    numbers, status = query.doc_numbers, query.status_asked
     if numbers:
         docs = [d for d in store.documents
                 if d.number and any(n.endswith(d.number) for n in numbers)]
@@ -151,14 +157,16 @@ def _corpus_numbers(store) -> list[str]:
     return [d.number for d in store.documents if d.number]
 
 
-def _request(question: str, query: str, context: Context, settings: Settings,
-             history: list[dict] | None) -> GenerationRequest:
+def _request(question: str, query: Query, context: Context, settings: Settings,
+             history: list[dict] | None, judged: list[Evidence], model) -> GenerationRequest:
     """The prompt keeps the user's words (LLMs also get the history); the extractive
-    backend works from the standalone query."""
+    backend works from the standalone query and each clause's evidence score."""
     system = prompts.render(settings.prompts_dir, prompts.SYSTEM)
     user = prompts.render(settings.prompts_dir, prompts.USER, context=context.text,
                           question=question)
-    return GenerationRequest(query, context, system, user, list(history or []))
+    scores = {e.scored.clause.clause_id: e.score for e in judged}
+    return GenerationRequest(query.text, context, system, user, list(history or []),
+                             query=query, evidence=scores, cite_threshold=model.cite_threshold)
 
 
 def _generate(backend: LLMBackend, request: GenerationRequest, settings: Settings,

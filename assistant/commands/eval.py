@@ -14,13 +14,19 @@ def add_parser(subparsers) -> None:
                     "chunk baseline with the same embedder; print both summaries side by side "
                     "and write report.json, report.md and report.html. Exit code 1 when "
                     "--check-thresholds finds a metric below its committed bound.")
-    parser.add_argument("--dataset", type=Path, help="gold set JSONL (default: eval/gold.jsonl)")
+    parser.add_argument("--dataset", type=Path, nargs="+",
+                        help="gold set JSONL file(s), read as one set (default: eval/gold.jsonl; "
+                             "eval/gold-dev.jsonl adds questions over ../shared/corpus-dev)")
     parser.add_argument("--backend", help="answer backend (default: settings, extractive)")
     parser.add_argument("--out", type=Path, default=Path("eval/out"),
                         help="directory for the reports (default: eval/out)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-baseline", action="store_true", help="skip the chunk baseline")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    parser.add_argument("--folds", type=int, default=5, metavar="K",
+                        help="cross-validate the evidence model by document: K folds, each "
+                             "scored with a model fitted on the others (default 5; 0 = score "
+                             "with the shipped model)")
     parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
     parser.add_argument("--abstain-threshold", type=float, help="override settings.abstain_threshold")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
@@ -46,10 +52,11 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("--limit must be at least 1")
     thresholds = load_thresholds(args.check_thresholds) if args.check_thresholds else None
     settings = _settings(args, settings_from_args(args))
-    items = load_gold(args.dataset or DEFAULT_DATASET)[: args.limit]
+    items = [i for path in (args.dataset or [DEFAULT_DATASET]) for i in load_gold(path)]
+    items = items[: args.limit]
     with _progress(len(items), baseline=not args.no_baseline) as tick:
         result = run_eval(items, settings, backend=args.backend,
-                          baseline=not args.no_baseline, progress=tick)
+                          baseline=not args.no_baseline, progress=tick, folds=args.folds)
     paths = write_reports(result, args.out)
     _show(result, paths, as_json=args.json)
     if args.write_thresholds:

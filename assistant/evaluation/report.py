@@ -95,7 +95,32 @@ def _md_failure(record: dict) -> str:
     gold = ", ".join(f"{g['doc']} {g['clause']}" for g in record["gold"]) or "(unanswerable)"
     cited = ", ".join(c["rendered"] or c["label"] for c in record["citations"]) or "(none)"
     state = "abstained" if record["abstained"] else f"cited {cited}"
-    return f"- **{record['id']}** {record['question']} — gold: {gold}; {state}"
+    why = "; ".join(failure_reasons(record))
+    return f"- **{record['id']}** {record['question']} — gold: {gold}; {state}. Why: {why}"
+
+
+def _cites_gold(citation: dict, gold: dict) -> bool:
+    """The citation is the gold clause or inside it (labels extend their parent's)."""
+    named = gold["doc"] in (citation.get("number"), citation.get("title"))
+    return named and citation["label"].startswith(gold["clause"])
+
+
+def failure_reasons(record: dict) -> list[str]:
+    """Why a question failed: the refusal and the gate's score against its threshold, the
+    gold clauses no citation covers, the citations that cover no gold clause."""
+    refusal = [w.removeprefix("拒答：") for w in record.get("warnings", []) if w.startswith("拒答")]
+    if not record["answerable"]:
+        cited = ", ".join(c["rendered"] or c["label"] for c in record["citations"]) or "nothing"
+        return [] if record["abstained"] else [f"answered an unanswerable question, citing {cited}"]
+    if record["abstained"]:
+        return [f"refused: {'; '.join(refusal) or 'no reason recorded'}"]
+    cites = record["citations"]
+    missing = [f"{g['doc']} {g['clause']}" for g in record["gold"]
+               if not any(_cites_gold(c, g) for c in cites)]
+    extra = [c["rendered"] or c["label"] for c in cites
+             if not any(_cites_gold(c, g) for g in record["gold"])]
+    return ([f"gold clause not cited: {', '.join(missing)}"] if missing else []) + \
+        ([f"extra citation: {', '.join(extra)}"] if extra else [])
 
 
 # --- HTML
@@ -145,8 +170,10 @@ def _html_record(record: dict) -> str:
     cited = "; ".join(c["rendered"] or c["label"] for c in record["citations"]) or "–"
     retrieved = "; ".join(f"{r['number'] or r['title']} {r['label']}" for r in record["retrieved"])
     state = "abstained" if record["abstained"] else "answered"
+    why = "; ".join(failure_reasons(record)) if fail else ""
     return (f"<details class='{'fail' if fail else 'ok'}'><summary>{'✗' if fail else '✓'} "
             f"<b>{esc(record['id'])}</b> {esc(record['question'])} — {state}</summary>"
+            + (f"<p class='why'><b>why</b> {esc(why)}</p>" if why else "") +
             f"<p><b>gold</b> {esc(gold)}<br><b>cited</b> {esc(cited)}<br>"
             f"<b>retrieved</b> {esc(retrieved)}<br><b>latency</b> {record['latency_ms']} ms</p>"
             f"<pre>{esc(record['answer'])}</pre></details>")

@@ -22,10 +22,13 @@ Progress = Callable[[str], None]
 
 
 def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | None = None,
-             baseline: bool = True, progress: Progress | None = None, assistant=None) -> dict:
+             baseline: bool = True, progress: Progress | None = None, assistant=None,
+             folds: int = 0) -> dict:
     """Evaluate every item; `progress(system)` is called once per question and system.
 
     `assistant` lets a caller reuse an opened index across runs (tuning sweeps).
+    folds > 1: cross-validated by document — each fold's questions are answered with an
+    evidence model fitted on the other folds' documents only. 0: the shipped model.
     """
     from assistant.service import Assistant
 
@@ -33,9 +36,12 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
     documents = assistant.documents()
     golds = {item.id: gold_keys(item, documents) for item in items}  # fail fast on a bad ref
     known = [d.number for d in documents if d.number]
-    ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
+    if folds > 1:
+        ours = _cross_validated(assistant, items, golds, (backend, known, progress), folds)
+    else:
+        ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
     run = {
-        "meta": _meta(settings, backend, len(items), baseline),
+        "meta": _meta(settings, backend, len(items), baseline) | {"folds": folds},
         "summary": {"ours": metrics.summarise(ours) | {"errors": sum("error" in r for r in ours)}},
         "records": ours,
     }
@@ -45,6 +51,36 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
         run["summary"]["baseline"] = metrics.summarise(base)
         run["baseline_records"] = base
     return run
+
+
+def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tuple,
+                     folds: int) -> list[dict]:
+    """Records of every item, each answered by a model fitted without its fold's documents."""
+    import tempfile
+    from pathlib import Path
+
+    from assistant.evaluation.fit_evidence import (
+        collect_rows,
+        document_folds,
+        fit_model,
+        write_model,
+    )
+
+    backend, known, progress = how
+    settings = assistant.settings
+    rows, groups = collect_rows(assistant.store, items, golds, settings.top_k)
+    fold_of = document_folds(groups, folds)
+    records: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fold in sorted(set(fold_of.values())):
+            path = Path(tmp) / f"fold-{fold}.json"
+            write_model(fit_model([r for r in rows if fold_of[r.item_id] != fold]), path)
+            assistant.settings = settings.model_copy(update={"evidence_model": path})
+            for item in (i for i in items if fold_of[i.id] == fold):
+                records[item.id] = _ours(assistant, item, golds[item.id], backend, known, progress)
+                records[item.id]["fold"] = fold
+    assistant.settings = settings
+    return [records[item.id] for item in items]
 
 
 def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -> dict:

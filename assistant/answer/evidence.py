@@ -1,0 +1,180 @@
+"""Evidence: how well one retrieved clause answers the Query, by meaning and by words.
+
+For each candidate clause, once per ask, `assess` computes
+* the hard constraints the clause fails (a place, year or asked-for quantity of the
+  question that its evidence text lacks): a clause failing one is never evidence;
+* features: lexical coverage of the question's content words in the clause's evidence
+  (metadata, headings, text) and in its text alone, the best single sentence's coverage,
+  the embedder's question↔clause similarity (`ScoredClause.dense_score`) and the
+  retrieval rank;
+* a probability that the clause answers the question: a logistic regression over the
+  features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
+  coefficients in `evidence_model.json` beside this module (inspectable, hashed into
+  the settings fingerprint).
+
+When retrieval did not compute the dense similarity (a lexical-only query), the model's
+lexical variant is used: it was fitted on the same rows without that feature.
+A clause the question names (文号 + label) or quotes verbatim scores 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.answer.context import metadata_lines
+from assistant.models import ScoredClause
+from assistant.query import Query, place_forms, states_quantity
+
+DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
+FEATURES = ("coverage", "text_coverage", "sentence_coverage", "dense", "rank")
+LEXICAL_FEATURES = tuple(f for f in FEATURES if f != "dense")
+_SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """p = sigmoid(intercept + Σ coef·(x − mean)/scale) over the named features."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(c * (values[f] - m) / s for f, m, s, c in
+                                 zip(self.features, self.mean, self.scale, self.coef))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "mean": list(self.mean),
+                "scale": list(self.scale), "coef": list(self.coef), "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LogisticModel:
+        return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]),
+                   tuple(data["coef"]), float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """The full model, its lexical-only variant and the thresholds fitted with them.
+
+    threshold: the gate answers when the best candidate's probability reaches it;
+    cite_threshold: a further clause (another document's included) is cited only when
+    its own probability reaches this.
+    """
+
+    full: LogisticModel
+    lexical: LogisticModel
+    threshold: float
+    cite_threshold: float
+    note: str = ""
+
+    def probability(self, values: dict[str, float]) -> float:
+        model = self.full if values.get("dense") is not None else self.lexical
+        return model.probability(values)
+
+    def to_json(self) -> dict:
+        return {"_note": self.note, "threshold": self.threshold,
+                "cite_threshold": self.cite_threshold, "full": self.full.to_json(),
+                "lexical": self.lexical.to_json()}
+
+
+def load_model(path: Path | str | None = None) -> EvidenceModel:
+    path = Path(path or DEFAULT_MODEL)
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, _mtime: int) -> EvidenceModel:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return EvidenceModel(LogisticModel.from_json(data["full"]),
+                         LogisticModel.from_json(data["lexical"]), float(data["threshold"]),
+                         float(data["cite_threshold"]), data.get("_note", ""))
+
+
+def model_digest(path: Path | str | None = None) -> str:
+    """Short hash of the model file: part of the settings fingerprint."""
+    return hashlib.sha256(Path(path or DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
+
+
+@dataclass
+class Evidence:
+    """One candidate clause judged against the Query."""
+
+    scored: ScoredClause
+    rank: int
+    unmet: list[str]
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+    named: bool = False  # the question named this clause or quotes its words
+
+    @property
+    def admissible(self) -> bool:
+        return not self.unmet
+
+
+def evidence_text(scored: ScoredClause) -> str:
+    clause = scored.clause
+    return "\n".join([*metadata_lines(scored.doc), *clause.context, clause.label, clause.text])
+
+
+def coverage(terms, evidence: str) -> float:
+    """Length-weighted share of `terms` that occur in `evidence`."""
+    terms = list(terms)
+    total = sum(len(t) for t in terms)
+    return sum(len(t) for t in terms if t in evidence) / total if total else 0.0
+
+
+def unmet_constraints(query: Query, evidence: str) -> list[str]:
+    """Places, years and asked-for quantities (多少元) the query names that `evidence` lacks."""
+    missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
+    missing += [f"{y}年" for y in query.years if y not in evidence]
+    return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
+
+
+def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str) -> dict:
+    sentences = _SENTENCE_RE.findall(scored.clause.text)
+    return {
+        "coverage": coverage(query.terms, evidence),
+        "text_coverage": coverage(query.terms, scored.clause.text),
+        "sentence_coverage": max((coverage(query.terms, s) for s in sentences), default=0.0),
+        "dense": scored.dense_score,
+        "rank": 1.0 / (1 + rank),
+    }
+
+
+def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) -> list[Evidence]:
+    """Every retrieved clause judged once: constraints, features, probability."""
+    judged = []
+    for rank, scored in enumerate(retrieved):
+        text = evidence_text(scored)
+        item = Evidence(scored, rank, unmet_constraints(query, text))
+        item.features = features_of(query, scored, rank, text)
+        item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
+        if item.named and item.admissible:
+            item.score = 1.0
+        elif item.admissible:
+            item.score = model.probability(item.features)
+        judged.append(item)
+    return judged
+
+
+def _quotes_verbatim(query: Query, text: str) -> bool:
+    return bool(query.quoted) and all(q in text for q in query.quoted)
+
+
+def admissible_first(judged: list[Evidence]) -> list[Evidence]:
+    """Clauses meeting the constraints first (in retrieval order), then the rest.
+
+    A question about 开州区 is answered from a clause that mentions 开州区, even when
+    retrieval ranked another region's similar clause higher.
+    """
+    return [e for e in judged if e.admissible] + [e for e in judged if not e.admissible]

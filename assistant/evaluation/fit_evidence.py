@@ -1,0 +1,187 @@
+"""Fit the evidence model on a gold set, and split questions into folds by document.
+
+One row per (question, retrieved clause that meets the question's constraints): the
+features of `assistant.answer.evidence` and whether the clause is a gold clause (or inside
+one). A logistic regression (numpy, L2, classes balanced) is fitted twice — with the dense
+similarity and without it (the lexical variant) — then the gate threshold (best balanced
+accuracy of "answerable" over the questions' best scores) and the cite threshold (best F1
+over the rows) are chosen on the same training rows.
+
+`python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F]`
+fits on the whole gold set and writes assistant/answer/evidence_model.json. `assistant
+eval` (with --folds, default 5) fits on the other folds' documents and scores each fold's
+questions with the model it never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer.evidence import (
+    DEFAULT_MODEL,
+    FEATURES,
+    LEXICAL_FEATURES,
+    EvidenceModel,
+    LogisticModel,
+    assess,
+    load_model,
+)
+from assistant.answer.gate import CANDIDATES, tune_threshold
+from assistant.evaluation.metrics import matches
+from assistant.query import analyse
+
+MAX_FALSE_REFUSALS = 0.04
+RIDGE = 1.0
+STEPS = 600
+
+
+@dataclass(frozen=True)
+class Row:
+    item_id: str
+    answerable: bool
+    features: dict
+    label: bool
+    top: bool  # among the gate's candidates (the first CANDIDATES admissible clauses)
+
+
+def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[Row], dict]:
+    """Rows for every item, and each item's document group (its fold key).
+
+    A question's group is its first gold document; an unanswerable question's is the
+    document of its top retrieved clause (the near-miss it would be confused with).
+    Questions about documents' metadata bypass the gate, so they give no rows.
+    """
+    retriever, model = store.retriever(), load_model()
+    rows, groups = [], {}
+    for item in items:
+        query = analyse(item.question)
+        found = retriever.search(query.text, top_k)
+        gold = golds[item.id]
+        groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")
+        if query.meta:
+            continue
+        admissible = [e for e in assess(query, found, model) if e.admissible and not e.named]
+        for position, judged in enumerate(admissible):
+            key = (judged.scored.clause.doc_id, tuple(judged.scored.clause.path))
+            rows.append(Row(item.id, item.answerable, judged.features,
+                            any(matches(key, g) for g in gold), position < CANDIDATES))
+    return rows, groups
+
+
+def document_folds(groups: dict[str, str], k: int) -> dict[str, int]:
+    """Item id → fold, whole documents per fold (assigned by a stable hash of the doc id)."""
+    docs = sorted(set(groups.values()), key=lambda d: hashlib.sha1(d.encode()).hexdigest())
+    fold_of_doc = {doc: i % k for i, doc in enumerate(docs)}
+    return {item: fold_of_doc[doc] for item, doc in groups.items()}
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LogisticModel:
+    """Balanced-class, L2-regularised logistic regression by gradient descent."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    pos = max(y.sum(), 1.0)
+    weights = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(len(y) - pos, 1.0)))
+    coef, intercept = np.zeros(z.shape[1]), 0.0
+    for _ in range(STEPS):
+        p = 1 / (1 + np.exp(-(z @ coef + intercept)))
+        g = weights * (p - y)
+        coef -= 0.5 * (z.T @ g / len(y) + RIDGE * coef / len(y))
+        intercept -= 0.5 * g.mean()
+    return LogisticModel(names, tuple(map(float, mean)), tuple(map(float, scale)),
+                         tuple(float(round(c, 6)) for c in coef), float(round(intercept, 6)))
+
+
+def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
+    return np.array([[float(r.features[n] or 0.0) for n in names] for r in rows])
+
+
+def fit_model(rows: Sequence[Row], note: str = "") -> EvidenceModel:
+    if not rows or not any(r.label for r in rows):
+        raise ValueError("no positive rows to fit the evidence model on")
+    y = np.array([float(r.label) for r in rows])
+    dense_rows = [r for r in rows if r.features.get("dense") is not None]
+    lexical = fit_logistic(_matrix(rows, LEXICAL_FEATURES), y, LEXICAL_FEATURES)
+    full = (fit_logistic(_matrix(dense_rows, FEATURES), np.array([float(r.label) for r in dense_rows]),
+                         FEATURES) if dense_rows else lexical)
+    draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
+    scores = [draft.probability(r.features) for r in rows]
+    return EvidenceModel(full, lexical, _gate_threshold(rows, scores),
+                         _cite_threshold(rows, scores), note)
+
+
+def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
+    best: dict[str, tuple[float, bool]] = {}
+    for row, score in zip(rows, scores):
+        if row.top and score > best.get(row.item_id, (-1.0, False))[0]:
+            best[row.item_id] = (score, row.answerable)
+    return round(float(gate_cut(list(best.values()))), 4)
+
+
+def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_FALSE_REFUSALS
+             ) -> float:
+    """The highest cut that refuses at most `max_false_refusals` of the answerable questions.
+
+    Refusing an answerable question costs the user an answer they were owed; the hard
+    constraints (place, year, 文号, quantity) catch most unanswerable near-misses before
+    this threshold does. Falls back to the balanced-accuracy cut without answerable ones.
+    """
+    positives = sorted(s for s, ok in scored if ok)
+    if not positives:
+        return tune_threshold(scored)[0]
+    allowed = int(max_false_refusals * len(positives))
+    return positives[allowed] - 1e-4
+
+
+def _cite_threshold(rows: Sequence[Row], scores: list[float]) -> float:
+    """The cut with the best F1 of 'is a gold clause' over answerable questions' rows."""
+    pairs = [(s, r.label) for r, s in zip(rows, scores) if r.answerable]
+    positives = sum(label for _, label in pairs)
+
+    def f1(cut: float) -> float:
+        hit = sum(1 for s, label in pairs if s >= cut and label)
+        chosen = sum(1 for s, _ in pairs if s >= cut)
+        return 2 * hit / (chosen + positives) if chosen + positives else 0.0
+
+    cuts = sorted({round(s, 4) for s, _ in pairs})
+    return max(cuts, key=lambda c: (f1(c), c)) if cuts else 0.5
+
+
+def write_model(model: EvidenceModel, path: Path) -> None:
+    path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=2) + "\n",
+                    encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedder")
+    parser.add_argument("--index-dir")
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    overrides = {k: v for k, v in (("embedder", args.embedder), ("index_dir", args.index_dir)) if v}
+    assistant = Assistant(Settings(**overrides))
+    items = load_gold(args.dataset)
+    golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
+    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.top_k)
+    note = (f"fitted on {len(items)} questions of {args.dataset.name} ({len(rows)} rows), "
+            f"embedder {assistant.settings.embedder}; refit: python -m "
+            "assistant.evaluation.fit_evidence")
+    model = fit_model(rows, note)
+    write_model(model, args.out)
+    print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

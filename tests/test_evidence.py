@@ -1,0 +1,129 @@
+"""The evidence model: features, hard constraints, the fitted logistic model, folds by document."""
+
+import json
+
+import numpy as np
+import pytest
+from answer_fixtures import make_doc, scored
+
+from assistant.answer import gate
+from assistant.answer.context import build_context
+from assistant.answer.evidence import (
+    DEFAULT_MODEL,
+    FEATURES,
+    EvidenceModel,
+    LogisticModel,
+    assess,
+    load_model,
+    model_digest,
+)
+from assistant.answer.extractive import compose
+from assistant.evaluation.fit_evidence import (
+    Row,
+    document_folds,
+    fit_logistic,
+    fit_model,
+    gate_cut,
+    write_model,
+)
+from assistant.query import analyse
+from assistant.settings import Settings
+
+DOC = make_doc("d1", [
+    (["一、"], "一、在自贡市、宜宾市开展“三医”联动改革试点，2021年底前完成。"),
+    (["二、"], "二、二级及以上医院建成核酸检测实验室。"),
+], number="川办函〔2021〕56号", title="四川省医改重点工作")
+OTHER = make_doc("d2", [
+    (["一、"], "一、汉中市推进三医联动改革试点，推广三明医改经验。"),
+], title="汉中市医改重点工作")
+
+
+def test_the_shipped_model_is_inspectable_json_with_both_variants():
+    data = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    assert data["full"]["features"] == list(FEATURES) and "dense" not in data["lexical"]["features"]
+    assert 0 < data["threshold"] < 1 and 0 < data["cite_threshold"] <= 1
+    model = load_model()
+    assert isinstance(model, EvidenceModel) and model.full.coef and model.lexical.coef
+
+
+def test_constraints_features_and_scores_once_per_clause():
+    query = analyse("四川省在哪些城市开展三医联动改革试点？")
+    judged = assess(query, [scored(DOC, 0), scored(DOC, 1), scored(OTHER, 0)], load_model())
+    assert [e.admissible for e in judged] == [True, True, False]  # OTHER never says 四川
+    assert judged[2].unmet == ["四川省"] and judged[2].score == 0.0
+    assert judged[0].features["coverage"] > judged[1].features["coverage"]
+    assert judged[0].features["dense"] is None and judged[0].features["rank"] == 1.0
+    assert judged[0].score > judged[1].score
+
+
+def test_lexical_variant_is_used_without_a_dense_similarity():
+    full = LogisticModel(FEATURES, (0,) * 5, (1,) * 5, (0, 0, 0, 10, 0), 0.0)
+    lexical = LogisticModel(("coverage", "text_coverage", "sentence_coverage", "rank"),
+                            (0,) * 4, (1,) * 4, (-10, 0, 0, 0), 0.0)
+    model = EvidenceModel(full, lexical, 0.5, 0.5)
+    values = {"coverage": 1.0, "text_coverage": 1.0, "sentence_coverage": 1.0, "rank": 1.0}
+    assert model.probability(values | {"dense": None}) < 0.01  # the lexical variant
+    assert model.probability(values | {"dense": 1.0}) > 0.99
+
+
+def test_fit_logistic_learns_the_direction_of_a_feature():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(400, 2))
+    y = (x[:, 0] + 0.1 * rng.normal(size=400) > 0.5).astype(float)
+    model = fit_logistic(x, y, ("a", "b"))
+    assert model.coef[0] > 1.0 and abs(model.coef[1]) < 0.5
+    assert model.probability({"a": 0.9, "b": 0.5}) > 0.8
+    assert model.probability({"a": 0.1, "b": 0.5}) < 0.2
+
+
+def test_gate_cut_refuses_at_most_the_allowed_share_of_answerable_questions():
+    scored_ = [(s / 100, True) for s in range(100)] + [(0.05, False), (0.02, False)]
+    cut = gate_cut(scored_, 0.04)
+    assert sum(s < cut for s, ok in scored_ if ok) <= 4 and cut > 0.02
+
+
+def test_document_folds_keep_a_document_in_one_fold():
+    groups = {f"q{i}": f"doc{i % 7}" for i in range(70)}
+    folds = document_folds(groups, 3)
+    assert set(folds.values()) == {0, 1, 2}
+    for doc in set(groups.values()):
+        assert len({folds[q] for q, d in groups.items() if d == doc}) == 1
+    assert document_folds(groups, 3) == folds  # stable
+
+
+def _row(item, answerable, coverage, label, dense=None):
+    features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
+                "dense": dense, "rank": 1.0}
+    return Row(item, answerable, features, label, True)
+
+
+def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tmp_path):
+    rows = [_row(f"a{i}", True, 0.6 + i / 100, True, 0.8) for i in range(30)]
+    rows += [_row(f"a{i}", True, 0.2, False, 0.3) for i in range(30)]
+    rows += [_row(f"u{i}", False, 0.1 + i / 100, False, 0.2) for i in range(10)]
+    model = fit_model(rows, "test")
+    assert model.full.coef[FEATURES.index("coverage")] > 0
+    assert model.probability(rows[0].features) > model.probability(rows[-1].features)
+    path = tmp_path / "model.json"
+    write_model(model, path)
+    assert load_model(path).threshold == model.threshold
+    assert model_digest(path) != model_digest()
+    assert Settings(evidence_model=path).fingerprint() != Settings().fingerprint()
+    with pytest.raises(ValueError, match="no positive rows"):
+        fit_model([_row("u", False, 0.1, False)])
+
+
+def test_a_further_clause_is_cited_only_when_its_evidence_reaches_the_cite_threshold():
+    query = analyse("三医联动改革试点在哪里开展？")
+    context = build_context([scored(DOC, 0), scored(OTHER, 0)], None)
+    ids = [b.scored.clause.clause_id for b in context.blocks]
+    one = compose(query, context, {ids[0]: 0.9, ids[1]: 0.3}, cite_threshold=0.6)
+    both = compose(query, context, {ids[0]: 0.9, ids[1]: 0.7}, cite_threshold=0.6)
+    assert all(s.endswith("[1]。") for s in one)
+    assert any(s.endswith("[2]。") for s in both) and any(s.endswith("[1]。") for s in both)
+
+
+def test_gate_reports_its_score_against_the_threshold():
+    decision = gate.decide("二级医院建成什么实验室？", [scored(DOC, 1)], [], threshold=1.01)
+    assert not decision.answerable and "低于阈值 1.01" in decision.reason
+    assert decision.best.scored.clause.label == "二、"

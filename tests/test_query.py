@@ -1,0 +1,61 @@
+"""The one analysis of a question (assistant.query): fields, kinds, follow-up rewrites."""
+
+import pytest
+
+from assistant.query import Query, analyse, as_query, rewrite_followup
+
+
+def test_analysis_fields():
+    q = analyse("川办函〔2021〕56号中，四川省2021年城乡居民医保人均财政补助标准增加多少元？")
+    assert q.doc_numbers == ("川办函〔2021〕56号",) and q.places == ("四川省",)
+    assert q.years == ("2021",) and q.units == ("元",) and q.kind == "fact"
+    assert "补助" in q.terms and "多少" not in q.terms and not q.rewritten
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("川办函〔2021〕56号是否有效？", "document"),
+    ("哪些文件提到了家庭医生签约服务？", "spanning"),
+    ("药品集中带量采购由哪个部门牵头？", "responsibility"),
+    ("县域医疗卫生次中心按照什么标准规划布局？", "fact"),
+])
+def test_kinds(question, kind):
+    assert analyse(question).kind == kind
+
+
+def test_as_query_keeps_a_query_and_analyses_a_string():
+    q = analyse("那开州区呢？", [{"role": "user", "content": "四川省在哪些城市开展试点？"}])
+    assert as_query(q) is q and isinstance(as_query("试点城市"), Query)
+    assert q.asked == "那开州区呢？" and q.rewritten and "开州区" in q.places
+
+
+SICHUAN = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
+SUBSIDY = "四川省2021年城乡居民医保人均财政补助标准增加多少元？"
+ONLINE = "二级以上医疗机构要提供哪些线上服务？"
+
+# (previous user question, follow-up, words the rewrite must contain, words it must not)
+FOLLOWUPS = [
+    (SICHUAN, "那开州区呢？", ["开州区", "三医", "试点"], ["开州区在哪些城市", "四川省"]),
+    (SICHUAN, "那汉中市呢", ["汉中市", "试点"], ["在哪些城市", "四川省"]),
+    (SICHUAN, "那重庆市呢？", ["重庆市", "试点"], ["四川省"]),
+    (SUBSIDY, "那2022年呢？", ["2022年", "补助标准", "四川省"], ["2021"]),
+    (SUBSIDY, "那汉中市呢？", ["汉中市2021年", "补助标准"], ["四川省"]),
+    ("2021年重点工作有哪些？", "那2020年呢", ["2020年重点工作"], ["2021"]),
+    ("县域医疗卫生次中心按照什么标准规划布局？", "那2022年呢？", ["2022年", "次中心"], []),
+    (ONLINE, "那基层医疗机构呢？", ["基层医疗机构", "线上服务"], []),
+    (ONLINE, "还有家庭医生签约", ["家庭医生签约", "线上服务"], []),
+]
+
+
+@pytest.mark.parametrize("previous, followup, present, absent", FOLLOWUPS)
+def test_followup_rewrites_make_sense(previous, followup, present, absent):
+    history = [{"role": "user", "content": previous}, {"role": "assistant", "content": "…[1]。"}]
+    rewritten = rewrite_followup(followup, history)
+    assert all(word in rewritten for word in present), rewritten
+    assert not any(word in rewritten for word in absent), rewritten
+
+
+def test_standalone_questions_are_not_rewritten():
+    history = [{"role": "user", "content": SICHUAN}]
+    assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"
+    assert rewrite_followup("那开州区呢？", None) == "那开州区呢？"
+    assert rewrite_followup("那开州区呢？", [{"role": "assistant", "content": "x"}]) == "那开州区呢？"
