@@ -122,7 +122,8 @@ class ChatPage:
         try:
             for item in self.assistant.ask_stream(question, **options):
                 if isinstance(item, Answer):
-                    yield render.answer_html(item, turn), item
+                    shown = render.renumbered(item)  # every answer's markers start at [1]
+                    yield render.answer_html(shown, turn), shown
                     return
                 parts.append(item)
                 yield render.streaming_html("".join(parts)), None
@@ -139,7 +140,10 @@ class ChatPage:
         if answer is None or data.liked not in (True, False):
             return None, gr.update(visible=False), gr.update()
         try:
-            row_id = self.feedback.record(answer, "up" if data.liked else "down")
+            # A follow-up is stored as understood (standalone), so the exported gold set
+            # replays in `assistant eval` without the conversation and gets the same answer.
+            standalone = answer.model_copy(update={"question": render.standalone_question(answer)})
+            row_id = self.feedback.record(standalone, "up" if data.liked else "down")
         except FeedbackError as err:
             gr.Warning(str(err))
             return None, gr.update(visible=False), gr.update()
