@@ -1,8 +1,9 @@
-"""Interactive API docs (/docs, /redoc) that work with no network.
+"""Interactive API docs (/docs, Swagger UI) that work with no network.
 
 FastAPI's default pages load Swagger UI and ReDoc from a CDN, which an intranet machine
-cannot reach. This is FastAPI's self-hosting recipe with the assets shipped by the
-`fastapi-offline` pip package, served from /docs-assets.
+cannot reach. This is FastAPI's self-hosting recipe with the Swagger UI assets shipped by
+the `fastapi-offline` pip package, served from /docs-assets. ReDoc is not offered: its
+bundle still fetches a logo from cdn.redoc.ly.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -28,7 +25,7 @@ def assets_dir() -> Path:
 
 
 def install_offline_docs(app: FastAPI) -> None:
-    """Serve /docs and /redoc from local assets (create the app with docs_url=None)."""
+    """Serve /docs from local assets (create the app with docs_url=None, redoc_url=None)."""
     app.mount(ASSETS_URL, StaticFiles(directory=assets_dir()), name="docs-assets")
     redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
 
@@ -44,10 +41,3 @@ def install_offline_docs(app: FastAPI) -> None:
     @app.get(redirect, include_in_schema=False)
     def swagger_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} – ReDoc",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False)
