@@ -26,7 +26,7 @@ README_KEY = "r1"
 
 def python_examples() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
 
 
 def test_the_readme_has_python_examples():
@@ -54,7 +54,7 @@ def test_readme_example_runs(readme_env, number, tmp_path):
     env, url = readme_env
     code = python_examples()[number].replace(README_URL, url)
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     # Each example prints clauses it found: a 文号 (or a rendered citation) must appear.
     assert "川办函〔2021〕56号" in done.stdout or "〔" in done.stdout, done.stdout

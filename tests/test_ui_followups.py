@@ -13,12 +13,12 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
-from assistant.evaluation.dataset import load_gold  # noqa: E402
-from assistant.models import Answer, AnswerSentence, Citation  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.ui import render  # noqa: E402
-from assistant.ui.chat import ChatPage  # noqa: E402
+from assistant.evaluation.dataset import load_gold
+from assistant.models import Answer, AnswerSentence, Citation
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.ui import render
+from assistant.ui.chat import ChatPage
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 QUESTION = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
@@ -97,7 +97,7 @@ def test_feedback_on_a_follow_up_exports_the_standalone_question_that_replays(pa
     standalone = render.standalone_question(follow)
     assert standalone != "那开州区呢？" and "开州区" in standalone
     page.rate(turns, gr.LikeData(None, {"index": 3, "value": "", "liked": True}))
-    summary, files = page.export()
+    _, files = page.export()
     gold_path = Path(files[0])
     line = json.loads(gold_path.read_text(encoding="utf-8").splitlines()[0])
     assert line["question"] == standalone

@@ -15,15 +15,15 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from assistant.errors import AssistantError  # noqa: E402
-from assistant.feedback import FeedbackError, FeedbackStore  # noqa: E402
-from assistant.models import Answer, DocStatus, Document, SearchFilters  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.ui import render  # noqa: E402
-from assistant.ui.examples import example_questions  # noqa: E402
+from assistant.errors import AssistantError
+from assistant.feedback import FeedbackError, FeedbackStore
+from assistant.models import Answer, DocStatus, Document, SearchFilters
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.ui import render
+from assistant.ui.examples import example_questions
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,8 @@ class ChatPage:
         earlier = history(turns)
         turns = [*turns, Turn(question, render.streaming_html(""))]
         yield messages(turns), turns, ""
-        options = dict(backend=backend or None, filters=make_filters(doc_ids, in_force_only),
-                       history=earlier)
+        options = {"backend": backend or None,
+                   "filters": make_filters(doc_ids, in_force_only), "history": earlier}
         for html, answer in self._stream(question, options, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
             yield messages(turns), turns, ""

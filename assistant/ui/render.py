@@ -12,8 +12,15 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from assistant.answer.citations import MARKER_RE
-from assistant.models import (Answer, Citation, Clause, DocStatus, Document, DocumentInfo,
-                              ScoredClause)
+from assistant.models import (
+    Answer,
+    Citation,
+    Clause,
+    DocStatus,
+    Document,
+    DocumentInfo,
+    ScoredClause,
+)
 
 ABSTAIN_MESSAGE = "现有文件中没有找到能回答该问题的内容。"
 ABSTAIN_HINT = "可以换一种问法，或在左侧放宽文件筛选后再试。"
