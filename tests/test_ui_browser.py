@@ -111,13 +111,33 @@ def browser():
         chromium.close()
 
 
+def offline_page(browser, locale: str, blocked: list[str]):
+    """A page whose every request to a host other than 127.0.0.1 is refused and recorded."""
+    from urllib.parse import urlsplit
+
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1100})
+
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    return context, context.new_page()
+
+
 @pytest.fixture(scope="module")
 def page(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+    blocked: list[str] = []
+    context, page = offline_page(browser, "zh-CN", blocked)
     page.goto(server["url"])
     page.wait_for_selector("#pa-question textarea", timeout=60_000)
     yield page
-    page.close()
+    context.close()
+    assert blocked == [], f"the chat page tried to reach the network: {blocked}"
 
 
 def ask(page, question: str, wait_for: str):
@@ -209,24 +229,6 @@ def corpus_words() -> set[str]:
         words |= set(re.findall(_LATIN_WORD, path.read_text(encoding="utf-8", errors="ignore")))
         words |= set(re.findall(_LATIN_WORD, path.name))
     return words
-
-
-def offline_page(browser, locale: str, blocked: list[str]):
-    """A page whose every request to a host other than 127.0.0.1 is refused and recorded."""
-    from urllib.parse import urlsplit
-
-    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1100})
-
-    def only_loopback(route):
-        host = urlsplit(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
-    return context, context.new_page()
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
