@@ -259,12 +259,14 @@ def test_chat_completion_stream_ends_with_done(client):
 
 
 def test_chat_completion_bad_input(client):
+    # OpenAI's error shape on this path: tests/test_api_openai.py covers it in full.
     assistant_last = {"messages": [{"role": "user", "content": "问"},
                                    {"role": "assistant", "content": "答"}]}
-    assert_problem(client.post("/v1/chat/completions", json=assistant_last), 422, "role 'user'")
+    response = client.post("/v1/chat/completions", json=assistant_last)
+    assert response.status_code == 400 and "role 'user'" in response.json()["error"]["message"]
     unknown = {"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}
-    assert_problem(client.post("/v1/chat/completions", json=unknown), 422, "gpt-4o")
-    assert_problem(client.post("/v1/chat/completions", json={"messages": []}), 422)
+    response = client.post("/v1/chat/completions", json=unknown)
+    assert response.status_code == 404 and "gpt-4o" in response.json()["error"]["message"]
 
 
 def test_models_lists_the_backends(client):

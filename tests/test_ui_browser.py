@@ -103,14 +103,41 @@ def server(tmp_path_factory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
+    """One Chromium for the module (Playwright's sync API allows one instance at a time)."""
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
-        page.goto(server["url"])
-        page.wait_for_selector("#pa-question textarea", timeout=60_000)
-        yield page
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def offline_page(browser, locale: str, blocked: list[str]):
+    """A page whose every request to a host other than 127.0.0.1 is refused and recorded."""
+    from urllib.parse import urlsplit
+
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1100})
+
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    return context, context.new_page()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    blocked: list[str] = []
+    context, page = offline_page(browser, "zh-CN", blocked)
+    page.goto(server["url"])
+    page.wait_for_selector("#pa-question textarea", timeout=60_000)
+    yield page
+    context.close()
+    assert blocked == [], f"the chat page tried to reach the network: {blocked}"
 
 
 def ask(page, question: str, wait_for: str):
@@ -178,3 +205,63 @@ def test_documents_tab_shows_metadata_and_clause_tree(page):
     assert text.inner_text().strip()
     page.screenshot(path=str(ARTIFACTS / "ui-documents.png"), full_page=True)
 
+
+
+# --- Chinese only, and nothing fetched from outside this machine
+_VISIBLE_WORDING = """() => { const out = [];
+  for (const el of document.querySelectorAll('*')) {
+    if (el.offsetParent === null && el.tagName !== 'BODY') continue;
+    if (['STYLE', 'SCRIPT'].includes(el.tagName) || el.closest('svg style')) continue;
+    for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
+      const v = el.getAttribute(a); if (v) out.push(v); }
+    for (const n of el.childNodes) if (n.nodeType === 3 && n.textContent.trim())
+      out.push(n.textContent.trim());
+  } return out; }"""
+_LATIN_WORD = r"[A-Za-z][A-Za-z.'_-]+"
+
+
+def corpus_words() -> set[str]:
+    """Latin words the documents themselves contain (DRG, DIP, 5G…), and their file names."""
+    import re
+
+    words: set[str] = set()
+    for path in CORPUS.iterdir():
+        words |= set(re.findall(_LATIN_WORD, path.read_text(encoding="utf-8", errors="ignore")))
+        words |= set(re.findall(_LATIN_WORD, path.name))
+    return words
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_staff_page_speaks_only_chinese_whatever_the_browser_language(server, browser, locale):
+    import re
+
+    blocked: list[str] = []
+    context, page = offline_page(browser, locale, blocked)
+    page.goto(server["url"])
+    page.wait_for_selector("#pa-question textarea", timeout=60_000)
+    ask(page, QUESTION, ".pa-source").hover()
+    page.wait_for_timeout(500)
+    seen = page.evaluate(_VISIBLE_WORDING)
+    for tab in ("文件浏览", "反馈导出"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(1000)
+        seen += page.evaluate(_VISIBLE_WORDING)
+    context.close()
+    allowed = corpus_words()
+    english = sorted({word for text in seen for word in re.findall(_LATIN_WORD, text)
+                      if word not in allowed})
+    assert english == [], f"English or developer wording on the staff page: {english}"
+    for developer_word in ("SQLite", "JSONL", "Textbox", "Copy message"):
+        assert not any(developer_word in text for text in seen)
+    assert blocked == []
+
+
+def test_api_docs_work_with_no_network(server, browser):
+    blocked: list[str] = []
+    context, page = offline_page(browser, "en-US", blocked)
+    page.goto(server["url"] + "docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=60_000)
+    operations = page.inner_text(".swagger-ui")
+    assert "/v1/chat/completions" in operations and "/v1/ask" in operations
+    context.close()
+    assert blocked == [], f"/docs tried to reach the network: {blocked}"

@@ -13,12 +13,20 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
-from assistant.models import Answer  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.ui import render  # noqa: E402
-from assistant.ui.chat import (ChatPage, Turn, available_backends, build_ui, history,  # noqa: E402
-                               make_filters, messages, turn_of_message)
+from assistant.models import Answer
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.ui import render
+from assistant.ui.chat import (
+    ChatPage,
+    Turn,
+    available_backends,
+    build_ui,
+    history,
+    make_filters,
+    messages,
+    turn_of_message,
+)
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 QUESTION = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
@@ -128,7 +136,7 @@ def test_export_offers_both_files(page):
     _, turns = ask(page, QUESTION)
     page.rate(turns, like(True))
     summary, files = page.export()
-    assert "1 条 👍" in summary and len(files) == 2
+    assert "1 条点赞" in summary and len(files) == 2
     assert '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]' in Path(files[0]).read_text()
 
 

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models import (Answer, AnswerSentence, Citation, Clause, DocStatus, Document,
-                              DocumentInfo, ScoredClause)
+from assistant.models import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Clause,
+    DocStatus,
+    Document,
+    DocumentInfo,
+    ScoredClause,
+)
 from assistant.ui import render
 
 CORPUS = Path(__file__).resolve().parents[1] / "index" / "corpus"
@@ -19,19 +27,19 @@ SUPPORT = "在自贡市、宜宾市开展“三医”联动和系统集成改革
 
 
 def citation(marker: int = 1, status: DocStatus | None = DocStatus.REPEALED, **extra) -> Citation:
-    fields = dict(marker=marker, clause_id=f"c{marker}", doc_id="d0", number="川办函〔2021〕56号",
-                  title="关于推进医药卫生体制改革2021年重点工作的通知", status=status,
-                  path=["一、", "（一）"], label="一、（一）", text=CLAUSE_TEXT,
-                  rendered="〔川办函〔2021〕56号 一、（一）〕")
+    fields = {"marker": marker, "clause_id": f"c{marker}", "doc_id": "d0", "number": "川办函〔2021〕56号",
+                  "title": "关于推进医药卫生体制改革2021年重点工作的通知", "status": status,
+                  "path": ["一、", "（一）"], "label": "一、（一）", "text": CLAUSE_TEXT,
+                  "rendered": "〔川办函〔2021〕56号 一、（一）〕"}
     return Citation(**{**fields, **extra})
 
 
 def answered(**extra) -> Answer:
     text = f"{SUPPORT}[1]"
-    fields = dict(question="四川省在哪些城市开展“三医”联动和系统集成改革试点？", answer=text,
-                  abstained=False, citations=[citation()], backend="extractive",
-                  sentences=[AnswerSentence(text=text, markers=[1])],
-                  warnings=["川办函〔2021〕56号 已失效，仅供参考。"], timings_ms={"total": 1234.0})
+    fields = {"question": "四川省在哪些城市开展“三医”联动和系统集成改革试点？", "answer": text,
+                  "abstained": False, "citations": [citation()], "backend": "extractive",
+                  "sentences": [AnswerSentence(text=text, markers=[1])],
+                  "warnings": ["川办函〔2021〕56号 已失效，仅供参考。"], "timings_ms": {"total": 1234.0}}
     return Answer(**{**fields, **extra})
 
 

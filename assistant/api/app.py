@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from assistant.api.deps import ApiState
+from assistant.api.docs_pages import install_offline_docs
+from assistant.api.openai_errors import OpenAIErrorShape
 from assistant.api.problems import install_handlers, problem
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import KeyRing, RateLimiter
@@ -40,13 +42,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             state.audit.close()
 
     app = FastAPI(title="Policy assistant API", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served offline by install_offline_docs
                   description="Answers from Chinese policy documents, citing 文号 and clause. "
                               "Authenticate with `Authorization: Bearer <key>`.")
     app.state.api = state
     install_handlers(app)
+    install_offline_docs(app)
     for router in (ask.router, chat.router, documents.router, health.router):
         app.include_router(router)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    app.add_middleware(OpenAIErrorShape)  # outside the others: it reshapes all their errors
     origins = Settings.split_keys(settings.cors_origins)
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,

@@ -87,6 +87,12 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = Field(False, description="send token counts in a last chunk")
+
+
 class ChatRequest(BaseModel):
     """OpenAI Chat Completions request; options this service does not use are ignored."""
 
@@ -95,6 +101,8 @@ class ChatRequest(BaseModel):
     model: str | None = Field(None, max_length=64, description="the backend name")
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 2)
     stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int | None = Field(None, description="choices to return; only 1 is supported")
     top_k: int | None = Field(None, ge=1, description="extension: clauses to retrieve")
     filters: Filters | None = Field(None, description="extension: search filters")
 
@@ -193,6 +201,14 @@ class ChatChoice(BaseModel):
     finish_reason: Literal["stop"] = "stop"
 
 
+class Usage(BaseModel):
+    """Token counts (tiktoken cl100k_base) of the request's messages and of the answer."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
 class ChatCompletion(BaseModel):
     """OpenAI `chat.completion`, plus `citations`, `warnings` and `abstained`."""
 
@@ -201,7 +217,10 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[ChatChoice]
-    citations: list[Citation]
+    usage: Usage
+    citations: list[Citation] = Field(
+        description="extra field: the clauses the answer cites, by marker ([1] → marker 1), "
+                    "each with 文号, title, clause label, text, `rendered` and `supported`")
     warnings: list[str]
     abstained: bool
 
@@ -209,6 +228,7 @@ class ChatCompletion(BaseModel):
 class ModelCard(BaseModel):
     id: str
     object: Literal["model"] = "model"
+    created: int = 0
     owned_by: str = "policy-assistant"
 
 

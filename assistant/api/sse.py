@@ -53,15 +53,26 @@ def ask_frames(items: Iterator[str | Answer]) -> Iterator[str]:
     yield frame({}, "done")
 
 
-def chat_frames(items: Iterator[str | Answer], chunk: Callable[..., dict]) -> Iterator[str]:
-    """`chunk(delta, finish_reason, answer)` builds one chat.completion.chunk object."""
+def chat_frames(items: Iterator[str | Answer], chunk: Callable[..., dict],
+                usage_chunk: Callable[[Answer], dict] | None = None) -> Iterator[str]:
+    """`chunk(delta, finish_reason, answer)` builds one chat.completion.chunk object;
+    `usage_chunk(answer)`, when given, the extra last chunk of stream_options.include_usage."""
     yield frame(chunk({"role": "assistant", "content": ""}))
     try:
         for item in items:
             if isinstance(item, Answer):
                 yield frame(chunk({}, "stop", item))
+                if usage_chunk is not None:
+                    yield frame(usage_chunk(item))
             else:
                 yield frame(chunk({"content": item}))
     except Exception as err:  # noqa: BLE001 (as above)
-        yield frame({"error": _failure(err)})
+        yield frame(_openai_failure(err))
     yield frame("[DONE]")
+
+
+def _openai_failure(err: Exception) -> dict:
+    """A mid-stream failure in OpenAI's error shape (what OpenAI clients parse)."""
+    from assistant.api.openai_errors import from_problem
+
+    return from_problem(_failure(err))[1]

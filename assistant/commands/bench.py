@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 PARTS = ("sample", "scaling", "embedders")
 
@@ -55,19 +57,53 @@ def run(args: argparse.Namespace) -> int:
     results: dict = {}
     if "sample" in args.parts:
         say(f"sample corpus ({settings.corpus_dir}) with embedder {settings.embedder} …")
-        results["sample"] = perf.bench_sample(settings, perf.sample_questions(args.queries))
+        with step_progress() as step:
+            results["sample"] = perf.bench_sample(settings, perf.sample_questions(args.queries),
+                                                  step=step)
         _show_sample(results["sample"], say)
     if "scaling" in args.parts:
-        results["scaling"] = perf.bench_scaling(args.sizes, say, args.distribution)
+        with step_progress() as step:
+            results["scaling"] = perf.bench_scaling(args.sizes, say, args.distribution, step=step)
         _show_scaling(results["scaling"], say)
     if "embedders" in args.parts:
-        results["embedders"] = perf.bench_embedders(settings, _clause_texts(settings))
+        with step_progress() as step:
+            results["embedders"] = perf.bench_embedders(settings, _clause_texts(settings),
+                                                        step=step)
         _show_embedders(results["embedders"], say)
     results["machine"] = perf.machine()
     say(f"machine: {results['machine']}")
     if args.json:
         print_json(results)
     return 0
+
+
+@contextmanager
+def step_progress() -> Iterator:
+    """A progress line on stderr (never in the numbers on stdout): the current step, its
+    count when known (questions, queries), else a spinner, and the time it has taken."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    tasks: dict[str, int] = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                  transient=True) as bar:
+
+        def step(description: str, done: int, total: int | None) -> None:
+            if description not in tasks:
+                for task in bar.tasks:  # a new step: the previous one is over
+                    bar.update(task.id, visible=False)
+                tasks[description] = bar.add_task(description, total=total)
+            bar.update(tasks[description], completed=done, total=total)
+
+        yield step
 
 
 def _clause_texts(settings) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from assistant.commands._output import Column, console, table
 from assistant.models import Document
 
 
@@ -31,12 +32,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("doc_id", "文号", "标题", "发文机关", "成文日期", "状态", "条款")
-    for row in rows:
-        table.add_row(row["doc_id"], row["number"] or "—", row["title"], row["issuer"] or "—",
-                      row["signed"] or "—", row["status"] or "未标注", str(row["clauses"]))
-    Console().print(table)
+    console().print(documents_table(rows))
     return 0
+
+
+# The headers are the `--json` keys, in English like every message of the CLI.
+_COLUMNS = [Column("doc_id", keep=True), Column("number (文号)", keep=True),
+            Column("title / issuer"), Column("signed", keep=True), Column("status", keep=True),
+            Column("clauses", keep=True, justify="right")]
+
+
+def documents_table(rows: list[dict]):
+    """doc_id, 文号, dates, status and counts whole on one line; title and issuer wrap."""
+    cells = [[row["doc_id"], row["number"] or "—",
+              row["title"] + (f"\n（{row['issuer']}）" if row["issuer"] else ""),
+              row["signed"] or row["published"] or "—", row["status"] or "—",
+              str(row["clauses"])] for row in rows]
+    return table(_COLUMNS, cells)

@@ -6,6 +6,9 @@ import argparse
 from contextlib import contextmanager
 from pathlib import Path
 
+from assistant.commands._output import Column, table
+from assistant.commands._output import console as make_console
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -84,9 +87,7 @@ def _progress_bar():
 
 
 def _print_report(report, index_dir: Path) -> None:
-    from rich.console import Console
-
-    console = Console()
+    console = make_console()
     if report.documents:
         console.print(_documents_table(report))
     for doc in report.documents:
@@ -99,41 +100,24 @@ def _print_report(report, index_dir: Path) -> None:
     console.print(_summary_line(report, index_dir), highlight=False)
 
 
-def _documents_table(report):
-    from rich.table import Table
+# English like every message of the CLI; identifiers and dates never cut (see _output).
+_DOCUMENT_COLUMNS = [Column("doc_id", keep=True), Column("number (文号)", keep=True),
+                     Column("title / file"), Column("status", keep=True),
+                     Column("clauses", keep=True, justify="right"),
+                     Column("warnings", keep=True, justify="right")]
+_ERROR_COLUMNS = [Column("file"), Column("error", keep=True), Column("reason")]
 
-    table = Table(title="Documents", title_justify="left", show_edge=False)
-    # Narrow terminals: the file name gives way first, the title keeps room to wrap.
-    table.add_column("source", max_width=10, no_wrap=True, overflow="ellipsis")
-    table.add_column("文号", overflow="fold")  # CJK has no spaces to wrap at: fold instead
-    table.add_column("title", min_width=14, overflow="fold")
-    table.add_column("status", overflow="fold")
-    table.add_column("clauses", justify="right")
-    table.add_column("warnings", justify="right")
-    for doc in report.documents:
-        table.add_row(*_cells(doc.source, doc.number or "—", doc.title,
-                              doc.status.value if doc.status else "—", str(doc.clauses),
-                              str(len(doc.warnings))))
-    return table
+
+def _documents_table(report):
+    rows = [[doc.doc_id, doc.number or "—", f"{doc.title}\n{doc.source}",
+             doc.status.value if doc.status else "—", str(doc.clauses), str(len(doc.warnings))]
+            for doc in report.documents]
+    return table(_DOCUMENT_COLUMNS, rows, title="Documents")
 
 
 def _errors_table(report):
-    from rich.table import Table
-
-    table = Table(title="Files skipped", title_justify="left", show_edge=False)
-    table.add_column("file", overflow="fold")
-    table.add_column("error", no_wrap=True)
-    table.add_column("reason", ratio=1)
-    for error in report.errors:
-        table.add_row(*_cells(error.path, error.code, error.message))
-    return table
-
-
-def _cells(*values: str) -> list:
-    """Plain text cells: a title like 「[2021]」 must not be read as rich markup."""
-    from rich.text import Text
-
-    return [Text(value) for value in values]
+    rows = [[error.path, error.code, error.message] for error in report.errors]
+    return table(_ERROR_COLUMNS, rows, title="Files skipped")
 
 
 def _summary_line(report, index_dir: Path) -> str:

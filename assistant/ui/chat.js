@@ -16,3 +16,54 @@ if (!window.__paCiteHandler) {
                    { duration: 1800, easing: "ease-out" });
   }, true);
 }
+
+// Gradio's own labels (aria-label, title, a few hidden texts) follow the browser's language
+// and some are never translated (e.g. "Copy message"): staff must see Chinese only, so the
+// known ones are rewritten whenever Gradio (re-)renders them.
+if (!window.__paChineseLabels) {
+  window.__paChineseLabels = true;
+  const WORDS = {
+    "Copy message": "复制回答", "Copied message": "已复制", "Copy": "复制", "Copied": "已复制",
+    "Clear": "清空", "Like": "赞", "Dislike": "踩", "Liked": "已赞", "Disliked": "已踩",
+    "Empty value": "暂无内容", "chatbot conversation": "对话记录", "Retry": "重试",
+    "Undo": "撤销", "Edit": "编辑", "Share": "分享", "Download": "下载", "Submit": "发送",
+    "Loading...": "加载中…", "Error": "错误", "Close": "关闭", "Examples": "示例问题",
+    "common.complete": "完成", "Textbox": "问题", "Dropdown": "下拉选择", "Checkbox": "勾选",
+    "Chatbot": "对话", "File": "文件", "Upload": "上传", "Remove": "移除", "Select": "选择",
+  };
+  const PREFIXES = [["user's message: ", "提问："], ["bot's message: ", "回答："]];
+  const ATTRS = ["aria-label", "title", "placeholder", "aria-roledescription"];
+  const chinese = (value, el) => {
+    if (WORDS[value]) return WORDS[value];
+    for (const [english, zh] of PREFIXES) {
+      // The message text rather than its HTML, which Gradio puts into the label verbatim.
+      if (value.startsWith(english)) return zh + (el.innerText || "").trim().slice(0, 200);
+    }
+    return null;
+  };
+  const fix = (root) => {
+    const elements = root.querySelectorAll ? [root, ...root.querySelectorAll("*")] : [];
+    for (const el of elements) {
+      for (const attr of ATTRS) {
+        const value = el.getAttribute && el.getAttribute(attr);
+        const zh = value && chinese(value, el);
+        if (zh && zh !== value) el.setAttribute(attr, zh);
+      }
+      for (const node of el.childNodes || []) {
+        const text = node.nodeType === 3 && node.textContent.trim();
+        if (text && WORDS[text]) node.textContent = node.textContent.replace(text, WORDS[text]);
+      }
+    }
+  };
+  const observer = new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "attributes" || change.type === "characterData") {
+        fix(change.target.nodeType === 3 ? change.target.parentNode : change.target);
+      }
+      for (const node of change.addedNodes || []) fix(node.nodeType === 3 ? node.parentNode : node);
+    }
+  });
+  observer.observe(document.documentElement, { subtree: true, childList: true,
+    characterData: true, attributes: true, attributeFilter: ATTRS });
+  fix(document.documentElement);
+}

@@ -15,15 +15,15 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from assistant.errors import AssistantError  # noqa: E402
-from assistant.feedback import FeedbackError, FeedbackStore  # noqa: E402
-from assistant.models import Answer, DocStatus, Document, SearchFilters  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.ui import render  # noqa: E402
-from assistant.ui.examples import example_questions  # noqa: E402
+from assistant.errors import AssistantError
+from assistant.feedback import FeedbackError, FeedbackStore
+from assistant.models import Answer, DocStatus, Document, SearchFilters
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.ui import render
+from assistant.ui.examples import example_questions
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ STYLE_PATH = Path(__file__).with_name("chat.css")
 SCRIPT_PATH = Path(__file__).with_name("chat.js")
 RESPOND_CONCURRENCY = 4  # questions answered at once per process (retrieval is CPU-bound)
 INTERNAL_ERROR = "处理问题时出现内部错误，请稍后重试；如果反复出现，请联系管理员。"
+# Download names staff see; the files are the eval set's line format (`assistant eval --dataset`).
+GOLD_EXPORT_NAME = "点赞的回答-评测题目.jsonl"
+REVIEW_EXPORT_NAME = "点踩的回答-待核对.jsonl"
 PLACEHOLDER = ("**请输入关于已收录政策文件的问题**\n\n"
                "回答只依据文件原文，每句注明文号与条款；文件中没有的内容会如实说明。")
 
@@ -111,8 +114,8 @@ class ChatPage:
         earlier = history(turns)
         turns = [*turns, Turn(question, render.streaming_html(""))]
         yield messages(turns), turns, ""
-        options = dict(backend=backend or None, filters=make_filters(doc_ids, in_force_only),
-                       history=earlier)
+        options = {"backend": backend or None,
+                   "filters": make_filters(doc_ids, in_force_only), "history": earlier}
         for html, answer in self._stream(question, options, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
             yield messages(turns), turns, ""
@@ -122,7 +125,8 @@ class ChatPage:
         try:
             for item in self.assistant.ask_stream(question, **options):
                 if isinstance(item, Answer):
-                    yield render.answer_html(item, turn), item
+                    shown = render.renumbered(item)  # every answer's markers start at [1]
+                    yield render.answer_html(shown, turn), shown
                     return
                 parts.append(item)
                 yield render.streaming_html("".join(parts)), None
@@ -139,7 +143,10 @@ class ChatPage:
         if answer is None or data.liked not in (True, False):
             return None, gr.update(visible=False), gr.update()
         try:
-            row_id = self.feedback.record(answer, "up" if data.liked else "down")
+            # A follow-up is stored as understood (standalone), so the exported gold set
+            # replays in `assistant eval` without the conversation and gets the same answer.
+            standalone = answer.model_copy(update={"question": render.standalone_question(answer)})
+            row_id = self.feedback.record(standalone, "up" if data.liked else "down")
         except FeedbackError as err:
             gr.Warning(str(err))
             return None, gr.update(visible=False), gr.update()
@@ -158,13 +165,14 @@ class ChatPage:
     def export(self):
         """Write both exports to a temp folder and offer them for download."""
         folder = Path(tempfile.mkdtemp(prefix="feedback-"))
-        gold, review = folder / "feedback-gold.jsonl", folder / "feedback-review.jsonl"
+        gold, review = folder / GOLD_EXPORT_NAME, folder / REVIEW_EXPORT_NAME
         try:
             ups = self.feedback.export_jsonl(gold)
             downs = self.feedback.export_review_jsonl(review)
         except FeedbackError as err:
             return str(err), None
-        summary = f"已导出 {ups} 条 👍 反馈（评测集格式）与 {downs} 条 👎 反馈（待复核）。"
+        summary = (f"已整理 {ups} 条点赞的回答（可加入评测题库）和 {downs} 条点踩的回答"
+                   "（请核对后再加入），请在下方下载。")
         return summary, [str(gold), str(review)]
 
     def show_document(self, doc_id: str | None):
@@ -267,7 +275,7 @@ def _conversation(documents):
         save = gr.Button("提交原因", scale=1, elem_id="pa-reason-save")
     with gr.Row():
         box = gr.Textbox(placeholder="输入问题，按回车发送（可以接着上一个问题追问）",
-                         show_label=False, scale=6, elem_id="pa-question", autofocus=True)
+                         label="问题", show_label=False, scale=6, elem_id="pa-question", autofocus=True)
         send = gr.Button("发送", variant="primary", scale=1, elem_id="pa-send")
     examples = example_questions(documents)
     if examples:
@@ -288,11 +296,19 @@ def _documents_tab(page: ChatPage, choices) -> tuple[gr.Dropdown, gr.HTML, gr.HT
     return picker, meta, tree
 
 
+FEEDBACK_HELP = (
+    "**给管理员：** 工作人员在「问答」页可以对每条回答点「赞」或「踩」，并填写原因。"
+    "这些反馈都保存在本系统中，您可以在这里整理并下载：\n\n"
+    "- **点赞的回答**：已整理成评测题目，交给技术人员加入评测题库后，"
+    "系统每次更新都会用它们检查回答是否仍然准确。\n"
+    "- **点踩的回答**：附有当时的回答和工作人员填写的原因，请业务人员核对、"
+    "写出正确的出处后，再交给技术人员加入评测题库。\n\n"
+    "追问会按系统理解的完整问题保存，不依赖之前的对话。")
+
+
 def _feedback_tab(page: ChatPage) -> None:
-    gr.Markdown("在问答页对每条回答点 👍 / 👎（可附原因），反馈保存在服务器的 SQLite 数据库中。\n\n"
-                "导出后，👍 反馈是评测集格式的 JSONL（可直接并入 `eval/gold.jsonl` 复核后使用）；"
-                "👎 反馈另存一份，附回答与原因，供人工更正后再并入。")
-    button = gr.Button("生成导出文件", variant="primary", elem_id="pa-export")
+    gr.Markdown(FEEDBACK_HELP, elem_id="pa-feedback-help")
+    button = gr.Button("整理反馈并生成下载文件", variant="primary", elem_id="pa-export")
     summary = gr.Markdown()
-    files = gr.File(label="下载", file_count="multiple", interactive=False)
+    files = gr.File(label="下载文件", file_count="multiple", interactive=False)
     button.click(page.export, None, [summary, files])

@@ -12,8 +12,15 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from assistant.answer.citations import MARKER_RE
-from assistant.models import (Answer, Citation, Clause, DocStatus, Document, DocumentInfo,
-                              ScoredClause)
+from assistant.models import (
+    Answer,
+    Citation,
+    Clause,
+    DocStatus,
+    Document,
+    DocumentInfo,
+    ScoredClause,
+)
 
 ABSTAIN_MESSAGE = "现有文件中没有找到能回答该问题的内容。"
 ABSTAIN_HINT = "可以换一种问法，或在左侧放宽文件筛选后再试。"
@@ -63,6 +70,43 @@ def _marker_link(marker: int, turn: int) -> str:
     target = anchor_id(turn, marker)
     return (f'<a class="pa-cite" href="#{target}" data-target="{target}" '
             f'title="查看来源 {marker}">[{marker}]</a>')
+
+
+def marker_order(text: str) -> dict[int, int]:
+    """Display numbers: the markers in order of first appearance become 1, 2, 3…
+
+    Markers are context block numbers, so a follow-up whose evidence is block 2 would read
+    [2] with no [1]; every answer on the page starts at [1] instead.
+    """
+    order: dict[int, int] = {}
+    for match in MARKER_RE.finditer(text):
+        for number in re.split(r"[,，、]", match.group(1)):
+            order.setdefault(int(number), len(order) + 1)
+    return order
+
+
+def renumber_text(text: str, order: dict[int, int]) -> str:
+    def replace(match: re.Match) -> str:
+        numbers = [int(p) for p in re.split(r"[,，、]", match.group(1))]
+        return "".join(f"[{order.get(n, n)}]" for n in numbers)
+
+    return MARKER_RE.sub(replace, text)
+
+
+def renumbered(answer: Answer) -> Answer:
+    """The answer with its markers, citations and sentences numbered from [1] in reading order."""
+    order = marker_order(answer.answer)
+    for citation in sorted(answer.citations, key=lambda c: c.marker):
+        order.setdefault(citation.marker, len(order) + 1)
+    if all(old == new for old, new in order.items()):
+        return answer
+    citations = sorted((c.model_copy(update={"marker": order[c.marker]}) for c in answer.citations),
+                       key=lambda c: c.marker)
+    sentences = [s.model_copy(update={"text": renumber_text(s.text, order),
+                                      "markers": [order.get(m, m) for m in s.markers]})
+                 for s in answer.sentences]
+    return answer.model_copy(update={"answer": renumber_text(answer.answer, order),
+                                     "citations": citations, "sentences": sentences})
 
 
 def strip_markers(text: str) -> str:
@@ -167,7 +211,7 @@ def answer_html(answer: Answer, turn: int) -> str:
 
 
 def abstention_html(answer: Answer) -> str:
-    return (f'<div class="pa-answer pa-abstained">'
+    return (f'<div class="pa-answer pa-abstained">{understood_block(answer)}'
             f'<div class="pa-abstain-msg">{ABSTAIN_MESSAGE}</div>'
             f'<div class="pa-hint">{ABSTAIN_HINT}</div>{related_block(answer.retrieved)}'
             f"{footer(answer)}</div>")
@@ -175,7 +219,7 @@ def abstention_html(answer: Answer) -> str:
 
 def streaming_html(partial: str) -> str:
     """The answer while it is still being written: markers shown, not yet linked."""
-    text = escape(partial).replace("\n", "<br>")
+    text = escape(renumber_text(partial, marker_order(partial))).replace("\n", "<br>")
     caret = '<span class="pa-caret">▍</span>'
     return f'<div class="pa-answer pa-streaming"><div class="pa-text">{text}{caret}</div></div>'
 
@@ -187,16 +231,30 @@ def error_html(message: str) -> str:
 def warnings_block(answer: Answer) -> str:
     """Status warnings (失效, 征求意见稿) up front; processing notes collapsed."""
     status = {c.warning for c in answer.citations if c.warning}
-    loud = [w for w in answer.warnings if w in status or any(k in w for k in _LOUD_WORDS)]
-    rewritten = [w for w in answer.warnings if w.startswith(_REWRITE_PREFIX)]
-    quiet = [w for w in answer.warnings if w not in loud and w not in rewritten]
-    html = "".join(f'<div class="pa-info">按上下文理解为：{escape(w[len(_REWRITE_PREFIX):])}</div>'
-                   for w in rewritten)
+    loud = [w for w in answer.warnings if not w.startswith(_REWRITE_PREFIX)
+            and (w in status or any(k in w for k in _LOUD_WORDS))]
+    quiet = [w for w in answer.warnings
+             if w not in loud and not w.startswith(_REWRITE_PREFIX)]
+    html = understood_block(answer)
     html += "".join(f'<div class="pa-warn">⚠ {escape(w)}</div>' for w in loud)
     if quiet:
         notes = "".join(f"<li>{escape(w)}</li>" for w in quiet)
         html += f'<details class="pa-notes"><summary>处理说明</summary><ul>{notes}</ul></details>'
     return html
+
+
+def understood_block(answer: Answer) -> str:
+    """How a follow-up was understood (按上下文理解为：…), shown whether answered or refused."""
+    return "".join(f'<div class="pa-info">按上下文理解为：{escape(w[len(_REWRITE_PREFIX):])}</div>'
+                   for w in answer.warnings if w.startswith(_REWRITE_PREFIX))
+
+
+def standalone_question(answer: Answer) -> str:
+    """The question as it was understood: a follow-up's standalone form, else as asked."""
+    for warning in answer.warnings:
+        if warning.startswith(_REWRITE_PREFIX):
+            return warning[len(_REWRITE_PREFIX):].strip() or answer.question
+    return answer.question
 
 
 def footer(answer: Answer) -> str:

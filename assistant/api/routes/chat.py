@@ -1,9 +1,11 @@
-"""OpenAI-compatible facade: POST /v1/chat/completions and GET /v1/models.
+"""OpenAI-compatible facade: POST /v1/chat/completions, GET /v1/models and /v1/models/{id}.
 
 The model name is the backend. The last user message is the question and the earlier
 user/assistant messages are the history (system messages are ignored: the assistant
 keeps its own prompt). Replies carry the extra fields `citations`, `warnings` and
-`abstained`; a stream ends with a chunk holding them, then `data: [DONE]`.
+`abstained`; a stream ends with a chunk holding them, then `data: [DONE]`. `usage`
+counts tokens with tiktoken (cl100k_base). Errors on these paths are in OpenAI's shape
+(assistant/api/openai_errors.py) so OpenAI clients show their message.
 """
 
 from __future__ import annotations
@@ -15,42 +17,89 @@ from fastapi import APIRouter
 
 from assistant.api.asking import ask_job, bad_request
 from assistant.api.deps import Reader, StateDep
-from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelList
+from assistant.api.problems import ApiError
+from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
 from assistant.api.sse import chat_frames, event_stream
 from assistant.models import Answer
+from assistant.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 _STREAM_DOC = {200: {"description": "chat.completion; with `stream: true`, "
                                     "chat.completion.chunk events ending with [DONE]",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+# OpenAI's accounting: each message costs its tokens plus 3, and the reply is primed with 3.
+_TOKENS_PER_MESSAGE = 3
+_REPLY_PRIMING = 3
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses=_STREAM_DOC)
 def chat_completions(body: ChatRequest, principal: Reader, state: StateDep):
+    if body.n is not None and body.n != 1:
+        raise ApiError(400, "Unsupported option", f"n={body.n} is not supported: this "
+                       "service returns exactly one choice per request (send n=1 or omit n)",
+                       param="n")
+    model = check_model(body.model, state.settings) if body.model else state.settings.backend
     question, history = split_messages(body.messages)
     job = ask_job(state, principal, "/v1/chat/completions", question=question,
                   filters=body.filters, top_k=body.top_k, backend=body.model or None,
                   history=history)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    model = body.model or state.settings.backend
+    prompt_tokens = count_message_tokens(body.messages)
     if body.stream:
+        with_usage = bool(body.stream_options and body.stream_options.include_usage)
+
         def chunk(delta: dict, finish: str | None = None, answer: Answer | None = None) -> dict:
             return _chunk(reply_id, created, model, delta, finish, answer)
 
-        return event_stream(chat_frames(job.stream(state), chunk))
+        def usage_chunk(answer: Answer) -> dict:
+            return {"id": reply_id, "object": "chat.completion.chunk", "created": created,
+                    "model": answer.backend, "choices": [],
+                    "usage": usage(prompt_tokens, answer)}
+
+        return event_stream(chat_frames(job.stream(state), chunk,
+                                        usage_chunk if with_usage else None))
     answer = job.run(state)
     return {"id": reply_id, "created": created, "model": answer.backend,
-            "choices": [{"message": {"content": answer.answer}}], **_extras(answer)}
+            "choices": [{"message": {"content": answer.answer}}],
+            "usage": usage(prompt_tokens, answer), **_extras(answer)}
 
 
 @router.get("/models", response_model=ModelList)
-def list_models(principal: Reader):
-    """The backends, by the names /v1/chat/completions accepts as `model`."""
-    from assistant.answer.backends import BACKENDS, load_builtin_backends
+def list_models(principal: Reader, state: StateDep):
+    """The backends usable over HTTP, by the names /v1/chat/completions accepts as `model`."""
+    return {"data": [{"id": name} for name in usable_models(state.settings)]}
+
+
+@router.get("/models/{model}", response_model=ModelCard)
+def retrieve_model(model: str, principal: Reader, state: StateDep):
+    """One model (backend) by name; 404 when it is not usable over HTTP."""
+    return {"id": check_model(model, state.settings)}
+
+
+def usable_models(settings: Settings) -> list[str]:
+    """Registered backends that can be built from the settings alone (no Python object)."""
+    from assistant.answer.backends import BACKENDS, get_backend, load_builtin_backends
+    from assistant.errors import AssistantError
 
     load_builtin_backends()
-    return {"data": [{"id": name} for name in BACKENDS.names()]}
+    usable = []
+    for name in BACKENDS.names():
+        try:
+            get_backend(name, settings)
+        except AssistantError:
+            continue
+        usable.append(name)
+    return usable
+
+
+def check_model(model: str, settings: Settings) -> str:
+    usable = usable_models(settings)
+    if model not in usable:
+        raise ApiError(404, "Unknown model", f"unknown backend {model!r}; known: "
+                       f"{', '.join(usable)} (the model name is the answer backend)",
+                       param="model")
+    return model
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
@@ -61,6 +110,23 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     history = [{"role": m.role, "content": m.text()} for m in messages[:-1]
                if m.role in ("user", "assistant") and m.text()]
     return messages[-1].text(), history
+
+
+def count_message_tokens(messages: list[ChatMessage]) -> int:
+    """Prompt tokens as OpenAI counts a chat request: role and content of every message."""
+    from assistant.answer.tokens import count_tokens
+
+    per_message = (_TOKENS_PER_MESSAGE + count_tokens(m.role) + count_tokens(m.text())
+                   for m in messages)
+    return sum(per_message) + _REPLY_PRIMING
+
+
+def usage(prompt_tokens: int, answer: Answer) -> dict:
+    from assistant.answer.tokens import count_tokens
+
+    completion = count_tokens(answer.answer)
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion}
 
 
 def _extras(answer: Answer) -> dict:
