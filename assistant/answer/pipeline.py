@@ -20,6 +20,7 @@ from assistant.answer.terms import asked_status, doc_numbers, meta_kinds
 from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
@@ -113,7 +114,7 @@ def _retrieve(run: _Run, store, filters, top_k, history) -> tuple[list[ScoredCla
     if query != run.question:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query}")
     filters = _effective_filters(filters, run.settings)
-    found = store.retriever().search(query, top_k or run.settings.top_k, filters)
+    found = HybridRetriever(store).search(query, top_k or run.settings.top_k, filters)
     found = gate.admissible_first(query, found)
     if not meta_kinds(query):
         run.lap("retrieve")

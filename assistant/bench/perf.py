@@ -54,6 +54,7 @@ def sample_questions(limit: int = 50) -> list[str]:
 
 def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8) -> dict:
     from assistant.ingest.pipeline import ingest_into_index
+    from assistant.retrieval.hybrid import HybridRetriever
     from assistant.retrieval.store import IndexStore
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
@@ -61,7 +62,7 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8) -> di
         report, ingest_ms = timed(lambda: ingest_into_index([settings.corpus_dir], cold,
                                                             replace_all=True))
         store = IndexStore.open(cold)
-        retriever = store.retriever()
+        retriever = HybridRetriever(store)
         retriever.search("预热", k)  # load the embedder and jieba outside the timings
         latencies = [timed(lambda q=q: retriever.search(q, k))[1] for q in questions]
         return {"embedder": store.manifest.embedder, "model": store.manifest.model,

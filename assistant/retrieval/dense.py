@@ -49,6 +49,18 @@ def build_faiss(vectors: np.ndarray, exact_max: int):
     return index
 
 
+def stored_vectors(index) -> np.ndarray:
+    """The raw vectors inside a flat or HNSW-flat index, as a view (no copy): the index
+    file is the only copy of the vectors, on disk and in memory."""
+    import faiss
+
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    if flat.ntotal == 0:
+        return np.zeros((0, flat.d), dtype=np.float32)
+    view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d)
+    return np.asarray(view, dtype=np.float32).reshape(flat.ntotal, flat.d)
+
+
 def index_type(index) -> str:
     import faiss
 
@@ -58,8 +70,8 @@ def index_type(index) -> str:
 class DenseIndex:
     """FAISS over passage vectors, several per clause; a clause scores its best passage.
 
-    `owners[i]` is the clause row of passage i. `vectors` (memory-mapped) serve exact
-    filtered search and scoring of given clauses.
+    `owners[i]` is the clause row of passage i. `vectors` (a view into the FAISS index's
+    own storage) serve exact filtered search and scoring of given clauses.
     """
 
     def __init__(self, index, vectors: np.ndarray, owners: np.ndarray, exact_max: int) -> None:
@@ -80,7 +92,6 @@ class DenseIndex:
     def save(self, directory: Path) -> None:
         import faiss
 
-        np.save(directory / "vectors.npy", self.vectors)
         np.save(directory / "owners.npy", self.owners)
         faiss.write_index(self.index, str(directory / "dense.faiss"))
 
@@ -89,9 +100,11 @@ class DenseIndex:
         import faiss
 
         use_threads(1)
-        vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+        index = faiss.read_index(str(directory / "dense.faiss"))
         owners = np.load(directory / "owners.npy")
-        return cls(faiss.read_index(str(directory / "dense.faiss")), vectors, owners, exact_max)
+        older = directory / "vectors.npy"  # generations written before vectors were stored once
+        vectors = np.load(older, mmap_mode="r") if older.is_file() else stored_vectors(index)
+        return cls(index, vectors, owners, exact_max)
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
