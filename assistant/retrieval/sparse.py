@@ -81,6 +81,8 @@ class SparseIndex:
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
         weights: list[dict[str, float]] = [{} for _ in range(matrix["num_docs"])]
         for token, token_id in self._bm25.vocab_dict.items():
+            if token_id + 1 >= len(indptr):  # bm25s's placeholder for empty texts
+                continue
             start, end = indptr[token_id], indptr[token_id + 1]
             for row, weight in zip(indices[start:end], data[start:end]):
                 if weight:
