@@ -49,16 +49,16 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     data, port = root / "data", _free_port()
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 120}
+    run = {"capture_output": True, "text": True, "timeout": 120}
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
-                                 "-E", "UTF8", "--no-locale"]), **run)
+                                 "-E", "UTF8", "--no-locale"]), check=True, **run)
     subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                                 f"-h 127.0.0.1 -p {port} -k {root}", "start"]), **run)
+                                 f"-h 127.0.0.1 -p {port} -k {root}", "start"]), check=True, **run)
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True, timeout=60)
+                       check=False, capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
 
 

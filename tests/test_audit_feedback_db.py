@@ -4,7 +4,6 @@ Covers what replicas need: both stores by URL, migrations that race neither thre
 processes on a fresh database, and an audit write that never fails or delays an answer.
 """
 
-# ruff: noqa: F811  (pytest fixtures imported from postgres_fixtures are used as arguments)
 from __future__ import annotations
 
 import sqlite3
