@@ -30,6 +30,8 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || true
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) || true
 	$(BIN)/python -m pytest
 
 eval: $(VENV)/.installed-run
