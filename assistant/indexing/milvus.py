@@ -68,21 +68,8 @@ def publish(documents: list[Document], settings: Settings, progress: Progress | 
 def _create_collections(milvus, name: str, prepared: Prepared, settings: Settings) -> str:
     from pymilvus import DataType
 
-    dim = prepared.embedder.dim
-    schema = milvus.create_schema(auto_id=False)
-    schema.add_field("pid", DataType.INT64, is_primary=True)
-    schema.add_field("row", DataType.INT64)
-    schema.add_field("doc", DataType.INT64)
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-    exact = len(prepared.owners) <= settings.exact_search_max
-    index_type = "FLAT" if exact else "HNSW"
-    params = milvus.prepare_index_params()
-    params.add_index("vector", index_type=index_type, metric_type="IP",
-                     params={} if exact else {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
-    params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-    milvus.create_collection(name, schema=schema, index_params=params,
-                             consistency_level="Strong")
+    index_type = create_passage_collection(milvus, name, prepared.embedder.dim,
+                                           len(prepared.owners), settings.exact_search_max)
     meta = milvus.create_schema(auto_id=False)
     meta.add_field("id", DataType.INT64, is_primary=True)
     meta.add_field("data", DataType.VARCHAR, max_length=65_535)
@@ -90,6 +77,28 @@ def _create_collections(milvus, name: str, prepared: Prepared, settings: Setting
     meta_params = milvus.prepare_index_params()
     meta_params.add_index("unused", index_type="FLAT", metric_type="L2")
     milvus.create_collection(name + META_SUFFIX, schema=meta, index_params=meta_params,
+                             consistency_level="Strong")
+    return index_type
+
+
+def create_passage_collection(milvus, name: str, dim: int, passages: int,
+                              exact_max: int) -> str:
+    """The passage collection: exact (FLAT) up to `exact_max` passages, HNSW above, with
+    the FAISS backend's HNSW parameters so both backends trade recall for speed alike."""
+    from pymilvus import DataType
+
+    schema = milvus.create_schema(auto_id=False)
+    schema.add_field("pid", DataType.INT64, is_primary=True)
+    schema.add_field("row", DataType.INT64)
+    schema.add_field("doc", DataType.INT64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    exact = passages <= exact_max
+    params = milvus.prepare_index_params()
+    params.add_index("vector", index_type="FLAT" if exact else "HNSW", metric_type="IP",
+                     params={} if exact else {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+    params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    milvus.create_collection(name, schema=schema, index_params=params,
                              consistency_level="Strong")
     return "flat-ip" if exact else "hnsw-ip"
 
