@@ -106,7 +106,7 @@ def bench_milvus(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
                                     for i, v in enumerate(block)])
         milvus.flush("bench")
         milvus.load_collection("bench")
-        leg = MilvusDense(milvus, "bench", _leg_store(len(vectors)))
+        leg = MilvusDense(milvus, "bench", _leg_store(len(vectors), kind))
         leg.search(probes[0], K)  # the first search finishes loading the index
         ingest_s = time.perf_counter() - started
         row = _measure(lambda q: leg.search(q, K)[0], probes, truth)
@@ -121,8 +121,8 @@ def bench_milvus(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
             "disk_bytes_per_clause": round(disk / len(vectors))}
 
 
-def _leg_store(passages: int):  # stands in for the few MilvusStore fields the leg reads
-    manifest = SimpleNamespace(passages=passages, max_passages=1)
+def _leg_store(passages: int, kind: str):  # the few MilvusStore fields the leg reads
+    manifest = SimpleNamespace(passages=passages, max_passages=1, index_type=kind)
     return SimpleNamespace(manifest=manifest, doc_filter=lambda mask: "")
 
 

@@ -20,7 +20,7 @@ from assistant.indexing.backends import ConcurrentChangeError
 from assistant.indexing.build import Prepared, prepare
 from assistant.indexing.layout import KEEP_GENERATIONS, Progress
 from assistant.models import Document
-from assistant.retrieval.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+from assistant.retrieval.dense import HNSW_EF_CONSTRUCTION, HNSW_M, IVF_MIN, ivf_lists
 from assistant.retrieval.milvus import (
     META_SUFFIX,
     NO_TOKEN,
@@ -83,8 +83,9 @@ def _create_collections(milvus, name: str, prepared: Prepared, settings: Setting
 
 def create_passage_collection(milvus, name: str, dim: int, passages: int,
                               exact_max: int) -> str:
-    """The passage collection: exact (FLAT) up to `exact_max` passages, HNSW above, with
-    the FAISS backend's HNSW parameters so both backends trade recall for speed alike."""
+    """The passage collection: exact (FLAT) up to `exact_max` passages, HNSW above, IVF_FLAT
+    above IVF_MIN, with the FAISS backend's parameters so both trade recall for speed alike.
+    Returns the index type as the FAISS backend names it."""
     from pymilvus import DataType
 
     schema = milvus.create_schema(auto_id=False)
@@ -93,14 +94,19 @@ def create_passage_collection(milvus, name: str, dim: int, passages: int,
     schema.add_field("doc", DataType.INT64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-    exact = passages <= exact_max
+    if passages <= exact_max:
+        kind, index_type, options = "flat-ip", "FLAT", {}
+    elif passages <= max(IVF_MIN, exact_max):
+        kind, index_type = "hnsw-ip", "HNSW"
+        options = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
+    else:
+        kind, index_type, options = "ivf-flat-ip", "IVF_FLAT", {"nlist": ivf_lists(passages)}
     params = milvus.prepare_index_params()
-    params.add_index("vector", index_type="FLAT" if exact else "HNSW", metric_type="IP",
-                     params={} if exact else {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+    params.add_index("vector", index_type=index_type, metric_type="IP", params=options)
     params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     milvus.create_collection(name, schema=schema, index_params=params,
                              consistency_level="Strong")
-    return "flat-ip" if exact else "hnsw-ip"
+    return kind
 
 
 def _sparse_rows(prepared: Prepared) -> list[dict[int, float]]:

@@ -30,7 +30,7 @@ from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.indexing.layout import Manifest, check_compatible
 from assistant.models import Document
 from assistant.retrieval.base import CorpusRows, Hits
-from assistant.retrieval.dense import HNSW_EF_SEARCH, PASSAGE_DEPTH
+from assistant.retrieval.dense import HNSW_EF_SEARCH, PASSAGE_DEPTH, ivf_lists, ivf_probes
 from assistant.retrieval.sparse import tokenize
 from assistant.settings import Settings
 
@@ -186,8 +186,14 @@ class MilvusDense:
         found = self.milvus.search(
             self.name, data=[np.asarray(query, dtype=np.float32).tolist()], anns_field="vector",
             limit=limit, filter=expression, output_fields=["row"],
-            search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}})
+            search_params={"metric_type": "IP", "params": self._params(limit)})
         return _best_per_row(found[0], k)
+
+    def _params(self, limit: int) -> dict:
+        kind = self.store.manifest.index_type
+        if kind == "ivf-flat-ip":
+            return {"nprobe": ivf_probes(ivf_lists(self.store.manifest.passages))}
+        return {"ef": max(HNSW_EF_SEARCH, limit)} if kind == "hnsw-ip" else {}
 
     def scores_for(self, query: np.ndarray, rows: list[int]) -> dict[int, float]:
         if not rows:
