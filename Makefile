@@ -27,15 +27,17 @@ $(VENV)/.installed-test: pyproject.toml
 run: $(VENV)/.installed-run
 	$(BIN)/assistant serve
 
-# The browser test needs Debian's chromium, and CJK fonts for legible screenshots (as .ci/run).
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+# The browser test needs Debian's chromium, and CJK fonts for legible screenshots; the
+# audit/feedback tests start Debian's PostgreSQL (as .ci/run).
+TEST_PACKAGES := chromium fonts-noto-cjk postgresql
 
 test: $(VENV)/.installed-test
-	@if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
+	   && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null) || \
-	    echo "could not install $(BROWSER_PACKAGES); the browser test may skip" >&2; \
-	else echo "not root: install $(BROWSER_PACKAGES) for the browser test" >&2; fi
+	  (apt-get update -qq && apt-get install -y -qq $(TEST_PACKAGES) >/dev/null) || \
+	    echo "could not install $(TEST_PACKAGES); the browser/PostgreSQL tests may skip" >&2; \
+	else echo "not root: install $(TEST_PACKAGES) for the browser and PostgreSQL tests" >&2; fi
 	$(BIN)/python -m pytest
 
 eval: $(VENV)/.installed-run

@@ -1,10 +1,12 @@
-"""Staff feedback (👍/👎 with an optional reason) on answers, kept in SQLite.
+"""Staff feedback (👍/👎 with an optional reason) on answers, in a database named by a URL
+(SQLite by default, PostgreSQL when API replicas share it; see assistant/database.py).
 
 Each row stores the question, the answer text and its citations, so a liked answer can
 become a gold question: `export_jsonl` writes 👍 rows in the eval set's format
 (`{"id", "question", "answerable", "gold": [{"doc", "clause"}], "facts": []}`, see
 assistant/evaluation/dataset.py); `export_review_jsonl` writes 👎 rows for a person to fix.
-The schema grows only by appending numbered migrations.
+The schema grows only by appending numbered migrations, applied race-free across
+threads and processes.
 
     python -m assistant.feedback --out feedback.jsonl [--review review.jsonl]
 """
@@ -16,21 +18,21 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.database import Database, DatabaseError, Migration, now, primary_key
 from assistant.errors import AssistantError
 from assistant.models import Answer
 
 Rating = Literal["up", "down"]
 
-MIGRATIONS: list[tuple[str, str]] = [
-    ("001_feedback", """
+MIGRATIONS: list[Migration] = [
+    ("001_feedback", lambda dialect: [f"""
         CREATE TABLE feedback (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {primary_key(dialect, autoincrement=True)},
             created TEXT NOT NULL,
             rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
             reason TEXT,
@@ -40,8 +42,9 @@ MIGRATIONS: list[tuple[str, str]] = [
             citations TEXT NOT NULL,
             backend TEXT,
             settings_hash TEXT
-        )"""),
-    ("002_feedback_created_index", "CREATE INDEX feedback_created ON feedback (created)"),
+        )"""]),
+    ("002_feedback_created_index", lambda dialect: [
+        "CREATE INDEX feedback_created ON feedback (created)"]),
 ]
 
 MAX_REASON_CHARS = 1000
@@ -76,33 +79,37 @@ class FeedbackRow(BaseModel):
 
 
 class FeedbackStore:
-    """Feedback rows in one SQLite file, created (and migrated) on first use.
+    """Feedback rows in one database, created (and migrated) on first use.
 
-    >>> store = FeedbackStore(Path("feedback.sqlite3"))
+    >>> store = FeedbackStore(Path("feedback.sqlite3"))   # or "postgresql://…"
     >>> row_id = store.record(answer, "down", "引用的条款不对")
     >>> store.export_jsonl(Path("gold-from-staff.jsonl"))
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path) -> None:
+        try:
+            self.database = Database(target)
+        except DatabaseError as err:
+            raise FeedbackError(str(err)) from None
+        self.path = self.database.path
         self._migrated = False
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator:
         # One short connection per call: the chat page calls from several worker threads.
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10)
-        except (OSError, sqlite3.Error) as err:
-            raise FeedbackError(f"无法打开反馈数据库 {self.path}：{err}") from None
+            conn = self.database.connect()
+        except Exception as err:  # noqa: BLE001 - sqlite3, psycopg and OS errors alike
+            raise FeedbackError(f"无法打开反馈数据库 {self.database}：{err}") from None
         try:
-            with conn:
-                if not self._migrated:
-                    migrate(conn)
-                    self._migrated = True
-                yield conn
-        except sqlite3.Error as err:
-            raise FeedbackError(f"反馈数据库 {self.path} 出错：{err}") from None
+            if not self._migrated:
+                self.database.migrate(conn, MIGRATIONS)
+                self._migrated = True
+            yield conn
+        except FeedbackError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise FeedbackError(f"反馈数据库 {self.database} 出错：{err}") from None
         finally:
             conn.close()
 
@@ -113,19 +120,22 @@ class FeedbackStore:
         cited = [CitedClause(doc=c.number or c.title, clause=c.label).model_dump()
                  for c in answer.citations]
         with self._connect() as conn:
-            cursor = conn.execute(
+            (row,) = self.database.query(
+                conn,
                 "INSERT INTO feedback (created, rating, reason, question, answer, abstained,"
-                " citations, backend, settings_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_now(), rating, _clean_reason(reason), answer.question, answer.answer,
+                " citations, backend, settings_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
+                (now(), rating, _clean_reason(reason), answer.question, answer.answer,
                  int(answer.abstained), json.dumps(cited, ensure_ascii=False), answer.backend,
                  answer.settings_hash))
-            return int(cursor.lastrowid)
+            return int(row["id"])
 
     def set_reason(self, row_id: int, reason: str | None) -> None:
         with self._connect() as conn:
-            cursor = conn.execute("UPDATE feedback SET reason = ? WHERE id = ?",
-                                  (_clean_reason(reason), row_id))
-        if cursor.rowcount == 0:
+            cursor = self.database.execute(conn, "UPDATE feedback SET reason = ? WHERE id = ?",
+                                           (_clean_reason(reason), row_id))
+            changed = cursor.rowcount
+        if changed == 0:
             raise FeedbackError(f"没有编号为 {row_id} 的反馈")
 
     def rows(self, rating: Rating | None = None) -> list[FeedbackRow]:
@@ -133,8 +143,7 @@ class FeedbackStore:
         if rating is not None:
             query, params = query + " WHERE rating = ?", (rating,)
         with self._connect() as conn:
-            conn.row_factory = sqlite3.Row
-            found = conn.execute(query + " ORDER BY id", params).fetchall()
+            found = self.database.query(conn, query + " ORDER BY id", params)
         return [_row(r) for r in found]
 
     def export_jsonl(self, path: Path) -> int:
@@ -149,20 +158,12 @@ class FeedbackStore:
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet applied, in order; returns their names."""
-    conn.execute("CREATE TABLE IF NOT EXISTS _migrations"
-                 " (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-    done = {name for (name,) in conn.execute("SELECT name FROM _migrations")}
-    applied = []
-    for name, sql in MIGRATIONS:
-        if name not in done:
-            conn.execute(sql)
-            conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
-            applied.append(name)
-    return applied
+    """Apply the migrations not yet applied to this SQLite connection; returns their names."""
+    conn.isolation_level = None
+    return Database(Path("unused")).migrate(conn, MIGRATIONS)
 
 
-def _row(record: sqlite3.Row) -> FeedbackRow:
+def _row(record: dict) -> FeedbackRow:
     data = dict(record)
     data["citations"] = json.loads(data["citations"])
     data["abstained"] = bool(data["abstained"])
@@ -186,27 +187,23 @@ def _write_jsonl(path: Path, lines: list[dict]) -> int:
     return len(lines)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Export feedback from the command line (uses the ASSISTANT_* settings)."""
     from assistant.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m assistant.feedback", description=main.__doc__)
-    parser.add_argument("--db", type=Path,
-                        help="feedback database (default: settings.feedback_path)")
+    parser.add_argument("--db", help="feedback database, a path or URL "
+                        "(default: ASSISTANT_FEEDBACK_URL, else settings.feedback_path)")
     parser.add_argument("--out", type=Path, required=True,
                         help="JSONL of 👍 answers as gold questions")
     parser.add_argument("--review", type=Path, help="also write 👎 answers here for review")
     args = parser.parse_args(argv)
-    path = args.db or Settings().feedback_path
-    if not path.exists():
-        print(f"error: 没有反馈数据库 {path}（还没有人提交过反馈？）")
-        return 2
-    store = FeedbackStore(path)
+    target = args.db or Settings().feedback_database
     try:
+        store = FeedbackStore(target)
+        if store.path is not None and not store.path.exists():
+            print(f"error: 没有反馈数据库 {store.path}（还没有人提交过反馈？）")
+            return 2
         print(f"{store.export_jsonl(args.out)} gold lines → {args.out}")
         if args.review:
             print(f"{store.export_review_jsonl(args.review)} review lines → {args.review}")

@@ -3,12 +3,16 @@
 An `Assistant` holds the settings and the opened index. The index is loaded once per
 process and shared read-only; ingest and delete build a new index aside, swap it in
 atomically, and then point this object at it. A query that already holds the old
-store finishes on it.
+store finishes on it. Every `reload_interval_s` one request also asks the backend for
+the live corpus version (one small read or RPC) and reopens when another process or
+replica changed it; the other requests meanwhile keep answering from the old one.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +24,9 @@ from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from assistant.ingest.pipeline import IngestReport
-    from assistant.retrieval.store import IndexStore
+    from assistant.retrieval.base import IndexReader
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -33,27 +39,50 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self._store: IndexStore | None = None
+        self._store: IndexReader | None = None
         self._lock = threading.Lock()
+        self._watch = threading.Lock()  # one request at a time checks for a newer corpus
+        self._next_check = 0.0
 
     # --- the index
     @property
-    def store(self) -> IndexStore:
+    def store(self) -> IndexReader:
         store = self._store
         if store is None:
             with self._lock:
                 if self._store is None:
-                    from assistant.retrieval.store import IndexStore
+                    from assistant.indexing.backends import open_index
 
-                    self._store = IndexStore.open(self.settings)
+                    self._store = open_index(self.settings)
+                    self._next_check = time.monotonic() + self.settings.reload_interval_s
                 store = self._store
+        elif self.settings.reload_interval_s > 0 and time.monotonic() >= self._next_check:
+            store = self._follow_changes(store)
         return store
 
-    def reload(self) -> None:
-        """Point at the index now on disk (after another process or call rebuilt it)."""
-        from assistant.retrieval.store import IndexStore
+    def _follow_changes(self, store: IndexReader) -> IndexReader:
+        """Reopen when the live corpus is no longer the one held (changed elsewhere)."""
+        if not self._watch.acquire(blocking=False):
+            return store  # another request is checking; answer from what we hold
+        try:
+            self._next_check = time.monotonic() + self.settings.reload_interval_s
+            from assistant.indexing.backends import corpus_version
 
-        fresh = IndexStore.open(self.settings)
+            live = corpus_version(self.settings)
+            if live is not None and live != store.version:
+                self.reload()
+                log.info("corpus changed elsewhere: now serving %s", live)
+        except Exception as err:  # noqa: BLE001 - a failed check must not fail the request
+            log.warning("could not check for a newer corpus: %s", err)
+        finally:
+            self._watch.release()
+        return self._store or store
+
+    def reload(self) -> None:
+        """Point at the live index (after another process or call rebuilt it)."""
+        from assistant.indexing.backends import open_index
+
+        fresh = open_index(self.settings)
         with self._lock:
             self._store = fresh
 
@@ -71,7 +100,9 @@ class Assistant:
     def search(
         self, question: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[ScoredClause]:
-        return self.store.retriever().search(question, k or self.settings.top_k, filters)
+        from assistant.retrieval.hybrid import HybridRetriever
+
+        return HybridRetriever(self.store).search(question, k or self.settings.top_k, filters)
 
     def ask(self, question: str, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""
@@ -94,7 +125,7 @@ class Assistant:
         return report
 
     def delete(self, doc_id: str) -> None:
-        from assistant.retrieval.store import remove_documents
+        from assistant.indexing.backends import remove_documents
 
         document = self.document(doc_id)
         remove_documents([document.doc_id], self.settings)

@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.2, description="share of the dense score in the fusion")
     exact_search_max: int = Field(50_000, description="above this many vectors use HNSW")
 
+    # --- where the index is held (docs/index-backends.md)
+    index_backend: str = Field("faiss", description="faiss (files in index_dir) | milvus")
+    milvus_uri: str = Field(
+        "", description="Milvus Lite path (*.db) or http://host:19530; default <index_dir>/milvus.db")
+    milvus_token: SecretStr = Field(SecretStr(""), description="Milvus token (user:password)")
+    milvus_db: str = Field("", description="Milvus database name (empty: the server's default)")
+    milvus_collection: str = Field("policy_clauses",
+                                   description="alias naming the live collection")
+    reload_interval_s: float = Field(
+        2.0, description="how often a server checks for a corpus changed elsewhere; 0: never")
+
     # --- answering
     backend: str = Field("extractive", description="extractive | openai | langchain")
     abstain_threshold: float | None = Field(
@@ -84,6 +95,10 @@ class Settings(BaseSettings):
     audit_enabled: bool = True
     audit_db: Path | None = Field(None, description="default: <index_dir>/audit.sqlite3")
     feedback_db: Path | None = Field(None, description="default: <index_dir>/feedback.sqlite3")
+    audit_url: str = Field("", description="database URL of the audit log (postgresql://…); "
+                           "default sqlite:///<audit_db>")
+    feedback_url: str = Field("", description="database URL of the feedback store; "
+                              "default sqlite:///<feedback_db>")
 
     def fingerprint(self) -> str:
         """Hash of the settings that change answers (no secrets, no paths)."""
@@ -107,6 +122,18 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or self.index_dir / "feedback.sqlite3"
+
+    @property
+    def milvus_uri_or_default(self) -> str:
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
+
+    @property
+    def audit_database(self) -> str:
+        return self.audit_url or f"sqlite:///{self.audit_path}"
+
+    @property
+    def feedback_database(self) -> str:
+        return self.feedback_url or f"sqlite:///{self.feedback_path}"
 
     @staticmethod
     def split_keys(raw: str) -> list[str]:

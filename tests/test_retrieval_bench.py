@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.bench.quality import Config, gold_questions, score
-from assistant.retrieval.store import write_index
+from assistant.indexing.backends import write_index
 from assistant.settings import Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"

@@ -13,13 +13,11 @@ import pytest
 
 from assistant.embedders import HashingTestEmbedder
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
+from assistant.indexing.backends import remove_documents, write_index
+from assistant.indexing.layout import current_generation
 from assistant.models import Clause, DocStatus, Document, stable_id
-from assistant.retrieval.store import (
-    IndexStore,
-    current_generation,
-    remove_documents,
-    write_index,
-)
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
 
 
@@ -69,7 +67,7 @@ def test_write_then_open_round_trips_documents_and_manifest(settings, docs):
     assert manifest.settings_fingerprint == settings.fingerprint()
     assert manifest.corpus_fingerprint == written.manifest.corpus_fingerprint
     assert store.document("b").number == "川卫发〔2017〕65号" and store.document("zz") is None
-    assert "三明医改" in store.retriever().search("三明医改经验", 1)[0].clause.text
+    assert "三明医改" in HybridRetriever(store).search("三明医改经验", 1)[0].clause.text
 
 
 def test_open_without_index_says_how_to_build(settings):
@@ -95,7 +93,7 @@ def test_reader_opened_before_a_rebuild_keeps_searching(settings, docs):
     for _ in range(3):  # enough rebuilds for the old generation to be collected
         write_index(docs[1:], settings, replace_all=True)
     assert not old_generation.exists()
-    hits = reader.retriever().search("三明医改经验", 2)
+    hits = HybridRetriever(reader).search("三明医改经验", 2)
     assert hits and all(r.doc.doc_id == "a" for r in hits)
     assert [d.doc_id for d in IndexStore.open(settings).documents] == ["b"]
 
@@ -133,7 +131,7 @@ def test_upsert_adds_and_replaces_by_doc_id(settings, docs):
     store = write_index([revised], settings, replace_all=False)
     assert [d.doc_id for d in store.documents] == ["a", "b"]
     assert store.manifest.clauses == 3
-    assert "修订后" in store.retriever().search("紧密型医共体", 1)[0].clause.text
+    assert "修订后" in HybridRetriever(store).search("紧密型医共体", 1)[0].clause.text
 
 
 def test_rebuild_after_one_document_changed_reembeds_only_its_clauses(settings, docs,
@@ -160,10 +158,10 @@ def test_remove_documents_removes_their_clauses(settings, docs):
     write_index(docs, settings, replace_all=True)
     store = remove_documents(["a"], settings)
     assert [d.doc_id for d in store.documents] == ["b"] and store.manifest.clauses == 2
-    results = IndexStore.open(settings).retriever().search("三明医改经验 自贡市 宜宾市", 10)
+    results = HybridRetriever(IndexStore.open(settings)).search("三明医改经验 自贡市 宜宾市", 10)
     assert results and all(r.doc.doc_id == "b" for r in results)
     emptied = remove_documents(["b"], settings)
-    assert emptied.documents == [] and emptied.retriever().search("医改", 5) == []
+    assert emptied.documents == [] and HybridRetriever(emptied).search("医改", 5) == []
 
 
 def test_remove_without_an_index_is_a_clear_error(settings):
@@ -178,11 +176,11 @@ def test_large_index_uses_hnsw_and_still_finds_and_filters(settings):
     hnsw = settings.model_copy(update={"exact_search_max": 10})
     store = write_index(many, hnsw, replace_all=True)
     assert store.manifest.index_type == "hnsw-ip"
-    top = store.retriever(mode="dense").search("药品耗材集中带量采购", 1)[0]
+    top = HybridRetriever(store, mode="dense").search("药品耗材集中带量采购", 1)[0]
     assert top.clause.text.startswith("1.实行药品耗材")
     from assistant.models import SearchFilters
 
-    only = store.retriever().search("药品耗材集中带量采购", 5, SearchFilters(doc_ids=["d7"]))
+    only = HybridRetriever(store).search("药品耗材集中带量采购", 5, SearchFilters(doc_ids=["d7"]))
     assert len(only) == 5 and {r.doc.doc_id for r in only} == {"d7"}
 
 
@@ -203,7 +201,7 @@ def test_a_reader_in_another_process_sees_the_swapped_index(settings, docs):
 
 
 def test_reindex_rebuilds_the_indexed_documents_with_the_current_settings(settings, docs):
-    from assistant.retrieval.store import reindex
+    from assistant.indexing.backends import reindex
 
     write_index(docs, settings, replace_all=True)
     fresh = settings.model_copy(update={"exact_search_max": 1})

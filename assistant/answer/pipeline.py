@@ -20,6 +20,7 @@ from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
@@ -118,7 +119,7 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
     filters = _effective_filters(filters, run.settings)
-    found = store.retriever().search(query.text, top_k or run.settings.top_k, filters)
+    found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters)
     found = rerank(query, found, run.settings)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:

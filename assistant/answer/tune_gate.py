@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from assistant.answer import gate
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.settings import Settings
 
 
@@ -27,7 +28,7 @@ def gate_scores(rows: list[dict], store, top_k: int) -> list[tuple[float, bool]]
     from assistant.answer.terms import meta_kinds
 
     known = [d.number for d in store.documents if d.number]
-    retriever = store.retriever()
+    retriever = HybridRetriever(store)
     pairs = []
     for row in rows:
         if meta_kinds(row["question"]) and named_documents(row["question"], store, None):
@@ -39,13 +40,13 @@ def gate_scores(rows: list[dict], store, top_k: int) -> list[tuple[float, bool]]
 
 
 def build_store(settings: Settings):
+    from assistant.indexing.backends import open_index
     from assistant.ingest.pipeline import ingest_into_index
-    from assistant.retrieval.store import IndexStore
 
     report = ingest_into_index(sorted(settings.corpus_dir.glob("*")), settings)
     if report.errors:
         raise SystemExit(f"corpus did not ingest cleanly: {report.errors}")
-    return IndexStore.open(settings)
+    return open_index(settings)
 
 
 def cross_validated(pairs: list[tuple[float, bool]], folds: int = 5) -> float:

@@ -61,6 +61,7 @@ def sample_questions(limit: int = 50) -> list[str]:
 def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
                  step: Step = _no_step) -> dict:
     from assistant.ingest.pipeline import ingest_into_index
+    from assistant.retrieval.hybrid import HybridRetriever
     from assistant.retrieval.store import IndexStore
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
@@ -69,7 +70,7 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
             [settings.corpus_dir], cold, replace_all=True,
             progress=lambda stage, done, total: step(f"cold ingest: {stage}", done, total)))
         store = IndexStore.open(cold)
-        retriever = store.retriever()
+        retriever = HybridRetriever(store)
         step("loading the embedder", 0, None)
         retriever.search("预热", k)  # load the embedder and jieba outside the timings
         latencies = []

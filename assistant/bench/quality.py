@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.store import IndexStore
 
 
@@ -49,7 +50,7 @@ def score(store: IndexStore, config: Config, questions, k: int = 10) -> Scores:
     """Mean retrieval metrics of one configuration over the questions."""
     from assistant.evaluation.metrics import retrieval_scores
 
-    retriever = store.retriever(mode=config.mode, fusion=config.fusion,
+    retriever = HybridRetriever(store, mode=config.mode, fusion=config.fusion,
                                 dense_weight=config.dense_weight, rrf_k=config.rrf_k)
     result = Scores(config)
     totals: dict[str, float] = {}

@@ -44,7 +44,21 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--queries", type=int, default=50,
                         help="sample-corpus questions to time (default 50)")
     parser.add_argument("--json", action="store_true", help="print all numbers as JSON")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the index-backend scale benchmark (assistant/bench/scale.py)")
+    parser.add_argument("--scale-sizes", type=_sizes, default=[100_000, 1_000_000],
+                        help="clauses for --scale (default 100000,1000000)")
+    parser.add_argument("--backends", type=_backends, default=["faiss", "milvus"],
+                        help="index backends for --scale (default faiss,milvus)")
     parser.set_defaults(func=run)
+
+
+def _backends(raw: str) -> list[str]:
+    names = [p.strip() for p in raw.split(",") if p.strip()]
+    unknown = [n for n in names if n not in ("faiss", "milvus")]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"--backends: choose from faiss, milvus; got {raw!r}")
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     results: dict = {}
+    if args.scale:
+        return _run_scale(args, settings, say)
     if "sample" in args.parts:
         say(f"sample corpus ({settings.corpus_dir}) with embedder {settings.embedder} …")
         with step_progress() as step:
@@ -104,6 +120,23 @@ def step_progress() -> Iterator:
             bar.update(tasks[description], completed=done, total=total)
 
         yield step
+
+
+def _run_scale(args, settings, say) -> int:
+    from assistant.bench import perf, scale
+    from assistant.commands._output import print_json
+
+    results = scale.bench_scale(args.scale_sizes, args.backends, settings.exact_search_max, say)
+    say(f"scale ({results['vectors']}; k={results['k']}, {results['queries']} queries, "
+        "one at a time):")
+    for row in results["rows"]:
+        say("  " + scale.format_row(row))
+    results["machine"] = perf.machine()
+    results["peak_rss_mb"] = perf.peak_rss_mb()
+    say(f"machine: {results['machine']}; peak RSS {results['peak_rss_mb']} MiB")
+    if args.json:
+        print_json(results)
+    return 0
 
 
 def _clause_texts(settings) -> list[str]:

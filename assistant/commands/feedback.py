@@ -17,5 +17,5 @@ def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.feedback import main
 
-    argv = ["--db", str(settings_from_args(args).feedback_path), "--out", str(args.out)]
+    argv = ["--db", settings_from_args(args).feedback_database, "--out", str(args.out)]
     return main(argv + (["--review", str(args.review)] if args.review else []))

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 def _rebuild(args: argparse.Namespace, settings) -> int:
     from assistant.commands._output import print_json
     from assistant.errors import AssistantError
-    from assistant.retrieval.store import reindex
+    from assistant.indexing.backends import reindex
 
     if args.paths or args.replace:
         raise AssistantError("--rebuild re-embeds the indexed documents; give no PATH or --replace")

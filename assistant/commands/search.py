@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.commands._output import print_json
     from assistant.errors import AssistantError
     from assistant.models import SearchFilters
+    from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
 
     if not args.question.strip():
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None
     filters = SearchFilters(doc_ids=doc_ids, in_force_only=args.in_force)
     k = args.k or bot.settings.top_k
-    results = bot.store.retriever(mode=args.mode).search(args.question, k, filters)
+    results = HybridRetriever(bot.store, mode=args.mode).search(args.question, k, filters)
     if args.json:
         print_json({"results": [r.to_result() for r in results]})
     else:

@@ -46,10 +46,10 @@ def _say(line: str) -> None:
 def ensure_index(settings) -> None:
     """Build the index from `settings.corpus_dir` if there is none yet, printing progress."""
     from assistant.errors import AssistantError
+    from assistant.indexing.backends import corpus_version
     from assistant.ingest.pipeline import ingest_into_index
-    from assistant.retrieval.store import current_generation
 
-    if current_generation(settings) is not None:
+    if corpus_version(settings) is not None:
         return
     _say(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} "
          f"with embedder {settings.embedder!r} (once; later starts reuse it)")

@@ -36,6 +36,7 @@ from assistant.answer.evidence import (
 from assistant.answer.gate import CANDIDATES, tune_threshold
 from assistant.evaluation.metrics import matches
 from assistant.query import analyse
+from assistant.retrieval.hybrid import HybridRetriever
 
 MAX_FALSE_REFUSALS = 0.04
 RIDGE = 1.0
@@ -58,7 +59,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
     document of its top retrieved clause (the near-miss it would be confused with).
     Questions about documents' metadata bypass the gate, so they give no rows.
     """
-    retriever, model = store.retriever(), load_model()
+    retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
     for item in items:
         query = analyse(item.question)

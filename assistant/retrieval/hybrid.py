@@ -16,19 +16,20 @@ from assistant.retrieval.fusion import FUSIONS
 from assistant.retrieval.routing import Route, clause_matches, normalise_numbers_in, route
 
 if TYPE_CHECKING:
-    from assistant.retrieval.store import IndexStore
+    from assistant.retrieval.base import IndexReader
 
 MODES = ("hybrid", "dense", "sparse")
 LABEL_ONLY_POOL = 10  # candidates a label named without a document may lift to the top
 
 
 class HybridRetriever:
-    """`search(question, k, filters)` over one opened index generation.
+    """`search(question, k, filters)` over one opened index version (any backend).
 
-    mode: "hybrid" (default), "dense" (FAISS only) or "sparse" (BM25 only).
+    mode: "hybrid" (default), "dense" (vectors only) or "sparse" (BM25 only).
+    Options override the settings: fusion, dense_weight, rrf_k, depth, routing.
     """
 
-    def __init__(self, store: IndexStore, mode: str = "hybrid", *, fusion: str | None = None,
+    def __init__(self, store: IndexReader, mode: str = "hybrid", *, fusion: str | None = None,
                  dense_weight: float | None = None, rrf_k: int | None = None,
                  depth: int = 50, routing: bool = True) -> None:
         if mode not in MODES:
@@ -162,8 +163,7 @@ class HybridRetriever:
         missing = [r for r in rows if r not in sparse]
         if not missing or self.mode == "dense" or self.store.sparse is None:
             return dict(sparse)
-        everything = self.store.sparse.scores(question)
-        return {**sparse, **{r: float(everything[r]) for r in missing}}
+        return {**sparse, **self.store.sparse.scores_for(question, missing)}
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, int]:

@@ -1,6 +1,6 @@
 """The clause retriever as a langchain-core `BaseRetriever`, to drop into LangChain chains.
 
->>> lc = ClauseLangChainRetriever(retriever=store.retriever(), k=4)   # doctest: +SKIP
+>>> lc = ClauseLangChainRetriever(retriever=HybridRetriever(store), k=4)   # doctest: +SKIP
 >>> lc.invoke("医保支付方式改革")[0].metadata["number"]                 # doctest: +SKIP
 '川办函〔2021〕56号'
 """
@@ -25,7 +25,7 @@ def to_langchain(scored: ScoredClause) -> LCDocument:
 
 
 class ClauseLangChainRetriever(BaseRetriever):
-    """Wraps any ClauseRetriever (e.g. `IndexStore.retriever()`)."""
+    """Wraps any ClauseRetriever (e.g. `HybridRetriever(IndexStore)`)."""
 
     retriever: Any
     k: int = 8

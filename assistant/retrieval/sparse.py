@@ -70,6 +70,25 @@ class SparseIndex:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def scores_for(self, question: str, rows: list[int]) -> dict[int, float]:
+        everything = self.scores(question)
+        return {int(r): float(everything[r]) for r in rows}
+
+    def term_weights(self) -> list[dict[str, float]]:
+        """Each row's BM25 weight per token: a row's score for a question is the sum of the
+        weights of the question's tokens (each occurrence counts), as in `scores`."""
+        matrix = self._bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        weights: list[dict[str, float]] = [{} for _ in range(matrix["num_docs"])]
+        for token, token_id in self._bm25.vocab_dict.items():
+            if token_id + 1 >= len(indptr):  # bm25s's placeholder for empty texts
+                continue
+            start, end = indptr[token_id], indptr[token_id + 1]
+            for row, weight in zip(indices[start:end], data[start:end]):
+                if weight:
+                    weights[int(row)][token] = float(weight)
+        return weights
+
     def search(self, question: str, k: int, mask: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) of the k best rows with a positive score, admitted by `mask`."""

@@ -96,7 +96,7 @@ class ChatPage:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.feedback = FeedbackStore(assistant.settings.feedback_path)
+        self.feedback = FeedbackStore(assistant.settings.feedback_database)
 
     def documents(self) -> tuple[list[Document], str | None]:
         """The indexed documents, or none and the reason (e.g. index not built yet)."""

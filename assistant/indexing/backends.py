@@ -1,0 +1,183 @@
+"""Index backends: a Protocol plus a registry, chosen by `ASSISTANT_INDEX_BACKEND`.
+
+    faiss   (default) FAISS + bm25s files under settings.index_dir, one process's memory
+    milvus  a Milvus collection (Milvus Lite file or server/cluster URI) that every API
+            replica reads; the replica keeps nothing on disk
+
+Each backend opens into an `IndexReader` (assistant/retrieval/base.py) and publishes a
+whole new corpus version atomically. `version()` is cheap (one small read or one RPC)
+so a server can poll it and reopen when another process changed the corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from assistant.errors import AssistantError, IndexNotBuiltError
+from assistant.indexing.build import merge
+from assistant.indexing.layout import Progress
+from assistant.models import Document
+from assistant.registry import Registry
+from assistant.retrieval.base import IndexReader
+from assistant.settings import Settings
+
+PUBLISH_ATTEMPTS = 3
+
+
+class ConcurrentChangeError(AssistantError):
+    """Another writer published while this one built; the caller rebuilds on top of it."""
+
+
+class IndexBackend(Protocol):
+    def open(self, settings: Settings) -> IndexReader:
+        """The live corpus (raises IndexNotBuiltError / IndexMismatchError)."""
+        ...
+
+    def version(self, settings: Settings) -> str | None:
+        """Name of the live corpus version, None when there is none; cheap to call."""
+        ...
+
+    def documents(self, settings: Settings) -> list[Document]:
+        """The documents of the live version ([] when there is none)."""
+        ...
+
+    def lock(self, settings: Settings) -> AbstractContextManager[None]:
+        """Held while reading the live documents and publishing a new version."""
+        ...
+
+    def publish(self, documents: list[Document], settings: Settings, progress: Progress | None,
+                expected: str | None) -> IndexReader:
+        """Build `documents` as a new version and make it live, unless the live version is
+        no longer `expected` (then raise ConcurrentChangeError and leave everything)."""
+        ...
+
+
+INDEX_BACKENDS: Registry[IndexBackend] = Registry("index backend")
+
+
+class FaissBackend:
+    def open(self, settings: Settings) -> IndexReader:
+        from assistant.retrieval.store import IndexStore
+
+        return IndexStore.open(settings)
+
+    def version(self, settings: Settings) -> str | None:
+        from assistant.indexing.layout import current_generation
+
+        generation = current_generation(settings)
+        return generation.name if generation else None
+
+    def documents(self, settings: Settings) -> list[Document]:
+        from assistant.indexing.generations import existing_documents
+
+        return existing_documents(settings)
+
+    def lock(self, settings: Settings) -> AbstractContextManager[None]:
+        from assistant.indexing.generations import write_lock
+
+        return write_lock(settings)
+
+    def publish(self, documents, settings, progress, expected) -> IndexReader:
+        from assistant.indexing.generations import publish
+
+        return publish(documents, settings, progress)  # the write lock rules out a race
+
+
+class MilvusBackend:
+    def open(self, settings: Settings) -> IndexReader:
+        from assistant.retrieval.milvus import MilvusStore
+
+        return MilvusStore.open(settings)
+
+    def version(self, settings: Settings) -> str | None:
+        from assistant.retrieval.milvus import live_collection
+
+        return live_collection(settings)
+
+    def documents(self, settings: Settings) -> list[Document]:
+        from assistant.retrieval.milvus import live_documents
+
+        return live_documents(settings)
+
+    def lock(self, settings: Settings) -> AbstractContextManager[None]:
+        from assistant.indexing.milvus import publish_lock
+
+        return publish_lock(settings)
+
+    def publish(self, documents, settings, progress, expected) -> IndexReader:
+        from assistant.indexing.milvus import publish
+
+        return publish(documents, settings, progress, expected)
+
+
+INDEX_BACKENDS.register("faiss")(FaissBackend())
+INDEX_BACKENDS.register("milvus")(MilvusBackend())
+
+
+def backend_for(settings: Settings) -> IndexBackend:
+    return INDEX_BACKENDS.get(settings.index_backend)
+
+
+def open_index(settings: Settings) -> IndexReader:
+    return backend_for(settings).open(settings)
+
+
+def corpus_version(settings: Settings) -> str | None:
+    return backend_for(settings).version(settings)
+
+
+def _change(settings: Settings, change, progress: Progress | None) -> IndexReader:
+    """Apply `change(live documents) -> new documents` and publish it; a writer elsewhere
+    that published meanwhile makes us redo the change on top of its version."""
+    backend = backend_for(settings)
+    for attempt in range(PUBLISH_ATTEMPTS):
+        with backend.lock(settings):
+            expected = backend.version(settings)
+            documents = change(backend.documents(settings), expected)
+            try:
+                return backend.publish(documents, settings, progress, expected)
+            except ConcurrentChangeError:
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def write_index(documents: Sequence[Document], settings: Settings, *, replace_all: bool,
+                progress: Progress | None = None) -> IndexReader:
+    """Upsert `documents` (or replace everything) into a new version and make it live.
+
+    A failure anywhere leaves the live index untouched. Returns the new reader; its
+    manifest says how many passages were embedded fresh and how many came from the cache.
+    """
+    return _change(settings, lambda live, _: merge([] if replace_all else live,
+                                                   list(documents)), progress)
+
+
+def remove_documents(doc_ids: Sequence[str], settings: Settings) -> IndexReader:
+    """A new version without these documents (and their clauses)."""
+    drop = set(doc_ids)
+
+    def without(live: list[Document], version: str | None) -> list[Document]:
+        if version is None:
+            raise IndexNotBuiltError(f"no index in {where(settings)}: nothing to remove")
+        return [d for d in live if d.doc_id not in drop]
+
+    return _change(settings, without, None)
+
+
+def reindex(settings: Settings, progress: Progress | None = None) -> IndexReader:
+    """Rebuild the documents already indexed with the current settings (e.g. a new embedder)."""
+    def same(live: list[Document], version: str | None) -> list[Document]:
+        if version is None:
+            raise IndexNotBuiltError(f"no index in {where(settings)}: nothing to rebuild")
+        return live
+
+    return _change(settings, same, progress)
+
+
+def where(settings: Settings) -> str:
+    if settings.index_backend == "milvus":
+        return f"Milvus {settings.milvus_uri_or_default} (alias {settings.milvus_collection})"
+    return str(settings.index_dir)
