@@ -101,7 +101,8 @@ def test_a_lone_surrogate_in_history_is_a_422(client):
     raw = ('{"question": "%s", "history": [{"role": "user", "content": "\\udc00 医保"}]}'
            % FOLLOWUP)
     response = client.post("/v1/ask", content=raw, headers={"Content-Type": "application/json"})
-    problem_of(response, 422, "history turn 1 holds invalid text")
+    assert response.status_code == 422, response.text  # the schema or the rules refuse it
+    assert "history" in response.json()["detail"]
 
 
 # --- one set of rules for every caller
