@@ -82,10 +82,10 @@ class Settings(BaseSettings):
                                                             "except the upload (checked before parsing)")
     # Load shedding (assistant/api/shedding.py): questions answered at once, and waiting.
     max_concurrent_asks: int = Field(4, description="/v1 question requests worked on at once")
-    max_queued_asks: int = Field(16, description="more wait up to queue_wait_s; beyond: 503")
-    queue_wait_s: float = Field(20.0, description="longest wait for a slot before a 503")
+    max_queued_asks: int = Field(64, description="more wait up to queue_wait_s; beyond: 503")
+    queue_wait_s: float = Field(30.0, description="longest wait for a slot before a 503")
     # Connections (assistant/api/server.py): uvicorn limits.
-    max_connections: int = Field(200, description="open connections; beyond, requests get 503")
+    max_connections: int = Field(1000, description="open connections; beyond, requests get 503")
     header_timeout_s: float = Field(10.0, description="a request's headers must arrive within this")
     keep_alive_s: float = Field(5.0, description="idle keep-alive connections close after this")
     # Failed keys and logins, counted per client address.
