@@ -138,7 +138,7 @@ class RequestRules:
     def check_question(self, question: str) -> str:
         question = check_text(question or "", "the question").strip()
         if not question:
-            raise RequestRefused("question is empty: send the question to answer")
+            raise RequestRefused("问题为空 (question is empty): send the question to answer")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise RequestRefused(f"question is {len(question)} characters long; the limit is "
