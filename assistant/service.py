@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from assistant.errors import UnknownClauseError, UnknownDocumentError
 from assistant.lexicon import normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
+from assistant.request_rules import Caller, RequestRules
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._watch = threading.Lock()  # one request at a time checks for a newer corpus
         self._next_check = 0.0
+        self.rules = RequestRules(self.settings)  # limits, rate limit, audit: every caller
 
     # --- the index
     @property
@@ -96,25 +98,53 @@ class Assistant:
     def clause(self, doc_ref: str, clause_ref: str) -> Clause:
         return resolve_clause(self.document(doc_ref), clause_ref)
 
-    # --- questions
-    def search(
-        self, question: str, k: int | None = None, filters: SearchFilters | None = None
-    ) -> list[ScoredClause]:
+    # --- questions (every one passes `self.rules`: limits, rate limit, audit)
+    def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None,
+               *, caller: Caller | None = None) -> list[ScoredClause]:
         from assistant.retrieval.hybrid import HybridRetriever
 
+        question = self.rules.check_question(question)
+        k = self.rules.check_top_k(k)
+        self.rules.admit_caller(caller or Caller.internal())
         return HybridRetriever(self.store).search(question, k or self.settings.top_k, filters)
 
-    def ask(self, question: str, **options) -> Answer:
+    def ask(self, question: str, *, caller: Caller | None = None, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""
         from assistant.answer.pipeline import answer_question
 
-        return answer_question(question, self.store, self.settings, **options)
+        caller = caller or Caller.internal()
+        question, started = self._admit(question, caller, options), time.perf_counter()
+        answer = answer_question(question, self.store, self.settings, **options)
+        self.rules.record(caller, answer, started)
+        return answer
 
-    def ask_stream(self, question: str, **options) -> Iterator[str | Answer]:
-        """Answer text as it is produced (str chunks), then the final `Answer`."""
+    def ask_stream(self, question: str, *, caller: Caller | None = None,
+                   **options) -> Iterator[str | Answer]:
+        """Answer text as it is produced (str chunks), then the final `Answer`.
+
+        The request rules run now, so a refused request raises here, before any chunk.
+        """
         from assistant.answer.pipeline import stream_answer
 
-        return stream_answer(question, self.store, self.settings, **options)
+        caller = caller or Caller.internal()
+        question, started = self._admit(question, caller, options), time.perf_counter()
+        return self._audited(caller, started,
+                             stream_answer(question, self.store, self.settings, **options))
+
+    def _admit(self, question: str, caller: Caller, options: dict) -> str:
+        question = self.rules.check_question(question)
+        if options.get("history"):
+            options["history"] = self.rules.check_history(options["history"])
+        options["top_k"] = self.rules.check_top_k(options.get("top_k"))
+        self.rules.admit_caller(caller)
+        return question
+
+    def _audited(self, caller: Caller, started: float,
+                 items: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        for item in items:
+            if isinstance(item, Answer):
+                self.rules.record(caller, item, started)
+            yield item
 
     # --- changing the corpus (atomic: build aside, swap, then reload)
     def ingest(self, paths: Sequence[Path]) -> IngestReport:

@@ -89,6 +89,24 @@ class Settings(BaseSettings):
     admin_keys: str = Field("", description="comma-separated bearer keys that may ingest/delete")
     cors_origins: str = ""
     max_question_chars: int = 500
+    # Request rules (assistant/request_rules.py): every input that reaches the pipeline.
+    max_history_turns: int = Field(20, description="earlier turns (messages) one request may send")
+    max_turn_chars: int = Field(4000, description="characters in one earlier assistant turn "
+                                                  "(an earlier user turn obeys max_question_chars)")
+    max_history_chars: int = Field(16_000, description="characters in all earlier turns together")
+    max_request_bytes: int = Field(1024 * 1024, description="body size cap on every route "
+                                                            "except the upload (checked before parsing)")
+    # Load shedding (assistant/api/shedding.py): questions answered at once, and waiting.
+    max_concurrent_asks: int = Field(4, description="/v1 question requests worked on at once")
+    max_queued_asks: int = Field(64, description="more wait up to queue_wait_s; beyond: 503")
+    queue_wait_s: float = Field(30.0, description="longest wait for a slot before a 503")
+    # Connections (assistant/api/server.py): uvicorn limits.
+    max_connections: int = Field(1000, description="open connections; beyond, requests get 503")
+    header_timeout_s: float = Field(10.0, description="a request's headers must arrive within this")
+    keep_alive_s: float = Field(5.0, description="idle keep-alive connections close after this")
+    # Failed keys and logins, counted per client address.
+    auth_failures_allowed: int = Field(10, description="failed keys/logins per address per minute "
+                                                       "before it is refused (429) for a minute")
     max_upload_bytes: int = 20 * 1024 * 1024
     max_top_k: int = 50
     rate_limit_per_minute: int = 120

@@ -43,7 +43,8 @@ def assert_problem(response: httpx.Response, status: int, *needles: str) -> dict
 # --- health
 def test_healthz_and_readyz(server):
     assert httpx.get(server + "/healthz").json() == {"status": "ok"}
-    ready = httpx.get(server + "/readyz").json()
+    assert httpx.get(server + "/readyz").json() == {"status": "ready"}  # no key: no details
+    ready = httpx.get(server + "/readyz", headers=READ).json()
     assert ready["status"] == "ready" and ready["documents"] == 5 and ready["clauses"] > 100
     assert ready["backend"] == "extractive"
 
@@ -61,7 +62,11 @@ def test_readyz_is_503_when_the_llm_server_is_unreachable(corpus_index, tmp_path
     settings = api_settings(corpus_index, backend="openai", audit_enabled=False,
                             openai_base_url="http://127.0.0.1:9/v1")  # port 9: nobody there
     with live(settings) as url:
-        assert_problem(httpx.get(url + "/readyz"), 503, "unreachable", "127.0.0.1:9")
+        assert_problem(httpx.get(url + "/readyz", headers=READ), 503, "unreachable",
+                       "127.0.0.1:9")
+        anonymous = httpx.get(url + "/readyz")  # not ready, and no internal address
+        assert_problem(anonymous, 503, "not usable")
+        assert "127.0.0.1" not in anonymous.text
 
 
 def test_openapi_docs_are_served(server):

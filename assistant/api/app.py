@@ -1,8 +1,10 @@
 """The FastAPI application: `create_app(settings, assistant)`.
 
 Routes are thin (assistant/api/routes/); they call the same `Assistant` the CLI and the
-chat page use. Errors are problem+json (assistant/api/problems.py); auth, rate limit
-and shared state are dependencies (assistant/api/deps.py).
+chat page use, whose request rules (limits, rate limit, audit) every question passes.
+Errors are problem+json (assistant/api/problems.py); auth and shared state are
+dependencies (assistant/api/deps.py); body size, load shedding, login throttling and
+security headers are middleware (assistant/api/guards.py), outside every route.
 
 >>> app = create_app(Settings(embedder="hashing", index_dir=Path("/tmp/idx")))  # doctest: +SKIP
 >>> uvicorn.run(app, host="127.0.0.1", port=7860)                              # doctest: +SKIP
@@ -17,29 +19,30 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from assistant.api.deps import ApiState
 from assistant.api.docs_pages import install_offline_docs
+from assistant.api.guards import (
+    MULTIPART_OVERHEAD,
+    BodyLimit,
+    LoadShedder,
+    LoginGuard,
+    SecurityHeaders,
+)
 from assistant.api.openai_errors import OpenAIErrorShape
-from assistant.api.problems import install_handlers, problem
+from assistant.api.problems import install_handlers
 from assistant.api.routes import ask, chat, documents, health
-from assistant.api.security import KeyRing, RateLimiter
-from assistant.audit import open_audit_log
+from assistant.api.security import AuthThrottle, KeyRing
 from assistant.service import Assistant
 from assistant.settings import Settings
-
-UPLOAD_PATH = "/v1/documents"
-_MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     state = ApiState(settings=settings, assistant=assistant or Assistant(settings),
                      keys=KeyRing.from_settings(settings),
-                     limiter=RateLimiter(settings.rate_limit_per_minute),
-                     audit=open_audit_log(settings))
+                     throttle=AuthThrottle(settings.auth_failures_allowed))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        if state.audit is not None:
-            state.audit.close()
+        state.assistant.rules.close()
 
     app = FastAPI(title="Policy assistant API", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # served offline by install_offline_docs
@@ -50,34 +53,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     install_offline_docs(app)
     for router in (ask.router, chat.router, documents.router, health.router):
         app.include_router(router)
-    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
-    app.add_middleware(OpenAIErrorShape)  # outside the others: it reshapes all their errors
     origins = Settings.split_keys(settings.cors_origins)
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
+    # Added last = runs first: headers on everything, then the cheap refusals, then work.
+    app.add_middleware(LoadShedder, concurrent=settings.max_concurrent_asks,
+                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s)
+    app.add_middleware(LoginGuard, throttle=state.throttle)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes,
+                       upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(OpenAIErrorShape)  # outside the guards: it reshapes all their errors
+    app.add_middleware(SecurityHeaders)
     return app
-
-
-class UploadLimit:
-    """Refuse an upload whose declared size is over the limit before its body is read.
-
-    (The route checks the actual size too, for uploads sent without Content-Length.)
-    """
-
-    def __init__(self, app, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit:
-                response = problem(413, "File too large",
-                                   f"the upload is {int(declared)} bytes; the limit is "
-                                   f"{self.limit - _MULTIPART_OVERHEAD} bytes "
-                                   "(ASSISTANT_MAX_UPLOAD_BYTES)")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

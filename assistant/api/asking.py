@@ -1,15 +1,15 @@
-"""Turn an API request into `Assistant.ask` options, checking the settings' limits first.
+"""Turn an API request into `Assistant.ask` options, checking the request rules first.
 
 Shared by /v1/ask, /v1/search and /v1/chat/completions so all three refuse the same bad
 input with the same messages, before any work starts (a stream never opens on a request
-that is going to fail).
+that is going to fail). The rules are the service's (assistant/request_rules.py): the
+chat page and the CLI pass the same ones, and `Assistant.ask` applies them again.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from assistant.api.deps import ApiState
 from assistant.api.problems import ApiError
@@ -17,27 +17,12 @@ from assistant.api.schemas import Filters
 from assistant.api.security import Principal
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.models import Answer, SearchFilters
+from assistant.request_rules import Caller
 from assistant.settings import Settings
 
 
 def bad_request(detail: str, title: str = "Invalid request") -> ApiError:
     return ApiError(422, title, detail)
-
-
-def check_question(question: str, settings: Settings) -> str:
-    question = question.strip()
-    if not question:
-        raise bad_request("question is empty: send the question to answer")
-    if len(question) > settings.max_question_chars:
-        raise bad_request(f"question is {len(question)} characters long; the limit is "
-                          f"{settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)")
-    return question
-
-
-def check_top_k(top_k: int | None, settings: Settings) -> int | None:
-    if top_k is not None and not 1 <= top_k <= settings.max_top_k:
-        raise bad_request(f"top_k must be between 1 and {settings.max_top_k}, got {top_k}")
-    return top_k
 
 
 def check_backend(backend: str | None, settings: Settings) -> str | None:
@@ -77,36 +62,22 @@ def _doc_id(ref: str, state: ApiState) -> str:
 
 @dataclass
 class AskJob:
-    """A checked question and its options, plus what the audit log needs when it ends."""
+    """A question and its options, asked through the service's request rules (limits, rate
+    limit, audit) on behalf of an admitted API caller."""
 
     question: str
     options: dict
-    principal: Principal
-    endpoint: str
-    started: float = field(default_factory=time.perf_counter)
+    caller: Caller
 
     def run(self, state: ApiState) -> Answer:
-        answer = state.assistant.ask(self.question, **self.options)
-        self.finished(state, answer)
-        return answer
+        return state.assistant.ask(self.question, caller=self.caller, **self.options)
 
     def stream(self, state: ApiState) -> Iterator[str | Answer]:
         """Chunks then the Answer; the first item is computed now, so errors raise here."""
-        items = iter(state.assistant.ask_stream(self.question, **self.options))
+        items = iter(state.assistant.ask_stream(self.question, caller=self.caller,
+                                                **self.options))
         first = next(items)
-        return self._audited(state, first, items)
-
-    def _audited(self, state: ApiState, first, items) -> Iterator[str | Answer]:
-        for item in _chain(first, items):
-            if isinstance(item, Answer):
-                self.finished(state, item)
-            yield item
-
-    def finished(self, state: ApiState, answer: Answer) -> None:
-        if state.audit is not None:
-            latency = (time.perf_counter() - self.started) * 1000
-            state.audit.record(key_id=self.principal.key_id, answer=answer,
-                               latency_ms=latency, endpoint=self.endpoint)
+        return _chain(first, items)
 
 
 def _chain(first, rest):
@@ -117,8 +88,11 @@ def _chain(first, rest):
 def ask_job(state: ApiState, principal: Principal, endpoint: str, *, question: str,
             filters: Filters | None, top_k: int | None, backend: str | None,
             history: list[dict]) -> AskJob:
-    settings = state.settings
-    question = check_question(question, settings)
-    options = {"backend": check_backend(backend, settings), "top_k": check_top_k(top_k, settings),
+    """Check everything a stream could fail on before it opens (rules, backend, filters)."""
+    rules = state.assistant.rules  # RequestRefused is a 422 (assistant/api/problems.py)
+    question = rules.check_question(question)
+    history = rules.check_history(history)
+    top_k = rules.check_top_k(top_k)
+    options = {"backend": check_backend(backend, state.settings), "top_k": top_k,
                "filters": search_filters(filters, state), "history": history}
-    return AskJob(question, options, principal, endpoint)
+    return AskJob(question, options, state.caller(principal, endpoint))

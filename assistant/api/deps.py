@@ -14,8 +14,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.problems import ApiError
-from assistant.api.security import KeyRing, Principal, RateLimiter, Role
-from assistant.audit import AuditLog
+from assistant.api.security import AuthThrottle, KeyRing, Principal, RateLimiter, Role
+from assistant.request_rules import Caller
 from assistant.service import Assistant
 from assistant.settings import Settings
 
@@ -27,9 +27,12 @@ class ApiState:
     settings: Settings
     assistant: Assistant
     keys: KeyRing
-    limiter: RateLimiter
-    audit: AuditLog | None
+    throttle: AuthThrottle
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def caller(self, principal: Principal, endpoint: str) -> Caller:
+        """The service-level caller of an admitted request (its rate-limit token is taken)."""
+        return Caller(endpoint, key_id=principal.key_id, bucket=principal.bucket, admitted=True)
 
 
 def get_state(request: Request) -> ApiState:
@@ -64,21 +67,22 @@ def authenticate(request: Request, state: StateDep, credentials: Credentials) ->
     client = request.client.host if request.client else "unknown"
     if not state.keys.enabled:
         return Principal(Role.ADMIN, None, client)
+    wait = state.throttle.blocked_for(client)
+    if wait:  # after repeated failures even a right key waits: guessing gains nothing
+        retry = RateLimiter.retry_after(wait)
+        raise ApiError(429, "Too many failed attempts", "too many failed API keys from this "
+                       f"address; retry in {retry} s", {"Retry-After": retry})
     if credentials is None:
         raise _unauthorized("missing API key: send the header 'Authorization: Bearer <key>'")
     principal = state.keys.principal(credentials.credentials, client)
     if principal is None:
+        state.throttle.failed(client)
         raise _unauthorized("invalid API key", "invalid_token")
     return principal
 
 
 def _rate_limited(state: ApiState, principal: Principal) -> Principal:
-    wait = state.limiter.acquire(principal.bucket)
-    if wait:
-        raise ApiError(429, "Too many requests",
-                       f"rate limit of {state.settings.rate_limit_per_minute} requests per "
-                       f"minute exceeded; retry in {RateLimiter.retry_after(wait)} s",
-                       {"Retry-After": RateLimiter.retry_after(wait)})
+    state.assistant.rules.admit(principal.bucket)  # RateLimited → 429 + Retry-After
     return principal
 
 

@@ -24,6 +24,7 @@ from assistant.errors import (
     UnknownClauseError,
     UnknownDocumentError,
 )
+from assistant.request_rules import RateLimited
 
 log = logging.getLogger("assistant.api")
 
@@ -94,6 +95,9 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssistantError)
     async def _domain(request: Request, err: AssistantError) -> JSONResponse:
+        if isinstance(err, RateLimited):
+            return problem(429, "Too many requests", str(err),
+                           {"Retry-After": err.retry_after_header})
         return problem(*domain_problem(err))
 
     @app.exception_handler(RequestValidationError)
@@ -104,7 +108,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(err.status_code, "HTTP error")
+        title = {404: "Not found", 405: "Method not allowed",
+                 413: "Request too large"}.get(err.status_code, "HTTP error")
         return problem(err.status_code, title, str(err.detail), dict(err.headers or {}))
 
     @app.exception_handler(Exception)

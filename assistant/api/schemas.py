@@ -183,11 +183,13 @@ class Health(BaseModel):
 
 
 class Ready(BaseModel):
+    """`status` for anyone; the rest only for a valid key (or an API without keys)."""
+
     status: Literal["ready"] = "ready"
-    documents: int
-    clauses: int
-    generation: str
-    backend: str
+    documents: int | None = None
+    clauses: int | None = None
+    generation: str | None = None
+    backend: str | None = None
 
 
 class ChatChoiceMessage(BaseModel):

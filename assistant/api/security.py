@@ -1,4 +1,6 @@
-"""API keys with two roles, a per-caller token-bucket rate limit, and the bind-address rule.
+"""API keys with two roles, failed-key throttling by address, and the bind-address rule.
+
+(The per-caller rate limit is one of the request rules: assistant/request_rules.py.)
 
 Keys come from settings (`ASSISTANT_API_KEYS` read, `ASSISTANT_ADMIN_KEYS` admin; an admin
 key also reads). With no key configured the API is open, which is only allowed on a
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from enum import Enum
 
 from assistant.audit import key_id
 from assistant.errors import AssistantError
+from assistant.request_rules import RateLimiter
 from assistant.settings import Settings
+
+__all__ = ["AuthThrottle", "KeyRing", "Principal", "RateLimiter", "Role", "check_bind"]
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -66,48 +70,51 @@ class KeyRing:
         return Principal(role, key_id(token), client) if role else None
 
 
-class RateLimiter:
-    """Token bucket per caller: `per_minute` requests in a burst, refilled continuously.
+class AuthThrottle:
+    """Failed keys and logins per client address: past `allowed` failures in a minute the
+    address is refused (429) until a minute after its last failure. Bounded memory."""
 
-    `per_minute <= 0` disables the limit.
-    """
+    WINDOW_S = 60.0
+    MAX_ADDRESSES = 10_000
 
-    MAX_BUCKETS = 10_000
-
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+    def __init__(self, allowed: int, clock=time.monotonic) -> None:
+        self.allowed = allowed
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # caller → (tokens, last time)
+        self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, caller: str) -> float:
-        """0 if the request may go ahead, else seconds until it may (Retry-After)."""
-        if self.capacity <= 0:
-            return 0.0
+    def failed(self, address: str) -> None:
+        if self.allowed <= 0:
+            return
         with self._lock:
             now = self._clock()
-            tokens, last = self._buckets.get(caller, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._store(caller, tokens - 1, now)
+            if len(self._failures) >= self.MAX_ADDRESSES and address not in self._failures:
+                self._forget(now)
+            times = [t for t in self._failures.get(address, []) if now - t < self.WINDOW_S]
+            self._failures[address] = [*times, now][-(self.allowed + 1):]
+
+    def blocked_for(self, address: str) -> float:
+        """Seconds until `address` may try again; 0 when it may now."""
+        with self._lock:
+            times = self._failures.get(address)
+            if not times or len(times) <= self.allowed:
                 return 0.0
-            self._store(caller, tokens, now)
-            return (1 - tokens) / self.rate
+            wait = self.WINDOW_S - (self._clock() - times[-1])
+            return max(0.0, wait)
 
-    def _store(self, caller: str, tokens: float, now: float) -> None:
-        if len(self._buckets) >= self.MAX_BUCKETS and caller not in self._buckets:
-            self._forget_full(now)
-        self._buckets[caller] = (tokens, now)
+    def _forget(self, now: float) -> None:
+        self._failures = {a: t for a, t in self._failures.items() if now - t[-1] < self.WINDOW_S}
+        if len(self._failures) >= self.MAX_ADDRESSES:  # all recent: keep the newest half
+            newest = sorted(self._failures.items(), key=lambda item: item[1][-1])
+            self._failures = dict(newest[len(newest) // 2:])
 
-    def _forget_full(self, now: float) -> None:
-        # A bucket that has refilled is indistinguishable from a new one: safe to drop.
-        self._buckets = {c: (t, last) for c, (t, last) in self._buckets.items()
-                         if t + (now - last) * self.rate < self.capacity}
+    def refusal(self, wait: float):
+        from assistant.api.problems import problem
 
-    @staticmethod
-    def retry_after(seconds: float) -> str:
-        return str(max(1, math.ceil(seconds)))
+        retry = RateLimiter.retry_after(wait)
+        return problem(429, "Too many failed attempts",
+                       f"too many failed keys or logins from this address; retry in {retry} s",
+                       {"Retry-After": retry})
 
 
 def is_loopback(host: str) -> bool:

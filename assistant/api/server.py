@@ -1,4 +1,10 @@
-"""Run an app on a real uvicorn server in a background thread (tests, benchmarks, notebooks).
+"""uvicorn with bounded connections, and a live server in a thread (tests, benchmarks).
+
+`server_config` is what `assistant serve` and `LiveServer` both run: a header-read timeout
+(uvicorn has none: a client that never finishes its headers would hold its connection and
+file descriptor for ever), keep-alive and concurrency limits, an access log that never
+records a query string (it may hold a key), and logs that cannot flood: a message repeated
+more than a few times a minute (asyncio's "Too many open files") is counted, not written.
 
 >>> with LiveServer(create_app(settings)) as base_url:   # doctest: +SKIP
 ...     httpx.get(base_url + "/healthz")
@@ -6,18 +12,156 @@
 
 from __future__ import annotations
 
+import logging
+import resource
 import threading
 import time
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant.api")
+
+
+class GuardedH11Protocol(H11Protocol):
+    """h11 with a deadline for each request's headers, from connect or end of the last reply.
+
+    The timeout comes from `config.header_timeout` (set by `server_config`).
+    """
+
+    def __init__(self, config, *args, **kwargs) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.header_timeout: float = getattr(config, "header_timeout", 10.0)
+        self._header_timer = None
+        self._waiting_cycle = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._header_timer is not None and self.cycle is not self._waiting_cycle:
+            self._cancel_header_timer()  # the headers arrived: a request is being served
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()  # the next request's headers have the same deadline
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._waiting_cycle = self.cycle
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            log.warning("closed a connection from %s: no complete request headers within %g s",
+                        self.client[0] if self.client else "unknown", self.header_timeout)
+            self.transport.close()
+
+
+class QueryStringRedactor(logging.Filter):
+    """uvicorn's access log line without the query string (`?key=...` stays out of logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path, _, query = args[2].partition("?")
+            if query:
+                record.args = (*args[:2], f"{path}?[redacted]", *args[3:])
+        return True
+
+
+class FloodFilter(logging.Filter):
+    """At most `per_minute` records with the same message template a minute, then a count."""
+
+    def __init__(self, per_minute: int = 10, clock=time.monotonic) -> None:
+        super().__init__()
+        self.per_minute = per_minute
+        self._clock = clock
+        self._seen: dict[str, tuple[float, int]] = {}  # template → (window start, count)
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = f"{record.name}:{record.msg}"[:200]
+        with self._lock:
+            now = self._clock()
+            start, count = self._seen.get(key, (now, 0))
+            if now - start >= 60:
+                if count > self.per_minute:
+                    record.msg = f"{record.msg} [and {count - self.per_minute} more like it " \
+                                 "in the last minute, not logged]"
+                start, count = now, 0
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[key] = (start, count + 1)
+        return count < self.per_minute
+
+
+_FLOOD = FloodFilter()
+_LOGGERS_GUARDED = ("asyncio", "uvicorn.error", "assistant.api", "assistant.requests")
+
+
+def guard_logging() -> None:
+    """Install the redactor and the flood filter (idempotent)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryStringRedactor) for f in access.filters):
+        access.addFilter(QueryStringRedactor())
+    for name in _LOGGERS_GUARDED:
+        logger = logging.getLogger(name)
+        if _FLOOD not in logger.filters:
+            logger.addFilter(_FLOOD)
+
+
+def raise_open_file_limit() -> int:
+    """Raise the soft open-files limit to the hard one; the resulting soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def server_config(app, settings: Settings, host: str, port: int, **options) -> uvicorn.Config:
+    """uvicorn.Config with this project's connection limits (see the module docstring)."""
+    files = raise_open_file_limit()
+    # Keep well below the file limit: the index, models and logs need descriptors too.
+    connections = max(8, min(settings.max_connections, files - 64))
+    config = uvicorn.Config(app, host=host, port=port, http=GuardedH11Protocol,
+                            limit_concurrency=connections,
+                            timeout_keep_alive=max(1, round(settings.keep_alive_s)),
+                            h11_max_incomplete_event_size=64 * 1024,
+                            backlog=min(2048, connections * 4), **options)
+    config.header_timeout = settings.header_timeout_s
+    guard_logging()  # after uvicorn.Config, which (re)configures its loggers
+    return config
 
 
 class LiveServer:
     """uvicorn on 127.0.0.1 and a free port (the OS picks it), stopped on exit."""
 
-    def __init__(self, app, host: str = "127.0.0.1", start_timeout: float = 30.0) -> None:
-        config = uvicorn.Config(app, host=host, port=0, log_level="warning",
-                                timeout_graceful_shutdown=2)
+    def __init__(self, app, host: str = "127.0.0.1", start_timeout: float = 30.0,
+                 settings: Settings | None = None) -> None:
+        settings = settings or _settings_of(app)
+        config = server_config(app, settings, host, 0, log_level="warning",
+                               timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self.host = host
         self.start_timeout = start_timeout
@@ -40,3 +184,8 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
+
+
+def _settings_of(app) -> Settings:
+    state = getattr(getattr(app, "state", None), "api", None)
+    return state.settings if state is not None else Settings()

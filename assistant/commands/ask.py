@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.commands._output import print_json
     from assistant.errors import AssistantError
     from assistant.models import SearchFilters
+    from assistant.request_rules import Caller
     from assistant.service import Assistant
 
     if args.k is not None and args.k < 1:
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     bot = Assistant(settings_from_args(args))
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None
     filters = SearchFilters(doc_ids=doc_ids, in_force_only=args.in_force)
-    answer = bot.ask(args.question, backend=args.backend, filters=filters, top_k=args.k)
+    answer = bot.ask(args.question, backend=args.backend, filters=filters, top_k=args.k,
+                     caller=Caller.cli())
     if args.json:
         print_json(answer.model_dump(mode="json"))
     else:

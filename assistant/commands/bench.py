@@ -43,6 +43,15 @@ def add_parser(subparsers) -> None:
                              "uniform on the sphere (worst case for HNSW)")
     parser.add_argument("--queries", type=int, default=50,
                         help="sample-corpus questions to time (default 50)")
+    parser.add_argument("--soak", action="store_true",
+                        help="instead: soak/fault trials against a real `assistant serve` on "
+                             "loopback (load, slow clients, kill -9 during ingest)")
+    parser.add_argument("--soak-clients", type=int, default=100,
+                        help="concurrent clients in the soak's load trial (default 100)")
+    parser.add_argument("--soak-slow", type=int, default=300,
+                        help="connections that never finish their headers (default 300)")
+    parser.add_argument("--soak-kills", type=int, default=10,
+                        help="ingests killed with kill -9 (default 10)")
     parser.add_argument("--json", action="store_true", help="print all numbers as JSON")
     parser.add_argument("--scale", action="store_true",
                         help="only the index-backend scale benchmark (assistant/bench/scale.py)")
@@ -68,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    if args.soak:
+        return _soak(args, settings, say)
     results: dict = {}
     if args.scale:
         return _run_scale(args, settings, say)
@@ -134,6 +145,17 @@ def _run_scale(args, settings, say) -> int:
     results["machine"] = perf.machine()
     results["peak_rss_mb"] = perf.peak_rss_mb()
     say(f"machine: {results['machine']}; peak RSS {results['peak_rss_mb']} MiB")
+    if args.json:
+        print_json(results)
+    return 0
+
+
+def _soak(args: argparse.Namespace, settings, say) -> int:
+    from assistant.bench.soak import run_soak
+    from assistant.commands._output import print_json
+
+    results = run_soak(settings, clients=args.soak_clients, slow=args.soak_slow,
+                       kills=args.soak_kills, say=say)
     if args.json:
         print_json(results)
     return 0

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None
     filters = SearchFilters(doc_ids=doc_ids, in_force_only=args.in_force)
     k = args.k or bot.settings.top_k
-    results = HybridRetriever(bot.store, mode=args.mode).search(args.question, k, filters)
+    question = bot.rules.check_question(args.question)  # the same limits as the API
+    results = HybridRetriever(bot.store, mode=args.mode).search(question, k, filters)
     if args.json:
         print_json({"results": [r.to_result() for r in results]})
     else:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     assistant = Assistant(settings)
     warm_up(assistant)
     app = build_app(settings, assistant, ui=not args.no_ui)
-    return _run_uvicorn(app, host, port, ui=not args.no_ui)
+    return _run_uvicorn(app, settings, host, port, ui=not args.no_ui)
 
 
 def _say(line: str) -> None:
@@ -110,15 +110,21 @@ def mount_ui(app, assistant) -> bool:
     if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
         login = {"auth": lambda _user, key: keys.role_of(key) is not None,
                  "auth_message": "请输入 API 密钥作为密码（用户名任意）。"}
-    gr.mount_gradio_app(app, build_ui(assistant), path="/", **login)
+    blocks = build_ui(assistant)
+    blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
+    gr.mount_gradio_app(app, blocks, path="/", **login)
     return True
 
 
-def _run_uvicorn(app, host: str, port: int, ui: bool) -> int:
+def _run_uvicorn(app, settings, host: str, port: int, ui: bool) -> int:
     import uvicorn
+
+    from assistant.api.server import server_config
 
     shown = f"[{host}]" if ":" in host else host
     parts = ("chat page /, " if ui else "") + "API /v1, docs /docs"
     _say(f"serving on http://{shown}:{port}/  ({parts})")
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    config = server_config(app, settings, host, port, log_level="info",
+                           timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run()
     return 0

@@ -175,6 +175,13 @@ class HtmlLoader:
         return LoadedText(text, path.name, self.fmt, decoded.encoding, decoded.warnings, heading)
 
 
+# A real policy .docx unpacks to a few MiB and holds a few thousand paragraphs; these
+# caps stop a zip bomb or a flood of empty paragraphs before python-docx spends the memory.
+DOCX_MAX_UNPACKED_BYTES = 128 * 1024 * 1024
+DOCX_MAX_PARAGRAPHS = 100_000
+_DOCX_BODY = "word/document.xml"
+
+
 @LOADERS.register("docx")
 class DocxLoader:
     """Word 2007+ documents: paragraphs and table rows in reading order."""
@@ -185,13 +192,58 @@ class DocxLoader:
     def load(self, data: bytes, path: Path) -> LoadedText:
         import docx  # heavy-ish; only when a .docx arrives
 
+        _check_docx_package(data, path)
         try:
             document = docx.Document(io.BytesIO(data))
-            blocks = [_docx_block_text(block) for block in document.iter_inner_content()]
+            blocks = _docx_blocks(document, path)
+        except LoadError:
+            raise
         except Exception as err:  # noqa: BLE001 - python-docx raises zip, XML and KeyErrors alike
             raise LoadError(str(path), f"not a readable .docx file ({_describe(err)})",
                             "corrupt") from None
         return LoadedText("\n".join(b for b in blocks if b.strip()), path.name, self.fmt)
+
+
+def _check_docx_package(data: bytes, path: Path) -> None:
+    """Refuse a .docx whose parts unpack too large or whose body has too many paragraphs.
+
+    Only the zip directory is read for the sizes (zipfile never inflates past a member's
+    declared size, so the declared total bounds what python-docx can unpack); the body is
+    then inflated once, within that bound, to count its paragraphs before any XML is parsed.
+    """
+    import zipfile
+    import zlib
+
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(member.file_size for member in package.infolist())
+        if unpacked > DOCX_MAX_UNPACKED_BYTES:
+            raise LoadError(str(path), f"the .docx unpacks to {_human(unpacked)}, over the "
+                                       f"limit of {_human(DOCX_MAX_UNPACKED_BYTES)} "
+                                       "(a compressed bomb?)", "too_large")
+        body = package.read(_DOCX_BODY) if _DOCX_BODY in package.namelist() else b""
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError) as err:  # a broken zip: python-docx says so better below
+        logging.getLogger(__name__).debug("docx pre-check of %s: %s", path, err)
+        return
+    paragraphs = body.count(b"<w:p>") + body.count(b"<w:p ") + body.count(b"<w:p/>")
+    if paragraphs > DOCX_MAX_PARAGRAPHS:
+        raise _too_many_paragraphs(path, paragraphs)
+
+
+def _too_many_paragraphs(path: Path, count: int | str) -> LoadError:
+    return LoadError(str(path), f"the .docx has {count} paragraphs, over the limit of "
+                                f"{DOCX_MAX_PARAGRAPHS}", "too_large")
+
+
+def _docx_blocks(document, path: Path) -> list[str]:
+    """Block texts in reading order, stopping at the paragraph cap while reading."""
+    blocks = []
+    for count, block in enumerate(document.iter_inner_content(), 1):
+        if count > DOCX_MAX_PARAGRAPHS:
+            raise _too_many_paragraphs(path, f"more than {DOCX_MAX_PARAGRAPHS}")
+        blocks.append(_docx_block_text(block))
+    return blocks
 
 
 def _docx_block_text(block) -> str:

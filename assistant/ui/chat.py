@@ -20,6 +20,7 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
+from assistant.request_rules import Caller
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.ui import render
@@ -91,6 +92,12 @@ def turn_of_message(index: int | tuple | list) -> int:
     return int(position) // 2
 
 
+def chat_caller(request: gr.Request | None) -> Caller:
+    """The page's caller for the request rules: rate-limited by client address."""
+    host = request.client.host if request is not None and request.client else "unknown"
+    return Caller("chat", bucket=f"ip:{host}")
+
+
 class ChatPage:
     """The page's behaviour, one method per event; widgets are wired in `build_ui`."""
 
@@ -105,17 +112,23 @@ class ChatPage:
         except AssistantError as err:
             return [], str(err)
 
-    def respond(self, question: str, turns: list[Turn], doc_ids, in_force_only: bool, backend):
-        """Stream one answer into the chat: yields (chat messages, turns, input box)."""
+    def respond(self, question: str, turns: list[Turn], doc_ids, in_force_only: bool, backend,
+                request: gr.Request | None = None):
+        """Stream one answer into the chat: yields (chat messages, turns, input box).
+
+        The question passes the service's request rules like an API call (limits, rate
+        limit per client address, audit row with endpoint "chat").
+        """
         question = (question or "").strip()
         if not question:
             yield messages(turns), turns, ""
             return
-        earlier = history(turns)
+        earlier = self.assistant.rules.fit_history(history(turns))
         turns = [*turns, Turn(question, render.streaming_html(""))]
         yield messages(turns), turns, ""
         options = {"backend": backend or None,
-                   "filters": make_filters(doc_ids, in_force_only), "history": earlier}
+                   "filters": make_filters(doc_ids, in_force_only), "history": earlier,
+                   "caller": chat_caller(request)}
         for html, answer in self._stream(question, options, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
             yield messages(turns), turns, ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assistant.api.asking import ask_job, check_question, check_top_k, search_filters
+from assistant.api.asking import ask_job, search_filters
 from assistant.api.deps import Reader, StateDep
 from assistant.api.schemas import AnswerResponse, AskRequest, SearchRequest, SearchResponse
 from assistant.api.sse import ask_frames, event_stream
@@ -30,7 +30,7 @@ def ask(body: AskRequest, principal: Reader, state: StateDep):
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, principal: Reader, state: StateDep):
     """The best-matching clauses, scored (the shape of `assistant search --json`)."""
-    question = check_question(body.question, state.settings)
-    k = check_top_k(body.top_k, state.settings)
-    found = state.assistant.search(question, k, search_filters(body.filters, state))
+    filters = search_filters(body.filters, state)
+    found = state.assistant.search(body.question, body.top_k, filters,
+                                   caller=state.caller(principal, "/v1/search"))
     return {"results": [s.to_result() for s in found]}

@@ -1,14 +1,19 @@
-"""GET /healthz (the process is up) and GET /readyz (index loaded, backend reachable)."""
+"""GET /healthz (the process is up) and GET /readyz (index loaded, backend reachable).
+
+/readyz answers anyone "ready" or "not ready" with a reason that names no path, host or
+port; only a valid key (or an API without keys, loopback only) sees the counts and the
+specific reason, which may hold internal addresses.
+"""
 
 from __future__ import annotations
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from assistant.api.deps import StateDep
+from assistant.api.deps import Credentials, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Health, Ready
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -19,17 +24,39 @@ def healthz():
     return Health()
 
 
-@router.get("/readyz", response_model=Ready, responses={503: {"description": "not ready"}})
-def readyz(state: StateDep):
+@router.get("/readyz", response_model=Ready, response_model_exclude_none=True,
+            responses={503: {"description": "not ready"}})
+def readyz(request: Request, state: StateDep, credentials: Credentials):
+    detailed = _may_see_details(request, state, credentials)
     try:
         store = state.assistant.store
     except AssistantError as err:
-        raise ApiError(503, "Not ready", str(err)) from None
+        public = ("no index is built yet (run `assistant ingest`)"
+                  if isinstance(err, IndexNotBuiltError) else "the index cannot be opened")
+        raise ApiError(503, "Not ready", str(err) if detailed else public) from None
     problem = backend_problem(state.settings)
     if problem:
-        raise ApiError(503, "Not ready", problem)
+        raise ApiError(503, "Not ready", problem if detailed else "the answer backend "
+                                                                 f"{state.settings.backend!r} "
+                                                                 "is not usable")
+    if not detailed:
+        return Ready()
     return Ready(documents=len(store.documents), clauses=len(store.rows),
                  generation=store.manifest.generation, backend=state.settings.backend)
+
+
+def _may_see_details(request: Request, state: StateDep, credentials) -> bool:
+    if not state.keys.enabled:
+        return True
+    if credentials is None:
+        return False
+    client = request.client.host if request.client else "unknown"
+    if state.throttle.blocked_for(client):
+        return False
+    if state.keys.role_of(credentials.credentials) is None:
+        state.throttle.failed(client)  # /readyz must not be a free oracle for guessing keys
+        return False
+    return True
 
 
 def backend_problem(settings: Settings) -> str | None:
