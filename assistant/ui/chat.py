@@ -148,7 +148,7 @@ class ChatPage:
             standalone = answer.model_copy(update={"question": render.standalone_question(answer)})
             row_id = self.feedback.record(standalone, "up" if data.liked else "down")
         except FeedbackError as err:
-            gr.Warning(str(err))
+            gr.Warning(str(err), title="未能保存")
             return None, gr.update(visible=False), gr.update()
         note = f"已记录{'👍' if data.liked else '👎'}反馈。可以补充原因（可选）："
         return row_id, gr.update(visible=True), gr.update(value="", label=note)
@@ -157,9 +157,9 @@ class ChatPage:
         if row_id is not None and (reason or "").strip():
             try:
                 self.feedback.set_reason(row_id, reason)
-                gr.Info("已保存反馈原因，谢谢！")
+                gr.Info("已保存反馈原因，谢谢！", title="已保存")
             except FeedbackError as err:
-                gr.Warning(str(err))
+                gr.Warning(str(err), title="未能保存")
         return None, gr.update(visible=False), gr.update(value="")
 
     def export(self):
