@@ -13,6 +13,7 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
+from assistant.answer.renumber import marker_order, renumbered
 from assistant.evaluation.dataset import load_gold
 from assistant.models import Answer, AnswerSentence, Citation
 from assistant.service import Assistant
@@ -54,12 +55,12 @@ def test_renumbered_starts_at_one_in_reading_order():
                     citations=[citation(2, "b"), citation(3, "a")],
                     sentences=[AnswerSentence(text="甲[3]。", markers=[3]),
                                AnswerSentence(text="乙[2][3]。", markers=[2, 3])])
-    shown = render.renumbered(answer)
+    shown = renumbered(answer)
     assert shown.answer == "甲[1]。乙[2][1]。"
     assert [(c.marker, c.clause_id) for c in shown.citations] == [(1, "a"), (2, "b")]
     assert [s.markers for s in shown.sentences] == [[1], [2, 1]]
     assert shown.sentences[1].text == "乙[2][1]。"
-    assert render.renumbered(shown) == shown
+    assert renumbered(shown) == shown
 
 
 def test_streaming_text_is_numbered_like_the_final_answer():
@@ -73,7 +74,7 @@ def test_every_answer_on_the_page_starts_at_marker_one(page):
     for number, turn in enumerate(turns):
         if turn.answer.abstained:
             continue
-        assert render.marker_order(turn.answer.answer).get(min(
+        assert marker_order(turn.answer.answer).get(min(
             c.marker for c in turn.answer.citations)) == 1
         assert min(c.marker for c in turn.answer.citations) == 1
         assert f'href="#pa-src-{number}-1"' in turn.html
@@ -108,4 +109,4 @@ def test_feedback_on_a_follow_up_exports_the_standalone_question_that_replays(pa
         {"role": "user", "content": QUESTION},
         {"role": "assistant", "content": turns[0].answer.answer}]).answer
     assert [c.clause_id for c in replay.citations] == [c.clause_id for c in follow.citations]
-    assert render.renumbered(replay).answer == follow.answer
+    assert renumbered(replay).answer == follow.answer

@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from assistant.answer.renumber import renumbered
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
@@ -125,7 +126,7 @@ class ChatPage:
         try:
             for item in self.assistant.ask_stream(question, **options):
                 if isinstance(item, Answer):
-                    shown = render.renumbered(item)  # every answer's markers start at [1]
+                    shown = renumbered(item)  # every answer's markers start at [1]
                     yield render.answer_html(shown, turn), shown
                     return
                 parts.append(item)
