@@ -174,6 +174,13 @@ def test_langchain_chatopenai_answers_and_shows_errors(server):
     chat = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="extractive",
                       max_retries=0)
     assert "三明" in chat.invoke(QUESTION).content
+    streamed = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="extractive",
+                          max_retries=0, stream_usage=True)
+    merged = None
+    for chunk in streamed.stream(QUESTION):
+        merged = chunk if merged is None else merged + chunk
+    assert "三明" in merged.content
+    assert merged.usage_metadata["output_tokens"] == count_tokens(merged.content)
     wrong = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="gpt-4o-mini",
                        max_retries=0)
     with pytest.raises(openai.NotFoundError, match="unknown backend 'gpt-4o-mini'"):
