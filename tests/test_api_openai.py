@@ -174,6 +174,13 @@ def test_langchain_chatopenai_answers_and_shows_errors(server):
     chat = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="extractive",
                       max_retries=0)
     assert "三明" in chat.invoke(QUESTION).content
+    streamed = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="extractive",
+                          max_retries=0, stream_usage=True)
+    merged = None
+    for chunk in streamed.stream(QUESTION):
+        merged = chunk if merged is None else merged + chunk
+    assert "三明" in merged.content
+    assert merged.usage_metadata["output_tokens"] == count_tokens(merged.content)
     wrong = ChatOpenAI(base_url=server + "/v1", api_key=READ_KEY, model="gpt-4o-mini",
                        max_retries=0)
     with pytest.raises(openai.NotFoundError, match="unknown backend 'gpt-4o-mini'"):
@@ -205,3 +212,39 @@ def test_project_chat_model_raises_the_services_message(server):
     with pytest.raises(PolicyAssistantError, match="unknown backend 'gpt-4o-mini'") as raised:
         chat.invoke(QUESTION)
     assert raised.value.status == 404
+
+
+def test_backend_failure_is_openais_server_error_with_the_reason(corpus_index):
+    settings = api_settings(corpus_index, audit_enabled=False, fallback_to_extractive=False,
+                            openai_base_url="http://127.0.0.1:9/v1", openai_retries=0,
+                            openai_timeout=2)  # port 9: nobody listens there
+    with live(settings) as url:
+        body = {**ASK, "model": "openai"}
+        for stream in (False, True):
+            response = httpx.post(url + CHAT, json={**body, "stream": stream}, headers=READ,
+                                  timeout=30)
+            error = assert_openai_error(response, 502, "server_error")
+            assert "127.0.0.1:9" in error["message"], error
+        sdk = openai.OpenAI(base_url=url + "/v1", api_key=READ_KEY, max_retries=0)
+        with pytest.raises(openai.InternalServerError, match="127.0.0.1:9"):
+            sdk.chat.completions.create(model="openai",
+                                        messages=[{"role": "user", "content": QUESTION}])
+
+
+def test_failure_mid_stream_is_an_openai_error_line(corpus_index):
+    """The `openai` backend over a scripted OpenAI-compatible test double that breaks its
+    stream after the first chunk: the facade's stream ends with OpenAI's error object."""
+    from openai_test_server import OpenAITestServer, Script
+
+    with OpenAITestServer() as llm:
+        llm.script = Script(text="大力推广三明医改经验[1]。", mode="malformed_sse")
+        settings = api_settings(corpus_index, openai_base_url=llm.base_url,
+                                fallback_to_extractive=False, audit_enabled=False)
+        with live(settings) as url:
+            response = httpx.post(url + CHAT, headers=READ, timeout=60,
+                                  json={**ASK, "model": "openai", "stream": True})
+            events = sse_json(response.text)
+            assert events[-1][1] == "[DONE]"
+            error = events[-2][1]["error"]
+            assert set(error) == {"message", "type", "param", "code"}
+            assert error["type"] == "server_error" and error["message"]

@@ -242,6 +242,12 @@ def test_staff_page_speaks_only_chinese_whatever_the_browser_language(server, br
     ask(page, QUESTION, ".pa-source").hover()
     page.wait_for_timeout(500)
     seen = page.evaluate(_VISIBLE_WORDING)
+    # Rating and a reason bring up the reason box and a toast: Gradio's words there too.
+    page.locator('#pa-chat button[aria-label="赞"]').last.click()
+    page.fill("#pa-reason textarea", "引用正确")
+    page.click("#pa-reason-save")
+    page.wait_for_selector("text=已保存反馈原因", timeout=15_000)
+    seen += page.evaluate(_VISIBLE_WORDING)
     for tab in ("文件浏览", "反馈导出"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(1000)

@@ -13,6 +13,7 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
+from assistant.answer.renumber import marker_order, renumbered
 from assistant.evaluation.dataset import load_gold
 from assistant.models import Answer, AnswerSentence, Citation
 from assistant.service import Assistant
@@ -54,12 +55,12 @@ def test_renumbered_starts_at_one_in_reading_order():
                     citations=[citation(2, "b"), citation(3, "a")],
                     sentences=[AnswerSentence(text="甲[3]。", markers=[3]),
                                AnswerSentence(text="乙[2][3]。", markers=[2, 3])])
-    shown = render.renumbered(answer)
+    shown = renumbered(answer)
     assert shown.answer == "甲[1]。乙[2][1]。"
     assert [(c.marker, c.clause_id) for c in shown.citations] == [(1, "a"), (2, "b")]
     assert [s.markers for s in shown.sentences] == [[1], [2, 1]]
     assert shown.sentences[1].text == "乙[2][1]。"
-    assert render.renumbered(shown) == shown
+    assert renumbered(shown) == shown
 
 
 def test_streaming_text_is_numbered_like_the_final_answer():
@@ -67,16 +68,23 @@ def test_streaming_text_is_numbered_like_the_final_answer():
     assert "部分[1]" in html and "[4]" not in html
 
 
-def test_every_answer_on_the_page_starts_at_marker_one(page):
-    turns = ask(page, QUESTION)
-    turns = ask(page, "那开州区呢？", turns)
+# (first question, follow-up): each follow-up is answered from the corpus; with this index the
+# pipeline's markers for the second one are [2][3] (its evidence is context block 2).
+ANSWERED_FOLLOW_UPS = [("四川省要制定第几批“互联网+”医疗服务价格政策？", "那汉中市呢？"),
+                       ("四川全省推广的医保付费方式是哪一种？", "那四川省呢？")]
+
+
+@pytest.mark.parametrize(("first", "follow_up"), ANSWERED_FOLLOW_UPS)
+def test_every_answer_on_the_page_starts_at_marker_one(page, first, follow_up):
+    turns = ask(page, follow_up, ask(page, first))
+    assert not turns[1].answer.abstained
     for number, turn in enumerate(turns):
         if turn.answer.abstained:
             continue
-        assert render.marker_order(turn.answer.answer).get(min(
-            c.marker for c in turn.answer.citations)) == 1
-        assert min(c.marker for c in turn.answer.citations) == 1
-        assert f'href="#pa-src-{number}-1"' in turn.html
+        markers = sorted({c.marker for c in turn.answer.citations})
+        assert markers == list(range(1, len(markers) + 1)), markers
+        assert next(iter(marker_order(turn.answer.answer))) == 1  # the text reads [1] first
+        assert f'href="#pa-src-{number}-1"' in turn.html and f'id="pa-src-{number}-1"' in turn.html
 
 
 def test_refused_follow_up_still_shows_how_it_was_understood(page):
@@ -90,12 +98,16 @@ def test_refused_follow_up_still_shows_how_it_was_understood(page):
     assert render.ABSTAIN_MESSAGE in follow.html
 
 
-def test_feedback_on_a_follow_up_exports_the_standalone_question_that_replays(page, tmp_path):
-    turns = ask(page, QUESTION)
-    turns = ask(page, "那开州区呢？", turns)
+@pytest.mark.parametrize(("first", "follow_up"), [
+    (QUESTION, "那开州区呢？"),  # refused: exported as an unanswerable question
+    ("四川省要制定第几批“互联网+”医疗服务价格政策？", "那开州区呢？"),  # answered
+])
+def test_feedback_on_a_follow_up_exports_the_standalone_question_that_replays(
+        page, first, follow_up):
+    turns = ask(page, follow_up, ask(page, first))
     follow = turns[-1].answer
     standalone = render.standalone_question(follow)
-    assert standalone != "那开州区呢？" and "开州区" in standalone
+    assert standalone != follow_up and "开州区" in standalone
     page.rate(turns, gr.LikeData(None, {"index": 3, "value": "", "liked": True}))
     _, files = page.export()
     gold_path = Path(files[0])
@@ -103,9 +115,10 @@ def test_feedback_on_a_follow_up_exports_the_standalone_question_that_replays(pa
     assert line["question"] == standalone
     (item,) = load_gold(gold_path)
     # Replayed as `assistant eval` does: the question alone, no conversation.
+    assert item.answerable is not follow.abstained
     replay = page.assistant.ask(item.question)
-    assert replay.answer == page.assistant.ask("那开州区呢？", history=[
-        {"role": "user", "content": QUESTION},
-        {"role": "assistant", "content": turns[0].answer.answer}]).answer
+    assert replay.abstained is follow.abstained
     assert [c.clause_id for c in replay.citations] == [c.clause_id for c in follow.citations]
-    assert render.renumbered(replay).answer == follow.answer
+    assert renumbered(replay).answer == follow.answer
+    assert {(g.doc, g.clause) for g in item.gold} == {
+        (c.number or c.title, c.label) for c in follow.citations}

@@ -30,6 +30,8 @@ if (!window.__paChineseLabels) {
     "Loading...": "加载中…", "Error": "错误", "Close": "关闭", "Examples": "示例问题",
     "common.complete": "完成", "Textbox": "问题", "Dropdown": "下拉选择", "Checkbox": "勾选",
     "Chatbot": "对话", "File": "文件", "Upload": "上传", "Remove": "移除", "Select": "选择",
+    "Info": "提示", "Warning": "注意", "Success": "成功", "Close toast": "关闭",
+    "Close notification": "关闭", "Dismiss": "关闭", "close": "关闭",
   };
   const PREFIXES = [["user's message: ", "提问："], ["bot's message: ", "回答："]];
   const ATTRS = ["aria-label", "title", "placeholder", "aria-roledescription"];

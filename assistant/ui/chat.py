@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from assistant.answer.renumber import renumbered
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
@@ -138,7 +139,7 @@ class ChatPage:
         try:
             for item in self.assistant.ask_stream(question, **options):
                 if isinstance(item, Answer):
-                    shown = render.renumbered(item)  # every answer's markers start at [1]
+                    shown = renumbered(item)  # every answer's markers start at [1]
                     yield render.answer_html(shown, turn), shown
                     return
                 parts.append(item)
@@ -161,7 +162,7 @@ class ChatPage:
             standalone = answer.model_copy(update={"question": render.standalone_question(answer)})
             row_id = self.feedback.record(standalone, "up" if data.liked else "down")
         except FeedbackError as err:
-            gr.Warning(str(err))
+            gr.Warning(str(err), title="未能保存")
             return None, gr.update(visible=False), gr.update()
         note = f"已记录{'👍' if data.liked else '👎'}反馈。可以补充原因（可选）："
         return row_id, gr.update(visible=True), gr.update(value="", label=note)
@@ -170,9 +171,9 @@ class ChatPage:
         if row_id is not None and (reason or "").strip():
             try:
                 self.feedback.set_reason(row_id, reason)
-                gr.Info("已保存反馈原因，谢谢！")
+                gr.Info("已保存反馈原因，谢谢！", title="已保存")
             except FeedbackError as err:
-                gr.Warning(str(err))
+                gr.Warning(str(err), title="未能保存")
         return None, gr.update(visible=False), gr.update(value="")
 
     def export(self):
