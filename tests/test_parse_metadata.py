@@ -123,3 +123,45 @@ def test_pdf_layout_is_undone():
         "二、广泛开展", "大力开展爱国卫生运动，落实国发〔2019〕13号要求，2019年6月24日前完成。",
         "三、其他", "附件：2.“预防登革热”致家长的一封信（供参考）",
     ]
+
+
+ORDER = """中华人民共和国国务院令
+第709号
+《医疗保障基金使用监督管理条例》已经2020年12月9日国务院第117次常务会议通过，现予公布，自2021年5月1日起施行。
+总理 李克强
+2021年1月15日
+医疗保障基金使用监督管理条例
+第一章 总则
+第一条 为了加强医疗保障基金使用监督管理，制定本条例。
+第二章 附则
+第二条 本条例自2021年5月1日起施行。
+"""
+
+
+def test_an_order_that_promulgates_a_regulation():
+    doc = build_document(ORDER, "order.txt")
+    assert (doc.number, doc.title) == ("国务院令第709号", "医疗保障基金使用监督管理条例")
+    assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条"]
+
+
+RED_HEADER = """某某县卫生健康局
+某卫发〔2024〕15号
+某某县卫生健康局关于做好某项工作的通知
+各乡镇卫生院：
+为做好某项工作，经研究，现将有关事项通知如下。
+一、提高认识
+各乡镇卫生院要充分认识做好此项工作的重要意义。
+二、加强督导
+各乡镇卫生院要于6月底前报送工作开展情况。
+某某县卫生健康局
+2024年5月6日
+"""
+
+
+def test_hand_written_red_header_notice():
+    doc = build_document(RED_HEADER, "red.txt")
+    assert (doc.number, doc.title, doc.issuer) == (
+        "某卫发〔2024〕15号", "某某县卫生健康局关于做好某项工作的通知", "某某县卫生健康局")
+    assert [c.label for c in doc.clauses] == ["前言", "一、", "二、"]  # no 结尾: it is 二、's body
+    assert doc.clauses[-1].text.endswith("报送工作开展情况。")
+    assert doc.signed == date(2024, 5, 6)

@@ -13,6 +13,7 @@ from assistant.ingest.metadata import (
     markdown_title,
     metadata_box,
     own_number,
+    promulgated_title,
     parse_date,
     published_stamp,
     region_of,
@@ -67,7 +68,8 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
     title, title_org, draft = find_title(header, title_hint)
-    meta.title = markdown_title(raw) or title
+    meta.title = markdown_title(raw) or (title if title_org or _is_own_title(title) else None)
+    meta.title = meta.title or promulgated_title(paragraphs) or title
     if meta.title is None:
         meta.warnings.append("no title found; using the file name")
     law_issuer, law_published, meta.effective = issuance(header)
@@ -80,6 +82,11 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta
+
+
+def _is_own_title(title: str | None) -> bool:
+    """A 关于… title, or a plain one that is not an order's heading (中华人民共和国国务院令)."""
+    return bool(title) and not title.endswith("令")
 
 
 def _header_org(header: list[str]) -> str | None:

@@ -60,6 +60,18 @@ class Metadata:
 _MARKDOWN_TITLE = re.compile(r"^\s*#\s+(.+?)\s*$")
 
 
+_PROMULGATED = re.compile(r"^《(?P<title>[^》]{2,60})》已?经.{0,80}?(?:通过|批准|审议|修订).{0,40}?现予(?:公布|发布)")
+
+
+def promulgated_title(paragraphs: list[str]) -> str | None:
+    """An order (令) that promulgates a text names it: 《医疗保障基金使用监督管理条例》已经…现予公布."""
+    for para in paragraphs[:8]:
+        found = _PROMULGATED.match(para)
+        if found:
+            return found["title"]
+    return None
+
+
 def markdown_title(raw: str) -> str | None:
     """The `# 标题` a Markdown file opens with (first non-blank line only)."""
     first = next((line for line in raw.splitlines() if line.strip()), "")
@@ -197,7 +209,9 @@ def status_of(box: dict[str, str], header: list[str], draft: bool,
 
 def own_number(box: dict[str, str], header: list[str]) -> tuple[str | None, bool]:
     """(文号, repaired?) from the metadata box or a header line standing alone."""
-    for raw in [box.get("文号", "")] + header:
+    # 中华人民共和国国务院令 / 第709号: an order's number printed over two lines.
+    pairs = [a + b for a, b in zip(header, header[1:]) if a.endswith("令")]
+    for raw in [box.get("文号", "")] + header + pairs:
         number = normalise_doc_number(raw)
         if number:
             compact = re.sub(r"\s+", "", raw)

@@ -314,7 +314,13 @@ def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> lis
         return []  # a law's last article keeps all its paragraphs (款)
     last = nodes[-1]
     tail = last.paragraphs[1:]
+    # 三、加强督导 / 各乡镇卫生院要…: under a bare heading the first paragraph is the item's body.
+    opening = paragraphs[last.paragraphs[0]]
+    marker = match_marker(opening)
+    first_is_body = not last.inferred and _is_title_line(opening[marker.length:] if marker else opening)
     for offset, index in enumerate(tail):
+        if offset == 0 and first_is_body and not _ATTACHMENT_LIST.match(paragraphs[index]):
+            continue
         if _CLOSING_START.match(paragraphs[index]):
             closing = tail[offset:]
             last.paragraphs = last.paragraphs[: 1 + offset]
