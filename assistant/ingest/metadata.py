@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from datetime import date
 
 from assistant.ingest.clean import METADATA_KEY, normalise_line
@@ -210,7 +211,7 @@ def status_of(box: dict[str, str], header: list[str], draft: bool,
 def own_number(box: dict[str, str], header: list[str]) -> tuple[str | None, bool]:
     """(文号, repaired?) from the metadata box or a header line standing alone."""
     # 中华人民共和国国务院令 / 第709号: an order's number printed over two lines.
-    pairs = [a + b for a, b in zip(header, header[1:]) if a.endswith("令")]
+    pairs = [a + b for a, b in pairwise(header) if a.endswith("令")]
     for raw in [box.get("文号", "")] + header + pairs:
         number = normalise_doc_number(raw)
         if number:
