@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import date
+from itertools import pairwise
 
 from assistant.ingest.clean import METADATA_KEY, normalise_line
 from assistant.lexicon import (
