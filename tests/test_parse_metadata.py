@@ -165,3 +165,17 @@ def test_hand_written_red_header_notice():
     assert [c.label for c in doc.clauses] == ["前言", "一、", "二、"]  # no 结尾: it is 二、's body
     assert doc.clauses[-1].text.endswith("报送工作开展情况。")
     assert doc.signed == date(2024, 5, 6)
+
+
+def test_one_bracketed_line_with_the_whole_history():
+    text = ("中华人民共和国某某法\n（1984年9月20日第六届全国人民代表大会常务委员会第七次会议通过　"
+            "2001年2月28日第九届全国人民代表大会常务委员会第二十次会议修订　根据2013年12月28日第十二届"
+            "全国人民代表大会常务委员会第六次会议《关于修改〈某某法〉等七部法律的决定》第一次修正　"
+            "2019年8月26日第十三届全国人民代表大会常务委员会第十二次会议第二次修订　自2019年12月1日起施行）\n"
+            "第一条 为了规范管理，制定本法。\n第二条 本法适用于全国。\n")
+    doc = build_document(text, "law.txt")
+    assert doc.title == "中华人民共和国某某法"
+    assert (doc.published, doc.effective, doc.issuer) == (
+        date(2019, 8, 26), date(2019, 12, 1), "全国人民代表大会常务委员会")
+    assert doc.history == ["1984-09-20 通过", "2001-02-28 修订", "2013-12-28 修正", "2019-08-26 修订",
+                           "2019-12-01 施行"]

@@ -44,7 +44,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         warnings.append("no clauses found")
     return Document(
         doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
-        signed=meta.signed, published=meta.published, effective=meta.effective, status=meta.status, region=meta.region,
+        signed=meta.signed, published=meta.published, effective=meta.effective, history=meta.history, status=meta.status, region=meta.region,
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
@@ -72,7 +72,9 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     meta.title = meta.title or promulgated_title(paragraphs) or title
     if meta.title is None:
         meta.warnings.append("no title found; using the file name")
-    law_issuer, law_published, meta.effective = issuance(header)
+    law = issuance(header)
+    law_issuer, law_published, meta.effective, meta.history = (
+        law.issuer, law.published, law.effective, law.history)
     signature_org, signature_date = _signature(paragraphs, layout)
     meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
