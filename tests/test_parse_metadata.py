@@ -179,3 +179,8 @@ def test_one_bracketed_line_with_the_whole_history():
         date(2019, 8, 26), date(2019, 12, 1), "全国人民代表大会常务委员会")
     assert doc.history == ["1984-09-20 通过", "2001-02-28 修订", "2013-12-28 修正", "2019-08-26 修订",
                            "2019-12-01 施行"]
+
+
+def test_pdf_running_header_printed_on_every_page_is_dropped():
+    pages = [f"某某市人民政府公报\n{n}、第{n}部分的内容。\n某某市人民政府办公室印发" for n in "一二三四"]
+    assert pdf_pages_to_text(pages).splitlines() == [f"{n}、第{n}部分的内容。" for n in "一二三四"]
