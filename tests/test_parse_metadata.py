@@ -184,3 +184,8 @@ def test_one_bracketed_line_with_the_whole_history():
 def test_pdf_running_header_printed_on_every_page_is_dropped():
     pages = [f"某某市人民政府公报\n{n}、第{n}部分的内容。\n某某市人民政府办公室印发" for n in "一二三四"]
     assert pdf_pages_to_text(pages).splitlines() == [f"{n}、第{n}部分的内容。" for n in "一二三四"]
+
+
+def test_pdf_bracket_broken_before_a_number_is_joined():
+    pages = ["一、加强管理\n每周开展1次喷雾（参考附件\n1）广泛发动师生做好卫生。"]
+    assert pdf_pages_to_text(pages).splitlines() == ["一、加强管理", "每周开展1次喷雾（参考附件1）广泛发动师生做好卫生。"]
