@@ -169,3 +169,12 @@ def test_notice_numbering_edge_cases():
                       "二、（三）1.", "二、", "二、（四）"]
     assert any("label appears twice" in w for w in doc.warnings)
     assert len({c.clause_id for c in doc.clauses}) == len(doc.clauses)
+
+
+def test_table_of_contents_is_not_a_second_set_of_chapters():
+    text = ("某某管理条例\n目　　录\n第一章 总则\n第二章 设置审批\n第三章 附则\n第一章 总则\n"
+            "第一条 为了加强管理，制定本条例。\n第二章 设置审批\n第二条 设置应当审批。\n第三章 附则\n"
+            "第三条 本条例自公布之日起施行。\n")
+    doc = build_document(text, "toc.txt")
+    assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条", "第三章", "第三条"]
+    assert "第三章 附则" in doc.clauses[0].text and not doc.warnings

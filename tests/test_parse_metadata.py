@@ -123,3 +123,69 @@ def test_pdf_layout_is_undone():
         "二、广泛开展", "大力开展爱国卫生运动，落实国发〔2019〕13号要求，2019年6月24日前完成。",
         "三、其他", "附件：2.“预防登革热”致家长的一封信（供参考）",
     ]
+
+
+ORDER = """中华人民共和国国务院令
+第709号
+《医疗保障基金使用监督管理条例》已经2020年12月9日国务院第117次常务会议通过，现予公布，自2021年5月1日起施行。
+总理 李克强
+2021年1月15日
+医疗保障基金使用监督管理条例
+第一章 总则
+第一条 为了加强医疗保障基金使用监督管理，制定本条例。
+第二章 附则
+第二条 本条例自2021年5月1日起施行。
+"""
+
+
+def test_an_order_that_promulgates_a_regulation():
+    doc = build_document(ORDER, "order.txt")
+    assert (doc.number, doc.title) == ("国务院令第709号", "医疗保障基金使用监督管理条例")
+    assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条"]
+
+
+RED_HEADER = """某某县卫生健康局
+某卫发〔2024〕15号
+某某县卫生健康局关于做好某项工作的通知
+各乡镇卫生院：
+为做好某项工作，经研究，现将有关事项通知如下。
+一、提高认识
+各乡镇卫生院要充分认识做好此项工作的重要意义。
+二、加强督导
+各乡镇卫生院要于6月底前报送工作开展情况。
+某某县卫生健康局
+2024年5月6日
+"""
+
+
+def test_hand_written_red_header_notice():
+    doc = build_document(RED_HEADER, "red.txt")
+    assert (doc.number, doc.title, doc.issuer) == (
+        "某卫发〔2024〕15号", "某某县卫生健康局关于做好某项工作的通知", "某某县卫生健康局")
+    assert [c.label for c in doc.clauses] == ["前言", "一、", "二、"]  # no 结尾: it is 二、's body
+    assert doc.clauses[-1].text.endswith("报送工作开展情况。")
+    assert doc.signed == date(2024, 5, 6)
+
+
+def test_one_bracketed_line_with_the_whole_history():
+    text = ("中华人民共和国某某法\n（1984年9月20日第六届全国人民代表大会常务委员会第七次会议通过　"
+            "2001年2月28日第九届全国人民代表大会常务委员会第二十次会议修订　根据2013年12月28日第十二届"
+            "全国人民代表大会常务委员会第六次会议《关于修改〈某某法〉等七部法律的决定》第一次修正　"
+            "2019年8月26日第十三届全国人民代表大会常务委员会第十二次会议第二次修订　自2019年12月1日起施行）\n"
+            "第一条 为了规范管理，制定本法。\n第二条 本法适用于全国。\n")
+    doc = build_document(text, "law.txt")
+    assert doc.title == "中华人民共和国某某法"
+    assert (doc.published, doc.effective, doc.issuer) == (
+        date(2019, 8, 26), date(2019, 12, 1), "全国人民代表大会常务委员会")
+    assert doc.history == ["1984-09-20 通过", "2001-02-28 修订", "2013-12-28 修正", "2019-08-26 修订",
+                           "2019-12-01 施行"]
+
+
+def test_pdf_running_header_printed_on_every_page_is_dropped():
+    pages = [f"某某市人民政府公报\n{n}、第{n}部分的内容。\n某某市人民政府办公室印发" for n in "一二三四"]
+    assert pdf_pages_to_text(pages).splitlines() == [f"{n}、第{n}部分的内容。" for n in "一二三四"]
+
+
+def test_pdf_bracket_broken_before_a_number_is_joined():
+    pages = ["一、加强管理\n每周开展1次喷雾（参考附件\n1）广泛发动师生做好卫生。"]
+    assert pdf_pages_to_text(pages).splitlines() == ["一、加强管理", "每周开展1次喷雾（参考附件1）广泛发动师生做好卫生。"]

@@ -203,8 +203,9 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     stack: list[_Node] = []
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
     in_attachment_list = False
+    contents = _table_of_contents(part, paragraphs)
     for index in part.paragraphs:
-        marker = match_marker(paragraphs[index])
+        marker = None if index in contents else match_marker(paragraphs[index])
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
@@ -225,6 +226,22 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     closing = _split_closing(nodes, paragraphs, part)
     head = [preamble] if preamble.paragraphs else []
     return head + nodes + closing
+
+
+def _table_of_contents(part: Part, paragraphs: list[str]) -> set[int]:
+    """A law's 目录: the chapter list printed before the first article, whose first heading
+    comes again where the text starts. Its lines are preamble text, not headings."""
+    headings: list[tuple[int, str]] = []
+    for index in part.paragraphs:
+        marker = match_marker(paragraphs[index])
+        if marker and marker.rank == ARTICLE_RANK:
+            break
+        if marker and marker.rank < ARTICLE_RANK:
+            headings.append((index, marker.label))
+    if not headings:
+        return set()
+    again = next((i for i, label in headings[1:] if label == headings[0][1]), None)
+    return {i for i, _ in headings if again is not None and i < again}
 
 
 def _attach_unnumbered(index: int, stack: list[_Node], preamble: _Node, nodes: list[_Node],
@@ -314,7 +331,13 @@ def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> lis
         return []  # a law's last article keeps all its paragraphs (款)
     last = nodes[-1]
     tail = last.paragraphs[1:]
+    # 三、加强督导 / 各乡镇卫生院要…: under a bare heading the first paragraph is the item's body.
+    opening = paragraphs[last.paragraphs[0]]
+    marker = match_marker(opening)
+    first_is_body = not last.inferred and _is_title_line(opening[marker.length:] if marker else opening)
     for offset, index in enumerate(tail):
+        if offset == 0 and first_is_body and not _ATTACHMENT_LIST.match(paragraphs[index]):
+            continue
         if _CLOSING_START.match(paragraphs[index]):
             closing = tail[offset:]
             last.paragraphs = last.paragraphs[: 1 + offset]

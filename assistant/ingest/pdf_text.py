@@ -71,18 +71,17 @@ def _join_wrapped(lines: list[str]) -> list[str]:
         return lines
     full = sorted(widths)[int(len(widths) * 0.9)] * _FULL_LINE_SHARE
     paragraphs: list[str] = []
-    open_line = False
+    open_line, open_bracket = False, False
     for line in lines:
-        if open_line and not match_marker(line):
+        # A bracket left open continues even before a marker-like start: （参考附件 / 1）…
+        if open_bracket or (open_line and not match_marker(line)):
             paragraphs[-1] += line
         else:
             paragraphs.append(line)
-        open_line = _continues(line, paragraphs[-1], _width(line) >= full)
+        open_bracket = _opens_bracket(line)
+        open_line = _width(line) >= full and not paragraphs[-1].endswith(_SENTENCE_END)
     return paragraphs
 
 
-def _continues(line: str, paragraph: str, reaches_margin: bool) -> bool:
-    """Wrapped: the line reached the margin mid-sentence, or left a bracket open."""
-    if line.count("（") + line.count("(") > line.count("）") + line.count(")"):
-        return True
-    return reaches_margin and not paragraph.endswith(_SENTENCE_END)
+def _opens_bracket(line: str) -> bool:
+    return line.count("（") + line.count("(") > line.count("）") + line.count(")")
