@@ -7,7 +7,7 @@ similarity and without it (the lexical variant) — then the gate threshold (bes
 accuracy of "answerable" over the questions' best scores) and the cite threshold (best F1
 over the rows) are chosen on the same training rows.
 
-`python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F]`
+`python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F …]`
 fits on the whole gold set and writes assistant/answer/evidence_model.json. `assistant
 eval` (with --folds, default 5) fits on the other folds' documents and scores each fold's
 questions with the model it never saw.
@@ -166,15 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedder")
     parser.add_argument("--index-dir")
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--dataset", type=Path, nargs="+", default=[DEFAULT_DATASET])
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("embedder", args.embedder), ("index_dir", args.index_dir)) if v}
     assistant = Assistant(Settings(**overrides))
-    items = load_gold(args.dataset)
+    items = [item for path in args.dataset for item in load_gold(path)]
     golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
     rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.top_k)
-    note = (f"fitted on {len(items)} questions of {args.dataset.name} ({len(rows)} rows), "
+    names = " + ".join(p.name for p in args.dataset)
+    note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
             f"embedder {assistant.settings.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
     model = fit_model(rows, note)
