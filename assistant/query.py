@@ -22,10 +22,12 @@ from assistant.lexicon import find_doc_numbers
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
-STOPWORDS = frozenset(  # noqa: SIM905 (a word list reads best as one string)
+STOPWORDS = frozenset(  # a word list reads best as one string
+    (  # noqa: SIM905
     "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 哪些 哪个 哪里 哪 什么 怎么 怎样 如何 "
     "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
-    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知".split())
+    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知"
+    ).split())
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 _PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地"})
@@ -81,11 +83,16 @@ def asked_units(question: str) -> list[str]:
     return list(dict.fromkeys(units))
 
 
+# Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
+_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名"}
+
+
 def states_quantity(text: str, unit: str) -> bool:
     if unit == "%":
         return re.search(r"\d\s*[%％]|百分之", text) is not None
-    # One character may sit between the number and the unit (45周岁, 3所).
-    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]?{unit}", text) is not None
+    # Up to three characters may sit between the number and the unit (45周岁, 10个工作日).
+    forms = _UNIT_FORMS.get(unit, re.escape(unit))
+    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]{{0,3}}(?:{forms})", text) is not None
 
 
 _QUOTED_RE = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")

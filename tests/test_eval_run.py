@@ -126,7 +126,7 @@ def test_bad_inputs_are_clear_errors(index_dir, tmp_path, capsys):
 
 
 def test_baseline_chunks_map_back_to_the_clauses_they_overlap():
-    path = sorted(CORPUS.glob("004_*.txt"))[0]
+    path = min(CORPUS.glob("004_*.txt"))
     doc = build_document(path.read_text(encoding="utf-8"), path.name)
     chunks = make_chunks([doc], size=300, overlap=50)
     assert chunks[0].start == 0 and chunks[1].start == 250 and chunks[-1].end == len(doc.text)
@@ -143,7 +143,7 @@ def test_baseline_answers_with_its_top_chunk_and_cites_its_clauses():
     from assistant.embedders import get_embedder
     from assistant.settings import Settings
 
-    path = sorted(CORPUS.glob("001_*.txt"))[0]
+    path = min(CORPUS.glob("001_*.txt"))
     doc = build_document(path.read_text(encoding="utf-8"), path.name)
     baseline = ChunkBaseline([doc], get_embedder(Settings(embedder="hashing")))
     answer, ranked = baseline.ask("城乡居民医保人均财政补助标准增加多少元", k=5)

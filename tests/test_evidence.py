@@ -11,6 +11,7 @@ from assistant.answer.context import build_context
 from assistant.answer.evidence import (
     DEFAULT_MODEL,
     FEATURES,
+    LEXICAL_FEATURES,
     EvidenceModel,
     LogisticModel,
     assess,
@@ -57,11 +58,13 @@ def test_constraints_features_and_scores_once_per_clause():
 
 
 def test_lexical_variant_is_used_without_a_dense_similarity():
-    full = LogisticModel(FEATURES, (0,) * 5, (1,) * 5, (0, 0, 0, 10, 0), 0.0)
-    lexical = LogisticModel(("coverage", "text_coverage", "sentence_coverage", "rank"),
-                            (0,) * 4, (1,) * 4, (-10, 0, 0, 0), 0.0)
+    n, m = len(FEATURES), len(LEXICAL_FEATURES)
+    full = LogisticModel(FEATURES, (0,) * n, (1,) * n,
+                         tuple(10 if f == "dense" else 0 for f in FEATURES), 0.0)
+    lexical = LogisticModel(LEXICAL_FEATURES, (0,) * m, (1,) * m,
+                            tuple(-10 if f == "coverage" else 0 for f in LEXICAL_FEATURES), 0.0)
     model = EvidenceModel(full, lexical, 0.5, 0.5)
-    values = {"coverage": 1.0, "text_coverage": 1.0, "sentence_coverage": 1.0, "rank": 1.0}
+    values = dict.fromkeys(LEXICAL_FEATURES, 1.0)
     assert model.probability(values | {"dense": None}) < 0.01  # the lexical variant
     assert model.probability(values | {"dense": 1.0}) > 0.99
 
@@ -93,6 +96,7 @@ def test_document_folds_keep_a_document_in_one_fold():
 
 def _row(item, answerable, coverage, label, dense=None):
     features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
+                "missing": 1.0 - coverage, "sparse": coverage, "preamble": 0.0,
                 "dense": dense, "rank": 1.0}
     return Row(item, answerable, features, label, True)
 

@@ -5,8 +5,9 @@ For each candidate clause, once per ask, `assess` computes
   question that its evidence text lacks): a clause failing one is never evidence;
 * features: lexical coverage of the question's content words in the clause's evidence
   (metadata, headings, text) and in its text alone, the best single sentence's coverage,
-  the embedder's question↔clause similarity (`ScoredClause.dense_score`) and the
-  retrieval rank;
+  the longest question term the evidence lacks, the BM25 score, whether the clause is a
+  preamble, the embedder's question↔clause similarity (`ScoredClause.dense_score`) and
+  the retrieval rank;
 * a probability that the clause answers the question: a logistic regression over the
   features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
@@ -32,7 +33,8 @@ from assistant.models import ScoredClause
 from assistant.query import Query, place_forms, states_quantity
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
-FEATURES = ("coverage", "text_coverage", "sentence_coverage", "dense", "rank")
+FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "preamble",
+            "dense", "rank")
 LEXICAL_FEATURES = tuple(f for f in FEATURES if f != "dense")
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
@@ -142,10 +144,15 @@ def unmet_constraints(query: Query, evidence: str) -> list[str]:
 
 def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str) -> dict:
     sentences = _SENTENCE_RE.findall(scored.clause.text)
+    absent = [len(t) for t in query.terms if t not in evidence]
     return {
         "coverage": coverage(query.terms, evidence),
         "text_coverage": coverage(query.terms, scored.clause.text),
         "sentence_coverage": max((coverage(query.terms, s) for s in sentences), default=0.0),
+        # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
+        "missing": min(max(absent, default=0), 4) / 4,
+        "sparse": math.log1p(max(scored.sparse_score or 0.0, 0.0)),
+        "preamble": float(scored.clause.kind == "preamble"),
         "dense": scored.dense_score,
         "rank": 1.0 / (1 + rank),
     }
