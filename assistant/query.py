@@ -95,6 +95,16 @@ def states_quantity(text: str, unit: str) -> bool:
     return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]{{0,3}}(?:{forms})", text) is not None
 
 
+# A number the question states (床位在500张以上): the evidence must state it too. Years and
+# the numbers inside a 文号 are handled apart.
+_STATED_NUMBER_RE = re.compile(
+    r"(?<![\d.〔\[第])(\d+(?:\.\d+)?)(?![\d.]|\s*年|\s*[〕\]]|\s*[号条项款])")
+
+
+def stated_numbers(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_STATED_NUMBER_RE.findall(text)))
+
+
 _QUOTED_RE = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
 
 
@@ -233,6 +243,7 @@ class Query:
     doc_numbers: tuple[str, ...]
     quoted: tuple[str, ...]
     units: tuple[str, ...]
+    numbers: tuple[str, ...]
     meta: tuple[str, ...]
     spanning: bool
     asks_duty: bool
@@ -258,6 +269,7 @@ def _analysed(text: str, asked: str) -> Query:
         text=text, asked=asked, terms=content_terms(text), places=places(text),
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
+        numbers=stated_numbers(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text))
 

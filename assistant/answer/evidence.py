@@ -136,9 +136,11 @@ def coverage(terms, evidence: str) -> float:
 
 
 def unmet_constraints(query: Query, evidence: str) -> list[str]:
-    """Places, years and asked-for quantities (多少元) the query names that `evidence` lacks."""
+    """Places, years, stated numbers and asked-for quantities (多少元) the query names that
+    `evidence` lacks."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     missing += [f"{y}年" for y in query.years if y not in evidence]
+    missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
 
 
