@@ -66,7 +66,7 @@ def test_lexical_variant_is_used_without_a_dense_similarity():
     model = EvidenceModel(full, lexical, 0.5, 0.5)
     values = dict.fromkeys(LEXICAL_FEATURES, 1.0)
     assert model.probability(values | {"dense": None}) < 0.01  # the lexical variant
-    assert model.probability(values | {"dense": 1.0}) > 0.99
+    assert model.probability(values | {"dense": 1.0, "dense_gap": 0.0}) > 0.99
 
 
 def test_fit_logistic_learns_the_direction_of_a_feature():
@@ -96,8 +96,9 @@ def test_document_folds_keep_a_document_in_one_fold():
 
 def _row(item, answerable, coverage, label, dense=None):
     features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
-                "missing": 1.0 - coverage, "sparse": coverage, "preamble": 0.0,
-                "dense": dense, "rank": 1.0}
+                "missing": 1.0 - coverage, "sparse": coverage, "sparse_gap": coverage - 1.0,
+                "preamble": 0.0, "dense": dense,
+                "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
     return Row(item, answerable, features, label, True)
 
 

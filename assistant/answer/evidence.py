@@ -5,9 +5,10 @@ For each candidate clause, once per ask, `assess` computes
   question that its evidence text lacks): a clause failing one is never evidence;
 * features: lexical coverage of the question's content words in the clause's evidence
   (metadata, headings, text) and in its text alone, the best single sentence's coverage,
-  the longest question term the evidence lacks, the BM25 score, whether the clause is a
-  preamble, the embedder's question↔clause similarity (`ScoredClause.dense_score`) and
-  the retrieval rank;
+  the longest question term the evidence lacks, the BM25 score and how far it is behind
+  the best candidate's, whether the clause is a preamble, the embedder's question↔clause
+  similarity (`ScoredClause.dense_score`) and how far it is behind the best candidate's,
+  and the retrieval rank;
 * a probability that the clause answers the question: a logistic regression over the
   features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
@@ -33,9 +34,9 @@ from assistant.models import ScoredClause
 from assistant.query import Query, place_forms, states_quantity
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
-FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "preamble",
-            "dense", "rank")
-LEXICAL_FEATURES = tuple(f for f in FEATURES if f != "dense")
+FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
+            "preamble", "dense", "dense_gap", "rank")
+LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
 
@@ -144,29 +145,42 @@ def unmet_constraints(query: Query, evidence: str) -> list[str]:
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
 
 
-def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str) -> dict:
+def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
+                best: tuple[float | None, float]) -> dict:
+    """The clause's features; `best` is the top dense and BM25 score among the candidates:
+    how far a clause is behind the best one says more than its raw score."""
     sentences = _SENTENCE_RE.findall(scored.clause.text)
     absent = [len(t) for t in query.terms if t not in evidence]
+    sparse = _log_sparse(scored)
+    dense = scored.dense_score
     return {
         "coverage": coverage(query.terms, evidence),
         "text_coverage": coverage(query.terms, scored.clause.text),
         "sentence_coverage": max((coverage(query.terms, s) for s in sentences), default=0.0),
         # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
         "missing": min(max(absent, default=0), 4) / 4,
-        "sparse": math.log1p(max(scored.sparse_score or 0.0, 0.0)),
+        "sparse": sparse,
+        "sparse_gap": sparse - best[1],
         "preamble": float(scored.clause.kind == "preamble"),
-        "dense": scored.dense_score,
+        "dense": dense,
+        "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
     }
+
+
+def _log_sparse(scored: ScoredClause) -> float:
+    return math.log1p(max(scored.sparse_score or 0.0, 0.0))
 
 
 def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) -> list[Evidence]:
     """Every retrieved clause judged once: constraints, features, probability."""
     judged = []
+    dense = [s.dense_score for s in retrieved if s.dense_score is not None]
+    best = (max(dense) if dense else None, max((_log_sparse(s) for s in retrieved), default=0.0))
     for rank, scored in enumerate(retrieved):
         text = evidence_text(scored)
         item = Evidence(scored, rank, unmet_constraints(query, text))
-        item.features = features_of(query, scored, rank, text)
+        item.features = features_of(query, scored, rank, text, best)
         item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
         if item.named and item.admissible:
             item.score = 1.0
