@@ -105,6 +105,26 @@ def stated_numbers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_STATED_NUMBER_RE.findall(text)))
 
 
+# A regulation named in so many words at the start of a clause of the question
+# (北京市医疗保障条例对…, 《…规定》): if the corpus has no such document, nothing answers it.
+_NAMED_TITLE_RE = re.compile(
+    r"(?:^|(?<=[，。？！、《“\s]))([\u4e00-\u9fff]{2,30}?(?:条例|办法|规定|细则|法(?!院|律|规(?!定))))")
+_NOT_A_TITLE = re.compile(r"什么|哪|怎么|怎样|如何|按照|根据|依照|有关|相关|这部|那部")
+
+
+_ISSUER_PREFIXES = ("中华人民共和国", "最高人民法院", "最高人民检察院", "国务院", "全国")
+
+
+def named_titles(text: str) -> tuple[str, ...]:
+    """Regulation names the question writes as names: in 《》, or opening with a place or
+    a national issuer (北京市医疗保障条例, 最高人民法院关于…的规定). A bare 违法/疗法/规定
+    is a word, not a name."""
+    quoted = re.findall(r"《([^》]{3,40})》", text)
+    found = [m for m in _NAMED_TITLE_RE.findall(text) if not _NOT_A_TITLE.search(m)
+             and (m.startswith(_ISSUER_PREFIXES) or any(m.startswith(p) for p in places(m)))]
+    return tuple(dict.fromkeys(quoted + found))
+
+
 _QUOTED_RE = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
 
 
@@ -244,6 +264,7 @@ class Query:
     quoted: tuple[str, ...]
     units: tuple[str, ...]
     numbers: tuple[str, ...]
+    titles: tuple[str, ...]
     meta: tuple[str, ...]
     spanning: bool
     asks_duty: bool
@@ -269,7 +290,7 @@ def _analysed(text: str, asked: str) -> Query:
         text=text, asked=asked, terms=content_terms(text), places=places(text),
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
-        numbers=stated_numbers(text),
+        numbers=stated_numbers(text), titles=named_titles(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text))
 

@@ -132,3 +132,13 @@ def test_gate_reports_its_score_against_the_threshold():
     decision = gate.decide("二级医院建成什么实验室？", [scored(DOC, 1)], [], threshold=1.01)
     assert not decision.answerable and "低于阈值 1.01" in decision.reason
     assert decision.best.scored.clause.label == "二、"
+
+
+def test_a_regulation_the_corpus_lacks_is_refused_by_name():
+    known = ["中华人民共和国献血法", "北京市突发公共卫生事件应急条例"]
+    absent = gate.decide("北京市医疗保障条例对门诊报销比例有什么规定？", [scored(DOC, 0)], [],
+                         threshold=0.0, known_titles=known)
+    assert not absent.answerable and "北京市医疗保障条例" in absent.reason
+    present = gate.decide("《中华人民共和国献血法》怎么规定试点？", [scored(DOC, 0)], [], threshold=0.0,
+                          known_titles=known)
+    assert present.answerable

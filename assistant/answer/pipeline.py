@@ -74,7 +74,8 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     judged, named_docs = _retrieve(run, store, filters, top_k, history, model)
     query = run.query
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
-    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model)
+    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model,
+                           known_titles=[d.title for d in store.documents])
     if named_docs:
         # Asked about named corpus documents' own metadata: that metadata answers it.
         decision = gate.GateDecision(True, 1.0, decision.threshold, "")
