@@ -30,7 +30,8 @@ STOPWORDS = frozenset(  # a word list reads best as one string
     ).split())
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 _PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
-_GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地"})
+_GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
+                             "中华人民共和国", "中国", "全国", "我国"})
 
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
 _META_PATTERNS = {
