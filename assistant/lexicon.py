@@ -74,7 +74,7 @@ def half_width_digits(text: str) -> str:
 
 # Ranks: legal units above (negative), notice levels below (GB/T 9704: 一、 → （一） → 1. →
 # （1） → ①). Inside an article, （一） is a 项 and 1. a 目.
-LEGAL_RANKS = {"编": -4, "分编": -3, "章": -2, "节": -1, "条": 0}
+LEGAL_RANKS = {"编": -4, "分编": -3, "章": -2, "部分": -2, "节": -1, "条": 0}
 ARTICLE_RANK = 0
 
 _CN = f"{CN_NUMERAL}{{1,4}}"
@@ -82,7 +82,9 @@ _OPEN = "[（(]"
 _CLOSE = "[）)]"
 _LEGAL_NUMBER = rf"(?:{CN_NUMERAL}{{1,7}}|\d{{1,4}})"
 # 第一章 总则 / 第一章总则 / 第二节 …: a short heading line of its own.
-_LEGAL_HEADING = re.compile(rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|章|节)(?=\s|[\u4e00-\u9fff]|$)")
+# 第一部分 总体要求: plans and 规划 use parts the way laws use chapters.
+_LEGAL_HEADING = re.compile(
+    rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|章|部分|节)(?=\s|[\u4e00-\u9fff]|$)")
 _HEADING_MAX = 40
 # 第二十九条 …: an article. Without a space after 条, words that continue a cross-reference
 # (第二十条规定的…, 第十四条第（六）项…) mean the paragraph only cites an article.
@@ -94,6 +96,7 @@ _CROSS_REFERENCE_TAIL = re.compile(
 _NOTICE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
     (2, re.compile(rf"^{_OPEN}\s*({_CN})\s*{_CLOSE}")),
     (4, re.compile(rf"^{_OPEN}\s*(\d{{1,3}})\s*{_CLOSE}")),
+    (4, re.compile(rf"^(\d{{1,2}}){_CLOSE}(?=\S)")),  # 1）xxx, a common spelling of （1）
     # 四、一九四九年…: a numeral after 、 only blocks the match when it is itself a marker.
     (1, re.compile(rf"^({_CN})\s*(?:、|[，,．.](?![\d一二三四五六七八九十]))(?!{_CN}、)")),
     (2, re.compile(rf"^({_CN}){_CLOSE}(?=\S)")),  # opening bracket lost: 二)强化…
@@ -121,7 +124,7 @@ class Marker:
 def make_label(rank: int, number: int) -> str:
     """Official label for a rank and number: (2, 14) → （十四）, (0, 29) → 第二十九条."""
     for unit, unit_rank in LEGAL_RANKS.items():
-        if rank == unit_rank:
+        if rank == unit_rank:  # 部分 shares 章's rank: make_label gives 章
             return f"第{int_to_cn(number)}{unit}"
     if rank == 1:
         return f"{int_to_cn(number)}、"
@@ -138,9 +141,10 @@ def match_legal_marker(paragraph: str) -> Marker | None:
     """第X编/章/节 heading or 第X条 article at a paragraph start; None for a cross-reference."""
     heading = _LEGAL_HEADING.match(paragraph)
     if heading and len(paragraph) <= _HEADING_MAX and not re.search("[。；，]", paragraph):
-        rank = LEGAL_RANKS[heading.group(2)]
+        unit = heading.group(2)
         number = cn_to_int(heading.group(1))
-        return Marker(rank, number, make_label(rank, number), heading.end(), False) if number else None
+        label = f"第{int_to_cn(number)}{unit}"
+        return Marker(LEGAL_RANKS[unit], number, label, heading.end(), False) if number else None
     article = _ARTICLE.match(paragraph)
     if not article:
         return None
@@ -180,7 +184,7 @@ def is_article_label(element: str) -> bool:
 
 
 def is_legal_heading_label(element: str) -> bool:
-    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|章|节)", element))
+    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|章|部分|节)", element))
 
 
 def legal_label(path: list[str]) -> str:
@@ -206,7 +210,7 @@ def legal_label(path: list[str]) -> str:
 
 
 _REF_PART = re.compile(
-    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|章|节|条|款)"
+    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|章|部分|节|条|款|段)"
     rf"|第?\s*{_OPEN}\s*{_CN}\s*{_CLOSE}\s*项?|{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}"
     rf"|第\s*\d{{1,3}}\s*目|{_CN}\s*[、，,]|\d{{1,3}}\s*[.．、]|[{CIRCLED}]|{_CN}{_CLOSE}"
 )
@@ -225,7 +229,9 @@ def normalise_clause_ref(ref: str) -> str:
 
 
 def _normalise_ref_token(token: str) -> str:
-    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|章|节|条|款)", token)
+    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|章|部分|节|条|款|段)", token)
+    if legal and legal.group(2) == "段":
+        return f"第{cn_to_int(legal.group(1))}段"  # paragraph units keep Arabic numbers
     if legal:
         return f"第{int_to_cn(cn_to_int(legal.group(1)))}{legal.group(2)}"
     item = re.fullmatch(rf"第{_OPEN}({_CN}){_CLOSE}项?", token)
@@ -236,6 +242,18 @@ def _normalise_ref_token(token: str) -> str:
         return f"第{int(sub_item.group(1))}目"
     marker = match_marker(token.rstrip("项"))
     return marker.label if marker else token
+
+
+# Clause labels named inside a question (川卫发〔2017〕65号(十四), 第十四条, 二、（一）1.),
+# outermost first; routing reads the named groups.
+LABEL_IN_QUESTION = re.compile(
+    rf"附件\s*(?P<att>{_CN}|\d{{1,2}})?"
+    rf"|[（(]\s*(?P<par>{_CN})\s*[）)]"
+    rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
+    rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
+    rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
+    rf"|(?<=[）)])(?P<num>\d{{1,3}})\s*[.．、]"  # 1. only right after a bracketed label
+)
 
 
 # --- 文号 and 令 numbers -----------------------------------------------------------------
@@ -303,6 +321,8 @@ _YEAR_IN_TEXT = re.compile(
 _ISO_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _CN_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+ISO_DATE_IN_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
@@ -342,6 +362,7 @@ def is_date_line(line: str) -> bool:
 
 # --- issuing bodies and places ----------------------------------------------------------
 
+PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 ORG_SUFFIX = re.compile(
     r"(人民政府|办公厅|办公室|委员会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
 )

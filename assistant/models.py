@@ -52,6 +52,8 @@ class DocumentInfo(BaseModel):
     signed: date | None = Field(None, description="成文日期")
     published: date | None = Field(None, description="发布日期 (laws: 公布/通过 date of this text)")
     effective: date | None = Field(None, description="施行日期, where the document states it")
+    history: list[str] = Field(
+        default_factory=list, description="issuance events as stated: 2019-08-26 修订, oldest first")
     status: DocStatus | None = Field(
         None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
+from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import find_doc_numbers
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
@@ -28,8 +30,6 @@ STOPWORDS = frozenset(  # a word list reads best as one string
     "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
     "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知"
     ).split())
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
-_PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
                              "中华人民共和国", "中国", "全国", "我国"})
 

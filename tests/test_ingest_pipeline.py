@@ -119,8 +119,8 @@ def test_the_same_document_twice_is_a_warning_and_the_later_copy_is_skipped(tmp_
     assert [d.source for d in documents] == [first.name]
     assert len(report.documents) == 1 and report.errors == []
     assert report.warnings == [
-        f"{again.name}: same document as {first.name} (川办函〔2021〕56号, "
-        f"doc_id {documents[0].doc_id}); skipped"]
+        (f"{again.name}: same document as {first.name} (川办函〔2021〕56号, "
+         f"doc_id {documents[0].doc_id}); skipped")]
 
 
 def test_a_parser_failure_on_one_file_does_not_lose_the_batch(tmp_path, settings, monkeypatch):

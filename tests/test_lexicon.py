@@ -125,3 +125,17 @@ def test_strip_marker():
     assert strip_leading_marker("（一）加强领导") == "加强领导"
     assert strip_leading_marker("第三条 医疗机构") == "医疗机构"
     assert strip_leading_marker("没有编号") == "没有编号"
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "label", "rank"),
+    [("第一部分 总体要求", "第一部分", -2), ("1）加强领导", "（1）", 4), ("12)落实责任", "（12）", 4)],
+)
+def test_more_spellings(paragraph, label, rank):
+    marker = match_marker(paragraph)
+    assert marker is not None and (marker.label, marker.rank) == (label, rank)
+
+
+def test_paragraph_unit_refs():
+    assert normalise_clause_ref("第3段") == "第3段"
+    assert normalise_clause_ref("第一部分") == "第一部分"

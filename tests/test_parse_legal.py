@@ -61,9 +61,11 @@ def test_chapter_spellings_give_one_tree(chapter1, chapter2):
         ["第一章"], ["第一章", "第一条"], ["第一章", "第二条"],
         ["第二章"], ["第二章", "第一节"], ["第二章", "第一节", "第三条"],
         ["第二章", "第一节", "第三条", "（一）"], ["第二章", "第一节", "第三条", "（二）"],
+        ["第二章", "第一节", "第三条", "第二款"],
         ["第二章", "第二节"], ["第二章", "第二节", "第四条"],
         ["第二章", "第二节", "第四条", "（一）"], ["第二章", "第二节", "第四条", "（一）", "1."],
-        ["第二章", "第二节", "第四条", "（一）", "2."], ["第二章", "第二节", "第五条"],
+        ["第二章", "第二节", "第四条", "（一）", "2."], ["第二章", "第二节", "第四条", "第二款"],
+        ["第二章", "第二节", "第五条"],
     ]
     labels = [c.label for c in doc.clauses]
     assert "第三条第（二）项" in labels and "第四条第（一）项第1目" in labels
@@ -74,8 +76,11 @@ def test_articles_keep_their_paragraphs_and_cross_references():
     doc = build_document(CHAPTERED.format(chapter1="第一章 总则", chapter2="第二章 设置"), "t.md")
     by_label = {c.label: c for c in doc.clauses}
     assert "依照本条例第二十条" in by_label["第二条"].text
-    assert "第十四条第（六）项规定的情形除外" in by_label["第三条第（二）项"].text
-    assert "第四条第二款" in by_label["第四条第（一）项第2目"].text
+    # A paragraph after an article's 项 is its next 款, addressable; a cross-reference inside
+    # it opens nothing.
+    assert by_label["第三条第二款"].text == "第十四条第（六）项规定的情形除外。"
+    assert by_label["第四条第二款"].text.startswith("第四条第二款是一个普通段落")
+    assert by_label["第四条第（一）项第2目"].text == "2. 护士。"
     # The last article keeps its second sentence: a law has no 结尾.
     assert by_label["第五条"].text.endswith("各地应当遵照执行。")
     assert not [c for c in doc.clauses if c.kind == "closing"]
@@ -83,10 +88,21 @@ def test_articles_keep_their_paragraphs_and_cross_references():
         assert doc.text[clause.start:clause.end] == clause.text
 
 
-@pytest.mark.parametrize("ref", ["第三条", "第三条第（二）项", "第三条第(二)项", "第 3 条"])
+@pytest.mark.parametrize("ref", ["第三条", "第三条第（二）项", "第三条第(二)项", "第 3 条", "第三条第二款"])
 def test_service_resolves_lawyer_labels(ref):
     doc = build_document(CHAPTERED.format(chapter1="第一章 总则", chapter2="第二章 设置"), "t.md")
     assert resolve_clause(doc, ref).label.startswith("第三条")
+
+
+def test_second_list_of_an_article_hangs_on_its_paragraph():
+    text = ("某某管理法\n第九十八条 禁止生产假药、劣药。\n有下列情形之一的，为假药：\n（一）成份不符的；\n"
+            "（二）以非药品冒充药品的；\n有下列情形之一的，为劣药：\n（一）含量不符合标准；\n"
+            "（二）被污染的药品。\n禁止未取得批准证明文件生产药品。\n")
+    doc = build_document(text, "law.txt")
+    assert [c.label for c in doc.clauses] == [
+        "第九十八条", "第九十八条第（一）项", "第九十八条第（二）项", "第九十八条第三款",
+        "第九十八条第三款第（一）项", "第九十八条第三款第（二）项", "第九十八条第四款"]
+    assert not any("twice" in w for w in doc.warnings)
 
 
 def test_flat_articles_without_chapters():
@@ -153,3 +169,12 @@ def test_notice_numbering_edge_cases():
                       "二、（三）1.", "二、", "二、（四）"]
     assert any("label appears twice" in w for w in doc.warnings)
     assert len({c.clause_id for c in doc.clauses}) == len(doc.clauses)
+
+
+def test_table_of_contents_is_not_a_second_set_of_chapters():
+    text = ("某某管理条例\n目　　录\n第一章 总则\n第二章 设置审批\n第三章 附则\n第一章 总则\n"
+            "第一条 为了加强管理，制定本条例。\n第二章 设置审批\n第二条 设置应当审批。\n第三章 附则\n"
+            "第三条 本条例自公布之日起施行。\n")
+    doc = build_document(text, "toc.txt")
+    assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条", "第三章", "第三条"]
+    assert "第三章 附则" in doc.clauses[0].text and not doc.warnings

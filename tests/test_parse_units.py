@@ -136,7 +136,8 @@ def test_synthetic_notice_rules():
     doc = build_document(SYNTHETIC, "synthetic.txt")
     assert doc.number == "某府办发〔2023〕7号"
     assert doc.signed == date(2023, 3, 1)
-    assert [c.label for c in doc.clauses] == ["前言", "一、", "一、（一）", "一、（二）", "二、", "结尾"]
+    # 二、工作要求 is a bare heading: the paragraph under it is its body, not the closing.
+    assert [c.label for c in doc.clauses] == ["前言", "一、", "一、（一）", "一、（二）", "二、"]
     first = next(c for c in doc.clauses if c.label == "一、（一）")
     assert "属于（一）" in first.text
     assert doc.clauses[1].text == "一、总体目标\n到2025年，覆盖率达到90%。"

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.errors import AssistantError, UnknownDocumentError
+from assistant.lexicon import ISO_DATE_IN_TEXT as _ISO_DATE
 from assistant.models import Document
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl"
@@ -26,7 +27,6 @@ DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl"
 _WIDTH = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；", "%": "％",
                         "!": "！", "?": "？"})
 _SPACE = re.compile(r"\s+")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 class DatasetError(AssistantError):

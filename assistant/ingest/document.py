@@ -14,6 +14,7 @@ from assistant.ingest.metadata import (
     metadata_box,
     own_number,
     parse_date,
+    promulgated_title,
     published_stamp,
     region_of,
     status_of,
@@ -22,12 +23,17 @@ from assistant.ingest.parse import Layout, build_clauses, split_layout
 from assistant.models import Document, stable_id
 
 
-def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None) -> Document:
-    """Parse one document's decoded text. Never raises on odd input: problems become warnings."""
+def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None,
+                   title_hint: str | None = None) -> Document:
+    """Parse one document's decoded text. Never raises on odd input: problems become warnings.
+
+    `title_hint` is a title the file format marks (an HTML <h1>); a 关于… title line in the
+    header still wins over it.
+    """
     cleaned = clean_text(text)
     paragraphs = cleaned.paragraphs
     layout = split_layout(paragraphs)
-    meta = read_metadata(text, paragraphs, layout, source)
+    meta = read_metadata(text, paragraphs, layout, source, title_hint)
     doc_id = stable_id(meta.number or meta.title or source, length=12)
     offsets = _offsets(paragraphs)
     clauses, clause_warnings = build_clauses(doc_id, meta.title or source, paragraphs, offsets, layout)
@@ -38,7 +44,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         warnings.append("no clauses found")
     return Document(
         doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
-        signed=meta.signed, published=meta.published, effective=meta.effective, status=meta.status, region=meta.region,
+        signed=meta.signed, published=meta.published, effective=meta.effective, history=meta.history, status=meta.status, region=meta.region,
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
@@ -52,7 +58,8 @@ def _offsets(paragraphs: list[str]) -> list[int]:
     return offsets
 
 
-def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) -> Metadata:
+def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
+                  title_hint: str | None = None) -> Metadata:
     """Metadata from the page's metadata box, the header lines and the signature block."""
     box = metadata_box(raw)
     header = [paragraphs[i] for i in layout.header]
@@ -60,11 +67,14 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) 
     meta.number, repaired = own_number(box, header)
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
-    title, title_org, draft = find_title(header)
-    meta.title = markdown_title(raw) or title
+    title, title_org, draft = find_title(header, title_hint)
+    meta.title = markdown_title(raw) or (title if title_org or _is_own_title(title) else None)
+    meta.title = meta.title or promulgated_title(paragraphs) or title
     if meta.title is None:
         meta.warnings.append("no title found; using the file name")
-    law_issuer, law_published, meta.effective = issuance(header)
+    law = issuance(header)
+    law_issuer, law_published, meta.effective, meta.history = (
+        law.issuer, law.published, law.effective, law.history)
     signature_org, signature_date = _signature(paragraphs, layout)
     meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
@@ -74,6 +84,11 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str) 
     meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta
+
+
+def _is_own_title(title: str | None) -> bool:
+    """A 关于… title, or a plain one that is not an order's heading (中华人民共和国国务院令)."""
+    return bool(title) and not title.endswith("令")
 
 
 def _header_org(header: list[str]) -> str | None:

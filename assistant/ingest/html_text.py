@@ -23,7 +23,11 @@ _BLOCK = frozenset({
 _CELLS = frozenset({"td", "th"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "area", "base", "col"})
 _HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""",
+                           re.IGNORECASE)
+_HEADINGS = ("h1", "h2", "h3")
+_MARKUP_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b",
+                           re.IGNORECASE | re.DOTALL)
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -32,13 +36,26 @@ def declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def looks_like_html(data: bytes) -> bool:
+    """A saved web page, whatever its extension (.php, .asp, .aspx, .jsp …)."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf")
+    return bool(_MARKUP_START.match(head))
+
+
 def html_to_text(markup: str) -> str:
     """Body text, one block per line, blank lines dropped."""
+    return html_text_and_heading(markup)[0]
+
+
+def html_text_and_heading(markup: str) -> tuple[str, str | None]:
+    """(body text, the page's main heading): <title> is often the site's name, so the
+    document's own title is taken from the first <h1>, else <h2>, else <h3> of the body."""
     parser = _BodyText()
     parser.feed(markup)
     parser.close()
     lines = (line.strip() for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    heading = next((parser.headings[tag][0] for tag in _HEADINGS if parser.headings[tag]), None)
+    return "\n".join(line for line in lines if line), heading
 
 
 def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
@@ -51,6 +68,8 @@ class _BodyText(HTMLParser):
         self.parts: list[str] = []
         self._skipping: list[str] = []  # open chrome elements, innermost last
         self._pre = 0
+        self.headings: dict[str, list[str]] = {tag: [] for tag in _HEADINGS}
+        self._heading: list[str] | None = None  # text of the open h1–h3
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
@@ -60,6 +79,8 @@ class _BodyText(HTMLParser):
         self._boundary(tag)
         if tag == "pre":
             self._pre += 1
+        if tag in _HEADINGS and not self._skipping:
+            self._heading = []
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._boundary(tag)  # <br/>: never opens an element
@@ -70,6 +91,11 @@ class _BodyText(HTMLParser):
                 pass  # also close chrome elements left open inside it
         if tag in _BLOCK:
             self._boundary(tag)
+        if tag in _HEADINGS and self._heading is not None:
+            text = _HTML_SPACE.sub(" ", "".join(self._heading)).strip()
+            if len(text) >= 4:
+                self.headings[tag].append(text)
+            self._heading = None
         if tag == "pre" and self._pre:
             self._pre -= 1
 
@@ -77,6 +103,8 @@ class _BodyText(HTMLParser):
         if self._skipping:
             return
         self.parts.append(data if self._pre else _HTML_SPACE.sub(" ", data))
+        if self._heading is not None:
+            self._heading.append(data)
 
     def _boundary(self, tag: str) -> None:
         if self._skipping:

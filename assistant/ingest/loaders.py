@@ -19,7 +19,8 @@ from typing import Protocol
 
 from assistant.errors import LoadError
 from assistant.ingest.encoding import decode_text
-from assistant.ingest.html_text import declared_charset, html_to_text
+from assistant.ingest.html_text import declared_charset, html_text_and_heading, looks_like_html
+from assistant.ingest.pdf_text import pdf_pages_to_text
 from assistant.registry import Registry
 
 # Formats people try that we cannot read, with what to do instead.
@@ -43,6 +44,7 @@ class LoadedText:
     fmt: str
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    title: str | None = None  # a title the format itself marks (an HTML page's <h1>)
 
 
 class Loader(Protocol):
@@ -78,16 +80,33 @@ def load_file(path: Path | str, max_bytes: int) -> LoadedText:
     path = Path(path)
     if not path.exists():  # before the type check: a mistyped folder name is "missing"
         raise LoadError(str(path), "no such file or folder", "missing")
-    loader = loader_for(path)  # an unsupported type is refused before reading anything
-    return _extract(loader, _read_bytes(path, max_bytes), path)
+    try:
+        loader = loader_for(path)  # an unsupported type is refused before reading anything
+    except LoadError:
+        data = _read_bytes(path, max_bytes)  # …unless the content is a saved web page
+        if not looks_like_html(data):
+            raise
+        return _extract(HtmlLoader(), data, path)
+    data = _read_bytes(path, max_bytes)
+    return _extract(_sniffed(loader, data), data, path)
 
 
 def load_bytes(data: bytes, name: str, max_bytes: int) -> LoadedText:
     """Like `load_file` for content already in memory (an upload); `name` picks the format."""
     path = Path(name)
-    loader = loader_for(path)
+    try:
+        loader = loader_for(path)
+    except LoadError:
+        if not looks_like_html(data):
+            raise
+        loader = HtmlLoader()
     _check_size(len(data), max_bytes, name)
-    return _extract(loader, data, path)
+    return _extract(_sniffed(loader, data), data, path)
+
+
+def _sniffed(loader: Loader, data: bytes) -> Loader:
+    """A page saved as .txt is still read as HTML."""
+    return HtmlLoader() if loader.fmt == "text" and looks_like_html(data) else loader
 
 
 def _extract(loader: Loader, data: bytes, path: Path) -> LoadedText:
@@ -147,12 +166,13 @@ class HtmlLoader:
     """A saved web page: the text of its body, honouring <meta charset>."""
 
     fmt = "html"
-    extensions = (".html", ".htm", ".shtml", ".xhtml")
+    # Saved dynamic pages keep their server-side extension; their content is HTML.
+    extensions = (".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx", ".jsp", ".cfm")
 
     def load(self, data: bytes, path: Path) -> LoadedText:
         decoded = decode_text(data, str(path), declared=declared_charset(data))
-        text = html_to_text(decoded.text)
-        return LoadedText(text, path.name, self.fmt, decoded.encoding, decoded.warnings)
+        text, heading = html_text_and_heading(decoded.text)
+        return LoadedText(text, path.name, self.fmt, decoded.encoding, decoded.warnings, heading)
 
 
 @LOADERS.register("docx")
@@ -168,7 +188,7 @@ class DocxLoader:
         try:
             document = docx.Document(io.BytesIO(data))
             blocks = [_docx_block_text(block) for block in document.iter_inner_content()]
-        except Exception as err:  # python-docx raises zip, XML and KeyErrors alike
+        except Exception as err:  # noqa: BLE001 - python-docx raises zip, XML and KeyErrors alike
             raise LoadError(str(path), f"not a readable .docx file ({_describe(err)})",
                             "corrupt") from None
         return LoadedText("\n".join(b for b in blocks if b.strip()), path.name, self.fmt)
@@ -199,7 +219,7 @@ class PdfLoader:
 
     def load(self, data: bytes, path: Path) -> LoadedText:
         pages = _pdf_pages(data, path)
-        text = "\n".join(page.strip("\n") for page in pages)
+        text = pdf_pages_to_text(pages)
         if not text.strip():
             raise LoadError(str(path), f"the PDF has no text layer ({len(pages)} page(s) of "
                                        "images?); run OCR on it first", "no_text")
@@ -217,7 +237,7 @@ def _pdf_pages(data: bytes, path: Path) -> list[str]:
         return [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
-    except Exception as err:  # pypdf raises many error types for damaged files
+    except Exception as err:  # noqa: BLE001 - pypdf raises many error types for damaged files
         raise LoadError(str(path), f"not a readable PDF ({_describe(err)})", "corrupt") from None
 
 

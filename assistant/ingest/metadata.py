@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from assistant.ingest.clean import METADATA_KEY, normalise_line
 from assistant.lexicon import (
@@ -41,6 +42,11 @@ _TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准
 _ISSUANCE = re.compile(
     r"^(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>.*?)"
     r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
+_EVENT = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>[^年]*?)"
+    r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
+_IN_FORCE_ON_ISSUE = re.compile(r"^[（(]?自?(公布|发布|印发)之日起?施行[）)]?$")
+_EFFECTIVE = re.compile(r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起施行")
 _STAMP = re.compile(r"((?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)\s*\d{1,2}[:：]\d{2}")
 
 
@@ -52,12 +58,25 @@ class Metadata:
     signed: date | None = None
     published: date | None = None
     effective: date | None = None
+    history: list[str] = field(default_factory=list)
     status: DocStatus | None = None
     region: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
 _MARKDOWN_TITLE = re.compile(r"^\s*#\s+(.+?)\s*$")
+
+
+_PROMULGATED = re.compile(r"^《(?P<title>[^》]{2,60})》已?经.{0,80}?(?:通过|批准|审议|修订).{0,40}?现予(?:公布|发布)")
+
+
+def promulgated_title(paragraphs: list[str]) -> str | None:
+    """An order (令) that promulgates a text names it: 《医疗保障基金使用监督管理条例》已经…现予公布."""
+    for para in paragraphs[:8]:
+        found = _PROMULGATED.match(para)
+        if found:
+            return found["title"]
+    return None
 
 
 def markdown_title(raw: str) -> str | None:
@@ -82,7 +101,7 @@ def metadata_box(text: str) -> dict[str, str]:
     return box
 
 
-def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
+def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, str | None, bool]:
     """(title, issuer named in the title line, draft?) from the header lines.
 
     A red-head title may wrap over several lines; a title that starts with 关于 on a line of
@@ -101,8 +120,11 @@ def find_title(header: list[str]) -> tuple[str | None, str | None, bool]:
                 candidates.append(found)
                 break
     if not candidates:
-        return plain_title(header), None, any(_DRAFT.search(line) for line in header[:3])
-    best = min(candidates, key=lambda m: (bool(m["org"].strip()), len(m["org"])))
+        title = normalise_line(hint) if hint else plain_title(header)
+        return title, None, any(_DRAFT.search(line) for line in header[:3])
+    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
+    best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
+                                          len(m["org"])))
     org = best["org"].strip() or None
     title = best["title"] if not org or best["gap"] else f"{best['org']}{best['title']}"
     draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)
@@ -132,28 +154,51 @@ def _is_meta_line(line: str) -> bool:
     return bool(_ISSUANCE.match(line)) or is_org_line(line) and not _TITLE_WORD.search(line)
 
 
-def issuance(header: list[str]) -> tuple[str | None, date | None, date | None]:
-    """(issuer, 公布 date, 施行 date) from a law's issuance lines.
+@dataclass
+class Issuance:
+    """What a law's issuance lines state; `history` lists every event, oldest first."""
+
+    issuer: str | None = None
+    published: date | None = None
+    effective: date | None = None
+    history: list[str] = field(default_factory=list)  # "2019-08-26 修订"
+
+
+def issuance(header: list[str]) -> Issuance:
+    """The issuer, 公布 date, 施行 date and history from a law's issuance lines.
 
     （2019年3月2日中华人民共和国国务院令第709号公布　自公布之日起施行）, 1994年2月26日 国务院令第149号
-    发布, 2019年8月26日 第十三届全国人民代表大会常务委员会第十二次会议第二次修订: the latest
-    line dates the text in hand.
+    发布, 2019年8月26日 第十三届全国人民代表大会常务委员会第十二次会议第二次修订, or one
+    bracketed paragraph with several events (…通过　根据…第一次修正): the latest event dates
+    the text in hand.
     """
-    issuer, published, effective = None, None, None
+    found = Issuance()
     for line in header:
-        found = _ISSUANCE.match(re.sub(r"^[（(]|[）)]$", "", line.strip()))
-        if not found:
+        text = re.sub(r"^[（(]|[）)]$", "", line.strip())
+        if not _ISSUANCE.match(text) and not text.startswith("根据"):
             continue
-        when = safe_date(int(found["y"]), int(found["m"]), int(found["d"]))
-        body = _issuing_body(found["body"])
-        if found["act"] == "施行":
-            effective = when
-            continue
-        if when and (published is None or when >= published):
-            published, issuer = when, body or issuer
-        if re.search(r"自(公布|发布)之日起施行|(公布|发布)之日施行", line):
-            effective = when
-    return issuer, published, effective
+        for event in _EVENT.finditer(text):
+            _add_event(found, event, text)
+    if found.effective is None and any(_IN_FORCE_ON_ISSUE.match(line) for line in header):
+        found.effective = found.published  # 发布之日施行 on a line of its own
+    return found
+
+
+def _add_event(found: Issuance, event: re.Match[str], line: str) -> None:
+    when = safe_date(int(event["y"]), int(event["m"]), int(event["d"]))
+    if when is None:
+        return
+    found.history.append(f"{when.isoformat()} {event['act']}")
+    if event["act"] == "施行":
+        found.effective = when
+        return
+    if found.published is None or when >= found.published:
+        found.published, found.issuer = when, _issuing_body(event["body"]) or found.issuer
+    if re.search(r"自(公布|发布)之日起施行|(公布|发布)之日施行", line[event.end():event.end() + 12]):
+        found.effective = when
+    later = _EFFECTIVE.search(line, event.end())
+    if later:
+        found.effective = parse_date(later.group(1))
 
 
 def _issuing_body(text: str) -> str | None:
@@ -194,7 +239,9 @@ def status_of(box: dict[str, str], header: list[str], draft: bool,
 
 def own_number(box: dict[str, str], header: list[str]) -> tuple[str | None, bool]:
     """(文号, repaired?) from the metadata box or a header line standing alone."""
-    for raw in [box.get("文号", "")] + header:
+    # 中华人民共和国国务院令 / 第709号: an order's number printed over two lines.
+    pairs = [a + b for a, b in pairwise(header) if a.endswith("令")]
+    for raw in [box.get("文号", "")] + header + pairs:
         number = normalise_doc_number(raw)
         if number:
             compact = re.sub(r"\s+", "", raw)

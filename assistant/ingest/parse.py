@@ -15,8 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.metadata import is_date_line, is_org_line
-from assistant.lexicon import DATE_IN_TEXT, Marker, is_article_label, make_label, match_marker
+from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line
+from assistant.lexicon import (
+    ARTICLE_RANK,
+    DATE_IN_TEXT,
+    Marker,
+    int_to_cn,
+    is_article_label,
+    make_label,
+    match_marker,
+)
 from assistant.models import (
     ATTACHMENT_LABEL,
     CLOSING_LABEL,
@@ -28,8 +36,10 @@ from assistant.models import (
 
 _CLOSING_START = re.compile(
     r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|"
-    r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人)"
+    r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
+# After the signature: distribution lines and stamps, part of no clause.
+_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件")
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
 # 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
@@ -39,9 +49,11 @@ _LIST_ITEM_MAX = 60
 _PARAGRAPH_UNITS_MIN = 3
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
+_PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
+_TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 
 
 @dataclass
@@ -58,6 +70,7 @@ class Layout:
     header: list[int]
     parts: list[Part]
     signatures: list[tuple[int, int]] = field(default_factory=list)  # (org index, date index)
+    tail: list[int] = field(default_factory=list)  # 抄送/印发 lines after a signature
 
 
 def _is_body_start(para: str) -> bool:
@@ -105,13 +118,49 @@ def split_layout(paragraphs: list[str]) -> Layout:
             layout.signatures.append((index, index + 1))
             layout.parts.append(current)
             index += 2
+            while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
+                layout.tail.append(index)
+                index += 1
             current, index = _start_attachment(paragraphs, index)
             continue
         current.paragraphs.append(index)
         index += 1
     layout.parts.append(current)
     layout.parts = [p for p in layout.parts if p.paragraphs or p.title]
+    _lift_letterhead(paragraphs, layout)
     return layout
+
+
+def _lift_letterhead(paragraphs: list[str], layout: Layout) -> None:
+    """PDF extraction may print the body's first paragraph above the letterhead: a run of
+    short issuer/title lines before the first numbered clause moves to the header."""
+    if not layout.parts or layout.parts[0].prefix or _has_title(layout.header, paragraphs):
+        return
+    main = layout.parts[0]
+    before_first = [i for i in main.paragraphs[:_first_marker(main, paragraphs)]]
+    run: list[int] = []
+    for index in before_first:
+        if _is_letterhead_line(paragraphs[index]):
+            run.append(index)
+            if _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
+                layout.header = sorted(layout.header + run)
+                main.paragraphs = [i for i in main.paragraphs if i not in run]
+                return
+        else:
+            run = []
+
+
+def _has_title(header: list[int], paragraphs: list[str]) -> bool:
+    return bool(_TITLE_IN_RUN.search("".join(paragraphs[i] for i in header)))
+
+
+def _first_marker(part: Part, paragraphs: list[str]) -> int:
+    return next((n for n, i in enumerate(part.paragraphs) if match_marker(paragraphs[i])),
+                len(part.paragraphs))
+
+
+def _is_letterhead_line(para: str) -> bool:
+    return len(para) <= _HEADING_MAX and not re.search(r"[。；，：:]", para)
 
 
 def _is_signature(paragraphs: list[str], index: int) -> bool:
@@ -154,12 +203,13 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     stack: list[_Node] = []
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
     in_attachment_list = False
+    contents = _table_of_contents(part, paragraphs)
     for index in part.paragraphs:
-        marker = match_marker(paragraphs[index])
+        marker = None if index in contents else match_marker(paragraphs[index])
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
-            (stack[-1] if stack else preamble).paragraphs.append(index)
+            _attach_unnumbered(index, stack, preamble, nodes, in_attachment_list)
             continue
         while stack and stack[-1].rank >= marker.rank:
             stack.pop()
@@ -176,6 +226,40 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     closing = _split_closing(nodes, paragraphs, part)
     head = [preamble] if preamble.paragraphs else []
     return head + nodes + closing
+
+
+def _table_of_contents(part: Part, paragraphs: list[str]) -> set[int]:
+    """A law's 目录: the chapter list printed before the first article, whose first heading
+    comes again where the text starts. Its lines are preamble text, not headings."""
+    headings: list[tuple[int, str]] = []
+    for index in part.paragraphs:
+        marker = match_marker(paragraphs[index])
+        if marker and marker.rank == ARTICLE_RANK:
+            break
+        if marker and marker.rank < ARTICLE_RANK:
+            headings.append((index, marker.label))
+    if not headings:
+        return set()
+    again = next((i for i, label in headings[1:] if label == headings[0][1]), None)
+    return {i for i, _ in headings if again is not None and i < again}
+
+
+def _attach_unnumbered(index: int, stack: list[_Node], preamble: _Node, nodes: list[_Node],
+                       in_list: bool) -> None:
+    """An unnumbered paragraph continues the open clause; in a law, one that follows an
+    article's 项 opens the article's next 款 (第九十八条第三款), under which later 项 nest."""
+    article = next((n for n in reversed(stack) if n.rank == ARTICLE_RANK), None)
+    if article is None or stack[-1] is article or in_list or stack[-1].rank == _PARAGRAPH_RANK:
+        (stack[-1] if stack else preamble).paragraphs.append(index)
+        return
+    while stack[-1] is not article:
+        stack.pop()
+    count = len(article.paragraphs) + sum(1 for n in nodes if n.path[:-1] == article.path
+                                          and n.rank == _PARAGRAPH_RANK)
+    node = _Node(article.path + [f"第{int_to_cn(count + 1)}款"], _PARAGRAPH_RANK, "clause",
+                 [index], inferred=True)
+    nodes.append(node)
+    stack.append(node)
 
 
 def _continues_attachment_list(para: str, marker: Marker | None, in_list: bool) -> bool:
@@ -247,7 +331,13 @@ def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> lis
         return []  # a law's last article keeps all its paragraphs (款)
     last = nodes[-1]
     tail = last.paragraphs[1:]
+    # 三、加强督导 / 各乡镇卫生院要…: under a bare heading the first paragraph is the item's body.
+    opening = paragraphs[last.paragraphs[0]]
+    marker = match_marker(opening)
+    first_is_body = not last.inferred and _is_title_line(opening[marker.length:] if marker else opening)
     for offset, index in enumerate(tail):
+        if offset == 0 and first_is_body and not _ATTACHMENT_LIST.match(paragraphs[index]):
+            continue
         if _CLOSING_START.match(paragraphs[index]):
             closing = tail[offset:]
             last.paragraphs = last.paragraphs[: 1 + offset]

@@ -113,11 +113,11 @@ def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> Documen
     try:
         loaded = load_file(path, settings.max_file_bytes)
         document = build_document(loaded.text, loaded.source, encoding=loaded.encoding,
-                                  fmt=loaded.fmt)
+                                  fmt=loaded.fmt, title_hint=loaded.title)
     except LoadError as err:
         report.errors.append(FileError(path=str(path), code=err.code, message=err.reason))
         return None
-    except Exception as err:  # a parser bug on one file must not lose the rest of the batch
+    except Exception as err:  # noqa: BLE001 - a parser bug on one file must not lose the batch
         report.errors.append(FileError(path=str(path), code="parse_failed",
                                        message=_parse_failure(err)))
         return None

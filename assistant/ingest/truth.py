@@ -4,7 +4,8 @@
 
 prints one row per document (fields exact / total, label sequence of the top two levels
 exact yes/no) and the totals. Paths in the truth file are relative to the repository root
-(the current directory); documents that are not there are reported as missing, not scored.
+(the current directory; the development corpus under ASSISTANT_EVAL_DEV_CORPUS when set);
+documents that are not there are reported as missing, not scored.
 Only `load_file` and `build_document` are used, so an older checkout can be scored the same
 way (PYTHONPATH=<checkout> python assistant/ingest/truth.py …).
 """
@@ -12,6 +13,7 @@ way (PYTHONPATH=<checkout> python assistant/ingest/truth.py …).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from assistant.ingest.loaders import load_file
 
 FIELDS = ("number", "title", "issuer", "signed", "published", "status")
 _MAX_BYTES = 50_000_000
+_DEV_PREFIX = "../shared/corpus-dev/"
 
 
 @dataclass
@@ -49,9 +52,18 @@ def _value(doc, name: str):
     return value.isoformat() if name in ("signed", "published") else value
 
 
+def _resolve(file: str, root: Path) -> Path:
+    """Repository-relative, except the development corpus, which may live elsewhere
+    (ASSISTANT_EVAL_DEV_CORPUS, as for eval/gold-dev.jsonl)."""
+    elsewhere = os.environ.get("ASSISTANT_EVAL_DEV_CORPUS")
+    if elsewhere and file.startswith(_DEV_PREFIX):
+        return Path(elsewhere) / file[len(_DEV_PREFIX):]
+    return root / file
+
+
 def score_document(entry: dict, root: Path) -> DocScore:
     score = DocScore(entry["file"])
-    path = root / entry["file"]
+    path = _resolve(entry["file"], root)
     if not path.exists():
         score.missing = True
         return score

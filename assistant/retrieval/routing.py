@@ -15,21 +15,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.lexicon import LABEL_IN_QUESTION as _LABELS
 from assistant.lexicon import cn_to_int, find_doc_numbers, int_to_cn, normalise_numbers_in
 from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
 from assistant.query import Query, as_query
 
 _TITLE = re.compile(r"《([^》]{4,})》")
 TITLE_NAMED_MAX = 20
-_CN = "[一二三四五六七八九十百零〇两]{1,4}"
-_LABELS = re.compile(
-    rf"附件\s*(?P<att>{_CN}|\d{{1,2}})?"
-    rf"|[（(]\s*(?P<par>{_CN})\s*[）)]"
-    rf"|[（(]\s*(?P<parnum>\d{{1,3}})\s*[）)]"
-    rf"|第\s*(?P<ord>{_CN}|\d{{1,3}})\s*(?:条|项|款|点|部分)"
-    rf"|(?<![一二三四五六七八九十百零〇两\d])(?P<top>{_CN})\s*、"
-    rf"|(?<=[）)])(?P<num>\d{{1,3}})\s*[.．、]"  # 1. only right after a bracketed label
-)
 
 
 @dataclass
