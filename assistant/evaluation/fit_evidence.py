@@ -100,7 +100,7 @@ def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
     return np.array([[float(r.features[n] or 0.0) for n in names] for r in rows])
 
 
-def fit_model(rows: Sequence[Row], note: str = "") -> EvidenceModel:
+def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) -> EvidenceModel:
     if not rows or not any(r.label for r in rows):
         raise ValueError("no positive rows to fit the evidence model on")
     y = np.array([float(r.label) for r in rows])
@@ -110,8 +110,10 @@ def fit_model(rows: Sequence[Row], note: str = "") -> EvidenceModel:
                          FEATURES) if dense_rows else lexical)
     draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
     scores = [draft.probability(r.features) for r in rows]
+    plain = [lexical.probability(r.features) for r in rows]
     return EvidenceModel(full, lexical, _gate_threshold(rows, scores),
-                         _cite_threshold(rows, scores), note)
+                         _cite_threshold(rows, scores), note, embedder,
+                         (_gate_threshold(rows, plain), _cite_threshold(rows, plain)))
 
 
 def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
             f"embedder {assistant.settings.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
-    model = fit_model(rows, note)
+    model = fit_model(rows, note, assistant.settings.embedder)
     write_model(model, args.out)
     print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
     return 0

@@ -74,7 +74,8 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
     with tempfile.TemporaryDirectory() as tmp:
         for fold in sorted(set(fold_of.values())):
             path = Path(tmp) / f"fold-{fold}.json"
-            write_model(fit_model([r for r in rows if fold_of[r.item_id] != fold]), path)
+            train = [r for r in rows if fold_of[r.item_id] != fold]
+            write_model(fit_model(train, embedder=settings.embedder), path)
             assistant.settings = settings.model_copy(update={"evidence_model": path})
             for item in (i for i in items if fold_of[i.id] == fold):
                 records[item.id] = _ours(assistant, item, golds[item.id], backend, known, progress)
