@@ -223,6 +223,7 @@ def test_full_gold_set_meets_the_committed_thresholds_for_the_test_embedder(tmp_
     assert code == 0, capsys.readouterr().err
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["meta"]["folds"] == 5 and {r["fold"] for r in report["records"]} == set(range(5))
+    assert all(r["fold_fitted"] for r in report["records"])
 
 
 @pytest.mark.slow
