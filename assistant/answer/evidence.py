@@ -5,15 +5,19 @@ For each candidate clause, once per ask, `assess` computes
   question that its evidence text lacks): a clause failing one is never evidence;
 * features: lexical coverage of the question's content words in the clause's evidence
   (metadata, headings, text) and in its text alone, the best single sentence's coverage,
-  the embedder's question↔clause similarity (`ScoredClause.dense_score`) and the
-  retrieval rank;
+  the longest question term the evidence lacks, the BM25 score and how far it is behind
+  the best candidate's, whether the clause is a preamble, the embedder's question↔clause
+  similarity (`ScoredClause.dense_score`) and how far it is behind the best candidate's,
+  and the retrieval rank;
 * a probability that the clause answers the question: a logistic regression over the
   features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
   the settings fingerprint).
 
-When retrieval did not compute the dense similarity (a lexical-only query), the model's
-lexical variant is used: it was fitted on the same rows without that feature.
+When retrieval did not compute the dense similarity (a lexical-only query), or the index
+uses another embedder than the one the model was fitted with (its similarities are on
+another scale), the model's lexical variant is used, with its own thresholds: it was
+fitted on the same rows without the dense features.
 A clause the question names (文号 + label) or quotes verbatim scores 1.
 """
 
@@ -23,7 +27,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,8 +36,9 @@ from assistant.models import ScoredClause
 from assistant.query import Query, place_forms, states_quantity
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
-FEATURES = ("coverage", "text_coverage", "sentence_coverage", "dense", "rank")
-LEXICAL_FEATURES = tuple(f for f in FEATURES if f != "dense")
+FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
+            "preamble", "dense", "dense_gap", "rank")
+LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
 
@@ -76,15 +81,28 @@ class EvidenceModel:
     threshold: float
     cite_threshold: float
     note: str = ""
+    embedder: str | None = None  # whose similarities `full` was fitted on
+    lexical_thresholds: tuple[float, float] | None = None  # (gate, cite) for `lexical`
 
     def probability(self, values: dict[str, float]) -> float:
         model = self.full if values.get("dense") is not None else self.lexical
         return model.probability(values)
 
+    def lexical_only(self) -> EvidenceModel:
+        """The lexical variant with its own thresholds: for another embedder's similarities
+        (they are not on the scale `full` was fitted on) or a search without the dense leg."""
+        gate, cite = self.lexical_thresholds or (self.threshold, self.cite_threshold)
+        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite)
+
+    def for_search(self, embedder: str, retrieved: list[ScoredClause]) -> EvidenceModel:
+        dense = any(s.dense_score is not None for s in retrieved)
+        return self if dense and embedder == (self.embedder or embedder) else self.lexical_only()
+
     def to_json(self) -> dict:
-        return {"_note": self.note, "threshold": self.threshold,
-                "cite_threshold": self.cite_threshold, "full": self.full.to_json(),
-                "lexical": self.lexical.to_json()}
+        return {"_note": self.note, "embedder": self.embedder, "threshold": self.threshold,
+                "cite_threshold": self.cite_threshold,
+                "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
+                "full": self.full.to_json(), "lexical": self.lexical.to_json()}
 
 
 def load_model(path: Path | str | None = None) -> EvidenceModel:
@@ -95,9 +113,11 @@ def load_model(path: Path | str | None = None) -> EvidenceModel:
 @lru_cache(maxsize=16)
 def _load(path: str, _mtime: int) -> EvidenceModel:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    lexical = data.get("lexical_thresholds")
     return EvidenceModel(LogisticModel.from_json(data["full"]),
                          LogisticModel.from_json(data["lexical"]), float(data["threshold"]),
-                         float(data["cite_threshold"]), data.get("_note", ""))
+                         float(data["cite_threshold"]), data.get("_note", ""),
+                         data.get("embedder"), tuple(lexical) if lexical else None)
 
 
 def model_digest(path: Path | str | None = None) -> str:
@@ -134,30 +154,50 @@ def coverage(terms, evidence: str) -> float:
 
 
 def unmet_constraints(query: Query, evidence: str) -> list[str]:
-    """Places, years and asked-for quantities (多少元) the query names that `evidence` lacks."""
+    """Places, years, stated numbers and asked-for quantities (多少元) the query names that
+    `evidence` lacks."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     missing += [f"{y}年" for y in query.years if y not in evidence]
+    missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
 
 
-def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str) -> dict:
+def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
+                best: tuple[float | None, float]) -> dict:
+    """The clause's features; `best` is the top dense and BM25 score among the candidates:
+    how far a clause is behind the best one says more than its raw score."""
     sentences = _SENTENCE_RE.findall(scored.clause.text)
+    absent = [len(t) for t in query.terms if t not in evidence]
+    sparse = _log_sparse(scored)
+    dense = scored.dense_score
     return {
         "coverage": coverage(query.terms, evidence),
         "text_coverage": coverage(query.terms, scored.clause.text),
         "sentence_coverage": max((coverage(query.terms, s) for s in sentences), default=0.0),
-        "dense": scored.dense_score,
+        # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
+        "missing": min(max(absent, default=0), 4) / 4,
+        "sparse": sparse,
+        "sparse_gap": sparse - best[1],
+        "preamble": float(scored.clause.kind == "preamble"),
+        "dense": dense,
+        "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
     }
+
+
+def _log_sparse(scored: ScoredClause) -> float:
+    return math.log1p(max(scored.sparse_score or 0.0, 0.0))
 
 
 def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) -> list[Evidence]:
     """Every retrieved clause judged once: constraints, features, probability."""
     judged = []
+    dense = [s.dense_score for s in retrieved if s.dense_score is not None]
+    best = (max(dense) if dense else None, max((_log_sparse(s) for s in retrieved), default=0.0))
     for rank, scored in enumerate(retrieved):
         text = evidence_text(scored)
         item = Evidence(scored, rank, unmet_constraints(query, text))
-        item.features = features_of(query, scored, rank, text)
+        item.features = features_of(query, scored, rank, text, best)
         item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
         if item.named and item.admissible:
             item.score = 1.0

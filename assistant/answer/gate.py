@@ -41,10 +41,12 @@ def evidence_score(judged: list[Evidence]) -> tuple[float, Evidence | None, str]
 
 def decide(query: Query | str, judged: list[Evidence] | list[ScoredClause],
            known_numbers: Iterable[str], threshold: float | None = None,
-           model: EvidenceModel | None = None) -> GateDecision:
+           model: EvidenceModel | None = None, known_titles: Iterable[str] = ()) -> GateDecision:
     """Answer or abstain. `judged` may be plain retrieved clauses: they are assessed here.
 
-    threshold: None means the evidence model's fitted one.
+    threshold: None means the evidence model's fitted one. known_titles: the corpus's
+    document titles; a regulation the question names that none of them contains
+    (北京市医疗保障条例 in a corpus without it) is refused like an unknown 文号.
     """
     query = as_query(query)
     model = model or load_model()
@@ -55,6 +57,10 @@ def decide(query: Query | str, judged: list[Evidence] | list[ScoredClause],
     unknown = [n for n in query.doc_numbers if not any(n.endswith(k) for k in known)]
     if unknown:
         return GateDecision(False, 0.0, threshold, f"语料中没有文号为{'、'.join(unknown)}的文件")
+    titles = list(known_titles)
+    absent = [t for t in query.titles if titles and not any(t in title for title in titles)]
+    if absent:
+        return GateDecision(False, 0.0, threshold, f"语料中没有名为《{'》《'.join(absent)}》的文件")
     if not judged:
         return GateDecision(False, 0.0, threshold, "没有检索到相关条款")
     score, best, reason = evidence_score(judged)

@@ -72,10 +72,11 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     chosen = get_backend(backend, settings)
     run = _Run(question, settings)
     model = load_model(settings.evidence_model)
-    judged, named_docs = _retrieve(run, store, filters, top_k, history, model)
+    judged, named_docs, model = _retrieve(run, store, filters, top_k, history, model)
     query = run.query
     threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
-    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model)
+    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model,
+                           known_titles=[d.title for d in store.documents])
     if named_docs:
         # Asked about named corpus documents' own metadata: that metadata answers it.
         decision = gate.GateDecision(True, 1.0, decision.threshold, "")
@@ -110,9 +111,9 @@ def _effective_filters(filters: SearchFilters | None, settings: Settings) -> Sea
     return filters
 
 
-def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Evidence], list]:
+def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Evidence], list, object]:
     """Retrieved clauses judged as evidence (admissible first), led by the preambles of the
-    documents a metadata question is about."""
+    documents a metadata question is about, and the evidence model variant that judged them."""
     from assistant.rerankers import rerank
 
     run.query = query = analyse(run.question, history)
@@ -121,6 +122,7 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     filters = _effective_filters(filters, run.settings)
     found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters)
     found = rerank(query, found, run.settings)
+    model = model.for_search(run.settings.embedder, found)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:
         top = [store.document(found[0].doc.doc_id)] if found else []
@@ -128,7 +130,7 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     judged = admissible_first(assess(query, found, model))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
-    return judged, named
+    return judged, named, model
 
 
 def named_documents(question: Query | str, store, filters: SearchFilters | None) -> list:

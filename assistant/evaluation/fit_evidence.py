@@ -2,12 +2,12 @@
 
 One row per (question, retrieved clause that meets the question's constraints): the
 features of `assistant.answer.evidence` and whether the clause is a gold clause (or inside
-one). A logistic regression (numpy, L2, classes balanced) is fitted twice — with the dense
+one). A logistic regression (numpy, L2, unweighted so it stays calibrated) is fitted twice — with the dense
 similarity and without it (the lexical variant) — then the gate threshold (best balanced
 accuracy of "answerable" over the questions' best scores) and the cite threshold (best F1
 over the rows) are chosen on the same training rows.
 
-`python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F]`
+`python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F …]`
 fits on the whole gold set and writes assistant/answer/evidence_model.json. `assistant
 eval` (with --folds, default 5) fits on the other folds' documents and scores each fold's
 questions with the model it never saw.
@@ -40,7 +40,7 @@ from assistant.retrieval.hybrid import HybridRetriever
 
 MAX_FALSE_REFUSALS = 0.04
 RIDGE = 1.0
-STEPS = 600
+STEPS = 1500
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,13 @@ def document_folds(groups: dict[str, str], k: int) -> dict[str, int]:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> LogisticModel:
-    """Balanced-class, L2-regularised logistic regression by gradient descent."""
+    """L2-regularised logistic regression by gradient descent (unweighted: calibrated)."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
-    pos = max(y.sum(), 1.0)
-    weights = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(len(y) - pos, 1.0)))
     coef, intercept = np.zeros(z.shape[1]), 0.0
     for _ in range(STEPS):
         p = 1 / (1 + np.exp(-(z @ coef + intercept)))
-        g = weights * (p - y)
+        g = p - y
         coef -= 0.5 * (z.T @ g / len(y) + RIDGE * coef / len(y))
         intercept -= 0.5 * g.mean()
     return LogisticModel(names, tuple(map(float, mean)), tuple(map(float, scale)),
@@ -103,7 +101,7 @@ def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
     return np.array([[float(r.features[n] or 0.0) for n in names] for r in rows])
 
 
-def fit_model(rows: Sequence[Row], note: str = "") -> EvidenceModel:
+def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) -> EvidenceModel:
     if not rows or not any(r.label for r in rows):
         raise ValueError("no positive rows to fit the evidence model on")
     y = np.array([float(r.label) for r in rows])
@@ -113,8 +111,10 @@ def fit_model(rows: Sequence[Row], note: str = "") -> EvidenceModel:
                          FEATURES) if dense_rows else lexical)
     draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
     scores = [draft.probability(r.features) for r in rows]
+    plain = [lexical.probability(r.features) for r in rows]
     return EvidenceModel(full, lexical, _gate_threshold(rows, scores),
-                         _cite_threshold(rows, scores), note)
+                         _cite_threshold(rows, scores), note, embedder,
+                         (_gate_threshold(rows, plain), _cite_threshold(rows, plain)))
 
 
 def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
@@ -141,17 +141,28 @@ def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_F
 
 
 def _cite_threshold(rows: Sequence[Row], scores: list[float]) -> float:
-    """The cut with the best F1 of 'is a gold clause' over answerable questions' rows."""
-    pairs = [(s, r.label) for r, s in zip(rows, scores) if r.answerable]
-    positives = sum(label for _, label in pairs)
+    """The cut that gives the answers' citations the best F1 on the training questions.
 
-    def f1(cut: float) -> float:
-        hit = sum(1 for s, label in pairs if s >= cut and label)
-        chosen = sum(1 for s, _ in pairs if s >= cut)
-        return 2 * hit / (chosen + positives) if chosen + positives else 0.0
+    An answer cites its best clause and every other clause scoring at least the cut (as the
+    extractive backend does), so the cut is chosen on that, question by question.
+    """
+    by_item: dict[str, list[tuple[float, bool]]] = {}
+    for row, score in zip(rows, scores):
+        if row.answerable:
+            by_item.setdefault(row.item_id, []).append((score, row.label))
+    cuts = sorted({round(s, 4) for pairs in by_item.values() for s, _ in pairs})
+    return max(cuts, key=lambda c: (_citation_f1(by_item, c), c)) if cuts else 0.5
 
-    cuts = sorted({round(s, 4) for s, _ in pairs})
-    return max(cuts, key=lambda c: (f1(c), c)) if cuts else 0.5
+
+def _citation_f1(by_item: dict[str, list[tuple[float, bool]]], cut: float) -> float:
+    hits = cited = gold = 0
+    for pairs in by_item.values():
+        best = max(pairs)
+        chosen = [best] + [p for p in pairs if p is not best and p[0] >= cut]
+        hits += sum(label for _, label in chosen)
+        cited += len(chosen)
+        gold += max(1, sum(label for _, label in pairs))
+    return 2 * hits / (cited + gold) if cited + gold else 0.0
 
 
 def write_model(model: EvidenceModel, path: Path) -> None:
@@ -167,18 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedder")
     parser.add_argument("--index-dir")
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--dataset", type=Path, nargs="+", default=[DEFAULT_DATASET])
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("embedder", args.embedder), ("index_dir", args.index_dir)) if v}
     assistant = Assistant(Settings(**overrides))
-    items = load_gold(args.dataset)
+    items = [item for path in args.dataset for item in load_gold(path)]
     golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
     rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.top_k)
-    note = (f"fitted on {len(items)} questions of {args.dataset.name} ({len(rows)} rows), "
+    names = " + ".join(p.name for p in args.dataset)
+    note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
             f"embedder {assistant.settings.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
-    model = fit_model(rows, note)
+    model = fit_model(rows, note, assistant.settings.embedder)
     write_model(model, args.out)
     print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
     return 0

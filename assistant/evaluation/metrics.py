@@ -61,7 +61,7 @@ def retrieval_scores(ranked: Sequence[Iterable[Key]], gold: Sequence[Key],
     """
     gold = list(dict.fromkeys(gold))
     first_hit = _first_hits(ranked, gold)
-    scores = {f"recall@{k}": _share(gold, lambda g: first_hit[g] is not None and first_hit[g] < k)
+    scores = {f"recall@{k}": _share(gold, lambda g, k=k: first_hit[g] is not None and first_hit[g] < k)
               for k in ks}
     found = [rank for rank in first_hit.values() if rank is not None and rank < 10]
     scores["mrr@10"] = 1.0 / (min(found) + 1) if found else 0.0

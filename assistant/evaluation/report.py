@@ -80,9 +80,9 @@ def load_report(path: Path | str) -> dict:
 def render_markdown(run: dict) -> str:
     meta = run["meta"]
     lines = ["# Eval report", "",
-             f"{meta['questions']} questions · backend `{meta['backend']}` · embedder "
-             f"`{meta['embedder']}` · fusion `{meta['fusion']}` · settings `{meta['settings_hash']}`"
-             f" · {meta['created']}", "",
+             (f"{meta['questions']} questions · backend `{meta['backend']}` · embedder "
+              f"`{meta['embedder']}` · fusion `{meta['fusion']}` · settings `{meta['settings_hash']}`"
+              f" · {meta['created']}"), "",
              "| metric | ours | baseline | Δ |", "|---|---:|---:|---:|"]
     lines += [f"| {m} | {a} | {b} | {d} |" for m, a, b, d in summary_rows(run)]
     failures = [r for r in run["records"] if is_failure(r)]
@@ -199,8 +199,8 @@ class _Plot:
 def recall_svg(run: dict, width: int = 420, height: int = 240) -> str:
     """Recall@1/3/5/10 of ours and the baseline as an inline SVG line chart."""
     plot = _Plot(width, height)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             "role='img' aria-label='recall at k'>", *_axes(plot)]
+    parts = [(f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+              "role='img' aria-label='recall at k'>"), *_axes(plot)]
     for n, (name, colour) in enumerate(_SERIES):
         summary = run["summary"].get(name)
         if summary:

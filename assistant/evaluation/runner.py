@@ -73,12 +73,19 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
     records: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold in sorted(set(fold_of.values())):
+            train = [r for r in rows if fold_of[r.item_id] != fold]
+            # A set too small to leave positives outside this fold (one document) cannot be
+            # cross-validated there: that fold is scored with the settings' model and says so.
+            fitted = any(r.label for r in train)
             path = Path(tmp) / f"fold-{fold}.json"
-            write_model(fit_model([r for r in rows if fold_of[r.item_id] != fold]), path)
-            assistant.settings = settings.model_copy(update={"evidence_model": path})
+            if fitted:
+                write_model(fit_model(train, embedder=settings.embedder), path)
+            assistant.settings = (settings.model_copy(update={"evidence_model": path})
+                                  if fitted else settings)
             for item in (i for i in items if fold_of[i.id] == fold):
                 records[item.id] = _ours(assistant, item, golds[item.id], backend, known, progress)
                 records[item.id]["fold"] = fold
+                records[item.id]["fold_fitted"] = fitted
     assistant.settings = settings
     return [records[item.id] for item in items]
 

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from assistant.lexicon import LABEL_IN_QUESTION as _LABELS
 from assistant.lexicon import cn_to_int, find_doc_numbers, int_to_cn, normalise_numbers_in
 from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
+from assistant.query import Query, as_query
 
 _TITLE = re.compile(r"《([^》]{4,})》")
-# A question about the document itself (its status, dates, issuer), not its content.
-_ABOUT_DOCUMENT = re.compile(
-    r"有效|失效|废止|施行|生效|效力|成文|签发|征求意见稿|发文机关|发文单位"
-    r"|(什么时候|何时|哪天|哪一天|哪年|日期|时间).{0,3}(发布|印发|发出|出台|下发)"
-    r"|(发布|印发|出台|下发)的?(日期|时间)|(谁|哪个(部门|单位|机关))(发布|印发|发)")
+TITLE_NAMED_MAX = 20
+
 
 @dataclass
 class Route:
@@ -84,16 +82,28 @@ def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[li
     for title in _TITLE.findall(text):
         named += [d.doc_id for d in documents
                   if d.doc_id not in named and (title == d.title or title in d.title)]
+    if not named:
+        named = [d.doc_id for d in documents if _names_title(text, d.title)]
     known = {d.number for d in documents if d.number}
     # A greedy match may carry words before the issuer (请问川办函…): a suffix is a hit.
     unknown = [n for n in dict.fromkeys(written) if not any(n.endswith(k) for k in known)]
     return named, unknown
 
 
-def route(question: str, documents: Sequence[DocumentInfo]) -> Route:
-    doc_ids, unknown = find_documents(question, documents)
-    labels, attachment = find_labels(question)
-    about = bool(_ABOUT_DOCUMENT.search(question))
+def _names_title(text: str, title: str) -> bool:
+    """The question writes a short title without 《》: 医疗机构管理条例, 献血法 (中华人民共和国
+    dropped). Long notice titles are never typed in full, so only short ones count."""
+    short = title.removeprefix("中华人民共和国")
+    return 3 <= len(short) <= TITLE_NAMED_MAX and short in text
+
+
+def route(question: str | Query, documents: Sequence[DocumentInfo]) -> Route:
+    """What the question names. A question about the document itself (its status, dates,
+    issuer…) is the Query's `meta`: one analysis, shared with the answer stage."""
+    query = as_query(question)
+    doc_ids, unknown = find_documents(query.text, documents)
+    labels, attachment = find_labels(query.text)
+    about = bool(query.meta)
     return Route(doc_ids=doc_ids, labels=labels, attachment=attachment, about_document=about,
                  unknown_numbers=unknown)
 
