@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from assistant.database import Database, Migration, now, primary_key
@@ -53,6 +54,7 @@ INSERT = (f"INSERT INTO answers ({', '.join(COLUMNS)}) "
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)  # ~16 s before a batch counts as lost
 QUEUE_ROWS = 10_000
 BATCH_ROWS = 500
+_open_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()  # to flush before reading
 
 
 def key_id(key: str | None) -> str | None:
@@ -83,6 +85,7 @@ class AuditLog:
             log.warning("audit log %s not ready yet (%s); writes will retry", self.database, err)
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._writer.start()
+        _open_logs.add(self)
 
     # --- the request side: never blocks, never raises
     def record(self, *, key_id: str | None, answer: Answer, latency_ms: float,
@@ -184,11 +187,15 @@ class AuditLog:
 
     # --- reading
     def recent(self, limit: int = 20) -> list[dict]:
-        """The latest rows, newest first, with `cited` decoded (after pending writes)."""
-        self.flush()
+        """The latest rows, newest first, with `cited` decoded, after the rows every log of
+        this process has queued for the same database are written."""
+        for other in list(_open_logs):
+            if str(other.database) == str(self.database):
+                other.flush()
         conn = self.database.connect()
         try:
-            self.database.migrate(conn, MIGRATIONS)
+            if not self._migrated:
+                self.database.migrate(conn, MIGRATIONS)
             rows = self.database.query(conn, "SELECT * FROM answers ORDER BY id DESC LIMIT ?",
                                        (limit,))
         finally:

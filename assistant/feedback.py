@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,12 +154,6 @@ class FeedbackStore:
         lines = [{**r.gold_item(), "rating": r.rating, "reason": r.reason, "answer": r.answer}
                  for r in self.rows("down")]
         return _write_jsonl(path, lines)
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet applied to this SQLite connection; returns their names."""
-    conn.isolation_level = None
-    return Database(Path("unused")).migrate(conn, MIGRATIONS)
 
 
 def _row(record: dict) -> FeedbackRow:

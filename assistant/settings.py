@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # --- where the index is held (docs/index-backends.md)
     index_backend: str = Field("faiss", description="faiss (files in index_dir) | milvus")
     milvus_uri: str = Field(
-        "", description="Milvus Lite path (*.db) or http://host:19530; default <index_dir>/milvus.db")
+        "", description="Milvus Lite path (*.db) or http://host:19530; "
+                        "default <index_dir>/milvus.db")
     milvus_token: SecretStr = Field(SecretStr(""), description="Milvus token (user:password)")
     milvus_db: str = Field("", description="Milvus database name (empty: the server's default)")
     milvus_collection: str = Field("policy_clauses",

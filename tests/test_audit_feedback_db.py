@@ -139,3 +139,17 @@ def test_rows_that_cannot_be_written_are_counted_not_raised(tmp_path):
 def test_an_unsupported_url_is_a_clear_error():
     with pytest.raises(DatabaseError, match="unsupported database URL 'mysql://u:\\*\\*\\*@h/db'"):
         Database("mysql://u:secret@h/db")
+
+
+def test_reading_sees_rows_another_log_of_this_process_queued(tmp_path):
+    path = tmp_path / "audit.sqlite3"
+    writer = AuditLog(path)
+    reader = AuditLog(path)  # e.g. a test or CLI reading the server's log
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN IMMEDIATE")  # writes wait (the row stays queued); reads go on
+    release = threading.Timer(1.5, lambda: locker.execute("COMMIT"))
+    release.start()
+    writer.record(key_id=None, answer=answer("排队中"), latency_ms=1)
+    assert [r["question"] for r in reader.recent()] == ["排队中"]
+    release.join()
+    locker.close()

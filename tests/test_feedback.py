@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
+from assistant.database import Database
 from assistant.evaluation.dataset import load_gold
-from assistant.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main, migrate
+from assistant.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main
 from assistant.models import Answer, Citation, DocStatus
 
 
@@ -59,9 +60,10 @@ def test_unknown_row_and_bad_rating_are_clear_errors(store):
 
 
 def test_migrations_run_once_and_are_recorded(tmp_path):
-    con = sqlite3.connect(tmp_path / "f.sqlite3")
-    assert migrate(con) == [name for name, _ in MIGRATIONS]
-    assert migrate(con) == []
+    database = Database(tmp_path / "f.sqlite3")
+    con = database.connect()
+    assert database.migrate(con, MIGRATIONS) == [name for name, _ in MIGRATIONS]
+    assert database.migrate(con, MIGRATIONS) == []
     names = [n for (n,) in con.execute("SELECT name FROM _migrations ORDER BY name")]
     assert names == [name for name, _ in MIGRATIONS]
 

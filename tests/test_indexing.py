@@ -71,7 +71,7 @@ def test_a_generation_written_with_a_vectors_file_still_opens(settings, docs):  
 
 
 def test_a_large_hnsw_index_exposes_its_stored_vectors(settings):  # noqa: F811
-    many = [make_doc(f"d{i}", None, {"一、": f"一、第{i}号条款，关于药品耗材集中带量采购的第{i}项安排。"})
+    many = [make_doc(f"d{i}", None, {"一、": f"一、第{i}号条款，关于带量采购的第{i}项安排。"})
             for i in range(40)]
     hnsw = settings.model_copy(update={"exact_search_max": 10})
     store = write_index(many, hnsw, replace_all=True)

@@ -9,8 +9,9 @@ recall@10 against exact search, and memory per clause. Vectors are SYNTHETIC (cl
 embeds a million clauses on this machine in reasonable time.
 
 FAISS memory is the index's own size (the vectors live only there). Milvus runs as
-Milvus Lite inside this process; its memory is the growth of this process's resident set
-while it holds the collection, and its disk the size of its data folder.
+Milvus Lite inside this process (its memory is the growth of this process's resident set
+while it holds the collection, and its disk the size of its data folder), or, when
+ASSISTANT_MILVUS_URI is an http(s) URI, on that server (memory then not measured here).
 """
 
 from __future__ import annotations
@@ -87,38 +88,46 @@ def bench_faiss(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
 
 
 def bench_milvus(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
-                 exact_max: int) -> dict:
+                 exact_max: int, server=None) -> dict:
+    """On Milvus Lite in this process, or on `server` (a MilvusClient) when given."""
     from pymilvus import MilvusClient
 
     from assistant.indexing.milvus import create_passage_collection
     from assistant.retrieval.milvus import NO_TOKEN, MilvusDense
 
     folder = Path(tempfile.mkdtemp(prefix="assistant-bench-milvus-"))
+    name = f"assistant_bench_{time.time_ns()}"
     try:
-        milvus = MilvusClient(str(folder / "milvus.db"))  # engine start-up: not ingest
+        milvus = server or MilvusClient(str(folder / "milvus.db"))  # start-up: not ingest
         before = rss_bytes()
         started = time.perf_counter()
-        kind = create_passage_collection(milvus, "bench", DIM, len(vectors), exact_max)
+        kind = create_passage_collection(milvus, name, DIM, len(vectors), exact_max)
         for start in range(0, len(vectors), INSERT_BATCH):
             block = vectors[start:start + INSERT_BATCH]
-            milvus.insert("bench", [{"pid": start + i, "row": start + i, "doc": 0,
+            milvus.insert(name, [{"pid": start + i, "row": start + i, "doc": 0,
                                      "vector": v.tolist(), "sparse": {NO_TOKEN: 1.0}}
                                     for i, v in enumerate(block)])
-        milvus.flush("bench")
-        milvus.load_collection("bench")
-        leg = MilvusDense(milvus, "bench", _leg_store(len(vectors), kind))
+        milvus.flush(name)
+        milvus.load_collection(name)
+        leg = MilvusDense(milvus, name, _leg_store(len(vectors), kind))
         leg.search(probes[0], K)  # the first search finishes loading the index
         ingest_s = time.perf_counter() - started
         row = _measure(lambda q: leg.search(q, K)[0], probes, truth)
         grown = max(0, rss_bytes() - before)
         disk = folder_bytes(folder)
-        milvus.close()
+        if server is None:
+            milvus.close()
+        else:
+            milvus.drop_collection(name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"backend": "milvus-lite", "index_type": kind, "ingest_s": round(ingest_s, 1),
-            "ingest_per_s": round(len(vectors) / ingest_s), **row,
-            "bytes_per_clause": round(grown / len(vectors)),
-            "disk_bytes_per_clause": round(disk / len(vectors))}
+    result = {"backend": "milvus" if server else "milvus-lite", "index_type": kind,
+              "ingest_s": round(ingest_s, 1), "ingest_per_s": round(len(vectors) / ingest_s),
+              **row}
+    if server is None:
+        result.update(bytes_per_clause=round(grown / len(vectors)),
+                      disk_bytes_per_clause=round(disk / len(vectors)))
+    return result
 
 
 def _leg_store(passages: int, kind: str):  # the few MilvusStore fields the leg reads
@@ -130,7 +139,14 @@ BACKENDS = {"faiss": bench_faiss, "milvus": bench_milvus}
 
 
 def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
-                progress: Callable[[str], None] | None = None, queries: int = 100) -> dict:
+                progress: Callable[[str], None] | None = None, queries: int = 100,
+                settings=None) -> dict:
+    """`settings` with an http(s) `milvus_uri` runs the Milvus part on that server."""
+    server = None
+    if settings is not None and "://" in settings.milvus_uri:
+        from assistant.retrieval.milvus import client
+
+        server = client(settings)
     rows = []
     for n in sizes:
         if progress:
@@ -139,7 +155,9 @@ def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
         for name in backends:
             if progress:
                 progress(f"scale: {n} clauses on {name} …")
-            rows.append({"clauses": n, **BACKENDS[name](vectors, probes, truth, exact_max)})
+            extra = {"server": server} if name == "milvus" else {}
+            rows.append({"clauses": n, **BACKENDS[name](vectors, probes, truth, exact_max,
+                                                        **extra)})
             if progress:
                 progress("  " + format_row(rows[-1]))
         del vectors
@@ -149,7 +167,8 @@ def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
 
 def format_row(row: dict) -> str:
     disk = f", disk {row['disk_bytes_per_clause']} B" if "disk_bytes_per_clause" in row else ""
+    memory = f"{row['bytes_per_clause']} B/clause" if "bytes_per_clause" in row else "n/a"
     return (f"{row['clauses']:>9} {row['backend']:<11} {row['index_type']:<8} ingest "
             f"{row['ingest_per_s']:>7}/s ({row['ingest_s']} s)  p50 {row['p50_ms']} ms  "
             f"p95 {row['p95_ms']} ms  recall@10 {row['recall_at_10']}  "
-            f"memory {row['bytes_per_clause']} B/clause{disk}")
+            f"memory {memory}{disk}")

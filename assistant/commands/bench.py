@@ -137,7 +137,8 @@ def _run_scale(args, settings, say) -> int:
     from assistant.bench import perf, scale
     from assistant.commands._output import print_json
 
-    results = scale.bench_scale(args.scale_sizes, args.backends, settings.exact_search_max, say)
+    results = scale.bench_scale(args.scale_sizes, args.backends, settings.exact_search_max, say,
+                                settings=settings)
     say(f"scale ({results['vectors']}; k={results['k']}, {results['queries']} queries, "
         "one at a time):")
     for row in results["rows"]:

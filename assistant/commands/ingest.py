@@ -41,14 +41,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.model_dump(mode="json"))
     else:
-        _print_report(report, settings.index_dir)
+        from assistant.indexing.backends import where
+
+        _print_report(report, where(settings))
     return 0 if report.ok else 1
 
 
 def _rebuild(args: argparse.Namespace, settings) -> int:
     from assistant.commands._output import print_json
     from assistant.errors import AssistantError
-    from assistant.indexing.backends import reindex
+    from assistant.indexing.backends import reindex, where
 
     if args.paths or args.replace:
         raise AssistantError("--rebuild re-embeds the indexed documents; give no PATH or --replace")
@@ -61,7 +63,7 @@ def _rebuild(args: argparse.Namespace, settings) -> int:
         print_json(summary)
     else:
         print(f"rebuilt {summary['documents']} document(s), {summary['clauses']} clauses "
-              f"with {settings.embedder} in {settings.index_dir}")
+              f"with {settings.embedder} in {where(settings)}")
     return 0
 
 
@@ -86,7 +88,7 @@ def _progress_bar():
         yield update
 
 
-def _print_report(report, index_dir: Path) -> None:
+def _print_report(report, index_dir: Path | str) -> None:
     console = make_console()
     if report.documents:
         console.print(_documents_table(report))
@@ -120,7 +122,7 @@ def _errors_table(report):
     return table(_ERROR_COLUMNS, rows, title="Files skipped")
 
 
-def _summary_line(report, index_dir: Path) -> str:
+def _summary_line(report, index_dir: Path | str) -> str:
     clauses = sum(doc.clauses for doc in report.documents)
     where = f"into {index_dir}" if report.indexed else "(index unchanged)"
     line = f"{len(report.documents)} document(s), {clauses} clauses {where}"

@@ -193,7 +193,8 @@ class DenseIndex:
 
     def _approximate(self, query: np.ndarray, k: int, passages: np.ndarray | None):
         depth = min(len(self.owners) if passages is None else len(passages), PASSAGE_DEPTH * k)
-        scores, found = self.index.search(query[None, :], depth, params=self._params(passages, depth))
+        params = self._params(passages, depth)
+        scores, found = self.index.search(query[None, :], depth, params=params)
         best: dict[int, float] = {}
         for passage, score in zip(found[0], scores[0]):
             if passage >= 0:

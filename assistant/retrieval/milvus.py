@@ -89,9 +89,17 @@ def live_collection(settings: Settings) -> str | None:
         raise MilvusError(f"Milvus at {settings.milvus_uri_or_default}: {err}") from None
 
 
+def ensure_loaded(milvus, *names: str) -> None:
+    """Load collections a restarted Milvus (or another process's Milvus Lite) released."""
+    for name in names:
+        if str(milvus.get_load_state(name).get("state")) != "Loaded":
+            milvus.load_collection(name)
+
+
 def read_meta(settings: Settings, name: str) -> tuple[Manifest, list[Document]]:
     milvus = client(settings)
     meta = name + META_SUFFIX
+    ensure_loaded(milvus, name, meta)
     head = milvus.query(meta, filter="id == 0", output_fields=["data"])
     if not head:
         raise IndexNotBuiltError(f"Milvus collection {meta} has no manifest")
