@@ -1,5 +1,6 @@
-"""`assistant bench --parts serving`: the ratios and targets it prints, the upload it makes,
-and one small real run (hashing test embedder) through a spawned server."""
+"""`assistant bench --parts serving`: the ratios and targets it prints and the upload it
+makes. (The run itself is a benchmark, not a test: `run_load` and `run_load_while` are
+tested in test_api_load.py against a real server.)"""
 
 from __future__ import annotations
 
