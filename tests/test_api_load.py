@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from api_fixtures import READ_KEY, api_settings, corpus_index, live  # noqa: F401
 
-from assistant.api.loadtest import LoadResult, main, run_load
+from assistant.api.loadtest import LoadResult, first_ask_ms, main, run_load, run_load_while
 
 
 def test_small_load_run_has_no_errors(corpus_index):
@@ -38,3 +38,15 @@ def test_load_run_counts_errors(corpus_index):
 def test_percentiles():
     result = LoadResult(1, 1, 1.0, latencies_ms=[float(n) for n in range(1, 101)])
     assert result.percentile(0.5) in (50.0, 51.0) and result.percentile(0.95) in (95.0, 96.0)
+
+
+def test_load_while_work_runs_keeps_asking_until_it_ends(corpus_index):
+    import threading
+
+    done = threading.Event()
+    with live(api_settings(corpus_index, audit_enabled=False)) as url:
+        result = run_load_while(url, lambda: done.wait(1.0), clients=2, key=READ_KEY)
+        first = first_ask_ms(url, key=READ_KEY)
+    assert result.errors == [] and result.requests >= 2
+    assert result.seconds >= 1.0  # the clients asked for as long as the work ran
+    assert first > 0

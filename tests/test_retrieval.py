@@ -150,7 +150,7 @@ def test_modes_fill_their_own_scores(store):
     question = "三医联动改革试点城市"
     dense = HybridRetriever(store, mode="dense").search(question, 5)
     sparse = HybridRetriever(store, mode="sparse").search(question, 5)
-    hybrid = HybridRetriever(store, mode="hybrid").search(question, 5)
+    hybrid = HybridRetriever(store, mode="hybrid", dense_mode="always").search(question, 5)
     assert [r.dense_rank for r in dense] == [1, 2, 3, 4, 5]
     assert [r.sparse_rank for r in sparse] == [1, 2, 3, 4, 5]
     assert [r.score for r in dense] == sorted((r.score for r in dense), reverse=True)
@@ -158,6 +158,69 @@ def test_modes_fill_their_own_scores(store):
     assert hybrid[0].clause.label == "一、（一）"
     with pytest.raises(ValueError, match="mode"):
         HybridRetriever(store, mode="magic")
+
+
+# --- the adaptive dense leg
+class CountingStore:
+    """The real store, counting query embeddings (the dense leg's cost)."""
+
+    def __init__(self, store) -> None:
+        self._store, self.embedded = store, []
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def embed_query(self, question):
+        self.embedded.append(question)
+        return self._store.embed_query(question)
+
+
+def test_adaptive_mode_skips_the_dense_leg_when_bm25_is_sure(store):
+    from assistant.retrieval.hybrid import DenseGate, HybridRetriever
+
+    counting = CountingStore(store)
+    question = "三医联动改革试点城市"
+    evidence = HybridRetriever(store).evidence(question)
+    sure = DenseGate(min_top=0.0, max_ratio=evidence[1] + 0.01)  # trusts this evidence
+    adaptive = HybridRetriever(counting, dense_mode="adaptive", gate=sure).search(question, 5)
+    bm25 = HybridRetriever(store, mode="sparse").search(question, 5)
+    assert counting.embedded == []  # no query embedding at all
+    assert [r.clause.clause_id for r in adaptive] == [r.clause.clause_id for r in bm25]
+    assert all(r.dense_score is None and r.dense_rank is None for r in adaptive)
+    assert all(r.sparse_score is not None for r in adaptive)
+    assert adaptive[0].score == pytest.approx(1.0)  # BM25 carries the whole fused weight
+
+
+def test_adaptive_mode_runs_the_dense_leg_when_bm25_is_unsure(store):
+    from assistant.retrieval.hybrid import DenseGate, HybridRetriever
+
+    counting = CountingStore(store)
+    question = "三医联动改革试点城市"
+    evidence = HybridRetriever(store).evidence(question)
+    unsure = DenseGate(min_top=0.0, max_ratio=evidence[1] - 0.01)
+    adaptive = HybridRetriever(counting, dense_mode="adaptive", gate=unsure).search(question, 5)
+    always = HybridRetriever(store, dense_mode="always").search(question, 5)
+    assert len(counting.embedded) == 1
+    assert [(r.clause.clause_id, r.score) for r in adaptive] == \
+        [(r.clause.clause_id, r.score) for r in always]
+    assert all(r.dense_score is not None for r in adaptive)
+
+
+def test_dense_gate_evidence_and_rule():
+    from assistant.retrieval.hybrid import DenseGate
+
+    gate = DenseGate(min_top=1.0, max_ratio=0.8)
+    assert DenseGate.evidence({1: 8.0, 2: 4.0, 3: 1.0}, query_tokens=4) == (2.0, 0.5)
+    assert gate.trusts_bm25((2.0, 0.5))
+    assert not gate.trusts_bm25((2.0, 0.85))  # a close runner-up: ambiguous
+    assert not gate.trusts_bm25((0.5, 0.5))  # weak match per query token
+    assert DenseGate.evidence({1: 3.0}, query_tokens=2) == (-1.0, 1.0)  # no runner-up
+    assert not DenseGate(min_top=0.0, max_ratio=1.0).trusts_bm25(DenseGate.evidence({}, 3))
+
+
+def test_unknown_dense_mode_is_refused(store):
+    with pytest.raises(ValueError, match="dense mode"):
+        HybridRetriever(store, dense_mode="sometimes")
 
 
 def test_blank_question_returns_nothing(store):

@@ -30,6 +30,7 @@ from assistant.api.openai_errors import OpenAIErrorShape
 from assistant.api.problems import install_handlers
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import AuthThrottle, KeyRing
+from assistant.errors import AssistantError
 from assistant.service import Assistant
 from assistant.settings import Settings
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _warm_up(state.assistant)  # before the first request (a no-op after `serve`'s)
         yield
         state.assistant.rules.close()
 
@@ -67,3 +69,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.add_middleware(OpenAIErrorShape)  # outside the guards: it reshapes all their errors
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _warm_up(assistant: Assistant) -> None:
+    from assistant.warmup import warm_up
+
+    try:
+        warm_up(assistant)
+    except AssistantError:  # no index yet: /readyz says so, asks get the error
+        pass

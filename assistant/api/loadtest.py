@@ -7,6 +7,10 @@ Without --url it starts `assistant serve --no-ui` on a free loopback port (rate 
 off, extractive backend, the index the settings point at; built first if missing),
 runs the load, prints throughput, p50/p95 latency and the error count, and stops it.
 Exit code 1 if any request failed.
+
+`assistant bench --parts serving` uses the pieces here for its serving targets: the
+first ask after /readyz, the load at 1, 16 and 50 clients, and asks during an upload
+(`run_load_while`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -74,8 +80,8 @@ def question(client: int, n: int, repeat: bool) -> str:
 
 
 async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
-                  result: LoadResult, repeat: bool) -> None:
-    for n in range(asks):
+                  result: LoadResult, repeat: bool, first: int = 0) -> None:
+    for n in range(first, first + asks):
         body = {"question": question(index, n, repeat), "backend": backend}
         started = time.perf_counter()
         try:
@@ -92,19 +98,60 @@ async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
 
 async def _load(url: str, clients: int, asks: int, key: str | None, backend: str,
                 timeout: float, repeat: bool) -> LoadResult:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
     # Drop idle connections before uvicorn does (its keep-alive is 5 s): reusing one the
     # server is closing at that instant fails with ReadError, a client-side artefact.
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
-                          keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
-                                 timeout=timeout) as http:
+    async with _client_for(url, clients, key, timeout) as http:
         result = LoadResult(clients, asks, 0.0)
         started = time.perf_counter()
         await asyncio.gather(*(_client(http, i, asks, backend, result, repeat)
                                for i in range(clients)))
         result.seconds = time.perf_counter() - started
     return result
+
+
+def _client_for(url: str, clients: int, key: str | None, timeout: float) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=2.0)
+    return httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout)
+
+
+async def _load_while(url: str, clients: int, busy: threading.Thread, key: str | None,
+                      backend: str, timeout: float) -> LoadResult:
+    async def client(http, index):
+        n = 0
+        while busy.is_alive() or n == 0:
+            await _client(http, index, 1, backend, result, repeat=False, first=n)
+            n += 1
+
+    result = LoadResult(clients, 0, 0.0)
+    async with _client_for(url, clients, key, timeout) as http:
+        started = time.perf_counter()
+        busy.start()
+        await asyncio.gather(*(client(http, i) for i in range(clients)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_load_while(url: str, work: Callable[[], object], clients: int = 4,
+                   key: str | None = None, backend: str = "extractive",
+                   timeout: float = 120.0) -> LoadResult:
+    """`clients` clients asking one question after another for as long as `work` runs
+    (in a thread): e.g. an upload, to see what it does to asks."""
+    busy = threading.Thread(target=work, name="load-while", daemon=True)
+    result = asyncio.run(_load_while(url.rstrip("/"), clients, busy, key, backend, timeout))
+    busy.join()
+    return result
+
+
+def first_ask_ms(url: str, key: str | None = None, backend: str = "extractive") -> float:
+    """One ask's latency (a question no warm-up asked), e.g. right after /readyz."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    started = time.perf_counter()
+    response = httpx.post(url.rstrip("/") + "/v1/ask", headers=headers, timeout=120,
+                          json={"question": "医疗服务价格改革有哪些安排？", "backend": backend})
+    response.raise_for_status()
+    return (time.perf_counter() - started) * 1000
 
 
 def run_load(url: str, clients: int = 50, asks: int = 20, key: str | None = None,
@@ -121,20 +168,26 @@ def _free_port() -> int:
 
 
 class SpawnedServer:
-    """`assistant serve --no-ui` in a subprocess, rate limit off; waits until /readyz is 200."""
+    """`assistant serve --no-ui` in a subprocess, rate limit off; waits until /readyz is 200.
 
-    def __init__(self, ready_timeout: float = 600.0) -> None:
+    `env` adds or overrides environment variables (e.g. ASSISTANT_INDEX_DIR)."""
+
+    def __init__(self, ready_timeout: float = 600.0, env: dict[str, str] | None = None,
+                 quiet: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready_timeout = ready_timeout
+        self.env = env or {}
+        self.quiet = quiet  # drop the server's output (its access log) instead of echoing it
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
         env = {**os.environ, "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **self.env}
         command = [sys.executable, "-m", "assistant", "serve", "--no-ui",
                    "--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env=env)
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         self._wait_ready()
         return self.url
 

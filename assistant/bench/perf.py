@@ -6,6 +6,9 @@
   each size: build time, query latency of exact vs HNSW, bytes per clause, HNSW recall@10
   against exact search. No model embeds a million clauses here in reasonable time.
 - embedders: passage-embedding throughput of each available backend on real clauses.
+- serving: a real `assistant serve --no-ui` on the sample corpus: first ask after
+  /readyz, 1/16/50 concurrent clients, ask p50 vs a bare query embedding, ask p95 during
+  an upload vs idle; each against its target (`SERVING_TARGETS`).
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
     from assistant.retrieval.store import IndexStore
 
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
-        cold = settings.model_copy(update={"index_dir": Path(tmp)})
+        # Cold: an empty embedding cache of its own, whatever the settings share.
+        cold = settings.model_copy(update={"index_dir": Path(tmp), "cache_dir": Path(tmp) / "c"})
         report, ingest_ms = timed(lambda: ingest_into_index(
             [settings.corpus_dir], cold, replace_all=True,
             progress=lambda stage, done, total: step(f"cold ingest: {stage}", done, total)))
@@ -80,9 +84,18 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
         return {"embedder": store.manifest.embedder, "model": store.manifest.model,
                 "documents": store.manifest.documents, "clauses": store.manifest.clauses,
                 "passages": store.manifest.passages,
+                "embedded_chars": embedded_chars(store),
+                "clause_chars": sum(len(clause.text) for clause, _ in store.rows),
                 "cold_ingest_index_s": round(ingest_ms / 1000, 2),
                 "errors": len(report.errors), "queries": len(questions), "k": k,
                 **percentiles(latencies), "peak_rss_mb": peak_rss_mb()}
+
+
+def embedded_chars(store) -> int:
+    """Characters the index's passages made the embedder read."""
+    from assistant.retrieval.passages import clause_passages
+
+    return sum(len(text) for clause, info in store.rows for text in clause_passages(clause, info))
 
 
 # --- (b) scaling with synthetic vectors
@@ -205,3 +218,102 @@ def bench_embedders(settings: Settings, texts: Sequence[str], sample: int = 32,
                      "mean_chars": round(float(np.mean([len(t) for t in batch])), 1),
                      "clauses_per_s": round(len(batch) / (ms / 1000), 2)})
     return rows
+
+
+# --- (d) serving: a real server on the sample corpus
+SERVING_TARGETS = {
+    "throughput_16_vs_1": (">=", 1.8), "throughput_50_vs_1": (">=", 1.8),
+    "p95_50_clients_ms": ("<=", 1500.0), "ask_p50_vs_bare_embedding": ("<=", 1.5),
+    "upload_p95_vs_idle": ("<=", 2.0), "first_ask_after_ready_ms": ("<=", 150.0),
+}
+
+
+def bare_query_embedding_ms(settings: Settings, questions: Sequence[str]) -> dict:
+    """p50/p95 of one query embedding at a time, the floor an ask is compared with."""
+    from assistant.embedders import get_embedder
+
+    embedder = get_embedder(settings)
+    embedder.embed_queries(["预热"])
+    return percentiles([timed(lambda q=q: embedder.embed_queries([q]))[1] for q in questions])
+
+
+def fresh_document(corpus_dir: Path, nonce: str) -> tuple[str, bytes]:
+    """The corpus's largest document with every sentence changed (no cached vector fits
+    it): an upload that really embeds."""
+    path = max(sorted(corpus_dir.glob("*.txt")), key=lambda p: p.stat().st_size)
+    text = path.read_text(encoding="utf-8").replace("。", f"（第{nonce}稿）。")
+    return f"upload-{nonce}.txt", text.encode("utf-8")
+
+
+def upload(url: str, name: str, body: bytes) -> None:
+    import httpx
+
+    response = httpx.post(url + "/v1/documents", files={"file": (name, body, "text/plain")},
+                          timeout=600)
+    response.raise_for_status()
+
+
+def _served_env(settings: Settings, index_dir: Path) -> dict[str, str]:
+    env = {"ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_CACHE_DIR": str(settings.cache_path),
+           "ASSISTANT_EMBEDDER": settings.embedder, "ASSISTANT_API_KEYS": "",
+           "ASSISTANT_ADMIN_KEYS": "", "ASSISTANT_BACKEND": "extractive"}
+    if settings.embed_model:
+        env["ASSISTANT_EMBED_MODEL"] = settings.embed_model
+    return env
+
+
+def _load_row(result) -> dict:
+    return {"clients": result.clients, "requests": result.requests, "errors": len(result.errors),
+            "requests_per_s": round(result.requests / result.seconds, 2),
+            "p50_ms": round(result.percentile(0.5), 1), "p95_ms": round(result.percentile(0.95), 1)}
+
+
+def _measure_server(url: str, corpus_dir: Path) -> dict:
+    from assistant.api import loadtest
+
+    first = loadtest.first_ask_ms(url)
+    rows = {n: _load_row(loadtest.run_load(url, n, asks)) for n, asks in ((1, 40), (16, 8), (50, 8))}
+    idle = _load_row(loadtest.run_load(url, 4, 10))
+    name, body = fresh_document(corpus_dir, str(time.time_ns())[-6:])
+    during = _load_row(loadtest.run_load_while(url, lambda: upload(url, name, body), clients=4))
+    return {"first_ask_after_ready_ms": round(first, 1), "load": rows, "idle_4_clients": idle,
+            "during_upload_4_clients": during}
+
+
+def bench_serving(settings: Settings, progress: Callable[[str], None] | None = None) -> dict:
+    """Serving numbers and their targets; the index is the sample corpus in a temp dir."""
+    from assistant.api.loadtest import SpawnedServer, question
+    from assistant.ingest.pipeline import ingest_into_index
+
+    say = progress or (lambda line: None)
+    with tempfile.TemporaryDirectory(prefix="assistant-serving-") as tmp:
+        served = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
+        ingest_into_index([settings.corpus_dir], served, replace_all=True)
+        bare = bare_query_embedding_ms(served, [question(0, n, False) for n in range(40)])
+        say("serving: starting `assistant serve --no-ui` on the sample corpus …")
+        with SpawnedServer(env=_served_env(settings, served.index_dir), quiet=True) as url:
+            result = _measure_server(url, settings.corpus_dir)
+    result["bare_query_embedding"] = bare
+    result["ratios"] = serving_ratios(result)
+    result["targets"] = {name: {"target": f"{op} {bound}", "meets": _meets(
+        result["ratios"][name], op, bound)} for name, (op, bound) in SERVING_TARGETS.items()}
+    return result
+
+
+def serving_ratios(result: dict) -> dict[str, float]:
+    load = result["load"]
+    single = load[1]["requests_per_s"]
+    return {
+        "throughput_16_vs_1": round(load[16]["requests_per_s"] / single, 2),
+        "throughput_50_vs_1": round(load[50]["requests_per_s"] / single, 2),
+        "p95_50_clients_ms": load[50]["p95_ms"],
+        "ask_p50_vs_bare_embedding": round(load[1]["p50_ms"] / result["bare_query_embedding"][
+            "p50_ms"], 2),
+        "upload_p95_vs_idle": round(result["during_upload_4_clients"]["p95_ms"]
+                                    / result["idle_4_clients"]["p95_ms"], 2),
+        "first_ask_after_ready_ms": result["first_ask_after_ready_ms"],
+    }
+
+
+def _meets(value: float, op: str, bound: float) -> bool:
+    return value >= bound if op == ">=" else value <= bound

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PARTS = ("sample", "scaling", "embedders")
+PARTS = ("sample", "scaling", "embedders", "serving")
 
 
 def _sizes(raw: str) -> list[int]:
@@ -33,11 +33,13 @@ def add_parser(subparsers) -> None:
         "bench", help="benchmark ingest, query latency, index scaling and embedders",
         description="(a) the sample corpus: cold ingest+index, warm query p50/p95, peak RSS; "
                     "(b) scaling on synthetic vectors: build, exact vs HNSW latency, memory, "
-                    "HNSW recall@10; (c) embedder throughput. 1M clauses takes minutes.")
+                    "HNSW recall@10; (c) embedder throughput; (d) serving: a real server's "
+                    "first ask, 1/16/50 clients, asks during an upload, against the targets. "
+                    "1M clauses takes minutes.")
     parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000, 1000000],
                         help="scaling sizes, comma-separated (default 1000,10000,100000,1000000)")
     parser.add_argument("--parts", type=_parts, default=list(PARTS),
-                        help="which parts to run (default sample,scaling,embedders)")
+                        help="which parts to run (default sample,scaling,embedders,serving)")
     parser.add_argument("--distribution", choices=("clustered", "uniform"), default="clustered",
                         help="synthetic vectors: clustered like real embeddings (default) or "
                              "uniform on the sphere (worst case for HNSW)")
@@ -97,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
             results["embedders"] = perf.bench_embedders(settings, _clause_texts(settings),
                                                         step=step)
         _show_embedders(results["embedders"], say)
+    if "serving" in args.parts:
+        results["serving"] = perf.bench_serving(settings, say)
+        _show_serving(results["serving"], say)
     results["machine"] = perf.machine()
     say(f"machine: {results['machine']}")
     if args.json:
@@ -174,6 +179,8 @@ def _show_sample(row: dict, say) -> None:
         f"cold ingest+index {row['cold_ingest_index_s']} s; query p50 {row['p50_ms']} ms, "
         f"p95 {row['p95_ms']} ms over {row['queries']} questions (k={row['k']}); "
         f"peak RSS {row['peak_rss_mb']} MiB")
+    say(f"  embedded {row['embedded_chars']} characters in {row['passages']} passages for "
+        f"{row['clause_chars']} characters of clause text")
 
 
 def _show_scaling(result: dict, say) -> None:
@@ -197,3 +204,19 @@ def _show_embedders(rows: list[dict], say) -> None:
         say(f"  {row['embedder']} ({row['model']}, dim {row['dim']}): "
             f"{row['clauses_per_s']} clauses/s over {row['clauses']} clauses of "
             f"~{row['mean_chars']} chars; load {row['load_s']} s")
+
+
+def _show_serving(result: dict, say) -> None:
+    say("serving (`assistant serve --no-ui`, sample corpus, extractive backend):")
+    for clients, row in result["load"].items():
+        say(f"  {clients:>3} clients: {row['requests_per_s']} req/s, p50 {row['p50_ms']} ms, "
+            f"p95 {row['p95_ms']} ms, {row['errors']} errors")
+    idle, during = result["idle_4_clients"], result["during_upload_4_clients"]
+    say(f"  4 clients idle p95 {idle['p95_ms']} ms; during an upload p95 {during['p95_ms']} ms "
+        f"({during['requests']} asks)")
+    say(f"  bare query embedding p50 {result['bare_query_embedding']['p50_ms']} ms; "
+        f"first ask after /readyz {result['first_ask_after_ready_ms']} ms")
+    for name, value in result["ratios"].items():
+        target = result["targets"][name]
+        say(f"  {name:<27} {value:>8}  target {target['target']:<8} "
+            f"{'ok' if target['meets'] else 'MISSED'}")

@@ -74,14 +74,13 @@ def _progress_printer():
 
 
 def warm_up(assistant) -> None:
-    """Open the index and load the embedder, tokenizer and backends before serving."""
-    from assistant.answer.backends import load_builtin_backends
+    """Open the index and load everything the first ask needs before the port opens."""
+    from assistant.warmup import warm_up as load_for_first_ask
 
+    timings = load_for_first_ask(assistant)
     store = assistant.store
-    load_builtin_backends()
-    assistant.search("医保", k=1)
     _say(f"index loaded: {len(store.documents)} documents, {len(store.rows)} clauses "
-         f"(embedder {store.manifest.embedder})")
+         f"(embedder {store.manifest.embedder}); warm-up ms {timings}")
 
 
 def build_app(settings, assistant, ui: bool = True):

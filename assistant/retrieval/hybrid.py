@@ -2,10 +2,15 @@
 
 Filters and routing become a row mask before ranking, so the k results are the best
 admitted clauses (never "top k, then filtered down to fewer").
+
+BM25 runs first. With `dense_mode="adaptive"` (the default) the dense leg, which costs
+a query embedding, runs only when BM25's evidence is weak or ambiguous (`DenseGate`);
+otherwise the ranking is BM25's and the results carry no dense similarity.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +24,36 @@ if TYPE_CHECKING:
     from assistant.retrieval.base import IndexReader
 
 MODES = ("hybrid", "dense", "sparse")
+DENSE_MODES = ("always", "adaptive")
 LABEL_ONLY_POOL = 10  # candidates a label named without a document may lift to the top
+
+
+@dataclass(frozen=True)
+class DenseGate:
+    """When BM25 alone is trusted: its best clause scores at least `min_top` per query
+    token and the runner-up at most `max_ratio` of it. Otherwise the dense leg runs.
+
+    Fitted on eval/gold.jsonl with folds split by document
+    (`python -m assistant.evaluation.dense_gate`; docs/performance.md).
+    """
+
+    min_top: float = 0.0
+    max_ratio: float = 0.9
+
+    @staticmethod
+    def evidence(sparse: dict[int, float], query_tokens: int) -> tuple[float, float]:
+        """(best BM25 score per query token, runner-up / best); (-1, 1) when there is none."""
+        if len(sparse) < 2 or query_tokens <= 0:
+            return -1.0, 1.0
+        first, second = sorted(sparse.values(), reverse=True)[:2]
+        return first / query_tokens, (second / first if first > 0 else 1.0)
+
+    def trusts_bm25(self, evidence: tuple[float, float]) -> bool:
+        top_per_token, ratio = evidence
+        return top_per_token >= self.min_top and ratio <= self.max_ratio
+
+
+DEFAULT_GATE = DenseGate()
 
 
 class HybridRetriever:
@@ -31,10 +65,15 @@ class HybridRetriever:
 
     def __init__(self, store: IndexReader, mode: str = "hybrid", *, fusion: str | None = None,
                  dense_weight: float | None = None, rrf_k: int | None = None,
-                 depth: int = 50, routing: bool = True) -> None:
+                 depth: int = 50, routing: bool = True, dense_mode: str | None = None,
+                 gate: DenseGate = DEFAULT_GATE) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; known: {', '.join(MODES)}")
         settings = store.settings
+        self.dense_mode = dense_mode or settings.dense_mode
+        if self.dense_mode not in DENSE_MODES:
+            raise ValueError(f"unknown dense mode {self.dense_mode!r}; known: always, adaptive")
+        self.gate = gate
         self.store = store
         self.mode = mode
         self.fuse = FUSIONS.get(fusion or settings.fusion)
@@ -54,10 +93,10 @@ class HybridRetriever:
             return []
         depth = max(self.depth, 4 * k)
         text = self._content_of(question, wanted)
-        query = self._query_vector(text) if self.mode != "sparse" else None
-        dense = self._dense(query, depth, mask)
         sparse = self._sparse(text, depth, mask)
-        fused = self._fused(dense, sparse)
+        query = self._query_vector(text) if self._wants_dense(text, sparse) else None
+        dense = self._dense(query, depth, mask)
+        fused = self._fused(dense, sparse, query is not None)
         named = self._routed_rows(wanted, mask, fused)
         return self._results(fused, (named, bool(wanted.doc_ids)), dense, sparse, query,
                              text, k)
@@ -73,6 +112,22 @@ class HybridRetriever:
             if number:
                 text = text.replace(number, " ")
         return text.strip() or question
+
+    def evidence(self, question: str, filters: SearchFilters | None = None
+                 ) -> tuple[float, float]:
+        """BM25's evidence for `question` as the gate sees it (for fitting the gate)."""
+        wanted = route(question, self.store.infos) if self.routing else Route()
+        text = self._content_of(question.strip(), wanted)
+        sparse = self._sparse(text, self.depth, self._mask(filters, wanted))
+        return DenseGate.evidence(sparse, _token_count(text))
+
+    def _wants_dense(self, text: str, sparse: dict[int, float]) -> bool:
+        """Whether this search runs the dense leg (always in dense mode, never in sparse)."""
+        if self.mode != "hybrid":
+            return self.mode == "dense"
+        if self.dense_mode == "always" or self.store.sparse is None:
+            return True
+        return not self.gate.trusts_bm25(DenseGate.evidence(sparse, _token_count(text)))
 
     # --- candidate rows
     def _mask(self, filters: SearchFilters | None, wanted: Route) -> np.ndarray | None:
@@ -109,12 +164,15 @@ class HybridRetriever:
         found, scores = self.store.sparse.search(question, depth, mask)
         return {int(r): float(s) for r, s in zip(found, scores)}
 
-    def _fused(self, dense: dict[int, float], sparse: dict[int, float]) -> dict[int, float]:
+    def _fused(self, dense: dict[int, float], sparse: dict[int, float], dense_ran: bool
+               ) -> dict[int, float]:
         if self.mode == "dense":
             return dict(dense)
         if self.mode == "sparse":
             return dict(sparse)
-        return self.fuse(dense, sparse, self.dense_weight, self.rrf_k)
+        # Without the dense leg BM25 carries the whole weight, so scores keep their range.
+        weight = self.dense_weight if dense_ran else 0.0
+        return self.fuse(dense, sparse, weight, self.rrf_k)
 
     def _routed_rows(self, wanted: Route, mask, fused: dict[int, float]) -> list[int]:
         """Rows of the clauses the question names: within named documents, else among the
@@ -164,6 +222,12 @@ class HybridRetriever:
         if not missing or self.mode == "dense" or self.store.sparse is None:
             return dict(sparse)
         return {**sparse, **self.store.sparse.scores_for(question, missing)}
+
+
+def _token_count(text: str) -> int:
+    from assistant.retrieval.sparse import tokenize
+
+    return len(set(tokenize(text)))
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, int]:

