@@ -142,7 +142,7 @@ def test_stream_yields_the_text_then_the_answer(corpus):
 
 
 def test_answer_json_has_the_documented_shape(corpus):
-    store, settings = corpus
+    _, settings = corpus
     answer = ask(corpus, LAB)
     data = json.loads(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     assert {"answer", "abstained", "citations", "retrieved", "warnings", "backend", "timings_ms"} <= set(data)
