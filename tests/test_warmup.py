@@ -6,7 +6,7 @@ from pathlib import Path
 
 from assistant.answer import tokens
 from assistant.ingest.document import build_document
-from assistant.retrieval.store import write_index
+from assistant.indexing.backends import write_index
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.warmup import warm_up
