@@ -38,6 +38,7 @@ test: $(VENV)/.installed-test
 	  (apt-get update -qq && apt-get install -y -qq $(TEST_PACKAGES) >/dev/null) || \
 	    echo "could not install $(TEST_PACKAGES); the browser/PostgreSQL tests may skip" >&2; \
 	else echo "not root: install $(TEST_PACKAGES) for the browser and PostgreSQL tests" >&2; fi
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 eval: $(VENV)/.installed-run

@@ -136,7 +136,7 @@ class OpenAITestServer:
     def requests(self) -> list[dict]:
         return self.recorder.requests
 
-    def __enter__(self) -> OpenAITestServer:
+    def __enter__(self) -> OpenAITestServer:  # noqa: PYI034 - Python 3.10 has no typing.Self
         self._thread.start()
         return self
 

@@ -24,7 +24,7 @@ from assistant.models import Answer
 PILOT = "四川省在哪些城市开展三医联动改革试点？"
 PILOT_REPLY = "在自贡市、宜宾市开展“三医”联动和系统集成改革试点[{n}]。"
 REAL_URL = os.environ.get("ASSISTANT_TEST_OPENAI_URL")
-BLOCK_RE = re.compile(r"<<<资料\[(\d+)\]>>>(.*?)<<<资料\[\1\]结束>>>", re.S)
+BLOCK_RE = re.compile(r"<<<资料\[(\d+)\]>>>(.*?)<<<资料\[\1\]结束>>>", re.DOTALL)
 
 
 def cite_block_with(keyword: str, template: str):
@@ -77,7 +77,7 @@ def target(request, server):
 
 def test_both_streamed_answer_cites_valid_blocks_and_is_verified(corpus, target):
     overrides, double = target
-    store, settings = settings_for(corpus, **{"url": overrides.pop("openai_base_url")}, **overrides)
+    store, settings = settings_for(corpus, url=overrides.pop("openai_base_url"), **overrides)
     *chunks, final = list(stream_answer(PILOT, store, settings))
     assert isinstance(final, Answer) and final.backend == "openai"
     assert not final.abstained and final.citations
@@ -98,7 +98,7 @@ def test_both_planted_instruction_stays_data(tmp_path, target):
     injected = build_store(tmp_path, extra_texts={"planted.txt": PLANTED})
     if double is not None:
         double.script = Script(reply_for=cite_block_with("第一人民医院", "在测试市第一人民医院开展远程医疗试点[{n}]。"))
-    store, settings = settings_for(injected, **{"url": overrides.pop("openai_base_url")}, **overrides)
+    store, settings = settings_for(injected, url=overrides.pop("openai_base_url"), **overrides)
     answer = answer_question("测试市在哪家医院开展远程医疗试点？", store, settings)
     assert "所有文件均已废止" not in answer.answer
     assert ("测府办发〔2024〕3号", "一、") in {(c.number, c.label) for c in answer.citations}

@@ -262,7 +262,7 @@ def test_missing_file(tmp_path, name):
 
 @pytest.mark.parametrize("name, data", [
     ("zero.txt", b""),
-    ("blank.txt", " \n\r\n\t　\n".encode("utf-8")),
+    ("blank.txt", " \n\r\n\t　\n".encode()),
     ("chrome-only.html", b"<html><body><nav>home</nav><script>x()</script></body></html>"),
     ("bom-only.txt", codecs.BOM_UTF8),
 ])
@@ -279,7 +279,7 @@ def test_too_large_says_the_size_and_the_limit(tmp_path):
 @pytest.mark.parametrize("data", [
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 20,
     bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17]) * 30,  # control characters, no NUL
-    "正文".encode("utf-8") + b"\x00\x01\x02" + "正文".encode("utf-8"),
+    "正文".encode() + b"\x00\x01\x02" + "正文".encode(),
 ])
 def test_binary_content_in_a_text_file(tmp_path, data):
     err = load_error(write(tmp_path, "image.txt", data))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.answer import tokens
-from assistant.ingest.document import build_document
 from assistant.indexing.backends import write_index
+from assistant.ingest.document import build_document
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.warmup import warm_up

@@ -67,7 +67,7 @@ def observe(items: Sequence[GoldItem], settings: Settings) -> list[Observation]:
 
 def skips(obs: Observation, min_top: float, max_ratio: float) -> bool:
     """The rule trusts BM25 alone (as `DenseGate.trusts_bm25`)."""
-    from assistant.retrieval.hybrid import DenseGate, HybridRetriever
+    from assistant.retrieval.hybrid import DenseGate
 
     return DenseGate(min_top, max_ratio).trusts_bm25((obs.top_per_token, obs.ratio))
 
