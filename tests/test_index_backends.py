@@ -84,7 +84,7 @@ class TestIndexBackendContract:
     def test_search_ranks_and_filters(self, settings, documents):
         store = write_index(documents, settings, replace_all=True)
         question = "四川省在哪些城市开展“三医”联动和系统集成改革试点？"
-        top = HybridRetriever(store).search(question, 3)[0]
+        top = HybridRetriever(store, dense_mode="always").search(question, 3)[0]
         assert "自贡" in top.clause.text and top.dense_score is not None
         target = documents[1]
         only = HybridRetriever(store).search("医疗卫生", 6, SearchFilters(doc_ids=[target.doc_id]))
