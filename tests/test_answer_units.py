@@ -121,7 +121,7 @@ def test_markers_pointing_at_no_block_are_dropped_and_counted():
 def test_render_uses_number_or_title():
     assert citations.render(scored(DOC, 1)) == "〔川办函〔2021〕56号 一、（一）〕"
     assert citations.render(scored(NO_NUMBER, 0)) == (
-        "〔《汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知》 五、〕")
+        "〔《汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知》五、〕")
 
 
 def test_citation_carries_clause_metadata_and_status_warning():

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from assistant.answer.context import Context
 from assistant.lexicon import find_doc_numbers
-from assistant.models import Citation, ScoredClause
+from assistant.models import Citation, Clause, DocumentInfo, ScoredClause
 
 MARKER_RE = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
 
@@ -44,8 +44,14 @@ def normalise_markers(text: str, valid: set[int]) -> tuple[str, int]:
 
 
 def render(scored: ScoredClause) -> str:
-    """〔川办函〔2021〕56号 一、（一）〕 or 〔《title》 五、〕."""
-    return f"〔{scored.doc.short_ref} {scored.clause.label}〕"
+    return render_reference(scored.doc, scored.clause)
+
+
+def render_reference(doc: DocumentInfo, clause: Clause) -> str:
+    """〔川办函〔2021〕56号 一、（一）〕, or as lawyers cite a title: 〔《医疗机构管理条例》第二十九条〕."""
+    ref = doc.short_ref
+    gap = "" if ref.endswith("》") else " "  # 《》 already closes the name; a 文号 needs a space
+    return f"〔{ref}{gap}{clause.label}〕"
 
 
 def citation_for(marker: int, scored: ScoredClause) -> Citation:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answer.citations import render_reference
 from assistant.models import Answer, AnswerSentence, Citation, Clause, Document, ScoredClause
 
 BACKEND_NAME = "baseline-chunks"
@@ -95,7 +96,7 @@ class ChunkBaseline:
 
 
 def _citation(marker: int, doc: Document, clause: Clause) -> Citation:
-    rendered = f"〔{doc.short_ref} {clause.label}〕"
+    rendered = render_reference(doc, clause)
     return Citation(marker=marker, clause_id=clause.clause_id, doc_id=doc.doc_id,
                     number=doc.number, title=doc.title, status=doc.status, path=clause.path,
                     label=clause.label, text=clause.text, rendered=rendered,
