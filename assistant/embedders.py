@@ -67,6 +67,9 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+INGEST_CHUNK = 2  # passages per call on the ingest handle: an ask never waits behind more
+
+
 class _Request:
     """Query texts waiting for a handle; whoever holds one fills in `vectors` (or `error`)."""
 
@@ -88,8 +91,9 @@ class HandlePool:
     waiting in line. Passages (an ingest) go in chunks of `passage_chunk`:
 
     - with an ingest handle (`add_ingest_handle`, a serving process), only there, from
-      a thread at a lower CPU priority (`ingest_nice`): an upload mostly uses the CPU
-      the asks leave idle and never holds a handle an ask needs;
+      a thread at a lower CPU priority (`ingest_nice`), `INGEST_CHUNK` passages at a
+      time, each started only while no ask is embedding: an upload uses the time the
+      asks leave idle and never holds a handle an ask needs;
     - otherwise one chunk per free handle, never taking the last free one while queries
       wait or one was asked in the last `QUERY_QUIET_S` seconds: a CLI ingest uses
       every handle.
@@ -189,8 +193,8 @@ class HandlePool:
 
     # --- passages
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        chunks = [list(texts[i:i + self.passage_chunk])
-                  for i in range(0, len(texts), self.passage_chunk)]
+        size = INGEST_CHUNK if self._ingest_ids else self.passage_chunk
+        chunks = [list(texts[i:i + size]) for i in range(0, len(texts), size)]
         if not chunks:
             return np.zeros((0, 0), dtype=np.float32)
         dedicated = self.ingest_handles
@@ -212,8 +216,9 @@ class HandlePool:
             self._give_back(handle)
 
     def _passages_may_take(self) -> bool:
-        if self._ingest_ids:
-            return bool(self._ingest_free)
+        if self._ingest_ids:  # asks first: a chunk starts only while no ask is embedding
+            return bool(self._ingest_free) and not self._pending and \
+                len(self._free) == self.size
         if not self._free or self._pending:
             return False
         if self.size == 1 or len(self._free) > 1:
