@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -173,23 +174,29 @@ class SpawnedServer:
     `env` adds or overrides environment variables (e.g. ASSISTANT_INDEX_DIR)."""
 
     def __init__(self, ready_timeout: float = 600.0, env: dict[str, str] | None = None,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, log_path: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready_timeout = ready_timeout
         self.env = env or {}
         self.quiet = quiet  # drop the server's output (its access log) instead of echoing it
+        self.log_path = log_path  # or write it to this file
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
+        self.start()
+        return self.url
+
+    def start(self) -> None:
         env = {**os.environ, "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **self.env}
         command = [sys.executable, "-m", "assistant", "serve", "--no-ui",
                    "--host", "127.0.0.1", "--port", str(self.port)]
         output = subprocess.DEVNULL if self.quiet else None
+        if self.log_path is not None:
+            output = self.log_path.open("wb")
         self.process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         self._wait_ready()
-        return self.url
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout

@@ -32,7 +32,7 @@ from typing import Self
 
 import httpx
 
-from assistant.api.loadtest import QUESTIONS, _free_port
+from assistant.api.loadtest import QUESTIONS, SpawnedServer
 from assistant.settings import Settings
 
 SOAK_KEY = "soak-admin-key"
@@ -51,39 +51,16 @@ def _env(index_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
 
 
-class Served:
-    """`assistant serve --no-ui` in a subprocess, its log in a file; stopped on exit."""
+class Served(SpawnedServer):
+    """`assistant serve --no-ui` with the soak's environment, its log in a file (the slow-client
+    trial measures how much it grows); stopped on exit."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env, self.log_path = env, log_path
-        self.process: subprocess.Popen | None = None
+        super().__init__(ready_timeout=300, env=env, log_path=log_path)
 
     def __enter__(self) -> Self:
-        log = self.log_path.open("wb")
-        command = [sys.executable, "-m", "assistant", "serve", "--no-ui", "--host", "127.0.0.1",
-                   "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: see {self.log_path}")
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("the server did not become ready within 300 s")
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.start()
+        return self
 
 
 # --- load
