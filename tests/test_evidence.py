@@ -97,7 +97,8 @@ def test_document_folds_keep_a_document_in_one_fold():
 def _row(item, answerable, coverage, label, dense=None):
     features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
                 "missing": 1.0 - coverage, "sparse": coverage, "sparse_gap": coverage - 1.0,
-                "preamble": 0.0, "dense": dense,
+                "preamble": 0.0, "coverage_gap": coverage - 1.0, "sentence_gap": coverage - 1.0,
+                "doc_first": 1.0, "dense": dense,
                 "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
     return Row(item, answerable, features, label, True)
 
@@ -116,6 +117,19 @@ def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tm
     assert Settings(evidence_model=path).fingerprint() != Settings().fingerprint()
     with pytest.raises(ValueError, match="no positive rows"):
         fit_model([_row("u", False, 0.1, False)])
+
+
+def test_another_document_is_cited_at_its_own_threshold_a_second_clause_of_one_at_the_other():
+    query = analyse("三医联动改革试点在哪里开展？")
+    context = build_context([scored(DOC, 0), scored(DOC, 1), scored(OTHER, 0)], None)
+    ids = [b.scored.clause.clause_id for b in context.blocks]
+    evidence = {ids[0]: 0.9, ids[1]: 0.3, ids[2]: 0.3}
+    markers = {b.scored.clause.clause_id: b.marker for b in context.blocks}
+    spans = compose(query, context, evidence, cite_threshold=0.6, doc_cite_threshold=0.25)
+    strict = compose(query, context, evidence, cite_threshold=0.6, doc_cite_threshold=0.4)
+    cited = {m for s in spans for m in range(1, 4) if s.endswith(f"[{m}]。")}
+    assert cited == {markers[ids[0]], markers[ids[2]]}  # not DOC's weaker second clause
+    assert all(s.endswith(f"[{markers[ids[0]]}]。") for s in strict)
 
 
 def test_a_further_clause_is_cited_only_when_its_evidence_reaches_the_cite_threshold():

@@ -37,7 +37,7 @@ from assistant.query import Query, place_forms, states_quantity
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
-            "preamble", "dense", "dense_gap", "rank")
+            "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
 LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
@@ -82,7 +82,13 @@ class EvidenceModel:
     cite_threshold: float
     note: str = ""
     embedder: str | None = None  # whose similarities `full` was fitted on
-    lexical_thresholds: tuple[float, float] | None = None  # (gate, cite) for `lexical`
+    lexical_thresholds: tuple[float, ...] | None = None  # (gate, cite, doc_cite) for `lexical`
+    # Another document's best clause is cited at this probability (None: cite_threshold).
+    doc_cite_threshold: float | None = None
+
+    @property
+    def other_document_threshold(self) -> float:
+        return self.cite_threshold if self.doc_cite_threshold is None else self.doc_cite_threshold
 
     def probability(self, values: dict[str, float]) -> float:
         model = self.full if values.get("dense") is not None else self.lexical
@@ -91,8 +97,9 @@ class EvidenceModel:
     def lexical_only(self) -> EvidenceModel:
         """The lexical variant with its own thresholds: for another embedder's similarities
         (they are not on the scale `full` was fitted on) or a search without the dense leg."""
-        gate, cite = self.lexical_thresholds or (self.threshold, self.cite_threshold)
-        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite)
+        gate, cite, *rest = self.lexical_thresholds or (self.threshold, self.cite_threshold)
+        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite,
+                       doc_cite_threshold=rest[0] if rest else None)
 
     def for_search(self, embedder: str, retrieved: list[ScoredClause]) -> EvidenceModel:
         dense = any(s.dense_score is not None for s in retrieved)
@@ -101,6 +108,7 @@ class EvidenceModel:
     def to_json(self) -> dict:
         return {"_note": self.note, "embedder": self.embedder, "threshold": self.threshold,
                 "cite_threshold": self.cite_threshold,
+                "doc_cite_threshold": self.doc_cite_threshold,
                 "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
                 "full": self.full.to_json(), "lexical": self.lexical.to_json()}
 
@@ -117,7 +125,8 @@ def _load(path: str, _mtime: int) -> EvidenceModel:
     return EvidenceModel(LogisticModel.from_json(data["full"]),
                          LogisticModel.from_json(data["lexical"]), float(data["threshold"]),
                          float(data["cite_threshold"]), data.get("_note", ""),
-                         data.get("embedder"), tuple(lexical) if lexical else None)
+                         data.get("embedder"), tuple(lexical) if lexical else None,
+                         data.get("doc_cite_threshold"))
 
 
 def model_digest(path: Path | str | None = None) -> str:
@@ -179,6 +188,11 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         "sparse": sparse,
         "sparse_gap": sparse - best[1],
         "preamble": float(scored.clause.kind == "preamble"),
+        # Relative to the other candidates (set by `assess`): behind the best coverage, and
+        # whether this is its document's first candidate (the one an answer would cite).
+        "coverage_gap": 0.0,
+        "sentence_gap": 0.0,
+        "doc_first": 0.0,
         "dense": dense,
         "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
@@ -199,12 +213,29 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
         item = Evidence(scored, rank, unmet_constraints(query, text))
         item.features = features_of(query, scored, rank, text, best)
         item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
+        judged.append(item)
+    _relative_features(judged)
+    for item in judged:
         if item.named and item.admissible:
             item.score = 1.0
         elif item.admissible:
             item.score = model.probability(item.features)
-        judged.append(item)
     return judged
+
+
+def _relative_features(judged: list[Evidence]) -> None:
+    """Gaps to the best admissible candidate's coverage, and each document's first one."""
+    admissible = [e for e in judged if e.admissible] or judged
+    best_cov = max((e.features["coverage"] for e in admissible), default=0.0)
+    best_sent = max((e.features["sentence_coverage"] for e in admissible), default=0.0)
+    seen: set[str] = set()
+    for item in judged:
+        item.features["coverage_gap"] = item.features["coverage"] - best_cov
+        item.features["sentence_gap"] = item.features["sentence_coverage"] - best_sent
+        doc = item.scored.clause.doc_id
+        if item.admissible and doc not in seen:
+            item.features["doc_first"] = 1.0
+            seen.add(doc)
 
 
 def _quotes_verbatim(query: Query, text: str) -> bool:

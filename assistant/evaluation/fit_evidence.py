@@ -41,6 +41,7 @@ from assistant.retrieval.hybrid import HybridRetriever
 MAX_FALSE_REFUSALS = 0.04
 RIDGE = 1.0
 STEPS = 1500
+CUT_GRID = 41  # quantiles of the training scores tried for each cite threshold
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Row:
     features: dict
     label: bool
     top: bool  # among the gate's candidates (the first CANDIDATES admissible clauses)
+    doc: str = ""  # the clause's document
 
 
 def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[Row], dict]:
@@ -72,7 +74,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
         for position, judged in enumerate(admissible):
             key = (judged.scored.clause.doc_id, tuple(judged.scored.clause.path))
             rows.append(Row(item.id, item.answerable, judged.features,
-                            any(matches(key, g) for g in gold), position < CANDIDATES))
+                            any(matches(key, g) for g in gold), position < CANDIDATES, key[0]))
     return rows, groups
 
 
@@ -98,7 +100,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> Logist
 
 
 def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
-    return np.array([[float(r.features[n] or 0.0) for n in names] for r in rows])
+    return np.array([[float(r.features.get(n) or 0.0) for n in names] for r in rows])
 
 
 def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) -> EvidenceModel:
@@ -112,9 +114,10 @@ def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) 
     draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
     scores = [draft.probability(r.features) for r in rows]
     plain = [lexical.probability(r.features) for r in rows]
-    return EvidenceModel(full, lexical, _gate_threshold(rows, scores),
-                         _cite_threshold(rows, scores), note, embedder,
-                         (_gate_threshold(rows, plain), _cite_threshold(rows, plain)))
+    cite, doc_cite = _cite_thresholds(rows, scores)
+    plain_cite, plain_doc_cite = _cite_thresholds(rows, plain)
+    return EvidenceModel(full, lexical, _gate_threshold(rows, scores), cite, note, embedder,
+                         (_gate_threshold(rows, plain), plain_cite, plain_doc_cite), doc_cite)
 
 
 def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
@@ -140,28 +143,42 @@ def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_F
     return positives[allowed] - 1e-4
 
 
-def _cite_threshold(rows: Sequence[Row], scores: list[float]) -> float:
-    """The cut that gives the answers' citations the best F1 on the training questions.
+def _cite_thresholds(rows: Sequence[Row], scores: list[float]) -> tuple[float, float]:
+    """(same-document cut, other-document cut) that give the answers' citations the best F1
+    on the training questions.
 
-    An answer cites its best clause and every other clause scoring at least the cut (as the
-    extractive backend does), so the cut is chosen on that, question by question.
+    An answer cites its best clause, every other clause of the same document scoring at
+    least the first cut, and the best clause of each other document scoring at least
+    the second (as the extractive backend does): whether a second document answers is a
+    different question from whether a second clause of the same one adds anything.
     """
-    by_item: dict[str, list[tuple[float, bool]]] = {}
+    by_item: dict[str, list[tuple[float, bool, str, bool]]] = {}
     for row, score in zip(rows, scores):
         if row.answerable:
-            by_item.setdefault(row.item_id, []).append((score, row.label))
-    cuts = sorted({round(s, 4) for pairs in by_item.values() for s, _ in pairs})
-    return max(cuts, key=lambda c: (_citation_f1(by_item, c), c)) if cuts else 0.5
+            by_item.setdefault(row.item_id, []).append((score, row.label, row.doc, False))
+    for item, pairs in by_item.items():  # flag each document's best clause
+        tops = {}
+        for p in sorted(pairs, key=lambda p: -p[0]):
+            tops.setdefault(p[2], p)
+        by_item[item] = [(s, lab, d, tops[d] is p) for p in pairs for s, lab, d, _ in [p]]
+    values = sorted({round(s, 4) for pairs in by_item.values() for s, *_ in pairs})
+    if not values:
+        return 0.5, 0.5
+    cuts = sorted({values[int(q * (len(values) - 1))] for q in np.linspace(0, 1, CUT_GRID)})
+    return max(((same, other) for same in cuts for other in cuts),
+               key=lambda c: (_citation_f1(by_item, *c), c))
 
 
-def _citation_f1(by_item: dict[str, list[tuple[float, bool]]], cut: float) -> float:
+def _citation_f1(by_item: dict[str, list[tuple[float, bool, str, bool]]], same: float,
+                 other: float) -> float:
     hits = cited = gold = 0
     for pairs in by_item.values():
-        best = max(pairs)
-        chosen = [best] + [p for p in pairs if p is not best and p[0] >= cut]
-        hits += sum(label for _, label in chosen)
+        best = max(pairs, key=lambda p: p[0])
+        chosen = [best] + [p for p in pairs if p is not best and (
+            p[0] >= same if p[2] == best[2] else p[3] and p[0] >= other)]
+        hits += sum(p[1] for p in chosen)
         cited += len(chosen)
-        gold += max(1, sum(label for _, label in pairs))
+        gold += max(1, sum(p[1] for p in pairs))
     return 2 * hits / (cited + gold) if cited + gold else 0.0
 
 
