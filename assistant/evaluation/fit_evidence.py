@@ -25,11 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.evidence import (
+    ANSWER_FEATURES,
     DEFAULT_MODEL,
     FEATURES,
+    LEXICAL_ANSWER_FEATURES,
     LEXICAL_FEATURES,
     EvidenceModel,
     LogisticModel,
+    answer_features,
     assess,
     load_model,
 )
@@ -38,9 +41,10 @@ from assistant.evaluation.metrics import matches
 from assistant.query import analyse
 from assistant.retrieval.hybrid import HybridRetriever
 
-MAX_FALSE_REFUSALS = 0.04
+MAX_FALSE_REFUSALS = 0.03
 RIDGE = 1.0
 STEPS = 1500
+CLAUSE_FLOOR_REFUSALS = 0.03  # answerable training questions the clause floor may refuse
 CUT_GRID = 41  # quantiles of the training scores tried for each cite threshold
 
 
@@ -116,16 +120,41 @@ def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) 
     plain = [lexical.probability(r.features) for r in rows]
     cite, doc_cite = _cite_thresholds(rows, scores)
     plain_cite, plain_doc_cite = _cite_thresholds(rows, plain)
-    return EvidenceModel(full, lexical, _gate_threshold(rows, scores), cite, note, embedder,
-                         (_gate_threshold(rows, plain), plain_cite, plain_doc_cite), doc_cite)
+    answerable, gate = _fit_answerable(rows, scores, ANSWER_FEATURES)
+    lexical_answerable, plain_gate = _fit_answerable(rows, plain, LEXICAL_ANSWER_FEATURES)
+    # The best clause's own floor under the answerability model: a safety net, so loose.
+    clause, plain_clause = (_gate_threshold(rows, s, CLAUSE_FLOOR_REFUSALS) for s in (scores, plain))
+    return EvidenceModel(full, lexical, gate, cite, note, embedder,
+                         (plain_gate, plain_cite, plain_doc_cite, plain_clause), doc_cite,
+                         answerable, lexical_answerable, clause)
 
 
-def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
+def _fit_answerable(rows: Sequence[Row], scores: list[float], names: tuple[str, ...]
+                    ) -> tuple[LogisticModel | None, float]:
+    """The question-level answerability model over each question's gate candidates, and
+    its gate cut; (None, the best-clause cut) when the rows hold no unanswerable question."""
+    by_item: dict[str, list[tuple[Row, float]]] = {}
+    for row, score in zip(rows, scores):
+        if row.top:
+            by_item.setdefault(row.item_id, []).append((row, score))
+    if all(pairs[0][0].answerable for pairs in by_item.values()):
+        return None, _gate_threshold(rows, scores)
+    feats = [answer_features([r.features for r, _ in pairs], [s for _, s in pairs])
+             for pairs in by_item.values()]
+    x = np.array([[f[n] for n in names] for f in feats])
+    y = np.array([float(pairs[0][0].answerable) for pairs in by_item.values()])
+    model = fit_logistic(x, y, names)
+    probs = [model.probability(f) for f in feats]
+    return model, round(float(gate_cut(list(zip(probs, map(bool, y))))), 4)
+
+
+def _gate_threshold(rows: Sequence[Row], scores: list[float],
+                    max_false_refusals: float = MAX_FALSE_REFUSALS) -> float:
     best: dict[str, tuple[float, bool]] = {}
     for row, score in zip(rows, scores):
         if row.top and score > best.get(row.item_id, (-1.0, False))[0]:
             best[row.item_id] = (score, row.answerable)
-    return round(float(gate_cut(list(best.values()))), 4)
+    return round(float(gate_cut(list(best.values()), max_false_refusals)), 4)
 
 
 def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_FALSE_REFUSALS
