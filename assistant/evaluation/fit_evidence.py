@@ -3,9 +3,11 @@
 One row per (question, retrieved clause that meets the question's constraints): the
 features of `assistant.answer.evidence` and whether the clause is a gold clause (or inside
 one). A logistic regression (numpy, L2, unweighted so it stays calibrated) is fitted twice — with the dense
-similarity and without it (the lexical variant) — then the gate threshold (best balanced
-accuracy of "answerable" over the questions' best scores) and the cite threshold (best F1
-over the rows) are chosen on the same training rows.
+similarity and without it (the lexical variant) — then, on the same training rows, the
+question-level gate model (answerable or not, over each question's top candidates) with its
+cut and the best clause's floor (each refusing at most 3% of the answerable questions), and
+the two cite cuts (another clause of the best one's document; another document's best
+clause), jointly the pair with the best citation F1.
 
 `python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F …]`
 fits on the whole gold set and writes assistant/answer/evidence_model.json. `assistant
