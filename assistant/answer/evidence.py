@@ -12,7 +12,9 @@ For each candidate clause, once per ask, `assess` computes
 * a probability that the clause answers the question: a logistic regression over the
   features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
-  the settings fingerprint).
+  the settings fingerprint);
+* for the gate, a question-level model over the top candidates (`EvidenceModel.gate_score`):
+  is the question answerable at all, the best clause's probability being one input.
 
 When retrieval did not compute the dense similarity (a lexical-only query), or the index
 uses another embedder than the one the model was fitted with (its similarities are on
