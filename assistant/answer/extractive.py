@@ -152,10 +152,11 @@ def _date_fact(ref: str, block: ContextBlock) -> str:
 
 
 def compose(question: Query | str, context: Context, evidence: dict[str, float] | None = None,
-            cite_threshold: float = 0.5) -> list[str]:
+            cite_threshold: float = 0.5, doc_cite_threshold: float | None = None) -> list[str]:
     """The answer's sentences, each ending with its marker.
 
     evidence: clause id → probability that the clause answers (None: every block counts).
+    doc_cite_threshold: the bar for another document's first clause (None: cite_threshold).
     """
     query = question if isinstance(question, Query) else analyse(question)
     if not context.blocks:
@@ -172,7 +173,8 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         found = candidates(query, context.blocks if query.spanning else context.blocks[:SINGLE_DOC_BLOCKS])
         chosen = pick_per_document(found) if query.spanning else pick_single(found)
     else:
-        chosen = _from_evidence(query, cited_blocks(context, evidence, cite_threshold, query))
+        bars = (cite_threshold, cite_threshold if doc_cite_threshold is None else doc_cite_threshold)
+        chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query))
     sentences = [c.cited() for c in chosen]
     if chosen and query.asks_duty:
         duty = duty_sentence(chosen[0].block)
@@ -180,18 +182,31 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
     return sentences
 
 
-def cited_blocks(context: Context, evidence: dict[str, float], cite_threshold: float,
-                 query: Query) -> list[ContextBlock]:
-    """The best block by evidence, then the others whose evidence reaches the threshold.
+def cited_blocks(context: Context, evidence: dict[str, float],
+                 thresholds: float | tuple[float, float], query: Query) -> list[ContextBlock]:
+    """The best block by evidence, the other blocks of its document whose evidence reaches
+    the first threshold, and the best block of each other document reaching the second.
 
     A question asking across documents in so many words (哪些文件, 各地) lowers the bar
     for other documents' clauses by half; it does not decide coverage on its own.
     """
+    same, other = thresholds if isinstance(thresholds, tuple) else (thresholds, thresholds)
     score = {b.marker: evidence.get(b.scored.clause.clause_id, 0.0) for b in context.blocks}
     best = max(context.blocks, key=lambda b: (score[b.marker], -b.marker))
-    bar = cite_threshold * (0.5 if query.spanning else 1.0)
-    others = [b for b in context.blocks if b is not best and score[b.marker] >= bar]
-    return sorted([best, *others], key=lambda b: b.marker)
+    other *= 0.5 if query.spanning else 1.0
+    firsts: dict[str, ContextBlock] = {}  # each document's best block
+    for block in sorted(context.blocks, key=lambda b: (-score[b.marker], b.marker)):
+        firsts.setdefault(block.doc.doc_id, block)
+    chosen = [best]
+    for block in context.blocks:
+        if block is best:
+            continue
+        if block.doc.doc_id == best.doc.doc_id:
+            keep = score[block.marker] >= same * (0.5 if query.spanning else 1.0)
+        else:
+            keep = firsts[block.doc.doc_id] is block and score[block.marker] >= other
+        chosen += [block] if keep else []
+    return sorted(chosen, key=lambda b: b.marker)
 
 
 def _from_evidence(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
@@ -220,7 +235,7 @@ class ExtractiveBackend:
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         evidence = request.evidence or None
         yield from compose(request.query or request.question, request.context, evidence,
-                           request.cite_threshold)
+                           request.cite_threshold, request.doc_cite_threshold)
 
 
 @BACKENDS.register("extractive")

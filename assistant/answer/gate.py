@@ -29,14 +29,16 @@ class GateDecision:
     best: Evidence | None = None
 
 
-def evidence_score(judged: list[Evidence]) -> tuple[float, Evidence | None, str]:
-    """(best probability, its clause, why none qualified) over the top admissible candidates."""
+def evidence_score(judged: list[Evidence], model: EvidenceModel | None = None
+                   ) -> tuple[float, Evidence | None, str]:
+    """(score, best clause, why none qualified) over the top admissible candidates: the best
+    probability, or the model's question-level answerability when it has one."""
     top = [e for e in admissible_first(judged)[:CANDIDATES] if e.admissible]
     if not top:
         missing = judged[0].unmet if judged else []
         return 0.0, None, f"检索到的条款均未提及{'、'.join(missing)}"
     best = max(top, key=lambda e: e.score)
-    return best.score, best, ""
+    return (model.gate_score(top) if model else best.score), best, ""
 
 
 def decide(query: Query | str, judged: list[Evidence] | list[ScoredClause],
@@ -50,8 +52,12 @@ def decide(query: Query | str, judged: list[Evidence] | list[ScoredClause],
     """
     query = as_query(query)
     model = model or load_model()
+    given = threshold
     threshold = model.threshold if threshold is None else threshold
     if judged and isinstance(judged[0], ScoredClause):
+        if not any(s.dense_score is not None for s in judged):
+            model = model.lexical_only()  # the variant (and thresholds) for lexical scores
+            threshold = model.threshold if given is None else given
         judged = assess(query, judged, model)
     known = list(known_numbers)
     unknown = [n for n in query.doc_numbers if not any(n.endswith(k) for k in known)]
@@ -63,7 +69,7 @@ def decide(query: Query | str, judged: list[Evidence] | list[ScoredClause],
         return GateDecision(False, 0.0, threshold, f"语料中没有名为《{'》《'.join(absent)}》的文件")
     if not judged:
         return GateDecision(False, 0.0, threshold, "没有检索到相关条款")
-    score, best, reason = evidence_score(judged)
+    score, best, reason = evidence_score(judged, model)
     if best is None or score < threshold:
         why = reason or f"证据得分 {score:.2f} 低于阈值 {threshold:.2f}"
         return GateDecision(False, score, threshold, why, best)

@@ -169,7 +169,8 @@ def _request(question: str, query: Query, context: Context, settings: Settings,
                           question=question)
     scores = {e.scored.clause.clause_id: e.score for e in judged}
     return GenerationRequest(query.text, context, system, user, list(history or []),
-                             query=query, evidence=scores, cite_threshold=model.cite_threshold)
+                             query=query, evidence=scores, cite_threshold=model.cite_threshold,
+                             doc_cite_threshold=model.other_document_threshold)
 
 
 def _generate(backend: LLMBackend, request: GenerationRequest, settings: Settings,

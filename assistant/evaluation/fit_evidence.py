@@ -3,9 +3,11 @@
 One row per (question, retrieved clause that meets the question's constraints): the
 features of `assistant.answer.evidence` and whether the clause is a gold clause (or inside
 one). A logistic regression (numpy, L2, unweighted so it stays calibrated) is fitted twice — with the dense
-similarity and without it (the lexical variant) — then the gate threshold (best balanced
-accuracy of "answerable" over the questions' best scores) and the cite threshold (best F1
-over the rows) are chosen on the same training rows.
+similarity and without it (the lexical variant) — then, on the same training rows, the
+question-level gate model (answerable or not, over each question's top candidates) with its
+cut and the best clause's floor (each refusing at most 3% of the answerable questions), and
+the two cite cuts (another clause of the best one's document; another document's best
+clause), jointly the pair with the best citation F1.
 
 `python -m assistant.evaluation.fit_evidence [--embedder E] [--index-dir D] [--dataset F …]`
 fits on the whole gold set and writes assistant/answer/evidence_model.json. `assistant
@@ -25,11 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.evidence import (
+    ANSWER_FEATURES,
     DEFAULT_MODEL,
     FEATURES,
+    LEXICAL_ANSWER_FEATURES,
     LEXICAL_FEATURES,
     EvidenceModel,
     LogisticModel,
+    answer_features,
     assess,
     load_model,
 )
@@ -38,9 +43,11 @@ from assistant.evaluation.metrics import matches
 from assistant.query import analyse
 from assistant.retrieval.hybrid import HybridRetriever
 
-MAX_FALSE_REFUSALS = 0.04
+MAX_FALSE_REFUSALS = 0.03
 RIDGE = 1.0
 STEPS = 1500
+CLAUSE_FLOOR_REFUSALS = 0.03  # answerable training questions the clause floor may refuse
+CUT_GRID = 41  # quantiles of the training scores tried for each cite threshold
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Row:
     features: dict
     label: bool
     top: bool  # among the gate's candidates (the first CANDIDATES admissible clauses)
+    doc: str = ""  # the clause's document
 
 
 def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[Row], dict]:
@@ -72,7 +80,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
         for position, judged in enumerate(admissible):
             key = (judged.scored.clause.doc_id, tuple(judged.scored.clause.path))
             rows.append(Row(item.id, item.answerable, judged.features,
-                            any(matches(key, g) for g in gold), position < CANDIDATES))
+                            any(matches(key, g) for g in gold), position < CANDIDATES, key[0]))
     return rows, groups
 
 
@@ -98,7 +106,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> Logist
 
 
 def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
-    return np.array([[float(r.features[n] or 0.0) for n in names] for r in rows])
+    return np.array([[float(r.features.get(n) or 0.0) for n in names] for r in rows])
 
 
 def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) -> EvidenceModel:
@@ -112,17 +120,43 @@ def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) 
     draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
     scores = [draft.probability(r.features) for r in rows]
     plain = [lexical.probability(r.features) for r in rows]
-    return EvidenceModel(full, lexical, _gate_threshold(rows, scores),
-                         _cite_threshold(rows, scores), note, embedder,
-                         (_gate_threshold(rows, plain), _cite_threshold(rows, plain)))
+    cite, doc_cite = _cite_thresholds(rows, scores)
+    plain_cite, plain_doc_cite = _cite_thresholds(rows, plain)
+    answerable, gate = _fit_answerable(rows, scores, ANSWER_FEATURES)
+    lexical_answerable, plain_gate = _fit_answerable(rows, plain, LEXICAL_ANSWER_FEATURES)
+    # The best clause's own floor under the answerability model: a safety net, so loose.
+    clause, plain_clause = (_gate_threshold(rows, s, CLAUSE_FLOOR_REFUSALS) for s in (scores, plain))
+    return EvidenceModel(full, lexical, gate, cite, note, embedder,
+                         (plain_gate, plain_cite, plain_doc_cite, plain_clause), doc_cite,
+                         answerable, lexical_answerable, clause)
 
 
-def _gate_threshold(rows: Sequence[Row], scores: list[float]) -> float:
+def _fit_answerable(rows: Sequence[Row], scores: list[float], names: tuple[str, ...]
+                    ) -> tuple[LogisticModel | None, float]:
+    """The question-level answerability model over each question's gate candidates, and
+    its gate cut; (None, the best-clause cut) when the rows hold no unanswerable question."""
+    by_item: dict[str, list[tuple[Row, float]]] = {}
+    for row, score in zip(rows, scores):
+        if row.top:
+            by_item.setdefault(row.item_id, []).append((row, score))
+    if all(pairs[0][0].answerable for pairs in by_item.values()):
+        return None, _gate_threshold(rows, scores)
+    feats = [answer_features([r.features for r, _ in pairs], [s for _, s in pairs])
+             for pairs in by_item.values()]
+    x = np.array([[f[n] for n in names] for f in feats])
+    y = np.array([float(pairs[0][0].answerable) for pairs in by_item.values()])
+    model = fit_logistic(x, y, names)
+    probs = [model.probability(f) for f in feats]
+    return model, round(float(gate_cut(list(zip(probs, map(bool, y))))), 4)
+
+
+def _gate_threshold(rows: Sequence[Row], scores: list[float],
+                    max_false_refusals: float = MAX_FALSE_REFUSALS) -> float:
     best: dict[str, tuple[float, bool]] = {}
     for row, score in zip(rows, scores):
         if row.top and score > best.get(row.item_id, (-1.0, False))[0]:
             best[row.item_id] = (score, row.answerable)
-    return round(float(gate_cut(list(best.values()))), 4)
+    return round(float(gate_cut(list(best.values()), max_false_refusals)), 4)
 
 
 def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_FALSE_REFUSALS
@@ -140,28 +174,42 @@ def gate_cut(scored: list[tuple[float, bool]], max_false_refusals: float = MAX_F
     return positives[allowed] - 1e-4
 
 
-def _cite_threshold(rows: Sequence[Row], scores: list[float]) -> float:
-    """The cut that gives the answers' citations the best F1 on the training questions.
+def _cite_thresholds(rows: Sequence[Row], scores: list[float]) -> tuple[float, float]:
+    """(same-document cut, other-document cut) that give the answers' citations the best F1
+    on the training questions.
 
-    An answer cites its best clause and every other clause scoring at least the cut (as the
-    extractive backend does), so the cut is chosen on that, question by question.
+    An answer cites its best clause, every other clause of the same document scoring at
+    least the first cut, and the best clause of each other document scoring at least
+    the second (as the extractive backend does): whether a second document answers is a
+    different question from whether a second clause of the same one adds anything.
     """
-    by_item: dict[str, list[tuple[float, bool]]] = {}
+    by_item: dict[str, list[tuple[float, bool, str, bool]]] = {}
     for row, score in zip(rows, scores):
         if row.answerable:
-            by_item.setdefault(row.item_id, []).append((score, row.label))
-    cuts = sorted({round(s, 4) for pairs in by_item.values() for s, _ in pairs})
-    return max(cuts, key=lambda c: (_citation_f1(by_item, c), c)) if cuts else 0.5
+            by_item.setdefault(row.item_id, []).append((score, row.label, row.doc, False))
+    for item, pairs in by_item.items():  # flag each document's best clause
+        tops = {}
+        for p in sorted(pairs, key=lambda p: -p[0]):
+            tops.setdefault(p[2], p)
+        by_item[item] = [(s, lab, d, tops[d] is p) for p in pairs for s, lab, d, _ in [p]]
+    values = sorted({round(s, 4) for pairs in by_item.values() for s, *_ in pairs})
+    if not values:
+        return 0.5, 0.5
+    cuts = sorted({values[int(q * (len(values) - 1))] for q in np.linspace(0, 1, CUT_GRID)})
+    return max(((same, other) for same in cuts for other in cuts),
+               key=lambda c: (_citation_f1(by_item, *c), c))
 
 
-def _citation_f1(by_item: dict[str, list[tuple[float, bool]]], cut: float) -> float:
+def _citation_f1(by_item: dict[str, list[tuple[float, bool, str, bool]]], same: float,
+                 other: float) -> float:
     hits = cited = gold = 0
     for pairs in by_item.values():
-        best = max(pairs)
-        chosen = [best] + [p for p in pairs if p is not best and p[0] >= cut]
-        hits += sum(label for _, label in chosen)
+        best = max(pairs, key=lambda p: p[0])
+        chosen = [best] + [p for p in pairs if p is not best and (
+            p[0] >= same if p[2] == best[2] else p[3] and p[0] >= other)]
+        hits += sum(p[1] for p in chosen)
         cited += len(chosen)
-        gold += max(1, sum(label for _, label in pairs))
+        gold += max(1, sum(p[1] for p in pairs))
     return 2 * hits / (cited + gold) if cited + gold else 0.0
 
 
