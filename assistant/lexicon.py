@@ -324,6 +324,8 @@ _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 ISO_DATE_IN_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# The same date as one span, for patterns that embed it (…自2020年1月1日起施行).
+DATE_SPAN = r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 
 
 def parse_date(text: str) -> date | None:

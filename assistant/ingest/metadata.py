@@ -15,6 +15,7 @@ from itertools import pairwise
 from assistant.ingest.clean import METADATA_KEY, normalise_line
 from assistant.lexicon import (
     DATE_IN_TEXT,
+    DATE_SPAN,
     DOC_NUMBER_IN_TEXT,
     ORG_SUFFIX,
     find_doc_numbers,
@@ -46,7 +47,7 @@ _EVENT = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>[^年]*?)"
     r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
 _IN_FORCE_ON_ISSUE = re.compile(r"^[（(]?自?(公布|发布|印发)之日起?施行[）)]?$")
-_EFFECTIVE = re.compile(r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起施行")
+_EFFECTIVE = re.compile(rf"自\s*({DATE_SPAN})\s*起施行")
 _STAMP = re.compile(r"((?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)\s*\d{1,2}[:：]\d{2}")
 
 
