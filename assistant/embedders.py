@@ -335,6 +335,19 @@ BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
 BGE_EN_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 
 
+def offline_sentence_transformers(error: type[Exception]):
+    """The sentence_transformers module, with the hub switched off (models come from local
+    directories only); `error` if the optional dependency is missing."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import sentence_transformers
+    except ImportError as err:
+        raise error("sentence-transformers is not installed: "
+                    "pip install 'policy-assistant[st]'") from err
+    return sentence_transformers
+
+
 def family_prompts(model_name: str) -> tuple[str, str] | None:
     """(query prompt, passage prompt) a model family expects, or None if unknown."""
     name = model_name.lower()
@@ -368,13 +381,7 @@ class SentenceTransformerEmbedder:
 
     @staticmethod
     def _load(model: str):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as err:
-            raise EmbedderError("sentence-transformers is not installed: "
-                                "pip install 'policy-assistant[st]'") from err
+        SentenceTransformer = offline_sentence_transformers(EmbedderError).SentenceTransformer
         try:
             return SentenceTransformer(model, device="cpu")
         except Exception as err:

@@ -12,7 +12,6 @@ Adding a reranker is one class with `score(question, passages)` plus
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
@@ -53,13 +52,9 @@ class CrossEncoderReranker:
             raise RerankerError(
                 "the cross-encoder reranker needs a local model directory: set "
                 f"ASSISTANT_RERANKER_MODEL (got {settings.reranker_model!s})")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError as err:
-            raise RerankerError("sentence-transformers is not installed: "
-                                "pip install 'policy-assistant[st]'") from err
+        from assistant.embedders import offline_sentence_transformers
+
+        CrossEncoder = offline_sentence_transformers(RerankerError).CrossEncoder
         try:
             self._model = CrossEncoder(str(settings.reranker_model), device="cpu")
         except Exception as err:
