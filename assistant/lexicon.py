@@ -1,8 +1,9 @@
 """Shared text knowledge of Chinese policy and legal documents, in one place.
 
 Recognisers for what every stage has to read the same way: Chinese numerals, clause labels
-(legal 第X编/章/节/条 and notice 一、（一）1.（1）①), 文号 and 令 numbers, dates, and places
-and issuing bodies. The parser, question routing, citation rendering and the eval import
+(legal 第X编/章/节/条 and notice 一、（一）1.（1）①), 文号 and 令 numbers, dates, places
+and issuing bodies, and the everyday words people ask with for the documents' formal ones
+(`load_synonyms`: 社保 → 社会保险, 掏钱 → 费用). The parser, question routing, citation rendering and the eval import
 these; no stage keeps its own copy of the patterns.
 
 >>> match_marker("第二十九条 医疗机构…").label
@@ -15,9 +16,12 @@ these; no stage keeps its own copy of the patterns.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 # --- Chinese numerals -------------------------------------------------------------------
 
@@ -327,6 +331,9 @@ DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})
 # The same date as one span, for patterns that embed it (…自2020年1月1日起施行).
 DATE_SPAN = r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 
+# A clause saying when its document takes effect: 本法自1998年10月1日起施行, 本通知自印发之日起施行.
+EFFECTIVE_CLAUSE = re.compile(r"自[^。；\n]{2,30}?起(?:施行|生效|实施|执行)|自(?:公布|发布|印发)之日(?:起)?(?:施行|生效)")
+
 
 def parse_date(text: str) -> date | None:
     """2021-08-11, 2021年8月11日, 二〇二一年八月十一日, 20201027 → date; None otherwise."""
@@ -389,3 +396,37 @@ def strip_leading_marker(text: str) -> str:
     """The text without its numbering marker: "（一）加强领导" → "加强领导"."""
     marker = match_marker(text)
     return text[marker.length:].lstrip() if marker else text
+
+
+# --- how people ask → how the documents say it -------------------------------------------
+
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
+Synonyms = tuple[tuple[str, tuple[str, ...]], ...]  # (everyday word, formal words), hashable
+
+
+def read_synonyms(path: Path | str) -> Synonyms:
+    """Entries of a synonyms file: `everyday formal1 formal2 …` per line, # comments.
+
+    Raises ValueError naming the file and line for an entry without a formal word."""
+    entries = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if len(words) < 2:
+            raise ValueError(f"{path}:{number}: {words[0]!r} has no formal word after it")
+        entries.append((words[0], tuple(w for w in words[1:] if w != words[0])))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=8)
+def load_synonyms(extra: Path | str | None = None) -> Synonyms:
+    """The shipped table, extended (never replaced) by a site's own file."""
+    merged: dict[str, tuple[str, ...]] = dict(read_synonyms(SYNONYMS_FILE))
+    for word, formal in read_synonyms(extra) if extra else ():
+        merged[word] = tuple(dict.fromkeys(merged.get(word, ()) + formal))
+    return tuple(merged.items())
+
+
+def synonyms_digest(extra: Path | str | None = None) -> str:
+    return hashlib.sha256(repr(load_synonyms(extra)).encode("utf-8")).hexdigest()[:12]

@@ -20,7 +20,7 @@ from typing import Literal
 
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
-from assistant.lexicon import find_doc_numbers
+from assistant.lexicon import Synonyms, find_doc_numbers, load_synonyms
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
@@ -43,6 +43,9 @@ _META_PATTERNS = {
     "basis": re.compile(r"(根据|依据)(哪个|哪份|哪些|什么|中央哪份|国务院哪个).{0,8}制定|是(根据|依据)哪"),
     "addressee": re.compile(r"发给(了)?(哪些|谁)|主送|印发给哪些|下发给"),
     "number": re.compile(r"文号是|什么文号|文号为|发文字号"),
+    # When the document takes effect (not whether it is in force: 施行了吗 is a status question).
+    "effective": re.compile(r"(何时|哪天|哪一天|哪年|几号|什么时候|什么时间|从哪天|从什么时候|从何时)(起|开始)?"
+                            r"(正式)?(施行|生效|实行|实施|执行|管用|开始用|起用)的?[？?。]?$|(施行|生效)(日期|时间)"),
 }
 
 
@@ -79,9 +82,32 @@ _NUMERAL = r"[\d０-９一二三四五六七八九十百千万两]"
 def asked_units(question: str) -> list[str]:
     """Units of a quantity the question asks for (多少元 → 元, 几所 → 所)."""
     units = _QUANTITY_RE.findall(question)
+    if "多少钱" in question:
+        units.append("元")
     if _RATE_RE.search(question):
         units.append("%")  # 比例/覆盖率是多少: the answer is a percentage
     return list(dict.fromkeys(units))
+
+
+# A question asking for an amount, a time span or an ordinal (多少, 几天, 多久, 多大年纪, 第几)
+# is answered only by a text that states a number. Counts of things (几种情形, 哪几个, 多少项
+#措施) are answered by a list as well, so they ask for no number.
+_AMOUNT_ASKED_RE = re.compile(r"第几|多久|多长时间|多长|多大年纪|多大岁数|多高|"
+                              r"(?<!哪)(?:多少|几(?!乎))(?![种类项条款个方面部分批家所])")
+_NUMBER_STATED_RE = re.compile(
+    rf"[\d０-９]|百分之|{_NUMERAL}[\u4e00-\u9fa5]{{0,3}}?(?:个|项|所|家|名|人|天|日|周|月|年|岁|倍|次|"
+    r"张|元|级|类|批|阶段|小时|毫升|床|成|分之)|[每按](?:月|季度?|年|周|半年|日|天)|季度")
+
+
+def asks_amount(question: str) -> bool:
+    """The question asks for an amount, a span of time or an ordinal (not a list's count)."""
+    return _AMOUNT_ASKED_RE.search(question) is not None
+
+
+def states_number(text: str) -> bool:
+    """The text states a number (digits, 十万元, 三级, 每季度, 百分之): what an amount
+    question's answer must contain."""
+    return _NUMBER_STATED_RE.search(text) is not None
 
 
 # Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
@@ -171,7 +197,12 @@ def meta_kinds(question: str) -> list[str]:
     kinds = [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]
     if "number" in kinds and doc_numbers(question):
         kinds.remove("number")  # 川办函〔…〕中提到的方案文号是什么 asks about a cited document
+    if "effective" in kinds and not _DOCUMENT_NOUN_RE.search(question):
+        kinds.remove("effective")  # DRG付费什么时候开始实施 asks about a measure, not a document
     return kinds
+
+
+_DOCUMENT_NOUN_RE = re.compile(r"法|条例|办法|规定|细则|通知|方案|意见|决定|规矩|法规|文件|〕\s*\d+\s*号")
 
 
 _ASKS_DUTY_RE = re.compile(r"负责|牵头|责任单位|哪个部门|哪些部门|哪些单位|哪个单位|由谁")
@@ -242,6 +273,41 @@ def _with_place(previous: str, place: str) -> str:
     return text
 
 
+# What the question word asks about: 夜班补贴标准 in 医务人员的夜班补贴标准是多少, 试点城市
+# in 长期护理保险的试点城市有哪些. A clause lacking it answers a neighbouring question.
+_ASK_WORD_RE = re.compile(r"是多少|多少|几|多久|多长|什么|哪些|哪个|哪|怎么|怎样|如何|是否|吗|有没有|"
+                          r"能不能|可不可以")
+FOCUS_BEFORE, FOCUS_AFTER = 8, 6
+
+
+def focus_terms(text: str) -> tuple[str, ...]:
+    """Content words next to the first question word (up to 8 characters before, 6 after)."""
+    asked = _ASK_WORD_RE.search(text)
+    if not asked:
+        return ()
+    before = text[max(0, asked.start() - FOCUS_BEFORE):asked.start()]
+    after = re.sub(r"[？?。！!]", "", text[asked.end():asked.end() + FOCUS_AFTER])
+    return tuple(dict.fromkeys(content_terms(before) + content_terms(after)))
+
+
+def alternatives_of(text: str, terms: tuple[str, ...], synonyms: Synonyms
+                    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(question term, the formal words that also count for it) for every everyday word or
+    abbreviation of `synonyms` in `text`, longest first: in 医保费由谁缴, 医保费 (医疗保险费)
+    wins over 医保. A word jieba did not keep as a term (掏钱) becomes its own term."""
+    found: dict[str, tuple[str, ...]] = {}
+    taken: list[tuple[int, int]] = []
+    for word, formal in sorted(synonyms, key=lambda entry: -len(entry[0])):
+        start = text.find(word)
+        end = start + len(word)
+        if start < 0 or any(s < end and start < e for s, e in taken):
+            continue
+        taken.append((start, end))
+        for term in [t for t in terms if t in word or word in t] or [word]:
+            found[term] = tuple(dict.fromkeys(found.get(term, ()) + formal))
+    return tuple(found.items())
+
+
 # --- the Query
 @dataclass(frozen=True)
 class Query:
@@ -250,7 +316,8 @@ class Query:
     text: the standalone question that retrieval and the gate use (a rewritten follow-up);
     asked: the user's own words; terms: content words (jieba, no stopwords); places, years,
     doc_numbers (文号 named), quoted (terms in quotes, matched verbatim), units (of an
-    asked-for quantity: 多少元 → 元); meta: the document facts it asks for (status, date,
+    asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); focus: the content words next to
+    the question word (夜班补贴标准 in …的夜班补贴标准是多少); meta: the document facts it asks for (status, date,
     issuer, number, basis, addressee); spanning: it asks across documents in so many words
     (哪些文件, 各地); asks_duty: it asks who is responsible; status_asked: the status of
     the documents it asks for (哪份文件已失效 → 失效).
@@ -270,6 +337,19 @@ class Query:
     spanning: bool
     asks_duty: bool
     status_asked: str | None
+    amount: bool = False  # it asks for an amount, a time span or an ordinal (多少, 多久, 第几)
+    focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
+    # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
+    alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def covers(self, term: str, text: str) -> bool:
+        """`term`, or a formal word standing for it, occurs in `text`."""
+        return term in text or any(w in text for w in dict(self.alternatives).get(term, ()))
+
+    @property
+    def expansion(self) -> str:
+        """The formal words of the question's everyday ones, for BM25 (掏钱 → 费用 缴纳 …)."""
+        return " ".join(dict.fromkeys(w for _, words in self.alternatives for w in words))
 
     @property
     def kind(self) -> QueryKind:
@@ -286,20 +366,29 @@ class Query:
 
 
 @lru_cache(maxsize=4096)
-def _analysed(text: str, asked: str) -> Query:
+def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
+    terms = content_terms(text)
+    alternatives = alternatives_of(text, terms, synonyms)
+    terms += tuple(t for t, _ in alternatives if t not in terms)
     return Query(
-        text=text, asked=asked, terms=content_terms(text), places=places(text),
+        text=text, asked=asked, terms=terms, places=places(text), alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
         numbers=stated_numbers(text), titles=named_titles(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
-        asks_duty=asks_duty(text), status_asked=asked_status(text))
+        asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
+        focus=focus_terms(text))
 
 
-def analyse(question: str, history: list[dict] | None = None) -> Query:
-    """The Query of `question`; a follow-up is rewritten against the previous user turn."""
+def analyse(question: str, history: list[dict] | None = None,
+            synonyms: Synonyms | None = None) -> Query:
+    """The Query of `question`; a follow-up is rewritten against the previous user turn.
+
+    synonyms: the everyday-word table (`lexicon.load_synonyms(settings.synonyms)`); None =
+    the shipped one."""
     asked = question.strip()
-    return _analysed(rewrite_followup(asked, history).strip(), asked)
+    table = load_synonyms() if synonyms is None else synonyms
+    return _analysed(rewrite_followup(asked, history).strip(), asked, table)
 
 
 def as_query(question: str | Query) -> Query:

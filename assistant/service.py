@@ -101,12 +101,17 @@ class Assistant:
     # --- questions (every one passes `self.rules`: limits, rate limit, audit)
     def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None,
                *, caller: Caller | None = None) -> list[ScoredClause]:
+        from assistant.lexicon import load_synonyms
+        from assistant.query import analyse
         from assistant.retrieval.hybrid import HybridRetriever
 
         question = self.rules.check_question(question)
         k = self.rules.check_top_k(k)
         self.rules.admit_caller(caller or Caller.internal())
-        return HybridRetriever(self.store).search(question, k or self.settings.top_k, filters)
+        # Searched as an ask searches: with the formal words of the question's everyday ones.
+        query = analyse(question, synonyms=load_synonyms(self.settings.synonyms))
+        return HybridRetriever(self.store).search(query.text, k or self.settings.top_k, filters,
+                                                  query.expansion)
 
     def ask(self, question: str, *, caller: Caller | None = None, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""

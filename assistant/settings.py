@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     evidence_model: Path | None = Field(
         None, description="evidence model JSON (gate and citation choice); None = the fitted "
                           "assistant/answer/evidence_model.json")
+    synonyms: Path | None = Field(
+        None, description="a site's own everyday-word → formal-word file (format of "
+                          "assistant/synonyms.txt); extends the shipped table")
     reranker: str = Field("none", description="none | cross-encoder (re-orders retrieved clauses)")
     reranker_model: Path | None = Field(None, description="local CrossEncoder directory")
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -135,8 +138,11 @@ class Settings(BaseSettings):
                 "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model",
                 "reranker", "reranker_model")
         from assistant.answer.evidence import model_digest
+        from assistant.lexicon import synonyms_digest
 
-        values = {k: getattr(self, k) for k in keys} | {"evidence": model_digest(self.evidence_model)}
+        values = {k: getattr(self, k) for k in keys} | {
+            "evidence": model_digest(self.evidence_model),
+            "synonyms": synonyms_digest(self.synonyms)}
         blob = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

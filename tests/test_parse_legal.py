@@ -178,3 +178,20 @@ def test_table_of_contents_is_not_a_second_set_of_chapters():
     doc = build_document(text, "toc.txt")
     assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条", "第三章", "第三条"]
     assert "第三章 附则" in doc.clauses[0].text and not doc.warnings
+
+
+def test_an_articles_items_carry_its_lead_in_in_their_context():
+    # Read alone, “（一）非法采集血液的；” states nothing: the penalty is in the article's
+    # lead-in, so a 项 (and a 目 below it) carries that lead-in, the way a lawyer reads it.
+    text = ("某某献血法\n第十八条 有下列行为之一的，由县级以上地方人民政府卫生行政部门予以取缔，"
+            "可以并处十万元以下的罚款：\n（一）非法采集血液的；\n1. 在街头采集的；\n"
+            "（二）非法组织他人出卖血液的。\n第十九条 本法自公布之日起施行。\n")
+    by_label = {c.label: c for c in build_document(text, "law.txt").clauses}
+    lead = "第十八条 有下列行为之一的，由县级以上地方人民政府卫生行政部门予以取缔，可以并处十万元以下的罚款："
+    assert by_label["第十八条第（一）项"].context == ["某某献血法", lead]
+    assert by_label["第十八条第（一）项第1目"].context[1] == lead
+    assert by_label["第十八条第（二）项"].text == "（二）非法组织他人出卖血液的。"  # text unchanged
+    assert by_label["第十九条"].context == ["某某献血法"]
+    # Notices keep their label + heading context.
+    notice = build_document("某某通知\n一、总体要求\n（一）加强领导。各地要落实。\n", "n.txt")
+    assert notice.clauses[-1].context == ["某某通知", "一、总体要求"]

@@ -82,3 +82,47 @@ def test_a_clause_lacking_a_stated_number_is_not_evidence():
     assert judged.unmet == ["500"] and judged.score == 0.0
     [ok] = assess(analyse("床位在100张以上的医院许可证多久校验一次？"), [scored(doc, 0)], load_model())
     assert ok.admissible
+
+
+@pytest.mark.parametrize("question, amount", [
+    ("献完血多久以后才能再献？", True),
+    ("非法采血会被罚多少钱？", True),
+    ("多大年纪的人可以去献血？", True),
+    ("四川要制定第几批价格政策？", True),
+    ("申请材料不齐全的，主管部门要在几天内告知？", True),
+    ("工伤认定有几种情形？", False),  # a list answers a count of things
+    ("四川在哪几个市启动试点？", False),
+    ("要采取哪些措施？", False),
+])
+def test_amount_questions(question, amount):
+    assert analyse(question).amount is amount
+
+
+@pytest.mark.parametrize("text, states", [
+    ("可以并处十万元以下的罚款", True), ("按季度通报工作进展", True), ("每3年校验1次", True),
+    ("提倡十八周岁至五十五周岁的健康公民自愿献血", True), ("达到百分之八十", True),
+    ("进一步推进统一管理，加强组织领导", False), ("由卫生行政部门负责", False),
+])
+def test_states_number(text, states):
+    from assistant.query import states_number
+
+    assert states_number(text) is states
+
+
+def test_an_amount_question_needs_a_number_in_the_clause_or_its_articles_lead_in():
+    from answer_fixtures import make_doc, scored
+
+    from assistant.answer.evidence import assess, load_model
+
+    doc = make_doc("d", [(["第十条"], "血站应当为献血者提供安全、卫生、便利的条件。"),
+                         (["第十二条"], "两次采集间隔期不少于六个月。")])
+    vague, exact = assess(analyse("献血以后多久才能再献？"), [scored(doc, 0), scored(doc, 1)],
+                          load_model())
+    assert vague.unmet == ["所问的数量或期限"] and vague.score == 0.0 and exact.admissible
+    # Dates in the document's metadata do not count as the clause stating a number.
+    item = make_doc("e", [(["第十八条", "（一）"], "（一）非法采集血液的；")], number="某法〔2021〕1号")
+    [bare] = assess(analyse("非法采集血液要罚多少？"), [scored(item, 0)], load_model())
+    assert not bare.admissible
+    item.clauses[0].context.append("第十八条 有下列行为之一的，可以并处十万元以下的罚款：")
+    [read_with_lead_in] = assess(analyse("非法采集血液要罚多少？"), [scored(item, 0)], load_model())
+    assert read_with_lead_in.admissible

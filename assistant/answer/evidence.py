@@ -34,9 +34,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
+from assistant.lexicon import CN_NUMERAL
 from assistant.models import ScoredClause
-from assistant.query import Query, place_forms, states_quantity
+from assistant.query import Query, place_forms, states_number, states_quantity
 
+# An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the 项's own words.
+ARTICLE_LEAD_IN = re.compile(rf"第{CN_NUMERAL}+条\s")
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
             "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
@@ -46,7 +49,7 @@ LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 # Few and monotone, so the fit cannot extrapolate (a log of the best score, or coverage
 # and text coverage together, got opposite signs and made a hopeless candidate look fine).
 ANSWER_FEATURES = ("best", "best_text_coverage", "best_missing", "min_missing", "admitted",
-                   "max_dense")
+                   "max_dense", "max_focus")
 LEXICAL_ANSWER_FEATURES = tuple(f for f in ANSWER_FEATURES if not f.endswith("dense"))
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
@@ -189,6 +192,8 @@ def answer_features(features: list[dict], scores: list[float]) -> dict[str, floa
         "max_coverage": max(f["coverage"] for f in features),
         "best_dense": best.get("dense") or 0.0, "max_dense": max(dense, default=0.0),
         "admitted": best.get("admitted", 1.0),
+        # Does any candidate mention what the question word asks about (夜班补贴标准)?
+        "max_focus": max(f.get("focus_coverage", 1.0) for f in features),
     }
 
 
@@ -213,17 +218,22 @@ def evidence_text(scored: ScoredClause) -> str:
     return "\n".join([*metadata_lines(scored.doc), *clause.context, clause.label, clause.text])
 
 
-def coverage(terms, evidence: str) -> float:
-    """Length-weighted share of `terms` that occur in `evidence`."""
+def coverage(terms, evidence: str, query: Query | None = None) -> float:
+    """Length-weighted share of `terms` that occur in `evidence` (with `query`, a term also
+    counts when a formal word standing for it occurs: 社保 → 社会保险)."""
     terms = list(terms)
     total = sum(len(t) for t in terms)
-    return sum(len(t) for t in terms if t in evidence) / total if total else 0.0
+    found = (lambda t: query.covers(t, evidence)) if query else (lambda t: t in evidence)
+    return sum(len(t) for t in terms if found(t)) / total if total else 0.0
 
 
-def unmet_constraints(query: Query, evidence: str) -> list[str]:
+def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) -> list[str]:
     """Places, years, stated numbers and asked-for quantities (多少元) the query names that
-    `evidence` lacks."""
+    `evidence` lacks, and, for a question asking an amount (多少, 多久), a number in the
+    clause's own words (`own_text`: its context and text, not the metadata's dates)."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
+    if query.amount and not query.units and own_text is not None and not states_number(own_text):
+        missing.append("所问的数量或期限")
     missing += [f"{y}年" for y in query.years if y not in evidence]
     missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
@@ -234,13 +244,15 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
     """The clause's features; `best` is the top dense and BM25 score among the candidates:
     how far a clause is behind the best one says more than its raw score."""
     sentences = _SENTENCE_RE.findall(scored.clause.text)
-    absent = [len(t) for t in query.terms if t not in evidence]
+    absent = [len(t) for t in query.terms if not query.covers(t, evidence)]
     sparse = _log_sparse(scored)
     dense = scored.dense_score
     return {
-        "coverage": coverage(query.terms, evidence),
-        "text_coverage": coverage(query.terms, scored.clause.text),
-        "sentence_coverage": max((coverage(query.terms, s) for s in sentences), default=0.0),
+        "coverage": coverage(query.terms, evidence, query),
+        # For the gate model only (`answer_features`); 1 when the question has no focus.
+        "focus_coverage": coverage(query.focus, evidence, query) if query.focus else 1.0,
+        "text_coverage": coverage(query.terms, scored.clause.text, query),
+        "sentence_coverage": max((coverage(query.terms, s, query) for s in sentences), default=0.0),
         # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
         "missing": min(max(absent, default=0), 4) / 4,
         "sparse": sparse,
@@ -269,7 +281,9 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
     best = (max(dense) if dense else None, max((_log_sparse(s) for s in retrieved), default=0.0))
     for rank, scored in enumerate(retrieved):
         text = evidence_text(scored)
-        item = Evidence(scored, rank, unmet_constraints(query, text))
+        own = "\n".join([*(c for c in scored.clause.context if ARTICLE_LEAD_IN.match(c)),
+                         scored.clause.text])
+        item = Evidence(scored, rank, unmet_constraints(query, text, own))
         item.features = features_of(query, scored, rank, text, best)
         item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
         judged.append(item)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
-from assistant.lexicon import strip_leading_marker
+from assistant.lexicon import EFFECTIVE_CLAUSE, strip_leading_marker
 from assistant.query import Query, analyse
 from assistant.settings import Settings
 
@@ -64,12 +64,12 @@ def duty_sentence(block: ContextBlock) -> str | None:
     return f"责任单位：{note}[{block.marker}]。"
 
 
-def term_weights(terms: tuple[str, ...], sentences: list[str]) -> dict[str, float]:
+def term_weights(query: Query, sentences: list[str]) -> dict[str, float]:
     """Longer and rarer (within these sentences) question terms count more."""
     n = len(sentences) or 1
     weights = {}
-    for term in terms:
-        df = sum(term in s for s in sentences)
+    for term in query.terms:
+        df = sum(query.covers(term, s) for s in sentences)
         weights[term] = len(term) * math.log(1 + n / (df or 1))
     return weights
 
@@ -77,10 +77,10 @@ def term_weights(terms: tuple[str, ...], sentences: list[str]) -> dict[str, floa
 def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
     pool = [(rank, block, position, sentence) for rank, block in enumerate(blocks)
             for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
-    weights = term_weights(query.terms, [p[3] for p in pool])
+    weights = term_weights(query, [p[3] for p in pool])
     found = []
     for rank, block, position, sentence in pool:
-        score = sum(w for t, w in weights.items() if t in sentence) * (1.0 - 0.05 * rank)
+        score = sum(w for t, w in weights.items() if query.covers(t, sentence)) * (1.0 - 0.05 * rank)
         if score > 0:  # retrieval order (rank) breaks ties
             found.append(Candidate(block, position, sentence, score))
     return found
@@ -123,8 +123,19 @@ def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
         "number": f"{ref}的文号为{doc.number}" if doc.number else f"《{doc.title}》未标注文号",
     }
     facts["addressee"] = _addressee_fact(ref, block)
+    facts["effective"] = _effective_fact(ref, block)
     facts["basis"] = _basis_fact(ref, block)
     return [f"{facts[kind]}[{n}]。" for kind in kinds]
+
+
+def _effective_fact(ref: str, block: ContextBlock) -> str:
+    # The clause stating it, verbatim (本法自1998年10月1日起施行), else the parsed 施行 date.
+    for sentence in clause_sentences(block.scored.clause.text):
+        if EFFECTIVE_CLAUSE.search(sentence):
+            return sentence.rstrip("。；")
+    if block.doc.effective:
+        return f"{ref}的施行日期为{chinese_date(block.doc.effective)}"
+    return f"{ref}未标注施行日期"
 
 
 def _basis_fact(ref: str, block: ContextBlock) -> str:

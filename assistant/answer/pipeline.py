@@ -18,6 +18,7 @@ from assistant.answer.context import Context, build_context
 from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
 from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
+from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
@@ -116,17 +117,19 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     documents a metadata question is about, and the evidence model variant that judged them."""
     from assistant.rerankers import rerank
 
-    run.query = query = analyse(run.question, history)
+    run.query = query = analyse(run.question, history, load_synonyms(run.settings.synonyms))
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
     filters = _effective_filters(filters, run.settings)
-    found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters)
+    found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters,
+                                         query.expansion)
     found = rerank(query, found, run.settings)
     model = model.for_search(run.settings.embedder, found)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:
         top = [store.document(found[0].doc.doc_id)] if found else []
-        found = _preambles_first(named or [d for d in top if d and d.clauses], found)
+        found = _preambles_first(named or [d for d in top if d and d.clauses], found,
+                                 "effective" in query.meta)
     judged = admissible_first(assess(query, found, model))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
@@ -148,12 +151,23 @@ def named_documents(question: Query | str, store, filters: SearchFilters | None)
     return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
 
 
-def _preambles_first(docs: list, found: list[ScoredClause]) -> list[ScoredClause]:
+def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = False
+                     ) -> list[ScoredClause]:
+    """The documents' preambles (or, for when a document takes effect, the clause saying
+    so: 本法自1998年10月1日起施行) first, marked routed."""
     top = found[0].score if found else 1.0
-    heads = [ScoredClause(clause=next((c for c in d.clauses if c.kind == "preamble"), d.clauses[0]),
-                          doc=d.info(), score=top, routed=True) for d in docs]
+    heads = [ScoredClause(clause=_head_clause(d, effective), doc=d.info(), score=top, routed=True)
+             for d in docs]
     ids = {h.clause.clause_id for h in heads}
     return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _head_clause(doc, effective: bool):
+    if effective:
+        stating = [c for c in doc.clauses if EFFECTIVE_CLAUSE.search(c.text)]
+        if stating:
+            return stating[-1]  # the closing article, not an earlier 自…起实施 of a measure
+    return next((c for c in doc.clauses if c.kind == "preamble"), doc.clauses[0])
 
 
 def _corpus_numbers(store) -> list[str]:

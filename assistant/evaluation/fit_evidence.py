@@ -40,6 +40,7 @@ from assistant.answer.evidence import (
 )
 from assistant.answer.gate import CANDIDATES, tune_threshold
 from assistant.evaluation.metrics import matches
+from assistant.lexicon import load_synonyms
 from assistant.query import analyse
 from assistant.retrieval.hybrid import HybridRetriever
 
@@ -70,8 +71,8 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
     retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
     for item in items:
-        query = analyse(item.question)
-        found = retriever.search(query.text, top_k)
+        query = analyse(item.question, synonyms=load_synonyms(store.settings.synonyms))
+        found = retriever.search(query.text, top_k, expansion=query.expansion)
         gold = golds[item.id]
         groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")
         if query.meta:

@@ -82,8 +82,11 @@ class HybridRetriever:
         self.depth = depth
         self.routing = routing
 
-    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None
-               ) -> list[ScoredClause]:
+    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None,
+               expansion: str = "") -> list[ScoredClause]:
+        """The k best clauses. expansion: further words for the BM25 leg only (the formal
+        words of the question's everyday ones, `Query.expansion`); the embedder reads the
+        question as asked."""
         question = question.strip()
         if not question or not self.store.rows or k <= 0:
             return []
@@ -93,13 +96,14 @@ class HybridRetriever:
             return []
         depth = max(self.depth, 4 * k)
         text = self._content_of(question, wanted)
-        sparse = self._sparse(text, depth, mask)
-        query = self._query_vector(text) if self._wants_dense(text, sparse) else None
+        words = f"{text} {expansion}" if expansion else text
+        sparse = self._sparse(words, depth, mask)
+        query = self._query_vector(text) if self._wants_dense(words, sparse) else None
         dense = self._dense(query, depth, mask)
         fused = self._fused(dense, sparse, query is not None)
         named = self._routed_rows(wanted, mask, fused)
         return self._results(fused, (named, bool(wanted.doc_ids)), dense, sparse, query,
-                             text, k)
+                             words, k)
 
     def _content_of(self, question: str, wanted: Route) -> str:
         """The question without the 文号s it names: the search is already restricted to those
