@@ -99,6 +99,23 @@ _NUMBER_STATED_RE = re.compile(
     r"张|元|级|类|批|阶段|小时|毫升|床|成|分之)|[每按](?:月|季度?|年|周|半年|日|天)|季度")
 
 
+# A question asking when a measure happens (什么时候, 何时, 哪年) is answered only by a text
+# stating a time: a year, month or day, a deadline (年底前, 之日起) or a span (30个工作日).
+_WHEN_ASKED_RE = re.compile(r"什么时候|何时|哪年|哪一年|什么时间|哪天|哪一天|几月")
+_TIME_STATED_RE = re.compile(
+    rf"\d{{4}}\s*年|{_NUMERAL}{{1,3}}\s*(?:个)?(?:月|日|天|年|工作日)|之日|日起|年底|年末|月底|年内|"
+    r"以前|之前|届满|当年|次年|每年|期限|期间|同步|同时")
+
+
+def asks_when(question: str) -> bool:
+    return _WHEN_ASKED_RE.search(question) is not None
+
+
+def states_time(text: str) -> bool:
+    """The text states a time: 2021年底前, 3月, 自收到申请之日起, 30个工作日, 届满."""
+    return _TIME_STATED_RE.search(text) is not None
+
+
 def asks_amount(question: str) -> bool:
     """The question asks for an amount, a span of time or an ordinal (not a list's count)."""
     return _AMOUNT_ASKED_RE.search(question) is not None
@@ -316,7 +333,8 @@ class Query:
     text: the standalone question that retrieval and the gate use (a rewritten follow-up);
     asked: the user's own words; terms: content words (jieba, no stopwords); places, years,
     doc_numbers (文号 named), quoted (terms in quotes, matched verbatim), units (of an
-    asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); focus: the content words next to
+    asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); when: it asks
+    when something happens (什么时候; a question about a document's dates is `meta`); focus: the content words next to
     the question word (夜班补贴标准 in …的夜班补贴标准是多少); meta: the document facts it asks for (status, date,
     issuer, number, basis, addressee); spanning: it asks across documents in so many words
     (哪些文件, 各地); asks_duty: it asks who is responsible; status_asked: the status of
@@ -338,6 +356,7 @@ class Query:
     asks_duty: bool
     status_asked: str | None
     amount: bool = False  # it asks for an amount, a time span or an ordinal (多少, 多久, 第几)
+    when: bool = False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -377,6 +396,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         numbers=stated_numbers(text), titles=named_titles(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
+        when=asks_when(text) and not meta_kinds(text),
         focus=focus_terms(text))
 
 

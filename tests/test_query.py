@@ -126,3 +126,28 @@ def test_an_amount_question_needs_a_number_in_the_clause_or_its_articles_lead_in
     item.clauses[0].context.append("第十八条 有下列行为之一的，可以并处十万元以下的罚款：")
     [read_with_lead_in] = assess(analyse("非法采集血液要罚多少？"), [scored(item, 0)], load_model())
     assert read_with_lead_in.admissible
+
+
+@pytest.mark.parametrize("question, when", [
+    ("海南州DRG付费什么时候开始实际付费？", True),
+    ("开州区二级及以上医院要在什么时候前建成核酸检测实验室？", True),
+    ("川办函〔2021〕56号是什么时候印发的？", False),  # a document's date: a metadata question
+    ("献血条例什么时候开始施行？", False),
+    ("医保基金怎么监管？", False),
+])
+def test_when_questions(question, when):
+    assert analyse(question).when is when
+
+
+def test_a_when_question_needs_a_time_in_the_clause():
+    from answer_fixtures import make_doc, scored
+
+    from assistant.answer.evidence import assess, load_model
+    from assistant.query import states_time
+
+    doc = make_doc("d", [(["10."], "10.推动紧密型医共体总额付费，探索中医优势病种按DRG付费。"),
+                         (["11."], "11.2023年起按DRG实际付费。")])
+    vague, dated = assess(analyse("DRG什么时候开始实际付费？"), [scored(doc, 0), scored(doc, 1)],
+                          load_model())
+    assert vague.unmet == ["所问的时间"] and dated.admissible
+    assert states_time("自收到申请之日起20个工作日内办理完毕") and not states_time("加强组织领导")

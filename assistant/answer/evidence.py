@@ -36,7 +36,7 @@ from pathlib import Path
 from assistant.answer.context import metadata_lines
 from assistant.lexicon import CN_NUMERAL
 from assistant.models import ScoredClause
-from assistant.query import Query, place_forms, states_number, states_quantity
+from assistant.query import Query, place_forms, states_number, states_quantity, states_time
 
 # An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the 项's own words.
 ARTICLE_LEAD_IN = re.compile(rf"第{CN_NUMERAL}+条\s")
@@ -234,6 +234,8 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     if query.amount and not query.units and own_text is not None and not states_number(own_text):
         missing.append("所问的数量或期限")
+    if query.when and own_text is not None and not states_time(own_text):
+        missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
     missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
