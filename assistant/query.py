@@ -107,6 +107,32 @@ _TIME_STATED_RE = re.compile(
     r"以前|之前|届满|当年|次年|每年|期限|期间|同步|同时")
 
 
+# 工伤保险条例说的工资总额是什么意思 / 什么是停工留薪期 / 分别负责指的是什么: the term whose
+# definition is asked for (laws define their terms: 本条例所称工资总额，是指…).
+_DEFINITION_ASK = r"(?:是什么意思|是指什么|指的是什么|指什么|的含义是什么|的意思是什么|怎么定义|如何定义)"
+_DEFINITION_RES = (
+    re.compile(rf"[“\"](?P<term>[^”\"]{{2,16}})[”\"]{_DEFINITION_ASK}"),
+    re.compile(r"^(?:请问)?(?:.*?(?:说的|所说的|所称的?|里的|中的|规定的))?[“\"]?(?P<term>[^，。？?“”\"]{2,16}?)[”\"]?"
+               + _DEFINITION_ASK),
+    re.compile(r"^(?:请问)?什么(?:是|叫)[“\"]?(?P<term>[^，。？?“”\"]{2,16}?)[”\"]?[？?]?$"),
+)
+
+
+def defined_term(question: str) -> str | None:
+    """The term a question asks the definition of, or None."""
+    for pattern in _DEFINITION_RES:
+        found = pattern.search(question.strip())
+        if found:
+            return found.group("term")
+    return None
+
+
+def defines(text: str, term: str) -> bool:
+    """The text defines `term` the way laws do: 所称工资总额, 工资总额，是指, “分别负责”是指."""
+    quoted = f"[“\"]?{re.escape(term)}[”\"]?"
+    return re.search(rf"所称{quoted}|{quoted}[，,]?(?:是指|指的是|系指)", text) is not None
+
+
 def asks_when(question: str) -> bool:
     return _WHEN_ASKED_RE.search(question) is not None
 
@@ -334,7 +360,8 @@ class Query:
     asked: the user's own words; terms: content words (jieba, no stopwords); places, years,
     doc_numbers (文号 named), quoted (terms in quotes, matched verbatim), units (of an
     asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); when: it asks
-    when something happens (什么时候; a question about a document's dates is `meta`); focus: the content words next to
+    when something happens (什么时候; a question about a document's dates is `meta`);
+    defined: the term it asks the definition of (工资总额 in …工资总额是什么意思); focus: the content words next to
     the question word (夜班补贴标准 in …的夜班补贴标准是多少); meta: the document facts it asks for (status, date,
     issuer, number, basis, addressee); spanning: it asks across documents in so many words
     (哪些文件, 各地); asks_duty: it asks who is responsible; status_asked: the status of
@@ -357,6 +384,7 @@ class Query:
     status_asked: str | None
     amount: bool = False  # it asks for an amount, a time span or an ordinal (多少, 多久, 第几)
     when: bool = False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
+    defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -396,7 +424,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         numbers=stated_numbers(text), titles=named_titles(text),
         meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
-        when=asks_when(text) and not meta_kinds(text),
+        when=asks_when(text) and not meta_kinds(text), defined=defined_term(text),
         focus=focus_terms(text))
 
 

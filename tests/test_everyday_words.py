@@ -29,7 +29,9 @@ BLOOD_LAW = """某某省献血条例
 （一）非法采集血液的；
 （二）非法组织他人出卖血液的。
 
-第七条 本条例自2024年3月1日起施行。
+第七条 本条例所称无偿献血，是指公民向血站自愿、无报酬地提供自身血液的行为。
+
+第八条 本条例自2024年3月1日起施行。
 """
 
 
@@ -113,7 +115,7 @@ def test_everyday_questions_find_the_formal_clause(corpus):
                                       "某某省献血条例什么时候生效？"])
 def test_when_a_document_takes_effect_is_answered_from_the_clause_saying_so(corpus, question):
     answer = ask(corpus, question)
-    assert labels(answer) == ["第七条"]
+    assert labels(answer) == ["第八条"]
     assert "本条例自2024年3月1日起施行" in answer.answer
 
 
@@ -126,3 +128,19 @@ def test_when_a_measure_starts_is_not_a_question_about_the_document():
 def test_an_amount_question_is_not_answered_from_a_clause_without_one(corpus):
     answer = ask(corpus, "某某省献血条例规定献血者每年能领多少补贴？")
     assert answer.abstained or all(c.label != "第二条" for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, term", [
+    ("某某省献血条例说的无偿献血是什么意思？", "无偿献血"),
+    ("什么是无偿献血？", "无偿献血"),
+    ("开州区任务分工中“分别负责”是什么意思？", "分别负责"),
+    ("小时工资怎么算？", None),
+])
+def test_definition_questions(question, term):
+    assert analyse(question).defined == term
+
+
+def test_a_definition_is_answered_from_the_article_defining_the_term(corpus):
+    # 第二条 says 无偿献血 too, and first; the article that defines it answers.
+    answer = ask(corpus, "某某省献血条例说的无偿献血是什么意思？")
+    assert labels(answer) == ["第七条"] and "无报酬" in answer.answer

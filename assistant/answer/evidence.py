@@ -20,7 +20,8 @@ When retrieval did not compute the dense similarity (a lexical-only query), or t
 uses another embedder than the one the model was fitted with (its similarities are on
 another scale), the model's lexical variant is used, with its own thresholds: it was
 fitted on the same rows without the dense features.
-A clause the question names (文号 + label) or quotes verbatim scores 1.
+A clause the question names (文号 + label), quotes verbatim, or that defines the term the
+question asks the meaning of (本条例所称工资总额，是指…) scores 1.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 from assistant.answer.context import metadata_lines
 from assistant.lexicon import CN_NUMERAL
 from assistant.models import ScoredClause
-from assistant.query import Query, place_forms, states_number, states_quantity, states_time
+from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
 
 # An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the 项's own words.
 ARTICLE_LEAD_IN = re.compile(rf"第{CN_NUMERAL}+条\s")
@@ -287,7 +288,8 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
                          scored.clause.text])
         item = Evidence(scored, rank, unmet_constraints(query, text, own))
         item.features = features_of(query, scored, rank, text, best)
-        item.named = scored.routed or _quotes_verbatim(query, scored.clause.text)
+        item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)
+                      or bool(query.defined and defines(scored.clause.text, query.defined)))
         judged.append(item)
     _relative_features(judged)
     for item in judged:

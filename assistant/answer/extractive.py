@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
 from assistant.lexicon import EFFECTIVE_CLAUSE, strip_leading_marker
-from assistant.query import Query, analyse
+from assistant.query import Query, analyse, defines
 from assistant.settings import Settings
 
 MAX_SENTENCES = 4
@@ -180,6 +180,10 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
         chosen = pick_single(candidates(query, context.blocks[:1])) or opening(context.blocks[0])
+    elif query.defined and (defining := [b for b in context.blocks
+                                         if defines(b.scored.clause.text, query.defined)]):
+        # 工资总额是什么意思: the article defining it answers (本条例所称工资总额，是指…), alone.
+        chosen = pick_single(candidates(query, defining[:1])) or opening(defining[0])
     elif evidence is None:  # no evidence scores given (a direct call): word overlap alone
         found = candidates(query, context.blocks if query.spanning else context.blocks[:SINGLE_DOC_BLOCKS])
         chosen = pick_per_document(found) if query.spanning else pick_single(found)
