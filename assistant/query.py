@@ -91,7 +91,7 @@ def asked_units(question: str) -> list[str]:
 
 # A question asking for an amount, a time span or an ordinal (多少, 几天, 多久, 多大年纪, 第几)
 # is answered only by a text that states a number. Counts of things (几种情形, 哪几个, 多少项
-#措施) are answered by a list as well, so they ask for no number.
+# 措施) are answered by a list as well, so they ask for no number.
 _AMOUNT_ASKED_RE = re.compile(r"第几|多久|多长时间|多长|多大年纪|多大岁数|多高|"
                               r"(?<!哪)(?:多少|几(?!乎))(?![种类项条款个方面部分批家所])")
 _NUMBER_STATED_RE = re.compile(
