@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from pydantic import ValidationError
+
 from assistant.errors import AssistantError
 
 COMMANDS = ("ingest", "docs", "show", "search", "ask", "eval", "serve", "bench", "feedback")
@@ -62,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:  # a bad ASSISTANT_* setting: name it, no traceback
+        for problem in err.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            print(f"error: setting {where}: {problem['msg']}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # Output piped into `head` and cut short: not an error worth a traceback.

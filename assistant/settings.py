@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +130,19 @@ class Settings(BaseSettings):
                            "default sqlite:///<audit_db>")
     feedback_url: str = Field("", description="database URL of the feedback store; "
                               "default sqlite:///<feedback_db>")
+
+    @field_validator("synonyms")
+    @classmethod
+    def _readable_synonyms(cls, path: Path | None) -> Path | None:
+        """A site's synonyms file is read now, so a missing file or a bad line stops start-up
+        with its name and line instead of failing the first question."""
+        if path is not None:
+            from assistant.lexicon import read_synonyms
+
+            if not path.is_file():
+                raise ValueError(f"ASSISTANT_SYNONYMS: no such file: {path}")
+            read_synonyms(path)
+        return path
 
     def fingerprint(self) -> str:
         """Hash of the settings that change answers (no secrets, no paths)."""

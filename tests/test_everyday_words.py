@@ -77,6 +77,11 @@ def test_a_bad_entry_is_named_with_its_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"bad.txt:2: '掏钱' has no formal word"):
         read_synonyms(bad)
     assert read_synonyms(SYNONYMS_FILE)  # the shipped file is well formed
+    # The setting is checked at start-up, with the same message.
+    with pytest.raises(ValueError, match=r"bad.txt:2: '掏钱' has no formal word"):
+        Settings(synonyms=bad)
+    with pytest.raises(ValueError, match="no such file"):
+        Settings(synonyms=tmp_path / "missing.txt")
 
 
 def test_the_query_carries_formal_words_for_everyday_ones():
@@ -144,3 +149,12 @@ def test_a_definition_is_answered_from_the_article_defining_the_term(corpus):
     # 第二条 says 无偿献血 too, and first; the article that defines it answers.
     answer = ask(corpus, "某某省献血条例说的无偿献血是什么意思？")
     assert labels(answer) == ["第七条"] and "无报酬" in answer.answer
+
+
+def test_the_cli_names_a_bad_setting_instead_of_a_traceback(monkeypatch, tmp_path, capsys):
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_SYNONYMS", str(tmp_path / "missing.txt"))
+    assert main(["docs"]) == 2
+    assert "error: setting synonyms: Value error, ASSISTANT_SYNONYMS: no such file" in (
+        capsys.readouterr().err)
