@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
@@ -235,6 +235,10 @@ def asked_status(question: str) -> str | None:
     return next((v for k, v in _STATUS_WORDS.items() if k in question), None)
 
 
+# A question about when a document takes effect names the document (条例, 通知, 〔2021〕5号…).
+_DOCUMENT_NOUN_RE = re.compile(r"法|条例|办法|规定|细则|通知|方案|意见|决定|规矩|法规|文件|〕\s*\d+\s*号")
+
+
 def meta_kinds(question: str) -> list[str]:
     """Which document facts (status, date, issuer, number) the question asks about."""
     kinds = [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]
@@ -244,8 +248,6 @@ def meta_kinds(question: str) -> list[str]:
         kinds.remove("effective")  # DRG付费什么时候开始实施 asks about a measure, not a document
     return kinds
 
-
-_DOCUMENT_NOUN_RE = re.compile(r"法|条例|办法|规定|细则|通知|方案|意见|决定|规矩|法规|文件|〕\s*\d+\s*号")
 
 
 _ASKS_DUTY_RE = re.compile(r"负责|牵头|责任单位|哪个部门|哪些部门|哪些单位|哪个单位|由谁")
@@ -389,9 +391,13 @@ class Query:
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    @cached_property
+    def _formal(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.alternatives)
+
     def covers(self, term: str, text: str) -> bool:
         """`term`, or a formal word standing for it, occurs in `text`."""
-        return term in text or any(w in text for w in dict(self.alternatives).get(term, ()))
+        return term in text or any(w in text for w in self._formal.get(term, ()))
 
     @property
     def expansion(self) -> str:
@@ -417,14 +423,15 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
     terms = content_terms(text)
     alternatives = alternatives_of(text, terms, synonyms)
     terms += tuple(t for t, _ in alternatives if t not in terms)
+    meta = tuple(meta_kinds(text))
     return Query(
         text=text, asked=asked, terms=terms, places=places(text), alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
         numbers=stated_numbers(text), titles=named_titles(text),
-        meta=tuple(meta_kinds(text)), spanning=spans_documents(text),
+        meta=meta, spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
-        when=asks_when(text) and not meta_kinds(text), defined=defined_term(text),
+        when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text))
 
 

@@ -35,12 +35,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
-from assistant.lexicon import CN_NUMERAL
+from assistant.lexicon import is_article_label
 from assistant.models import ScoredClause
 from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
 
-# An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the 项's own words.
-ARTICLE_LEAD_IN = re.compile(rf"第{CN_NUMERAL}+条\s")
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
             "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
@@ -284,8 +282,10 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
     best = (max(dense) if dense else None, max((_log_sparse(s) for s in retrieved), default=0.0))
     for rank, scored in enumerate(retrieved):
         text = evidence_text(scored)
-        own = "\n".join([*(c for c in scored.clause.context if ARTICLE_LEAD_IN.match(c)),
-                         scored.clause.text])
+        # An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the
+        # 项's own words; the title and headings are not.
+        own = "\n".join([*(c for c in scored.clause.context
+                            if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
         item = Evidence(scored, rank, unmet_constraints(query, text, own))
         item.features = features_of(query, scored, rank, text, best)
         item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)

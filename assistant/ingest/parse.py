@@ -416,8 +416,9 @@ def _ancestor_line(ancestor: Clause) -> str:
     label = ancestor.path[-1]
     if not is_article_label(label):
         return f"{label}{ancestor.heading or ''}"
-    lead = ancestor.text.strip().rsplit("\n", 1)[-1].strip()
-    lead = lead if lead.startswith(label) else f"{label} {lead}"
+    # Always "label lead-in", so a reader can tell the lead-in from a heading by its label.
+    lead = ancestor.text.strip().rsplit("\n", 1)[-1].strip().removeprefix(label).strip()
+    lead = f"{label} {lead}"
     return lead if len(lead) <= LEAD_IN_CHARS else lead[:LEAD_IN_CHARS] + "…"
 
 
