@@ -392,6 +392,20 @@ def region_of(issuer: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+# A space between two Chinese characters is layout, not a word break: PDF extraction and
+# letter-spaced headings put them inside words ("跨省 联网", "保 管").
+_SPACE_IN_WORD = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000\u00a0]+(?=[\u3400-\u9fff])")
+
+
+def matching_text(text: str) -> str:
+    """`text` as matching and indexing see it: spaces between Chinese characters dropped.
+
+    Document and clause text keep the spaces (display and offsets); only what is tokenised
+    or searched goes through here.
+    """
+    return _SPACE_IN_WORD.sub("", text)
+
+
 def strip_leading_marker(text: str) -> str:
     """The text without its numbering marker: "（一）加强领导" → "加强领导"."""
     marker = match_marker(text)

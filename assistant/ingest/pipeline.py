@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError, LoadError
 from assistant.ingest.loaders import load_file, supported_extensions
+from assistant.ingest.ocr import OcrReader, ocr_reader
 from assistant.models import DocStatus, Document
 from assistant.settings import Settings
 
@@ -95,8 +96,9 @@ def ingest_files(
     files = expand_paths(paths)
     report = IngestReport()
     documents: dict[str, Document] = {}
+    ocr = _ocr_reader(settings, progress)
     for done, path in enumerate(files, 1):
-        document = _ingest_one(path, settings, report)
+        document = _ingest_one(path, settings, report, ocr)
         if document is not None:
             _keep_unless_duplicate(document, documents, report)
         if progress:
@@ -107,11 +109,18 @@ def ingest_files(
     return list(documents.values()), report
 
 
-def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> Document | None:
+def _ocr_reader(settings: Settings, progress: Progress | None) -> OcrReader | None:
+    """The OCR engine of the settings; each page read is reported as stage "ocr"."""
+    step = (lambda done, total: progress("ocr", done, total)) if progress else None
+    return ocr_reader(settings.ocr, settings.ocr_dpi, step)
+
+
+def _ingest_one(path: Path, settings: Settings, report: IngestReport,
+                ocr: OcrReader | None = None) -> Document | None:
     from assistant.ingest.document import build_document
 
     try:
-        loaded = load_file(path, settings.max_file_bytes)
+        loaded = load_file(path, settings.max_file_bytes, ocr)
         document = build_document(loaded.text, loaded.source, encoding=loaded.encoding,
                                   fmt=loaded.fmt, title_hint=loaded.title)
     except LoadError as err:
@@ -121,8 +130,9 @@ def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> Documen
         report.errors.append(FileError(path=str(path), code="parse_failed",
                                        message=_parse_failure(err)))
         return None
-    if loaded.warnings:
-        document = document.model_copy(update={"warnings": document.warnings + loaded.warnings})
+    if loaded.warnings or loaded.ocr:
+        document = document.model_copy(update={"warnings": document.warnings + loaded.warnings,
+                                                "ocr": loaded.ocr})
     return document
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.lexicon import matching_text
+
 TOKENIZER = "jieba-cut_for_search-lower"
 
 # Single characters too common in policy text to discriminate between clauses.
@@ -28,8 +30,12 @@ def _jieba():
 
 
 def tokenize(text: str) -> list[str]:
-    """jieba search-mode tokens, lowercased, without punctuation and stop characters."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """jieba search-mode tokens, lowercased, without punctuation and stop characters.
+
+    Spaces inside Chinese words ("跨省 联网" from a PDF) are dropped first, so they tokenise
+    as the words they are.
+    """
+    text = matching_text(unicodedata.normalize("NFKC", text).lower())
     tokens = []
     for token in _jieba().cut_for_search(text):
         token = token.strip()
