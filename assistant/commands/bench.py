@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PARTS = ("sample", "scaling", "embedders", "serving")
+PARTS = ("sample", "scaling", "embedders", "serving", "ocr")
 
 
 def _sizes(raw: str) -> list[int]:
@@ -34,12 +34,13 @@ def add_parser(subparsers) -> None:
         description="(a) the sample corpus: cold ingest+index, warm query p50/p95, peak RSS; "
                     "(b) scaling on synthetic vectors: build, exact vs HNSW latency, memory, "
                     "HNSW recall@10; (c) embedder throughput; (d) serving: a real server's "
-                    "first ask, 1/16/50 clients, asks during an upload, against the targets. "
+                    "first ask, 1/16/50 clients, asks during an upload, against the targets; "
+                    "(e) OCR: pages/s and peak RSS reading a generated 3-page scan. "
                     "1M clauses takes minutes.")
     parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000, 1000000],
                         help="scaling sizes, comma-separated (default 1000,10000,100000,1000000)")
     parser.add_argument("--parts", type=_parts, default=list(PARTS),
-                        help="which parts to run (default sample,scaling,embedders,serving)")
+                        help="which parts to run (default sample,scaling,embedders,serving,ocr)")
     parser.add_argument("--distribution", choices=("clustered", "uniform"), default="clustered",
                         help="synthetic vectors: clustered like real embeddings (default) or "
                              "uniform on the sphere (worst case for HNSW)")
@@ -102,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
     if "serving" in args.parts:
         results["serving"] = perf.bench_serving(settings, say)
         _show_serving(results["serving"], say)
+    if "ocr" in args.parts:
+        from assistant.bench.ocr import bench_ocr
+
+        results["ocr"] = bench_ocr()
+        _show_ocr(results["ocr"], say)
     results["machine"] = perf.machine()
     say(f"machine: {results['machine']}")
     if args.json:
@@ -148,6 +154,11 @@ def _run_scale(args, settings, say) -> int:
         "one at a time):")
     for row in results["rows"]:
         say("  " + scale.format_row(row))
+    if "ocr" in args.parts:
+        from assistant.bench.ocr import bench_ocr
+
+        results["ocr"] = bench_ocr()
+        _show_ocr(results["ocr"], say)
     results["machine"] = perf.machine()
     results["peak_rss_mb"] = perf.peak_rss_mb()
     say(f"machine: {results['machine']}; peak RSS {results['peak_rss_mb']} MiB")
@@ -220,3 +231,9 @@ def _show_serving(result: dict, say) -> None:
         target = result["targets"][name]
         say(f"  {name:<27} {value:>8}  target {target['target']:<8} "
             f"{'ok' if target['meets'] else 'MISSED'}")
+
+
+def _show_ocr(row: dict, say) -> None:
+    say(f"OCR (rapidocr, generated {row['pages']}-page scan at 150 dpi, engine start included): "
+        f"{row['pages_per_s']} pages/s ({row['seconds']} s), peak RSS {row['peak_rss_mb']} MB, "
+        f"confidence {row['confidence']}")

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 # The headers are the `--json` keys, in English like every message of the CLI.
 _COLUMNS = [Column("doc_id", keep=True), Column("number (文号)", keep=True),
             Column("title / issuer"), Column("signed", keep=True), Column("status", keep=True),
-            Column("clauses", keep=True, justify="right")]
+            Column("clauses", keep=True, justify="right"), Column("ocr", keep=True)]
 
 
 def documents_table(rows: list[dict]):
@@ -47,5 +47,14 @@ def documents_table(rows: list[dict]):
     cells = [[row["doc_id"], row["number"] or "—",
               row["title"] + (f"\n（{row['issuer']}）" if row["issuer"] else ""),
               row["signed"] or row["published"] or "—", row["status"] or "—",
-              str(row["clauses"])] for row in rows]
+              str(row["clauses"]), ocr_cell(row.get("ocr"))] for row in rows]
     return table(_COLUMNS, cells)
+
+
+def ocr_cell(ocr: dict | None) -> str:
+    """"—" for a document with a text layer; else the OCR'd page count and mean confidence."""
+    if not ocr:
+        return "—"
+    confidence = f"{ocr['confidence']:.2f}" if ocr.get("confidence") is not None else "n/a"
+    unread = f", {len(ocr['unread'])} unread" if ocr.get("unread") else ""
+    return f"{len(ocr['pages'])} p, {confidence}{unread}"

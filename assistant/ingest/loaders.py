@@ -21,7 +21,7 @@ from assistant.errors import LoadError
 from assistant.ingest.encoding import decode_text
 from assistant.ingest.html_text import declared_charset, html_text_and_heading, looks_like_html
 from assistant.ingest.ocr import OcrReader, unread_warnings
-from assistant.ingest.pdf_text import pdf_pages_to_text
+from assistant.ingest.pdf_text import pdf_pages_to_text, reading_order
 from assistant.models import OcrInfo
 from assistant.registry import Registry
 
@@ -364,11 +364,32 @@ def _pdf_pages(data: bytes, path: Path) -> list[str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(str(path), "the PDF is password-protected", "encrypted")
-        return [page.extract_text() or "" for page in reader.pages]
+        return [_page_text(page) for page in reader.pages]
     except LoadError:
         raise
     except Exception as err:  # noqa: BLE001 - pypdf raises many error types for damaged files
         raise LoadError(str(path), f"not a readable PDF ({_describe(err)})", "corrupt") from None
+
+
+def _page_text(page) -> str:
+    """The page's text in reading order: each extracted line with its height on the page."""
+    fragments: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        fragments.append((text, tm[5] * cm[3] + cm[5]))  # baseline in page space
+
+    text = page.extract_text(visitor_text=visit) or ""
+    if "".join(f for f, _ in fragments) != text:  # pypdf joined differently: keep its order
+        return text
+    lines: list[tuple[str, float | None]] = [("", None)]
+    for fragment, y in fragments:
+        parts = fragment.split("\n")
+        for index, part in enumerate(parts):
+            if index:
+                lines.append(("", None))
+            line, first_y = lines[-1]
+            lines[-1] = (line + part, first_y if first_y is not None or not part.strip() else y)
+    return reading_order(lines)
 
 
 def _describe(err: Exception) -> str:

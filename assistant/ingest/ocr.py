@@ -72,8 +72,8 @@ class RapidOcrEngine:
         if cls._shared is None:
             from rapidocr import RapidOCR  # optional at import time: onnxruntime is heavy
 
-            cls._shared = RapidOCR(params={"Global.log_level": "warning"})
-            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            cls._shared = RapidOCR(params={"Global.log_level": "error"})
+            logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "empty page" is ours to report
         return cls._shared
 
 

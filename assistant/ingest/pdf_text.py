@@ -16,7 +16,8 @@ from collections import Counter
 from assistant.lexicon import match_marker
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:[—\-–－~～_]*\s*\d{1,4}\s*[—\-–－~～_]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    # "一" too: OCR reads the dashes of "— 2 —" as the numeral.
+    r"^(?:[—\-–－~～_一]*\s*\d{1,4}\s*[—\-–－~～_一]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4})$")
 _DISCLOSURE = re.compile(r"^[【\[（(]?\s*(依申请公开|主动公开|不予公开|免予公开|内部资料)\s*[】\]）)]?$")
 _CJK = "\u3400-\u9fff"
@@ -26,6 +27,7 @@ _CJK_PUNCT_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[，。、：；！？）”])
 _SENTENCE_END = ("。", "！", "？", "：", "；", "…", ":", ";", "!", "?")
 _FULL_LINE_SHARE = 0.85
 _REPEAT_MIN_PAGES = 3
+_RUN_JUMP = 24  # points: a line this much above the previous one starts a new run
 
 
 def pdf_pages_to_text(pages: list[str]) -> str:
@@ -35,6 +37,30 @@ def pdf_pages_to_text(pages: list[str]) -> str:
     lines = [line for page in page_lines for line in page
              if line and not _is_furniture(line) and line not in running]
     return "\n".join(_join_wrapped(lines))
+
+
+def reading_order(lines: list[tuple[str, float | None]]) -> str:
+    """A page's extracted lines (text, baseline height from the page bottom) top to bottom.
+
+    Lines come in content-stream order. Some producers (WPS) write the letterhead and title
+    last, so they extract after the body; a line that starts higher up the page than the one
+    before it opens a new run, and runs are put in order of their top line. Within a run the
+    extraction order is kept, so a table read column by column is not interleaved.
+    """
+    runs: list[list[str]] = []
+    tops: list[float] = []
+    previous: float | None = None
+    for text, y in lines:
+        if y is not None and (previous is None or y > previous + _RUN_JUMP or not runs):
+            runs.append([])
+            tops.append(y)
+        if not runs:
+            runs.append([])
+            tops.append(float("inf"))
+        runs[-1].append(text)
+        previous = y if y is not None else previous
+    order = sorted(range(len(runs)), key=lambda i: -tops[i])
+    return "\n".join(line for i in order for line in runs[i])
 
 
 def _tidy(line: str) -> str:
