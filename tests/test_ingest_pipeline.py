@@ -78,14 +78,15 @@ def bad_files(folder: Path) -> dict[str, Path]:
 # --- directory expansion --------------------------------------------------------------
 
 def test_directories_expand_recursively_skipping_hidden_and_unsupported(tmp_path):
-    for name in ("a.txt", "sub/b.html", "sub/deeper/c.docx", "d.pdf", "e.MD"):
+    # A scanned page (.png) is read by OCR, so a folder of scans goes in too.
+    for name in ("a.txt", "sub/b.html", "sub/deeper/c.docx", "d.pdf", "e.MD", "sub/scan.png"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    for name in (".hidden.txt", ".git/notes.txt", "sub/picture.png", "sub/sheet.xlsx"):
+    for name in (".hidden.txt", ".git/notes.txt", "sub/picture.gif", "sub/sheet.xlsx"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     found = [p.relative_to(tmp_path).as_posix() for p in expand_paths([tmp_path])]
-    assert found == ["a.txt", "d.pdf", "e.MD", "sub/b.html", "sub/deeper/c.docx"]
+    assert found == ["a.txt", "d.pdf", "e.MD", "sub/b.html", "sub/deeper/c.docx", "sub/scan.png"]
 
 
 def test_a_file_named_twice_is_read_once_and_named_files_keep_any_type(tmp_path):

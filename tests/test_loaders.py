@@ -184,7 +184,7 @@ def test_docx_paragraphs_and_table_cells_in_reading_order(tmp_path):
         "关于推进医药卫生体制改革的通知",
         "一、强化医疗、医保、医药联动改革",
         "任务\t责任单位",
-        "集中采购\t省医保局",
+        "任务：集中采购；责任单位：省医保局",  # a row under a header row names its cells
         "合并单元格\t末列",
         "二、加快建设分级诊疗体系",
     ]

@@ -43,24 +43,37 @@ def reading_order(lines: list[tuple[str, float | None]]) -> str:
     """A page's extracted lines (text, baseline height from the page bottom) top to bottom.
 
     Lines come in content-stream order. Some producers (WPS) write the letterhead and title
-    last, so they extract after the body; a line that starts higher up the page than the one
-    before it opens a new run, and runs are put in order of their top line. Within a run the
-    extraction order is kept, so a table read column by column is not interleaved.
+    last, so they extract after the body. A line that starts higher up the page than the one
+    before opens a new run; a run is moved in front of the first line printed below its top.
+    A run sharing a baseline with lines already placed (a table read column by column) stays
+    where it is, so columns are never interleaved.
     """
-    runs: list[list[str]] = []
-    tops: list[float] = []
+    placed: list[tuple[str, float | None]] = []
+    for run in _runs(lines):
+        top = next((y for _, y in run if y is not None), None)
+        if top is None or _shares_baseline(run, placed):
+            placed.extend(run)
+            continue
+        at = next((i for i, (_, y) in enumerate(placed) if y is not None and y < top - 1),
+                  len(placed))
+        placed[at:at] = run
+    return "\n".join(text for text, _ in placed)
+
+
+def _runs(lines: list[tuple[str, float | None]]) -> list[list[tuple[str, float | None]]]:
+    runs: list[list[tuple[str, float | None]]] = [[]]
     previous: float | None = None
     for text, y in lines:
-        if y is not None and (previous is None or y > previous + _RUN_JUMP or not runs):
+        if y is not None and previous is not None and y > previous + _RUN_JUMP:
             runs.append([])
-            tops.append(y)
-        if not runs:
-            runs.append([])
-            tops.append(float("inf"))
-        runs[-1].append(text)
+        runs[-1].append((text, y))
         previous = y if y is not None else previous
-    order = sorted(range(len(runs)), key=lambda i: -tops[i])
-    return "\n".join(line for i in order for line in runs[i])
+    return runs
+
+
+def _shares_baseline(run, placed) -> bool:
+    heights = [y for _, y in placed if y is not None]
+    return any(y is not None and any(abs(y - h) < 2 for h in heights) for _, y in run)
 
 
 def _tidy(line: str) -> str:

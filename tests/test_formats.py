@@ -1,0 +1,201 @@
+"""Documents as they are published: Word altChunk bodies, automatic numbering, tables under a
+clause, PDF reading order and running furniture, spaces inside Chinese words.
+
+Every fixture is a small document written here (zipfile / python-docx / a hand-made PDF).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from test_loaders import LIMIT, ST_SONG, minimal_pdf
+
+from assistant.ingest.document import build_document
+from assistant.ingest.loaders import load_bytes, load_file
+from assistant.lexicon import matching_text
+from assistant.query import analyse
+from assistant.retrieval.sparse import tokenize
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+DOC_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+def docx_package(body: str, parts: dict[str, bytes], rels: list[tuple[str, str, str]],
+                 overrides: dict[str, str] | None = None) -> bytes:
+    """A minimal .docx: document.xml with `body`, extra parts and their relationships."""
+    types = "".join(f'<Override PartName="/{name}" ContentType="{kind}"/>'
+                    for name, kind in (overrides or {}).items())
+    rel_xml = "".join(f'<Relationship Id="{rid}" Type="{R}/{kind}" Target="{target}"/>'
+                      for rid, kind, target in rels)
+    files = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Default Extension="mht" ContentType="message/rfc822"/>'
+            '<Default Extension="html" ContentType="text/html"/>'
+            f'<Override PartName="/word/document.xml" ContentType="{DOC_TYPE}"/>{types}</Types>'),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+            f'.org/package/2006/relationships"><Relationship Id="rId1" Type="{R}/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'),
+        "word/document.xml": (f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{W}" '
+                              f'xmlns:r="{R}"><w:body>{body}</w:body></w:document>'),
+        "word/_rels/document.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+            f'.org/package/2006/relationships">{rel_xml}</Relationships>'),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        for name, text in files.items():
+            package.writestr(name, text.encode("utf-8"))
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return out.getvalue()
+
+
+def para(text: str, num_id: int | None = None, level: int = 0) -> str:
+    numbered = (f'<w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/>'
+                f'</w:numPr></w:pPr>') if num_id is not None else ""
+    return f"<w:p>{numbered}<w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+# --- Word: altChunk ------------------------------------------------------------------------
+
+LAW_HTML = ("<html><head><meta charset='utf-8'></head><body><h1>某某省卫生条例</h1>"
+            "<p>第一章 总则</p><p>第一条 为了保障公众健康，制定本条例。</p>"
+            "<p>第二条 本条例适用于本省行政区域。</p><p>第二章 附则</p>"
+            "<p>第三条 本条例自2025年1月1日起施行。</p></body></html>")
+
+
+def mht(html: str) -> bytes:
+    """An MHT (MIME) part as law-database exports embed it: quoted-printable HTML."""
+    import quopri
+
+    body = quopri.encodestring(html.encode("utf-8")).decode("ascii")
+    return ("MIME-Version: 1.0\nContent-Type: multipart/related; type=\"text/html\"; "
+            "boundary=\"----=part\"\n\n------=part\nContent-Type: text/html; charset=\"utf-8\"\n"
+            "Content-Transfer-Encoding: quoted-printable\n\n" + body + "\n------=part--\n"
+            ).encode("ascii")
+
+
+@pytest.mark.parametrize("name, data", [("word/afchunk.mht", mht(LAW_HTML)),
+                                        ("word/chunk.html", LAW_HTML.encode("utf-8"))])
+def test_docx_whose_body_is_an_altchunk_reads_its_articles(name, data):
+    body = '<w:altChunk r:id="htmlChunk"/>'
+    package = docx_package(body, {name: data}, [("htmlChunk", "aFChunk", "/" + name)])
+    loaded = load_bytes(package, "条例.docx", LIMIT)
+    assert loaded.text.splitlines()[:3] == ["某某省卫生条例", "第一章 总则",
+                                            "第一条 为了保障公众健康，制定本条例。"]
+    doc = build_document(loaded.text, loaded.source, fmt=loaded.fmt)
+    labels = [c.label for c in doc.clauses if c.kind == "clause"]
+    assert {"第一条", "第二条", "第三条"} <= set(labels)
+
+
+# --- Word: automatic numbering -------------------------------------------------------------
+
+NUMBERING = f"""<?xml version="1.0" encoding="UTF-8"?><w:numbering xmlns:w="{W}">
+<w:abstractNum w:abstractNumId="0">
+ <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>
+ <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>
+ <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%3."/></w:lvl>
+</w:abstractNum>
+<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+</w:numbering>""".encode()
+
+
+def test_word_automatic_numbering_is_rendered_into_the_labels():
+    body = "".join([para("关于加强病媒生物防制的通知"), para("总体要求", 1, 0),
+                    para("坚持预防为主", 1, 1), para("落实属地责任", 1, 1),
+                    para("每周清理一次", 1, 2), para("主要措施", 1, 0), para("开展监测", 1, 1),
+                    para("不编号的段落", 0, 0)])  # numId 0: numbering switched off
+    package = docx_package(
+        body, {"word/numbering.xml": NUMBERING}, [("rId9", "numbering", "numbering.xml")],
+        {"word/numbering.xml": "application/vnd.openxmlformats-officedocument."
+                               "wordprocessingml.numbering+xml"})
+    lines = load_bytes(package, "通知.docx", LIMIT).text.splitlines()
+    assert lines == ["关于加强病媒生物防制的通知", "一、总体要求", "（一）坚持预防为主",
+                     "（二）落实属地责任", "1.每周清理一次", "二、主要措施", "（一）开展监测",
+                     "不编号的段落"]
+    doc = build_document("\n".join(lines), "通知.docx")
+    assert ["二、", "（一）"] in [c.path for c in doc.clauses]
+
+
+# --- Word: a table under a clause ----------------------------------------------------------
+
+def test_a_duty_table_is_read_with_its_header_and_cited_as_part_of_its_clause(tmp_path):
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph("关于做好登革热防控工作的通知")
+    document.add_paragraph("一、责任分工")
+    document.add_paragraph("各项任务分工如下：")
+    table = document.add_table(rows=3, cols=3)
+    rows = (("序号", "任务", "牵头单位"), ("1", "病例监测", "市疾控中心"), ("2", "灭蚊清障", "市爱卫办"))
+    for row, cells in zip(table.rows, rows):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    document.add_paragraph("二、工作要求")
+    document.add_paragraph("各单位要按时报送进展。")
+    path = tmp_path / "通知.docx"
+    document.save(path)
+    loaded = load_file(path, LIMIT)
+    assert "序号：2；任务：灭蚊清障；牵头单位：市爱卫办" in loaded.text.splitlines()
+    doc = build_document(loaded.text, loaded.source)
+    duty = next(c for c in doc.clauses if c.path == ["一、"])
+    assert "牵头单位：市疾控中心" in duty.text and "牵头单位：市爱卫办" in duty.text
+    assert doc.text[duty.start:duty.end] == duty.text
+
+
+# --- PDF: reading order, running header/footer, page numbers -------------------------------
+
+def _show(text: str) -> bytes:
+    return b"<%s> Tj" % text.encode("utf-16-be").hex().encode()
+
+
+def _page(lines: list[tuple[int, str]]) -> bytes:
+    """Each line drawn at its own height (points from the bottom), in the order given."""
+    return b" ".join(b"BT /F1 12 Tf 72 %d Td %s ET" % (y, _show(text)) for y, text in lines)
+
+
+def test_pdf_title_first_and_running_header_footer_and_page_numbers_gone(tmp_path):
+    header, footer = "某某市卫生健康委员会", "某某市卫生健康委员会办公室印发"
+    first = [(800, header), (640, "各区卫生健康局："), (620, "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。"),
+             (40, "— 1 —"), (30, footer),
+             # the producer writes the title last, though it is printed above the body
+             (720, "关于做好病媒防制工作的通知")]
+    second = [(800, header), (640, "二、落实灭蚊措施。"), (40, "— 2 —"), (30, footer)]
+    third = [(800, header), (640, "三、做好宣传。"), (40, "— 3 —"), (30, footer)]
+    pdf = minimal_pdf([_page(first), _page(second), _page(third)], font=ST_SONG)
+    text = load_file(_write(tmp_path, "通知.pdf", pdf), LIMIT).text
+    assert text.splitlines() == ["关于做好病媒防制工作的通知", "各区卫生健康局：",
+                                 "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。", "二、落实灭蚊措施。", "三、做好宣传。"]
+
+
+def _write(folder, name, data: bytes):
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+# --- spaces inside Chinese words -----------------------------------------------------------
+
+SPLIT = "关于扩大跨省直接结算的通知\n一、推进跨省 联网结算\n各地要在2025年底前完成跨省 联网。\n二、其他\n按要求办理。"
+
+
+def test_spaces_inside_words_do_not_break_matching_and_the_original_is_displayed():
+    doc = build_document(SPLIT, "通知.txt")
+    clause = next(c for c in doc.clauses if c.path == ["一、"])
+    assert "跨省 联网" in clause.text  # shown as published
+    assert doc.text[clause.start:clause.end] == clause.text
+    assert "联网" in tokenize(clause.text) and "跨省" in tokenize(clause.text)
+    assert tokenize("跨省 联网结算") == tokenize("跨省联网结算")
+    query = analyse("跨省联网结算什么时候完成？")
+    assert query.covers("跨省联网", clause.text)
+    assert not query.covers("跨省联网", "跨省 异地 联网")
+
+
+def test_matching_text_keeps_spaces_between_latin_words_and_digits():
+    assert matching_text("保 管 DRG DIP 2025 年") == "保管 DRG DIP 2025 年"
