@@ -160,17 +160,17 @@ def _page(lines: list[tuple[int, str]]) -> bytes:
     return b" ".join(b"BT /F1 12 Tf 72 %d Td %s ET" % (y, _show(text)) for y, text in lines)
 
 
-def test_pdf_title_first_and_running_header_footer_and_page_numbers_gone(tmp_path):
+def test_pdf_title_first_and_running_header_footer_page_numbers_and_stamp_gone(tmp_path):
     header, footer = "某某市卫生健康委员会", "某某市卫生健康委员会办公室印发"
     first = [(800, header), (640, "各区卫生健康局："), (620, "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。"),
              (40, "— 1 —"), (30, footer),
-             # the producer writes the title last, though it is printed above the body
-             (720, "关于做好病媒防制工作的通知")]
+             # the producer writes 文号 and title last, though they are printed above the body
+             (760, "依申请公开 某卫函〔2025〕7号"), (720, "关于做好病媒防制工作的通知")]
     second = [(800, header), (640, "二、落实灭蚊措施。"), (40, "— 2 —"), (30, footer)]
     third = [(800, header), (640, "三、做好宣传。"), (40, "— 3 —"), (30, footer)]
     pdf = minimal_pdf([_page(first), _page(second), _page(third)], font=ST_SONG)
     text = load_file(_write(tmp_path, "通知.pdf", pdf), LIMIT).text
-    assert text.splitlines() == ["关于做好病媒防制工作的通知", "各区卫生健康局：",
+    assert text.splitlines() == ["某卫函〔2025〕7号", "关于做好病媒防制工作的通知", "各区卫生健康局：",
                                  "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。", "二、落实灭蚊措施。", "三、做好宣传。"]
 
 

@@ -20,6 +20,8 @@ _PAGE_NUMBER = re.compile(
     r"^(?:[—\-–－~～_一]*\s*\d{1,4}\s*[—\-–－~～_一]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4})$")
 _DISCLOSURE = re.compile(r"^[【\[（(]?\s*(依申请公开|主动公开|不予公开|免予公开|内部资料)\s*[】\]）)]?$")
+# The stamp printed on the 文号 line of a red-header notice ("依申请公开 佛卫函〔2025〕17号").
+_DISCLOSURE_PREFIX = re.compile(r"^[【\[（(]?(依申请公开|主动公开|不予公开|免予公开)[】\]）)]?\s+(?=\S)")
 _CJK = "\u3400-\u9fff"
 _LETTER_SPACED = re.compile(rf"^(?:[{_CJK}]\s){{3,}}[{_CJK}]$")
 _DIGIT_GAP = re.compile(rf"(?<=[{_CJK}，。、：；（）])\s+(?=\d)|(?<=\d)\s+(?=[{_CJK}，。、：；（）])")
@@ -77,7 +79,7 @@ def _shares_baseline(run, placed) -> bool:
 
 
 def _tidy(line: str) -> str:
-    line = line.strip()
+    line = _DISCLOSURE_PREFIX.sub("", line.strip())
     if _LETTER_SPACED.match(line):
         return re.sub(r"\s", "", line)
     line = _DIGIT_GAP.sub("", line)
