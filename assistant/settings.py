@@ -135,6 +135,17 @@ class Settings(BaseSettings):
     feedback_url: str = Field("", description="database URL of the feedback store; "
                               "default sqlite:///<feedback_db>")
 
+    @field_validator("ocr")
+    @classmethod
+    def _known_ocr_engine(cls, name: str) -> str:
+        """An unknown engine stops start-up with the names that exist, not the first scan."""
+        from assistant.ingest.ocr import OCR_ENGINES, OFF
+
+        if name != OFF and name not in OCR_ENGINES.names():
+            known = ", ".join([*OCR_ENGINES.names(), OFF])
+            raise ValueError(f"ASSISTANT_OCR: unknown OCR engine {name!r}; known: {known}")
+        return name
+
     @field_validator("synonyms")
     @classmethod
     def _readable_synonyms(cls, path: Path | None) -> Path | None:

@@ -29,6 +29,11 @@ def test_rapidocr_is_the_registered_default_engine():
     assert Settings(index_dir="/tmp/unused").ocr == "rapidocr"
 
 
+def test_an_unknown_ocr_engine_is_refused_by_name():
+    with pytest.raises(ValueError, match="ASSISTANT_OCR: unknown OCR engine 'tesseract'"):
+        Settings(index_dir="/tmp/unused", ocr="tesseract")
+
+
 def test_ocr_column_of_assistant_docs():
     assert ocr_cell(None) == "—"
     assert ocr_cell({"engine": "rapidocr", "pages": [1, 2, 3], "unread": [3],

@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.lexicon import matching_text
 
-TOKENIZER = "jieba-cut_for_search-lower"
+TOKENIZER = "jieba-cut_for_search-lower-cjk-spaces-joined"
 
 # Single characters too common in policy text to discriminate between clauses.
 _STOP_CHARS = set("的了和与及等在是对为将按把被于以其之并或由向从到也就都而且所")
