@@ -66,6 +66,16 @@ def test_a_scanned_pdf_is_read_page_by_page_and_a_blank_page_is_reported(tmp_pat
     assert 0.8 < doc.ocr.confidence <= 1.0
     assert any(w.startswith("page 2:") for w in doc.warnings)
     assert ("ocr", 1, 2) in steps and ("ocr", 2, 2) in steps
+    assert report.documents[0].ocr == doc.ocr  # `assistant ingest --json` says so too
+
+
+@needs_font
+@pytest.mark.slow
+def test_every_frame_of_a_multipage_tiff_is_read_in_order(tmp_path):
+    first, second = scan_pages([NOTICE[3:5], NOTICE[5:7]], size=(1240, 400))
+    first.save(tmp_path / "scan.tif", save_all=True, append_images=[second])
+    loaded = load_file(tmp_path / "scan.tif", LIMIT, _reader())
+    assert loaded.text.splitlines() == NOTICE[3:7] and loaded.ocr.pages == [1, 2]
 
 
 @needs_font

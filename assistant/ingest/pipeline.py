@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.errors import AssistantError, LoadError
 from assistant.ingest.loaders import load_file, supported_extensions
 from assistant.ingest.ocr import OcrReader, ocr_reader
-from assistant.models import DocStatus, Document
+from assistant.models import DocStatus, Document, OcrInfo
 from assistant.settings import Settings
 
 
@@ -36,11 +36,13 @@ class DocumentSummary(BaseModel):
     status: DocStatus | None = None
     clauses: int = Field(description="number of clauses (preamble and closing included)")
     warnings: list[str] = Field(default_factory=list)
+    ocr: OcrInfo | None = Field(None, description="pages read by OCR and their confidence")
 
     @classmethod
     def of(cls, doc: Document) -> DocumentSummary:
         return cls(doc_id=doc.doc_id, source=doc.source, number=doc.number, title=doc.title,
-                   status=doc.status, clauses=len(doc.clauses), warnings=list(doc.warnings))
+                   status=doc.status, clauses=len(doc.clauses), warnings=list(doc.warnings),
+                   ocr=doc.ocr)
 
 
 class FileError(BaseModel):
