@@ -122,7 +122,7 @@ PAGE_TEXT = [
     "（一）大力推广三明医改经验。",
     "在自贡市开展试点\xa0。",
     "序号\t任务",
-    "1\t集中采购",
+    "序号：1；任务：集中采购",  # under a header row, cells are named by their column
 ]
 
 

@@ -20,10 +20,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from assistant.ingest.encoding import decode_text
-from assistant.ingest.html_text import declared_charset, html_to_text
+from assistant.ingest.html_text import declared_charset, html_to_text, table_lines
 from assistant.lexicon import CIRCLED, int_to_cn
-
-_HEADER_CELL_MAX = 16
 
 
 def body_blocks(document) -> Iterator[str]:
@@ -51,12 +49,7 @@ def _blocks(parent, document, numbering: Numbering) -> Iterator[str]:
 
 def table_text(table: Table) -> str:
     """One line per row; under a header row each cell is named by its column's header."""
-    rows = [_row_cells(row) for row in table.rows]
-    rows = [row for row in rows if any(row)]
-    if len(rows) >= 2 and _is_header(rows[0]):
-        header = rows[0]
-        return "\n".join(["\t".join(header)] + [_named_row(header, row) for row in rows[1:]])
-    return "\n".join("\t".join(row) for row in rows)
+    return "\n".join(table_lines([_row_cells(row) for row in table.rows]))
 
 
 def _row_cells(row) -> list[str]:
@@ -68,16 +61,6 @@ def _row_cells(row) -> list[str]:
         previous = cell._tc
         cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
     return cells
-
-
-def _is_header(cells: list[str]) -> bool:
-    return len(cells) >= 2 and all(0 < len(c) <= _HEADER_CELL_MAX and "。" not in c for c in cells)
-
-
-def _named_row(header: list[str], cells: list[str]) -> str:
-    if len(cells) != len(header):  # a row of merged cells: no column to name
-        return "\t".join(cells)
-    return "；".join(f"{name}：{cell}" for name, cell in zip(header, cells) if cell)
 
 
 # --- altChunk ----------------------------------------------------------------------------

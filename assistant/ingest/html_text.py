@@ -53,9 +53,50 @@ def html_text_and_heading(markup: str) -> tuple[str, str | None]:
     parser = _BodyText()
     parser.feed(markup)
     parser.close()
-    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
     heading = next((parser.headings[tag][0] for tag in _HEADINGS if parser.headings[tag]), None)
-    return "\n".join(line for line in lines if line), heading
+    return "\n".join(_named_tables([line for line in lines if line])), heading
+
+
+# A header row: every cell short and non-empty, no sentence in it.
+_HEADER_CELL_MAX = 16
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table's rows as lines: cells joined by tabs, and under a header row each cell named
+    by its column ("序号：1；任务：病例监测；牵头单位：市疾控中心"), so a row read alone (a
+    clause's text, a search hit) still says what its cells are."""
+    rows = [row for row in rows if any(row)]
+    if len(rows) < 2 or not _is_header(rows[0]):
+        return ["\t".join(row) for row in rows]
+    header = rows[0]
+    return ["\t".join(header)] + [_named_row(header, row) for row in rows[1:]]
+
+
+def _is_header(cells: list[str]) -> bool:
+    return len(cells) >= 2 and all(0 < len(c) <= _HEADER_CELL_MAX and "。" not in c for c in cells)
+
+
+def _named_row(header: list[str], cells: list[str]) -> str:
+    if len(cells) != len(header):  # merged cells: no column to name
+        return "\t".join(cells)
+    return "；".join(f"{name}：{cell}" for name, cell in zip(header, cells) if cell)
+
+
+def _named_tables(lines: list[str]) -> list[str]:
+    """Runs of tab-separated lines (table rows) rewritten by `table_lines`."""
+    out: list[str] = []
+    run: list[list[str]] = []
+    for line in [*lines, ""]:
+        if "\t" in line:
+            run.append([cell.strip() for cell in line.split("\t")])
+            continue
+        if run:
+            out.extend(table_lines(run))
+            run = []
+        if line:
+            out.append(line)
+    return out
 
 
 def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:

@@ -86,7 +86,8 @@ def _line(text: str, score: float, box) -> OcrLine:
 def page_text(lines: list[OcrLine]) -> str:
     """Lines in reading order: boxes that share a row are joined left to right, rows top down.
 
-    A wide gap between two boxes of a row (a name list in columns) is kept as a space.
+    A gap of more than half a line height between two boxes of a row (a name, then a post)
+    is kept as a space.
     """
     rows: list[list[OcrLine]] = []
     for line in sorted((ln for ln in lines if ln.text), key=lambda ln: (ln.top, ln.left)):
@@ -108,7 +109,8 @@ def _row_text(row: list[OcrLine]) -> str:
     text = row[0].text
     for before, line in pairwise(row):
         gap = line.left - before.right
-        text += (" " if gap > (line.bottom - line.top) else "") + line.text
+        # Boxes of one row more than half a character apart are separate fields (姓名 职务).
+        text += (" " if gap > (line.bottom - line.top) / 2 else "") + line.text
     return text
 
 
