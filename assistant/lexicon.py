@@ -277,6 +277,12 @@ DOC_NUMBER_IN_TEXT = re.compile(
     r"|(?:中华人民共和国)?[\u4e00-\u9fff]{2,20}?令\s*第\s*\d{1,4}\s*号"
 )
 _NOT_OWN_NUMBER = re.compile(r"ICP|备案|公网安备|索引号")
+# The 文号 line under a title is often bracketed as a whole: （医保办发〔2024〕19 号）.
+_WHOLE_LINE_BRACKETS = re.compile(r"^[（(](?P<inner>[^（()）]*[〔\[［(（][^（()）]*[〕\]］)）][^（()）]*)[）)]$")
+# A disclosure stamp printed on the 文号 line of a red-header file: 依申请公开 佛卫办函〔2025〕11号.
+_DISCLOSURE_STAMP = re.compile(r"^(?:依申请公开|主动公开|不予公开|不公开|公开方式[:：]?\S{2,5}?公开)")
+# 第735号令: the order number written after the number.
+_ORDER_NUMBER_AFTER = re.compile(r"^(?P<org>[\u4e00-\u9fff]{0,20}?)第(?P<seq>\d{1,4})号令$")
 # Words that run into an issuer abbreviation in free text: 根据川办函〔2021〕56号.
 _LEADING_WORDS = re.compile(r"^(?:按照|依照|遵照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+")
 
@@ -292,6 +298,11 @@ def normalise_doc_number(text: str) -> str | None:
     text = re.sub(r"\s+", "", text or "")
     if not text or _NOT_OWN_NUMBER.search(text):
         return None
+    whole = _WHOLE_LINE_BRACKETS.match(text)
+    text = _DISCLOSURE_STAMP.sub("", whole["inner"] if whole else text)
+    after = _ORDER_NUMBER_AFTER.match(text)
+    if after and after["org"]:
+        return f"{after['org'].removeprefix('中华人民共和国')}令第{int(after['seq'])}号"
     order = _ORDER_NUMBER.match(text)
     if order:
         return f"{order['org']}令第{int(order['seq'])}号"

@@ -121,15 +121,35 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
                 candidates.append(found)
                 break
     if not candidates:
-        title = normalise_line(hint) if hint else plain_title(header)
+        title = title_above_number(header) or (normalise_line(hint) if hint else plain_title(header))
         return title, None, any(_DRAFT.search(line) for line in header[:3])
     # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
     best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
                                           len(m["org"])))
     org = best["org"].strip() or None
-    title = best["title"] if not org or best["gap"] else f"{best['org']}{best['title']}"
+    # PDF text keeps line-wrap spaces inside a title (…名录》中 增加…); a title has none.
+    title = re.sub(r"\s+", "", best["title"])
+    title = title if not org or best["gap"] else f"{best['org']}{title}"
     draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)
     return title, org, draft
+
+
+_TITLE_TAIL = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
+
+
+def title_above_number(header: list[str]) -> str | None:
+    """The standard national layout: the title (one to three lines) right above its 文号 line,
+    `（医保办发〔2024〕19 号）`; also when the scraped title lost its 关于 or first line."""
+    at = next((i for i, line in enumerate(header) if normalise_doc_number(line)), None)
+    if not at:
+        return None
+    lines: list[str] = []
+    for line in reversed(header[max(0, at - 3):at]):
+        if _not_title_text(line) or is_org_line(line) or re.search(r"[。；：:]", line):
+            break
+        lines.insert(0, line)
+    title = re.sub(r"\s+", "", "".join(lines))
+    return title if _TITLE_TAIL.search(title) else None
 
 
 def _not_title_text(line: str) -> bool:
