@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.ingest.clean import clean_text
+from assistant.ingest.collection import document_starts
 from assistant.ingest.metadata import (
     Metadata,
     find_title,
@@ -48,6 +49,25 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
+
+
+def build_documents(text: str, source: str, *, encoding: str | None = None,
+                    fmt: str | None = None, title_hint: str | None = None) -> list[Document]:
+    """One document per document the file holds: a scraped collection may run several
+    together (`collection.document_starts`). The second and later get `source#2`, `#3` …"""
+    paragraphs = clean_text(text).paragraphs
+    starts = document_starts(paragraphs)
+    if len(starts) == 1:
+        return [build_document(text, source, encoding=encoding, fmt=fmt, title_hint=title_hint)]
+    bounds = list(zip(starts, starts[1:] + [len(paragraphs)], strict=True))
+    documents = []
+    for number, (start, end) in enumerate(bounds, 1):
+        name = source if number == 1 else f"{source}#{number}"
+        doc = build_document("\n".join(paragraphs[start:end]), name, encoding=encoding, fmt=fmt,
+                             title_hint=title_hint if number == 1 else None)
+        note = f"split from a file holding {len(bounds)} documents (document {number})"
+        documents.append(doc.model_copy(update={"warnings": doc.warnings + [note]}))
+    return documents
 
 
 def _offsets(paragraphs: list[str]) -> list[int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line
+from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line, normalise_doc_number
 from assistant.lexicon import (
     ARTICLE_RANK,
     DATE_IN_TEXT,
@@ -54,6 +54,7 @@ _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
+_TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
 
 
 @dataclass
@@ -88,9 +89,19 @@ def _unnumbered_body_start(paragraphs: list[str]) -> int:
     while index < len(paragraphs) and _ATTACHMENT_ONLY.match(paragraphs[index]):
         index += 1
     index += 1  # the title
+    while index < len(paragraphs) and _continues_title(paragraphs[index]):
+        index += 1  # 卫生部关于印发 / 《…》的通知 / （卫医发〔2005〕438 号）
     while index < len(paragraphs) and _is_dateline(paragraphs[index]):
         index += 1
     return min(index, len(paragraphs))
+
+
+def _continues_title(para: str) -> bool:
+    """A title's second line (ends like a title) or the 文号 line under it."""
+    if normalise_doc_number(para):
+        return True
+    return len(para) <= _HEADING_MAX and bool(_TITLE_CONTINUED.search(para)) and not re.search(
+        r"[。；：:，]", para)
 
 
 def _is_dateline(para: str) -> bool:
