@@ -46,6 +46,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     return Document(
         doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
         signed=meta.signed, published=meta.published, effective=meta.effective, history=meta.history, status=meta.status, region=meta.region,
+        rule_title=layout.rule_title,
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
@@ -126,4 +127,5 @@ def _signature(paragraphs: list[str], layout: Layout):
     if not layout.signatures:
         return None, None
     org_index, date_index = layout.signatures[0]
-    return paragraphs[org_index], parse_date(paragraphs[date_index])
+    org = paragraphs[org_index] if org_index != date_index else None  # a bare date line
+    return org, parse_date(paragraphs[date_index])

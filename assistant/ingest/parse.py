@@ -64,6 +64,7 @@ class Part:
     prefix: list[str]  # [] for the main text, ["附件"] for an attachment
     title: str | None
     paragraphs: list[int]  # indices into the document's paragraphs
+    rule: bool = False  # the rule an 印发 notice issues: its clauses are cited as its own
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Layout:
     parts: list[Part]
     signatures: list[tuple[int, int]] = field(default_factory=list)  # (org index, date index)
     tail: list[int] = field(default_factory=list)  # 抄送/印发 lines after a signature
+    rule_title: str | None = None  # the title of the part that is the issued rule
 
 
 def _is_body_start(para: str) -> bool:
@@ -125,10 +127,11 @@ def split_layout(paragraphs: list[str]) -> Layout:
     current = Part(prefix=[], title=None, paragraphs=[])
     index = body_start
     while index < len(paragraphs):
-        if _is_signature(paragraphs, index):
-            layout.signatures.append((index, index + 1))
+        bare = _is_bare_date_before_rule(paragraphs, index)
+        if bare or _is_signature(paragraphs, index):
+            layout.signatures.append((index, index) if bare else (index, index + 1))
             layout.parts.append(current)
-            index += 2
+            index += 1 if bare else 2
             while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
                 layout.tail.append(index)
                 index += 1
@@ -139,7 +142,24 @@ def split_layout(paragraphs: list[str]) -> Layout:
     layout.parts.append(current)
     layout.parts = [p for p in layout.parts if p.paragraphs or p.title]
     _lift_letterhead(paragraphs, layout)
+    _mark_issued_rule(paragraphs, layout)
     return layout
+
+
+def _mark_issued_rule(paragraphs: list[str], layout: Layout) -> None:
+    """关于印发《医师定期考核管理办法》的通知 + the 办法: the first attachment is the issued rule
+    when the notice names it (印发/下发/发布 X, or 《X》) and it is written in articles (第X条).
+    Its clauses lose the 附件 prefix: a reader cites 《医师定期考核管理办法》第十四条. Texts in
+    other numbering (要点, 分工 with 一、（一）) and tables keep 附件."""
+    attachments = [p for p in layout.parts if p.prefix]
+    if not attachments or not attachments[0].title or layout.parts[0].prefix:
+        return
+    part, title = attachments[0], re.sub(r"\s+", "", attachments[0].title)
+    notice = re.sub(r"\s+", "", "".join(paragraphs[i] for i in layout.header + layout.parts[0].paragraphs))
+    named = f"《{title}》" in notice or re.search(rf"(?:印发|下发|发布){re.escape(title)}", notice)
+    articles = any((m := match_marker(paragraphs[i])) and m.rank == ARTICLE_RANK for i in part.paragraphs)
+    if named and articles:
+        part.prefix, part.rule, layout.rule_title = [], True, title
 
 
 def _lift_letterhead(paragraphs: list[str], layout: Layout) -> None:
@@ -180,6 +200,16 @@ def _is_signature(paragraphs: list[str], index: int) -> bool:
         and is_org_line(paragraphs[index])
         and is_date_line(paragraphs[index + 1])
     )
+
+
+def _is_bare_date_before_rule(paragraphs: list[str], index: int) -> bool:
+    """A 落款 that kept only its date (scraped texts drop the issuer line), followed by the
+    issued rule's title and its first chapter or article."""
+    if index + 2 >= len(paragraphs) or not is_date_line(paragraphs[index]):
+        return False
+    after = match_marker(paragraphs[index + 2])
+    return (_is_title_line(paragraphs[index + 1]) and after is not None and after.legal
+            and after.number == 1)
 
 
 def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
@@ -410,8 +440,10 @@ def build_clauses(
         if _needs_paragraph_units(nodes, paragraphs, numbered):
             nodes = _paragraph_units(nodes[0], part, paragraphs, warnings)
         part_context = [title] + ([f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else [])
+        part_context += [f"《{part.title}》"] if part.rule else []
         for node in nodes:
             clause = _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings)
+            clause.in_rule = part.rule
             by_path[tuple(clause.path)] = clause
             clauses.append(clause)
     return clauses, warnings

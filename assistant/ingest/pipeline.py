@@ -96,8 +96,7 @@ def ingest_files(
     report = IngestReport()
     documents: dict[str, Document] = {}
     for done, path in enumerate(files, 1):
-        document = _ingest_one(path, settings, report)
-        if document is not None:
+        for document in _ingest_one(path, settings, report):
             _keep_unless_duplicate(document, documents, report)
         if progress:
             progress("parse", done, len(files))
@@ -107,23 +106,26 @@ def ingest_files(
     return list(documents.values()), report
 
 
-def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> Document | None:
-    from assistant.ingest.document import build_document
+def _ingest_one(path: Path, settings: Settings, report: IngestReport) -> list[Document]:
+    """The file's documents: one, or several where the file runs a collection together."""
+    from assistant.ingest.document import build_documents
 
     try:
         loaded = load_file(path, settings.max_file_bytes)
-        document = build_document(loaded.text, loaded.source, encoding=loaded.encoding,
-                                  fmt=loaded.fmt, title_hint=loaded.title)
+        found = build_documents(loaded.text, loaded.source, encoding=loaded.encoding,
+                                fmt=loaded.fmt, title_hint=loaded.title)
     except LoadError as err:
         report.errors.append(FileError(path=str(path), code=err.code, message=err.reason))
-        return None
+        return []
     except Exception as err:  # noqa: BLE001 - a parser bug on one file must not lose the batch
         report.errors.append(FileError(path=str(path), code="parse_failed",
                                        message=_parse_failure(err)))
-        return None
+        return []
+    if len(found) > 1:
+        report.warnings.append(f"{path.name}: split into {len(found)} documents")
     if loaded.warnings:
-        document = document.model_copy(update={"warnings": document.warnings + loaded.warnings})
-    return document
+        found = [d.model_copy(update={"warnings": d.warnings + loaded.warnings}) for d in found]
+    return found
 
 
 def _parse_failure(err: Exception) -> str:

@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.ingest.document import build_document
 from assistant.errors import LoadError
+from assistant.ingest.document import build_document
 from assistant.ingest.loaders import load_file
 
 FIELDS = ("number", "title", "issuer", "signed", "published", "status")
