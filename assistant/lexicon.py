@@ -78,7 +78,8 @@ def half_width_digits(text: str) -> str:
 
 # Ranks: legal units above (negative), notice levels below (GB/T 9704: 一、 → （一） → 1. →
 # （1） → ①). Inside an article, （一） is a 项 and 1. a 目.
-LEGAL_RANKS = {"编": -4, "分编": -3, "章": -2, "部分": -2, "节": -1, "条": 0}
+# 篇: the parts of a plan (规划纲要: 第一篇 › 第一章 › 第一节), at the rank of 编.
+LEGAL_RANKS = {"编": -4, "篇": -4, "分编": -3, "章": -2, "部分": -2, "节": -1, "条": 0}
 ARTICLE_RANK = 0
 
 _CN = f"{CN_NUMERAL}{{1,4}}"
@@ -88,7 +89,7 @@ _LEGAL_NUMBER = rf"(?:{CN_NUMERAL}{{1,7}}|\d{{1,4}})"
 # 第一章 总则 / 第一章总则 / 第二节 …: a short heading line of its own.
 # 第一部分 总体要求: plans and 规划 use parts the way laws use chapters.
 _LEGAL_HEADING = re.compile(
-    rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|章|部分|节)(?=\s|[\u4e00-\u9fff]|$)")
+    rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|篇|章|部分|节)(?=\s|[\u4e00-\u9fff]|$)")
 _HEADING_MAX = 40
 # 第二十九条 …: an article. Without a space after 条, words that continue a cross-reference
 # (第二十条规定的…, 第十四条第（六）项…) mean the paragraph only cites an article.
@@ -188,7 +189,7 @@ def is_article_label(element: str) -> bool:
 
 
 def is_legal_heading_label(element: str) -> bool:
-    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|章|部分|节)", element))
+    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|篇|章|部分|节)", element))
 
 
 def legal_label(path: list[str]) -> str:
@@ -214,7 +215,7 @@ def legal_label(path: list[str]) -> str:
 
 
 _REF_PART = re.compile(
-    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|章|部分|节|条|款|段)"
+    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|篇|章|部分|节|条|款|段)"
     rf"|第?\s*{_OPEN}\s*{_CN}\s*{_CLOSE}\s*项?|{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}"
     rf"|第\s*\d{{1,3}}\s*目|{_CN}\s*[、，,]|\d{{1,3}}\s*[.．、]|[{CIRCLED}]|{_CN}{_CLOSE}"
 )
@@ -233,7 +234,7 @@ def normalise_clause_ref(ref: str) -> str:
 
 
 def _normalise_ref_token(token: str) -> str:
-    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|章|部分|节|条|款|段)", token)
+    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|篇|章|部分|节|条|款|段)", token)
     if legal and legal.group(2) == "段":
         return f"第{cn_to_int(legal.group(1))}段"  # paragraph units keep Arabic numbers
     if legal:

@@ -19,6 +19,7 @@ from assistant.lexicon import (
     DOC_NUMBER_IN_TEXT,
     ORG_SUFFIX,
     find_doc_numbers,
+    half_width_digits,
     is_date_line,
     is_org_line,
     normalise_doc_number,
@@ -34,7 +35,8 @@ __all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "find_doc_numbers", "is_date_line
 
 TITLE_END = r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要|公告|通报|指南|规则|条例|措施|清单|答复|复函)"
 _TITLE = re.compile(rf"^(?P<org>.*?)(?P<gap>\s*)(?P<title>关于.+?{TITLE_END})\s*"
-                    rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?$")
+                    rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?"
+                    r"(?:[（(](?:19|20)\d{2}[）)])?$")  # a collector's year: …的通知（2007）
 _DRAFT = re.compile(r"征求意见稿|草案|送审稿|意见征集")
 _TRIAL = re.compile(r"试行|暂行")
 _REPEALED = re.compile(r"[（(【\[]?\s*(已失效|已废止|失效|废止)\s*[）)】\]]?$")
@@ -152,9 +154,14 @@ def title_above_number(header: list[str]) -> str | None:
     return title if _TITLE_TAIL.search(title) else None
 
 
+_PAGE_TITLE = re.compile(rf"[（(][^（()）]*{DOC_NUMBER_IN_TEXT.pattern}[）)]$")
+
+
 def _not_title_text(line: str) -> bool:
-    """A 文号, a date or a bare 附件N line: never part of a title."""
+    """A 文号, a date or a bare 附件N line: never part of a title; nor a site's page title
+    that repeats the 文号 in brackets: 关于印发《…》的通知(发改价格规〔2020〕100号)."""
     return (normalise_doc_number(line) is not None or is_date_line(line)
+            or bool(_PAGE_TITLE.search(line))
             or bool(_ATTACHMENT_ONLY.match(line)) or bool(DATE_IN_TEXT.search(line)))
 
 
@@ -195,7 +202,7 @@ def issuance(header: list[str]) -> Issuance:
     """
     found = Issuance()
     for line in header:
-        text = re.sub(r"^[（(]|[）)]$", "", line.strip())
+        text = re.sub(r"^[（(]|[）)]$", "", half_width_digits(line.strip()))
         if not _ISSUANCE.match(text) and not text.startswith("根据"):
             continue
         for event in _EVENT.finditer(text):
@@ -223,13 +230,19 @@ def _add_event(found: Issuance, event: re.Match[str], line: str) -> None:
 
 
 def _issuing_body(text: str) -> str | None:
-    """第十三届全国人民代表大会常务委员会第十五次会议 → 全国人民代表大会常务委员会."""
+    """第十三届全国人民代表大会常务委员会第十五次会议 → 全国人民代表大会常务委员会; joint
+    issuers (国家教育委员会令第10号、卫生部令第1号, 中共中央、国务院) are named with a space."""
+    bodies = [_one_body(piece) for piece in re.split(r"[、，]", text)]
+    return " ".join(b for b in bodies if b) or None
+
+
+def _one_body(text: str) -> str | None:
     text = re.sub(r"《[^》]*》", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+次会议.*$", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+届", "", text)
     text = re.sub(r"令\s*第\s*\d+\s*号.*$", "", text)
     text = re.sub(r"^中华人民共和国(?=国务院)", "", text).strip()
-    return text or None
+    return text.strip() or None
 
 
 def published_stamp(header: list[str]) -> date | None:
