@@ -370,6 +370,31 @@ def safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+_TRAILING_DATE = re.compile(
+    r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[〇零一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)\s*$")
+
+
+def unspace_letters(text: str) -> str:
+    """国 家 能 源 局 → 国家能源局 (a name letter-spaced to fill a line); other spaces stay."""
+    tokens = text.split()
+    return "".join(tokens) if len(tokens) > 1 and all(len(t) == 1 for t in tokens) else text.strip()
+
+
+def signature_line(line: str) -> tuple[str | None, date] | None:
+    """A 落款 on one line: (issuers or None, 成文日期). `卫 生 部 二〇〇五年十一月十四日`,
+    `中共某某区委办公室 某某区人民政府办公室2025年7月22日`, or a date alone; None otherwise."""
+    found = _TRAILING_DATE.search(line)
+    when = parse_date(re.sub(r"\s+", "", found.group(0))) if found else None
+    if when is None:
+        return None
+    head = unspace_letters(line[:found.start()])
+    issuers = head.split()
+    if not all(is_org_line(i) for i in issuers):
+        return None
+    return (" ".join(issuers) or None), when
+
+
 def is_date_line(line: str) -> bool:
     """A line that is only a date (a signature block's 成文日期)."""
     line = re.sub(r"\s+", "", line)

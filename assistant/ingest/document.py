@@ -21,6 +21,7 @@ from assistant.ingest.metadata import (
     status_of,
 )
 from assistant.ingest.parse import Layout, build_clauses, split_layout
+from assistant.lexicon import signature_line, unspace_letters
 from assistant.models import Document, stable_id
 
 
@@ -127,5 +128,7 @@ def _signature(paragraphs: list[str], layout: Layout):
     if not layout.signatures:
         return None, None
     org_index, date_index = layout.signatures[0]
-    org = paragraphs[org_index] if org_index != date_index else None  # a bare date line
-    return org, parse_date(paragraphs[date_index])
+    if org_index == date_index:  # issuer and date on one line, or the date alone
+        return signature_line(paragraphs[date_index]) or (None, None)
+    issuers = [unspace_letters(paragraphs[i]) for i in range(org_index, date_index)]
+    return " ".join(issuers), parse_date(paragraphs[date_index])

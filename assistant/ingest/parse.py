@@ -24,6 +24,7 @@ from assistant.lexicon import (
     is_article_label,
     make_label,
     match_marker,
+    signature_line,
 )
 from assistant.models import (
     ATTACHMENT_LABEL,
@@ -127,11 +128,11 @@ def split_layout(paragraphs: list[str]) -> Layout:
     current = Part(prefix=[], title=None, paragraphs=[])
     index = body_start
     while index < len(paragraphs):
-        bare = _is_bare_date_before_rule(paragraphs, index)
-        if bare or _is_signature(paragraphs, index):
-            layout.signatures.append((index, index) if bare else (index, index + 1))
+        signature = _signature_at(paragraphs, index, current)
+        if signature:
+            layout.signatures.append(signature)
             layout.parts.append(current)
-            index += 1 if bare else 2
+            index = signature[1] + 1
             while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
                 layout.tail.append(index)
                 index += 1
@@ -200,6 +201,32 @@ def _is_signature(paragraphs: list[str], index: int) -> bool:
         and is_org_line(paragraphs[index])
         and is_date_line(paragraphs[index + 1])
     )
+
+
+def _signature_at(paragraphs: list[str], index: int, current: Part) -> tuple[int, int] | None:
+    """(first issuer line, date line) of a 落款 starting at `index`, or None. Joint issuers
+    stand on consecutive lines (国家医保局办公室 / 财政部办公厅 / 2024年9月5日); the line or
+    lines above the first found are taken back from the text. Issuer and date may share a
+    line; a scraped 落款 may keep only its date."""
+    if _is_signature(paragraphs, index):
+        start = index
+        while (current.paragraphs and current.paragraphs[-1] == start - 1 and index - start < 2
+               and is_org_line(paragraphs[start - 1]) and not match_marker(paragraphs[start - 1])):
+            start = current.paragraphs.pop()
+        return start, index + 1
+    one_line = signature_line(paragraphs[index])
+    if one_line and (one_line[0] or _is_bare_date(paragraphs, index)):
+        return index, index
+    return None
+
+
+def _is_bare_date(paragraphs: list[str], index: int) -> bool:
+    """A date alone after the last sentence, before a new title or the end: a 落款 whose issuer
+    line was lost (scraped texts)."""
+    if index == 0 or not paragraphs[index - 1].endswith("。"):
+        return False
+    return (index + 1 == len(paragraphs) or _is_title_line(paragraphs[index + 1])
+            or _is_bare_date_before_rule(paragraphs, index))
 
 
 def _is_bare_date_before_rule(paragraphs: list[str], index: int) -> bool:
