@@ -125,7 +125,10 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
     if not candidates:
         title = title_above_number(header) or (normalise_line(hint) if hint else plain_title(header))
         return title, None, any(_DRAFT.search(line) for line in header[:3])
-    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
+    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局 or 人民政府办公室,
+    # the end of a longer name found from an earlier line) wins.
+    orgs = [m["org"].strip() for m in candidates if is_org_line(m["org"].strip())]
+    candidates = [m for m in candidates if not _wrapped_tail(m["org"].strip(), orgs)]
     best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
                                           len(m["org"])))
     org = best["org"].strip() or None
@@ -155,6 +158,14 @@ def title_above_number(header: list[str]) -> str | None:
 
 
 _PAGE_TITLE = re.compile(rf"[（(][^（()）]*{DOC_NUMBER_IN_TEXT.pattern}[）)]$")
+
+
+def _wrapped_tail(org: str, orgs: list[str]) -> bool:
+    """人民政府办公室, 办公室: the end of an issuer name wrapped from the line above (a longer
+    candidate ends with it), not a name of its own (those start with a place or 国/中)."""
+    if not org or region_of(org) or org.startswith(("国", "中")):
+        return False
+    return any(o != org and o.endswith(org) for o in orgs)
 
 
 def _not_title_text(line: str) -> bool:
@@ -237,10 +248,12 @@ def _issuing_body(text: str) -> str | None:
 
 
 def _one_body(text: str) -> str | None:
+    if re.search(r"主席令", text):
+        return None  # the President promulgates; the body that passed the law is the issuer
     text = re.sub(r"《[^》]*》", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+次会议.*$", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+届", "", text)
-    text = re.sub(r"令\s*第\s*\d+\s*号.*$", "", text)
+    text = re.sub(r"令\s*第\s*[\d一二三四五六七八九十百]+\s*号.*$", "", text)
     text = re.sub(r"^中华人民共和国(?=国务院)", "", text).strip()
     return text.strip() or None
 

@@ -54,6 +54,7 @@ _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
+_LETTERHEAD_WITHIN = 40  # paragraphs: about the first page of a notice
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 _TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
 
@@ -164,22 +165,34 @@ def _mark_issued_rule(paragraphs: list[str], layout: Layout) -> None:
 
 
 def _lift_letterhead(paragraphs: list[str], layout: Layout) -> None:
-    """PDF extraction may print the body's first paragraph above the letterhead: a run of
-    short issuer/title lines before the first numbered clause moves to the header."""
+    """PDF extraction (WPS) may print the first page's body above the letterhead: a run of
+    short issuer/文号/title lines ending in a 关于… title, within the first page or so, moves to
+    the header. Before the first numbered clause any such run counts; after it, the run must
+    start at a 文号 or issuer line (a letterhead, not wrapped text)."""
     if not layout.parts or layout.parts[0].prefix or _has_title(layout.header, paragraphs):
         return
     main = layout.parts[0]
-    before_first = [i for i in main.paragraphs[:_first_marker(main, paragraphs)]]
+    first_marker = _first_marker(main, paragraphs)
     run: list[int] = []
-    for index in before_first:
-        if _is_letterhead_line(paragraphs[index]):
-            run.append(index)
-            if _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
-                layout.header = sorted(layout.header + run)
-                main.paragraphs = [i for i in main.paragraphs if i not in run]
-                return
-        else:
+    for position, index in enumerate(main.paragraphs[:_LETTERHEAD_WITHIN]):
+        if not _is_letterhead_line(paragraphs[index]) or match_marker(paragraphs[index]):
             run = []
+            continue
+        run.append(index)
+        if not _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
+            continue
+        lifted = run if position <= first_marker else _from_letterhead_start(run, paragraphs)
+        if lifted:
+            layout.header = sorted(layout.header + lifted)
+            main.paragraphs = [i for i in main.paragraphs if i not in lifted]
+        return
+
+
+def _from_letterhead_start(run: list[int], paragraphs: list[str]) -> list[int]:
+    start = next((n for n, i in enumerate(run) if normalise_doc_number(paragraphs[i])), None)
+    if start is None:
+        start = next((n for n, i in enumerate(run) if is_org_line(paragraphs[i])), None)
+    return run[start:] if start is not None else []
 
 
 def _has_title(header: list[int], paragraphs: list[str]) -> bool:
