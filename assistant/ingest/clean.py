@@ -130,9 +130,22 @@ def _run_length(paragraphs: list[str], i: int, j: int) -> int:
     return length
 
 
+_FRONT_MATTER = re.compile(r"^\s*---[ \t]*\n(?P<body>.*?)\n---[ \t]*(?:\n|$)", re.DOTALL)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """A Markdown post's YAML front matter (title: '…', date: …), as plain key → value."""
+    found = _FRONT_MATTER.match(text)
+    if not found:
+        return {}
+    pairs = (re.match(r"^(\w+)\s*:\s*(.*?)\s*$", line) for line in found["body"].splitlines())
+    return {m[1]: m[2].strip("'\"") for m in pairs if m and m[2]}
+
+
 def clean_text(text: str) -> CleanResult:
     """Decoded text → body paragraphs, with what was removed (for the ingest report)."""
     kept, removed = [], []
+    text = _FRONT_MATTER.sub("", text, count=1)  # page settings, not text
     value_follows = False  # a footer label ("地址:") whose value sits on the next line
     for line in text.splitlines():
         if not line.strip():

@@ -9,8 +9,10 @@ from assistant.ingest.collection import document_starts
 from assistant.ingest.metadata import (
     Metadata,
     find_title,
+    front_matter_date,
     is_org_line,
     issuance,
+    issued_text_title,
     markdown_title,
     metadata_box,
     own_number,
@@ -90,6 +92,9 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
     title, title_org, draft = find_title(header, title_hint)
+    issued = issued_text_title(header)
+    if issued and not title_org:
+        title = issued[0]
     meta.title = markdown_title(raw) or (title if title_org or _is_own_title(title) else None)
     meta.title = meta.title or promulgated_title(paragraphs) or title
     if meta.title is None:
@@ -102,7 +107,7 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
     meta.published = (parse_date(box.get("发布日期", "")) or law_published
-                      or published_stamp(header))
+                      or published_stamp(header) or front_matter_date(raw))
     meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta

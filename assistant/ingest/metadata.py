@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from email.utils import parsedate_to_datetime
 from itertools import pairwise
 
-from assistant.ingest.clean import METADATA_KEY, normalise_line
+from assistant.ingest.clean import METADATA_KEY, front_matter, normalise_line
 from assistant.lexicon import (
     DATE_IN_TEXT,
     DATE_SPAN,
@@ -82,8 +83,25 @@ def promulgated_title(paragraphs: list[str]) -> str | None:
     return None
 
 
+_ISSUES_TEXT = re.compile(r"^(?P<org>[^《》]{2,30}?)印发《(?P<title>[^《》]{2,60})》$")
+
+
+def issued_text_title(header: list[str]) -> tuple[str, str] | None:
+    """A published text headed by its issuance, as central documents are released:
+    `中共中央 国务院印发《“健康中国2030”规划纲要》` (over one or two lines) → (title, issuer)."""
+    for start in range(len(header)):
+        for length in (1, 2):
+            found = _ISSUES_TEXT.match("".join(header[start:start + length]))
+            if found:
+                return found["title"], found["org"].strip()
+    return None
+
+
 def markdown_title(raw: str) -> str | None:
-    """The `# 标题` a Markdown file opens with (first non-blank line only)."""
+    """The `# 标题` a Markdown file opens with (first non-blank line only), or the title of
+    its front matter (`title: '…'`)."""
+    if front_matter(raw).get("title"):
+        return normalise_line(front_matter(raw)["title"])
     first = next((line for line in raw.splitlines() if line.strip()), "")
     found = _MARKDOWN_TITLE.match(first)
     return normalise_line(found.group(1)) if found else None
@@ -256,6 +274,15 @@ def _one_body(text: str) -> str | None:
     text = re.sub(r"令\s*第\s*[\d一二三四五六七八九十百]+\s*号.*$", "", text)
     text = re.sub(r"^中华人民共和国(?=国务院)", "", text).strip()
     return text.strip() or None
+
+
+def front_matter_date(raw: str) -> date | None:
+    """`date: Tue, 21 Dec 2021 10:03:15 GMT` or `date: 2021-12-21` in a post's front matter."""
+    value = front_matter(raw).get("date", "")
+    try:
+        return parsedate_to_datetime(value).date()
+    except (TypeError, ValueError):
+        return parse_date(value)
 
 
 def published_stamp(header: list[str]) -> date | None:

@@ -40,7 +40,7 @@ _CLOSING_START = re.compile(
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
 # After the signature: distribution lines and stamps, part of no clause.
-_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件")
+_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件|^[（(][^（()）:：]{0,12}联系人")
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
 # 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
