@@ -54,7 +54,8 @@ _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
-_LETTERHEAD_WITHIN = 40  # paragraphs: about the first page of a notice
+_LETTERHEAD_WITHIN = 40
+_ADDRESSEE_WITHIN = 8  # an unnumbered notice's 主送 line stands in its first lines  # paragraphs: about the first page of a notice
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 _TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
 
@@ -89,6 +90,10 @@ def _is_body_start(para: str) -> bool:
 def _unnumbered_body_start(paragraphs: list[str]) -> int:
     """No numbering anywhere (news, a table, a letter): the body follows the title line and
     the dateline / source / widget lines under it."""
+    addressee = next((i for i, p in enumerate(paragraphs[:_ADDRESSEE_WITHIN])
+                      if p.endswith(("：", ":")) and len(p) > 6 and "。" not in p), None)
+    if addressee is not None:
+        return addressee + 1  # a notice: title, 文号 and 主送 are its header, not clauses
     index = 0
     while index < len(paragraphs) and _ATTACHMENT_ONLY.match(paragraphs[index]):
         index += 1
