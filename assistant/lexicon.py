@@ -105,7 +105,8 @@ _NOTICE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
     # 四、一九四九年…: a numeral after 、 only blocks the match when it is itself a marker.
     (1, re.compile(rf"^({_CN})\s*(?:、|[，,．.](?![\d一二三四五六七八九十]))(?!{_CN}、)")),
     (2, re.compile(rf"^({_CN}){_CLOSE}(?=\S)")),  # opening bracket lost: 二)强化…
-    (3, re.compile(r"^(\d{1,3})\s*(?:[.．。](?!\d)|、)")),
+    # 04.外科: a number with a leading zero is a code in a table, not a list item.
+    (3, re.compile(r"^(?!0)(\d{1,3})\s*(?:[.．。](?!\d)|、)")),
     (5, re.compile(f"^([{CIRCLED}])")),
 ]
 _BARE_NUMERAL = re.compile(rf"^({_CN})$")  # a heading that is only "三" (its text below)

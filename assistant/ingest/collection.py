@@ -55,12 +55,30 @@ def _title_block(paragraphs: list[str], start: int) -> bool:
     return False
 
 
+_NOTICE_TITLE = re.compile(r"^\S{0,20}关于.+(?:通知|决定|批复|复函)$")
+
+
+def _notice_over_text(paragraphs: list[str], index: int, current: list[str]) -> bool:
+    """A 关于…的通知 line alone, then its text (a scraped notice that lost 文号 and 主送), which
+    the document before neither issues nor forwards (《title》 or 印发/转发 title)."""
+    title = re.sub(r"\s+", "", paragraphs[index])
+    after = paragraphs[index + 1] if index + 1 < len(paragraphs) else ""
+    if not (_is_title_line(title) and _NOTICE_TITLE.match(title)):
+        return False
+    if len(after) <= _TITLE_LINE_MAX or "。" not in after:
+        return False
+    before = re.sub(r"\s+", "", "".join(current))
+    return f"《{title}》" not in before and title not in before
+
+
 def document_starts(paragraphs: list[str]) -> list[int]:
     """Indices where each document of the file begins ([0] for a file of one document)."""
     starts = [0]
     dated = False
     for index in range(len(paragraphs)):
-        if index - starts[-1] >= _MIN_LENGTH and dated and _title_block(paragraphs, index):
+        new = _title_block(paragraphs, index) or _notice_over_text(
+            paragraphs, index, paragraphs[starts[-1]:index])
+        if index - starts[-1] >= _MIN_LENGTH and dated and new:
             letterhead = index - 1 if is_org_line(paragraphs[index - 1]) else index
             if letterhead > starts[-1]:
                 starts.append(letterhead)

@@ -55,6 +55,8 @@ _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
 _LETTERHEAD_WITHIN = 40
+_ARABIC_RANK = 3  # 1. 2. 3.
+_ATTACHMENT_TITLE_LINES = 3  # more short lines after a 落款 are a table, not a title
 _ADDRESSEE_WITHIN = 8  # an unnumbered notice's 主送 line stands in its first lines  # paragraphs: about the first page of a notice
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 _TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
@@ -261,7 +263,8 @@ def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
     """Title lines after a signature open an attachment part."""
     title_lines = []
     number = ""
-    while index < len(paragraphs) and _is_title_line(paragraphs[index]):
+    while (index < len(paragraphs) and _is_title_line(paragraphs[index])
+           and len(title_lines) < _ATTACHMENT_TITLE_LINES):
         line = paragraphs[index]
         head = _ATTACHMENT_HEAD.match(line)
         if head:
@@ -290,8 +293,13 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
     in_attachment_list = False
     contents = _table_of_contents(part, paragraphs)
+    listed = False  # an arabic list has begun in this part
     for index in part.paragraphs:
         marker = None if index in contents else match_marker(paragraphs[index])
+        if marker and marker.rank == _ARABIC_RANK:
+            # 30.医学检验科 before any 1.: a code or figure, not the first item of a list.
+            marker = marker if listed or marker.number == 1 else None
+            listed = listed or marker is not None
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
