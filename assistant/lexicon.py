@@ -396,6 +396,17 @@ def signature_line(line: str) -> tuple[str | None, date] | None:
     return (" ".join(issuers) or None), when
 
 
+_RUN_IN_SIGNATURE = re.compile(r"[。！]\s*(?:附件[:：].*?\s)?(?P<tail>[^\s。，；：:]{2,30}\s+\S+)$")
+
+
+def run_in_signature(paragraph: str) -> tuple[str | None, date] | None:
+    """A 落款 run into the last paragraph by a scraper: `…请遵照执行。 附件：1.… 卫生部 一九九四年
+    九月五日` → (卫生部, 1994-09-05). The issuer must be a body's name, the date complete."""
+    found = _RUN_IN_SIGNATURE.search(paragraph)
+    signed = signature_line(found["tail"]) if found else None
+    return signed if signed and signed[0] else None
+
+
 def is_date_line(line: str) -> bool:
     """A line that is only a date (a signature block's 成文日期)."""
     line = re.sub(r"\s+", "", line)

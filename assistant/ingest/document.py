@@ -23,7 +23,7 @@ from assistant.ingest.metadata import (
     status_of,
 )
 from assistant.ingest.parse import Layout, build_clauses, split_layout
-from assistant.lexicon import signature_line, unspace_letters
+from assistant.lexicon import run_in_signature, signature_line, unspace_letters
 from assistant.models import Document, stable_id
 
 
@@ -134,6 +134,7 @@ def _signature(paragraphs: list[str], layout: Layout):
         return None, None
     org_index, date_index = layout.signatures[0]
     if org_index == date_index:  # issuer and date on one line, or the date alone
-        return signature_line(paragraphs[date_index]) or (None, None)
+        line = paragraphs[date_index]
+        return signature_line(line) or run_in_signature(line) or (None, None)
     issuers = [unspace_letters(paragraphs[i]) for i in range(org_index, date_index)]
     return " ".join(issuers), parse_date(paragraphs[date_index])

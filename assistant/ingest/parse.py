@@ -24,6 +24,7 @@ from assistant.lexicon import (
     is_article_label,
     make_label,
     match_marker,
+    run_in_signature,
     signature_line,
 )
 from assistant.models import (
@@ -236,6 +237,9 @@ def _signature_at(paragraphs: list[str], index: int, current: Part) -> tuple[int
         return start, index + 1
     one_line = signature_line(paragraphs[index])
     if one_line and (one_line[0] or _is_bare_date(paragraphs, index)):
+        return index, index
+    if run_in_signature(paragraphs[index]):
+        current.paragraphs.append(index)  # the paragraph is text; its end is the 落款
         return index, index
     return None
 
