@@ -12,6 +12,7 @@ from assistant.ingest.metadata import (
     front_matter_date,
     is_org_line,
     issuance,
+    issued_on,
     issued_text_title,
     markdown_title,
     metadata_box,
@@ -107,7 +108,7 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
     meta.published = (parse_date(box.get("发布日期", "")) or law_published
-                      or published_stamp(header) or front_matter_date(raw))
+                      or published_stamp(header) or front_matter_date(raw) or issued_on(paragraphs))
     meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta

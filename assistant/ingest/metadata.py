@@ -276,6 +276,19 @@ def _one_body(text: str) -> str | None:
     return text.strip() or None
 
 
+_ISSUED_ON = re.compile(rf"^({DATE_SPAN})\s*(?:印发|发布|公布)$")
+
+
+def issued_on(paragraphs: list[str]) -> date | None:
+    """A text without its notice may end with its issue date alone: `2007年3月20日印发`. (The
+    版记's `某某办公室 2025年7月29日印发` names the printing office and is not this.)"""
+    for para in paragraphs[-3:]:
+        found = _ISSUED_ON.match(para.strip())
+        if found:
+            return parse_date(found.group(1))
+    return None
+
+
 def front_matter_date(raw: str) -> date | None:
     """`date: Tue, 21 Dec 2021 10:03:15 GMT` or `date: 2021-12-21` in a post's front matter."""
     value = front_matter(raw).get("date", "")
