@@ -38,7 +38,9 @@ _BOILERPLATE = [
     r"\d{4}年\d{2}月\d{2}日\s+\d{1,2}时\d{2}分$",  # page timestamp
     # News and platform furniture: disclaimers, credits, counters, report buttons.
     r"(免责声明|郑重声明|版权声明)\s*[:：]", r"(文章|稿件|信息)?来源\s*[|｜]", r"文章来源\s*[:：]",
-    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
+    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]",
+    r"(供\s*稿|编\s*辑|排\s*版|签\s*发|审\s*核|校\s*对)\s*[|｜]",  # credits, letter-spaced
+    r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
     r"(阅读|在看|点赞)\s*\d+(\.\d+)?万?\+?$",
 ]
 _BOILERPLATE_RE = re.compile("^(?:" + "|".join(_BOILERPLATE) + ")", re.IGNORECASE)
