@@ -53,6 +53,7 @@ _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
 _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
+_NUMBERED_ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*\d+\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
 _LETTERHEAD_WITHIN = 40
@@ -145,6 +146,10 @@ def split_layout(paragraphs: list[str]) -> Layout:
             while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
                 layout.tail.append(index)
                 index += 1
+            current, index = _start_attachment(paragraphs, index)
+            continue
+        if current.prefix and _NUMBERED_ATTACHMENT_HEAD.match(paragraphs[index]):
+            layout.parts.append(current)  # 附件2 after 附件1: the next attachment
             current, index = _start_attachment(paragraphs, index)
             continue
         current.paragraphs.append(index)
