@@ -53,6 +53,8 @@ _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
 _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
+_BARE_ATTACHMENT_BOX = re.compile(r"^附\s*件\s*[:：]$")
+_TITLE_LINE_MAX = 60
 _NUMBERED_ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*\d+\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
@@ -143,7 +145,8 @@ def split_layout(paragraphs: list[str]) -> Layout:
             layout.signatures.append(signature)
             layout.parts.append(current)
             index = signature[1] + 1
-            while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
+            while index < len(paragraphs) and (_TAIL_LINE.match(paragraphs[index])
+                                               or _empty_attachment_box(paragraphs, index)):
                 layout.tail.append(index)
                 index += 1
             current, index = _start_attachment(paragraphs, index)
@@ -266,6 +269,14 @@ def _is_bare_date_before_rule(paragraphs: list[str], index: int) -> bool:
     after = match_marker(paragraphs[index + 2])
     return (_is_title_line(paragraphs[index + 1]) and after is not None and after.legal
             and after.number == 1)
+
+
+def _empty_attachment_box(paragraphs: list[str], index: int) -> bool:
+    """A web page's attachment box after the 落款: a bare `附件：` with at most one line after it
+    to the end (a link to a 解读 or the file), no attachment text to cite."""
+    rest = paragraphs[index:]
+    return (bool(_BARE_ATTACHMENT_BOX.match(rest[0])) and len(rest) <= 2
+            and all(len(p) <= _TITLE_LINE_MAX for p in rest))
 
 
 def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
