@@ -74,6 +74,21 @@ def test_title_without_its_first_line_is_taken_from_above_the_number():
     assert build_document(text, "t.txt").title == "示例工作的通知"
 
 
+@pytest.mark.parametrize(("head", "title", "issuer"), [
+    # a title over two lines whose first line ends like a body's name
+    ("某某区镇街蚊媒传染病流调指挥分中心\n规范化、标准化建设指引", "某某区镇街蚊媒传染病流调指挥分中心规范化、标准化建设指引",
+     None),
+    # a letterhead issuer over a plain title stays the issuer
+    ("某某市卫生健康局\n示例工作规范", "示例工作规范", "某某市卫生健康局"),
+    # title over three lines under the 文号-less red header
+    ("某某市卫生健康局\n关于开展2025年医疗机构\n登革热病例强化监测\n工作的通知",
+     "关于开展2025年医疗机构登革热病例强化监测工作的通知", "某某市卫生健康局"),
+])
+def test_titles_over_several_lines(head, title, issuer):
+    doc = build_document(f"{head}\n{BODY}", "t.txt")
+    assert (doc.title, doc.issuer) == (title, issuer)
+
+
 def test_issued_rule_is_cited_as_its_own_articles():
     doc = build_document(ISSUED_RULE, "r.txt")
     assert doc.number == "卫医发〔2007〕66号"

@@ -26,7 +26,6 @@ ENTRIES2 = json.loads(TRUTH2.read_text(encoding="utf-8"))["documents"]
 # name[#part] → why the parser misses it (issue 21; PDF reading order and formats are 21a's).
 KNOWN_GAPS = {
     "e01": "WPS PDF prints the 文号 line and 附件8 inside the body text (PDF reading order)",
-    "e06": "a two-line plain title whose first line reads like an issuer (…指挥分中心)",
     "e12": "WPS PDF glues the 落款 issuer to the 附件 line above it (PDF reading order)",
     "e14": "WPS PDF wraps name-list lines into separate paragraphs (PDF line joining)",
     "e19": "two body paragraphs stay one 前言 (units only from three paragraphs on)",

@@ -104,7 +104,10 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     law_issuer, law_published, meta.effective, meta.history = (
         law.issuer, law.published, law.effective, law.history)
     signature_org, signature_date = _signature(paragraphs, layout)
-    meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
+    letterhead = _header_org(header)
+    if letterhead and meta.title and meta.title.startswith(letterhead) and not title_org:
+        letterhead = None  # the first line of a title set over two lines
+    meta.issuer = (box.get("发布机构") or box.get("发文机关") or letterhead
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
     meta.published = (parse_date(box.get("发布日期", "")) or law_published

@@ -42,7 +42,10 @@ _DRAFT = re.compile(r"征求意见稿|草案|送审稿|意见征集")
 _TRIAL = re.compile(r"试行|暂行")
 _REPEALED = re.compile(r"[（(【\[]?\s*(已失效|已废止|失效|废止)\s*[）)】\]]?$")
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
-_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程)$")
+_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程|指引|规范|规程|要点)$")
+# A title set over two lines whose first line happens to end like a body's name
+# (…流调指挥分中心 / 规范化、标准化建设指引): a line this long is a wrapped title, not a letterhead.
+_WRAPPED_TITLE_LINE = 15
 _ISSUANCE = re.compile(
     r"^(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>.*?)"
     r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
@@ -196,7 +199,11 @@ def _not_title_text(line: str) -> bool:
 
 def plain_title(header: list[str]) -> str | None:
     """The first header line that is not a 文号, date, 附件N or issuer line; a short second
-    line is joined when only the two together end like a title (…产业 / 发展行动)."""
+    line is joined when only the two together end like a title (…产业 / 发展行动), and a long
+    first line that only looks like a body's name is joined to the title line under it."""
+    wrapped = wrapped_title(header)
+    if wrapped:
+        return wrapped
     lines = [line for line in header if not _not_title_text(line) and not _is_meta_line(line)]
     if not lines:
         return None
@@ -205,6 +212,19 @@ def plain_title(header: list[str]) -> str | None:
             and _TITLE_WORD.search(lines[1])):
         title += lines[1]
     return title
+
+
+def wrapped_title(header: list[str]) -> str | None:
+    """…流调指挥分中心 / 规范化、标准化建设指引: the first two header lines, the first long and
+    ending like a body's name, the second ending like a title, no 文号 in the header."""
+    if len(header) < 2 or any(normalise_doc_number(line) for line in header):
+        return None
+    first, second = header[0], header[1]
+    if (is_org_line(first) and len(first) >= _WRAPPED_TITLE_LINE and not _TITLE_WORD.search(first)
+            and _TITLE_WORD.search(second) and not is_org_line(second)
+            and not _not_title_text(second) and not re.search(r"[。；：:，]", second)):
+        return first + second
+    return None
 
 
 def _is_meta_line(line: str) -> bool:
