@@ -254,3 +254,12 @@ def test_ingest_report_says_a_file_was_split(tmp_path):
     documents, report = ingest_files([path], Settings(index_dir=tmp_path / "index"))
     assert [d.source for d in documents] == ["collection.txt", "collection.txt#2"]
     assert "collection.txt: split into 2 documents" in report.warnings
+
+
+def test_unnumbered_notice_of_two_paragraphs_has_two_units():
+    text = ("某某委关于印发《示例定价办法》的通知\n某价规〔2020〕100号\n各省发展改革委：\n"
+            "为深化改革，我们对原办法作了修订，形成了《示例定价办法》。现印发你们，请按照执行。\n"
+            "附件：示例定价办法\n某某委\n2020年1月19日")
+    doc = build_document(text, "u.txt")
+    assert doc.number == "某价规〔2020〕100号"
+    assert [c.label for c in doc.clauses] == ["第1段", "第2段"]  # 主送 is header, not a unit

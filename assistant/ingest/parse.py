@@ -48,7 +48,7 @@ _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
 _LIST_ITEM_MAX = 60
 # An unnumbered part is split into paragraph units when the whole document has no numbering
 # (at least this many paragraphs), or when the part alone is this long.
-_PARAGRAPH_UNITS_MIN = 3
+_PARAGRAPH_UNITS_MIN = 2
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
 _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
