@@ -263,3 +263,12 @@ def test_unnumbered_notice_of_two_paragraphs_has_two_units():
     doc = build_document(text, "u.txt")
     assert doc.number == "某价规〔2020〕100号"
     assert [c.label for c in doc.clauses] == ["第1段", "第2段"]  # 主送 is header, not a unit
+
+
+def test_heading_run_into_a_paragraph_end_and_codes_under_a_later_heading():
+    text = ("示例名录使用说明\n一、本名录供登记使用，各地要认真执行。\n"
+            "二、申报表填报原则：\n1．申报表由申请单位填报。\n2．只开展门诊服务的，应注明“门诊”字样。 "
+            "三、许可证诊疗科目栏填写原则：\n1．由卫生行政部门填写。\n四、名词释义\n"
+            "01.预防保健科含社区保健。\n23.职业病科只供职业病防治机构使用。\n25.特种医学含航天医学。")
+    labels = [c.label for c in build_document(text, "m.txt").clauses]
+    assert labels == ["一、", "二、", "二、1.", "二、2.", "三、", "三、1.", "四、"]

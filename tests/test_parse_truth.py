@@ -28,7 +28,6 @@ KNOWN_GAPS = {
     "e01": "WPS PDF prints the 文号 line and 附件8 inside the body text (PDF reading order)",
     "e12": "WPS PDF glues the 落款 issuer to the 附件 line above it (PDF reading order)",
     "e14": "WPS PDF wraps name-list lines into separate paragraphs (PDF line joining)",
-    "e21#4": "六、 is run into the end of a 4． line; table codes (23., 25.) read as items",
     "e27": "inline HTML and CSS in a Markdown post are read as text (format)",
 }
 

@@ -23,7 +23,7 @@ from assistant.ingest.metadata import (
     region_of,
     status_of,
 )
-from assistant.ingest.parse import Layout, build_clauses, split_layout
+from assistant.ingest.parse import Layout, build_clauses, split_layout, split_run_in_headings
 from assistant.lexicon import run_in_signature, signature_line, unspace_letters
 from assistant.models import Document, stable_id
 
@@ -36,7 +36,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     header still wins over it.
     """
     cleaned = clean_text(text)
-    paragraphs = cleaned.paragraphs
+    paragraphs = split_run_in_headings(cleaned.paragraphs)
     layout = split_layout(paragraphs)
     meta = read_metadata(text, paragraphs, layout, source, title_hint)
     doc_id = stable_id(meta.number or meta.title or source, length=12)

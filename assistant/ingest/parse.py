@@ -20,6 +20,7 @@ from assistant.lexicon import (
     ARTICLE_RANK,
     DATE_IN_TEXT,
     Marker,
+    cn_to_int,
     int_to_cn,
     is_article_label,
     make_label,
@@ -127,6 +128,28 @@ def _is_dateline(para: str) -> bool:
 
 def _is_title_line(para: str) -> bool:
     return len(para) <= 40 and not re.search(r"[。；：]", para) and not match_marker(para)
+
+
+_RUN_IN_HEADING = re.compile(r"。[ 　]+(?=([一二三四五六七八九十]{1,3})、)")
+
+
+def split_run_in_headings(paragraphs: list[str]) -> list[str]:
+    """`…注明“门诊”。 六、《…》填写原则：`: a scraper ran the next top-level heading into the end
+    of a paragraph (a space after 。 shows the lost line break). Split it off when it is the
+    next number of the top-level sequence (五、 was the last)."""
+    result: list[str] = []
+    last = 0
+    for para in paragraphs:
+        marker = match_marker(para)
+        if marker and marker.rank == 1:
+            last = marker.number
+        found = _RUN_IN_HEADING.search(para)
+        if found and last and cn_to_int(found.group(1)) == last + 1:
+            result += [para[:found.start() + 1], para[found.end():]]
+            last += 1
+            continue
+        result.append(para)
+    return result
 
 
 def split_layout(paragraphs: list[str]) -> Layout:
@@ -313,13 +336,14 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
     in_attachment_list = False
     contents = _table_of_contents(part, paragraphs)
-    listed = False  # an arabic list has begun in this part
+    last_item = 0  # the last arabic list number in this part
     for index in part.paragraphs:
         marker = None if index in contents else match_marker(paragraphs[index])
         if marker and marker.rank == _ARABIC_RANK:
-            # 30.医学检验科 before any 1.: a code or figure, not the first item of a list.
-            marker = marker if listed or marker.number == 1 else None
-            listed = listed or marker is not None
+            # A list item starts a list (1.) or continues one (n+1, also straight through
+            # across headings); 30.医学检验科 or 23.职业病科 otherwise is a code in a table.
+            marker = marker if marker.number in (1, last_item + 1) else None
+            last_item = marker.number if marker else last_item
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
