@@ -272,3 +272,16 @@ def test_heading_run_into_a_paragraph_end_and_codes_under_a_later_heading():
             "01.预防保健科含社区保健。\n23.职业病科只供职业病防治机构使用。\n25.特种医学含航天医学。")
     labels = [c.label for c in build_document(text, "m.txt").clauses]
     assert labels == ["一、", "二、", "二、1.", "二、2.", "三、", "三、1.", "四、"]
+
+
+def test_markdown_post_with_raw_html():
+    text = ("---\ntitle: '示例新闻标题'\ndate: 2021-12-21\n---\n<div>\n"
+            "<p>　　原标题：示例新闻原标题</p>\n"
+            "<p cms-style=\"font-L\">　　新华社北京12月21日电，会议日前在京召开，宣布正式启动改革工作。</p>\n"
+            "<!--article_adlist[<p>【纠错】</p>]-->\n"
+            "<p cms-style=\"font-L\">　　据介绍，试点地区医疗机构服务行为更加规范，检查用药更加合理。</p>\n"
+            "<style>\n.qr&#123;float:left;&#125;\n</style>\n"
+            "<div class=\"qr\">海量资讯、精准解读，尽在新浪财经APP</div>\n</div>\n")
+    doc = build_document(text, "post.md")
+    assert doc.title == "示例新闻标题"
+    assert [c.text[:5] for c in doc.clauses] == ["新华社北京", "据介绍，试"]

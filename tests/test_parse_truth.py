@@ -28,7 +28,6 @@ KNOWN_GAPS = {
     "e01": "WPS PDF prints the 文号 line and 附件8 inside the body text (PDF reading order)",
     "e12": "WPS PDF glues the 落款 issuer to the 附件 line above it (PDF reading order)",
     "e14": "WPS PDF wraps name-list lines into separate paragraphs (PDF line joining)",
-    "e27": "inline HTML and CSS in a Markdown post are read as text (format)",
 }
 
 

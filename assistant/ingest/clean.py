@@ -16,6 +16,10 @@ _BULLET = re.compile(r"^[•·●◆■□▪►]\s*")
 # Markdown: heading marks are layout (## 第一章 总则), HTML comments (<!-- INFO END -->) notes.
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}(?:\s+|(?=[^#\s]))")
 _HTML_COMMENT = re.compile(r"^<!--.*-->$")
+# Markdown posts may carry raw HTML: style and script blocks and comments are not text, tags
+# around a paragraph are layout (<p cms-style="font-L">　　新华社北京…</p>).
+_HTML_BLOCKS = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 
 # Lines that are page furniture, never document text. Anchored so a body sentence that
 # merely mentions 电话 or 地址 is kept.
@@ -38,7 +42,7 @@ _BOILERPLATE = [
     r"\d{4}年\d{2}月\d{2}日\s+\d{1,2}时\d{2}分$",  # page timestamp
     # News and platform furniture: disclaimers, credits, counters, report buttons.
     r"(免责声明|郑重声明|版权声明)\s*[:：]", r"(文章|稿件|信息)?来源\s*[|｜]", r"文章来源\s*[:：]",
-    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]",
+    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r".{0,20}尽在\S{0,12}(APP|App|客户端)$",
     r"(供\s*稿|编\s*辑|排\s*版|签\s*发|审\s*核|校\s*对)\s*[|｜]",  # credits, letter-spaced
     r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
     r"(阅读|在看|点赞)\s*\d+(\.\d+)?万?\+?$",
@@ -147,7 +151,12 @@ def front_matter(text: str) -> dict[str, str]:
 def clean_text(text: str) -> CleanResult:
     """Decoded text → body paragraphs, with what was removed (for the ingest report)."""
     kept, removed = [], []
+    settings = front_matter(text)
     text = _FRONT_MATTER.sub("", text, count=1)  # page settings, not text
+    if settings.get("title"):
+        text = settings["title"] + "\n" + text  # the post's heading, where a page prints it
+    if "<" in text:
+        text = _HTML_TAG.sub("", _HTML_BLOCKS.sub("", text))
     value_follows = False  # a footer label ("地址:") whose value sits on the next line
     for line in text.splitlines():
         if not line.strip():
