@@ -78,7 +78,8 @@ def half_width_digits(text: str) -> str:
 
 # Ranks: legal units above (negative), notice levels below (GB/T 9704: 一、 → （一） → 1. →
 # （1） → ①). Inside an article, （一） is a 项 and 1. a 目.
-LEGAL_RANKS = {"编": -4, "分编": -3, "章": -2, "部分": -2, "节": -1, "条": 0}
+# 篇: the parts of a plan (规划纲要: 第一篇 › 第一章 › 第一节), at the rank of 编.
+LEGAL_RANKS = {"编": -4, "篇": -4, "分编": -3, "章": -2, "部分": -2, "节": -1, "条": 0}
 ARTICLE_RANK = 0
 
 _CN = f"{CN_NUMERAL}{{1,4}}"
@@ -88,7 +89,7 @@ _LEGAL_NUMBER = rf"(?:{CN_NUMERAL}{{1,7}}|\d{{1,4}})"
 # 第一章 总则 / 第一章总则 / 第二节 …: a short heading line of its own.
 # 第一部分 总体要求: plans and 规划 use parts the way laws use chapters.
 _LEGAL_HEADING = re.compile(
-    rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|章|部分|节)(?=\s|[\u4e00-\u9fff]|$)")
+    rf"^第\s*({_LEGAL_NUMBER})\s*(分编|编|篇|章|部分|节)(?=\s|[\u4e00-\u9fff]|$)")
 _HEADING_MAX = 40
 # 第二十九条 …: an article. Without a space after 条, words that continue a cross-reference
 # (第二十条规定的…, 第十四条第（六）项…) mean the paragraph only cites an article.
@@ -104,7 +105,8 @@ _NOTICE_MARKERS: list[tuple[int, re.Pattern[str]]] = [
     # 四、一九四九年…: a numeral after 、 only blocks the match when it is itself a marker.
     (1, re.compile(rf"^({_CN})\s*(?:、|[，,．.](?![\d一二三四五六七八九十]))(?!{_CN}、)")),
     (2, re.compile(rf"^({_CN}){_CLOSE}(?=\S)")),  # opening bracket lost: 二)强化…
-    (3, re.compile(r"^(\d{1,3})\s*(?:[.．。](?!\d)|、)")),
+    # 04.外科: a number with a leading zero is a code in a table, not a list item.
+    (3, re.compile(r"^(?!0)(\d{1,3})\s*(?:[.．。](?!\d)|、)")),
     (5, re.compile(f"^([{CIRCLED}])")),
 ]
 _BARE_NUMERAL = re.compile(rf"^({_CN})$")  # a heading that is only "三" (its text below)
@@ -188,7 +190,7 @@ def is_article_label(element: str) -> bool:
 
 
 def is_legal_heading_label(element: str) -> bool:
-    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|章|部分|节)", element))
+    return bool(re.fullmatch(rf"第{CN_NUMERAL}+(?:分编|编|篇|章|部分|节)", element))
 
 
 def legal_label(path: list[str]) -> str:
@@ -214,7 +216,7 @@ def legal_label(path: list[str]) -> str:
 
 
 _REF_PART = re.compile(
-    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|章|部分|节|条|款|段)"
+    rf"附件\d*|前言|结尾|第\s*{_LEGAL_NUMBER}\s*(?:分编|编|篇|章|部分|节|条|款|段)"
     rf"|第?\s*{_OPEN}\s*{_CN}\s*{_CLOSE}\s*项?|{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}"
     rf"|第\s*\d{{1,3}}\s*目|{_CN}\s*[、，,]|\d{{1,3}}\s*[.．、]|[{CIRCLED}]|{_CN}{_CLOSE}"
 )
@@ -233,7 +235,7 @@ def normalise_clause_ref(ref: str) -> str:
 
 
 def _normalise_ref_token(token: str) -> str:
-    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|章|部分|节|条|款|段)", token)
+    legal = re.fullmatch(rf"第({_LEGAL_NUMBER})(分编|编|篇|章|部分|节|条|款|段)", token)
     if legal and legal.group(2) == "段":
         return f"第{cn_to_int(legal.group(1))}段"  # paragraph units keep Arabic numbers
     if legal:
@@ -277,6 +279,12 @@ DOC_NUMBER_IN_TEXT = re.compile(
     r"|(?:中华人民共和国)?[\u4e00-\u9fff]{2,20}?令\s*第\s*\d{1,4}\s*号"
 )
 _NOT_OWN_NUMBER = re.compile(r"ICP|备案|公网安备|索引号")
+# The 文号 line under a title is often bracketed as a whole: （医保办发〔2024〕19 号）.
+_WHOLE_LINE_BRACKETS = re.compile(r"^[（(](?P<inner>[^（()）]*[〔\[［(（][^（()）]*[〕\]］)）][^（()）]*)[）)]$")
+# A disclosure stamp printed on the 文号 line of a red-header file: 依申请公开 佛卫办函〔2025〕11号.
+_DISCLOSURE_STAMP = re.compile(r"^(?:依申请公开|主动公开|不予公开|不公开|公开方式[:：]?\S{2,5}?公开)")
+# 第735号令: the order number written after the number.
+_ORDER_NUMBER_AFTER = re.compile(r"^(?P<org>[\u4e00-\u9fff]{0,20}?)第(?P<seq>\d{1,4})号令$")
 # Words that run into an issuer abbreviation in free text: 根据川办函〔2021〕56号.
 _LEADING_WORDS = re.compile(r"^(?:按照|依照|遵照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+")
 
@@ -292,6 +300,11 @@ def normalise_doc_number(text: str) -> str | None:
     text = re.sub(r"\s+", "", text or "")
     if not text or _NOT_OWN_NUMBER.search(text):
         return None
+    whole = _WHOLE_LINE_BRACKETS.match(text)
+    text = _DISCLOSURE_STAMP.sub("", whole["inner"] if whole else text)
+    after = _ORDER_NUMBER_AFTER.match(text)
+    if after and after["org"]:
+        return f"{after['org'].removeprefix('中华人民共和国')}令第{int(after['seq'])}号"
     order = _ORDER_NUMBER.match(text)
     if order:
         return f"{order['org']}令第{int(order['seq'])}号"
@@ -356,6 +369,42 @@ def safe_date(year: int, month: int, day: int) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+_TRAILING_DATE = re.compile(
+    r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[〇零一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)\s*$")
+
+
+def unspace_letters(text: str) -> str:
+    """国 家 能 源 局 → 国家能源局 (a name letter-spaced to fill a line); other spaces stay."""
+    tokens = text.split()
+    return "".join(tokens) if len(tokens) > 1 and all(len(t) == 1 for t in tokens) else text.strip()
+
+
+def signature_line(line: str) -> tuple[str | None, date] | None:
+    """A 落款 on one line: (issuers or None, 成文日期). `卫 生 部 二〇〇五年十一月十四日`,
+    `中共某某区委办公室 某某区人民政府办公室2025年7月22日`, or a date alone; None otherwise."""
+    found = _TRAILING_DATE.search(line)
+    when = parse_date(re.sub(r"\s+", "", found.group(0))) if found else None
+    if when is None:
+        return None
+    head = unspace_letters(line[:found.start()])
+    issuers = head.split()
+    if not all(is_org_line(i) for i in issuers):
+        return None
+    return (" ".join(issuers) or None), when
+
+
+_RUN_IN_SIGNATURE = re.compile(r"[。！]\s*(?:附件[:：].*?\s)?(?P<tail>[^\s。，；：:]{2,30}\s+\S+)$")
+
+
+def run_in_signature(paragraph: str) -> tuple[str | None, date] | None:
+    """A 落款 run into the last paragraph by a scraper: `…请遵照执行。 附件：1.… 卫生部 一九九四年
+    九月五日` → (卫生部, 1994-09-05). The issuer must be a body's name, the date complete."""
+    found = _RUN_IN_SIGNATURE.search(paragraph)
+    signed = signature_line(found["tail"]) if found else None
+    return signed if signed and signed[0] else None
 
 
 def is_date_line(line: str) -> bool:

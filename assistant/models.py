@@ -66,6 +66,8 @@ class DocumentInfo(BaseModel):
     status: DocStatus | None = Field(
         None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None
+    rule_title: str | None = Field(
+        None, description="the rule an 印发 notice issues, when its text follows: 医师定期考核管理办法")
     source: str = Field("", description="file name the document was ingested from")
     ocr: OcrInfo | None = Field(None, description="set when pages were read by OCR (scans)")
 
@@ -110,6 +112,7 @@ class Clause(BaseModel):
     end: int
     units: list[str] = Field(default_factory=list, description="responsible units, lead first")
     parent_id: str | None = None
+    in_rule: bool = Field(False, description="part of the rule an 印发 notice issues (cited by its title)")
     context: list[str] = Field(
         default_factory=list,
         description="document title and the ancestors' labelled headings, root first",

@@ -136,8 +136,9 @@ def test_notice_whose_attachment_is_a_chaptered_rule():
     assert doc.number == "某卫发〔2024〕15号"
     assert doc.title == "关于印发某某管理办法的通知"
     labels = [c.label for c in doc.clauses]
-    assert labels == ["前言", "附件1第一章", "附件1第一条", "附件1第二条", "附件1第二章",
-                      "附件1第三条"]
+    # Issue 21: the rule a notice issues is cited by its own articles, not as 附件1第一条.
+    assert labels == ["前言", "第一章", "第一条", "第二条", "第二章", "第三条"]
+    assert doc.rule_title == "某某管理办法"
     assert "2.某某登记表" in doc.clauses[0].text  # the attachment list is not a set of clauses
 
 

@@ -16,6 +16,10 @@ _BULLET = re.compile(r"^[•·●◆■□▪►]\s*")
 # Markdown: heading marks are layout (## 第一章 总则), HTML comments (<!-- INFO END -->) notes.
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}(?:\s+|(?=[^#\s]))")
 _HTML_COMMENT = re.compile(r"^<!--.*-->$")
+# Markdown posts may carry raw HTML: style and script blocks and comments are not text, tags
+# around a paragraph are layout (<p cms-style="font-L">　　新华社北京…</p>).
+_HTML_BLOCKS = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 
 # Lines that are page furniture, never document text. Anchored so a body sentence that
 # merely mentions 电话 or 地址 is kept.
@@ -23,6 +27,7 @@ _BOILERPLATE = [
     r"(当前位置|您当前位置|您的位置|你的位置|当前的位置|所在位置)\s*[:：]",
     r"首页\s*[>＞»]",
     r"导航$", r"回到顶部$", r"返回顶部$", r"分享到\s*[:：]?", r"【?打印(正文|本页)?】?$",
+    r"\[\s*打印\s*\]$", r"排行榜$", r"相关(政策与解读|政策解读|解读|链接|阅读|文章)$",
     r"【?关闭(窗口)?】?$", r"用户登录$", r"[×xX]$", r"字体\s*[:：]", r"字号\s*[:：]",
     r"(扫一扫|扫描二维码|手机扫码)", r"您好[!！]?\s*欢迎",
     r"(联系我们|网站地图|关于我们|隐私声明|网站声明)$",
@@ -37,7 +42,9 @@ _BOILERPLATE = [
     r"\d{4}年\d{2}月\d{2}日\s+\d{1,2}时\d{2}分$",  # page timestamp
     # News and platform furniture: disclaimers, credits, counters, report buttons.
     r"(免责声明|郑重声明|版权声明)\s*[:：]", r"(文章|稿件|信息)?来源\s*[|｜]", r"文章来源\s*[:：]",
-    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
+    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r".{0,20}尽在\S{0,12}(APP|App|客户端)$",
+    r"(供\s*稿|编\s*辑|排\s*版|签\s*发|审\s*核|校\s*对)\s*[|｜]",  # credits, letter-spaced
+    r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
     r"(阅读|在看|点赞)\s*\d+(\.\d+)?万?\+?$",
 ]
 _BOILERPLATE_RE = re.compile("^(?:" + "|".join(_BOILERPLATE) + ")", re.IGNORECASE)
@@ -129,9 +136,27 @@ def _run_length(paragraphs: list[str], i: int, j: int) -> int:
     return length
 
 
+_FRONT_MATTER = re.compile(r"^\s*---[ \t]*\n(?P<body>.*?)\n---[ \t]*(?:\n|$)", re.DOTALL)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """A Markdown post's YAML front matter (title: '…', date: …), as plain key → value."""
+    found = _FRONT_MATTER.match(text)
+    if not found:
+        return {}
+    pairs = (re.match(r"^(\w+)\s*:\s*(.*?)\s*$", line) for line in found["body"].splitlines())
+    return {m[1]: m[2].strip("'\"") for m in pairs if m and m[2]}
+
+
 def clean_text(text: str) -> CleanResult:
     """Decoded text → body paragraphs, with what was removed (for the ingest report)."""
     kept, removed = [], []
+    settings = front_matter(text)
+    text = _FRONT_MATTER.sub("", text, count=1)  # page settings, not text
+    if settings.get("title"):
+        text = settings["title"] + "\n" + text  # the post's heading, where a page prints it
+    if "<" in text:
+        text = _HTML_TAG.sub("", _HTML_BLOCKS.sub("", text))
     value_follows = False  # a footer label ("地址:") whose value sits on the next line
     for line in text.splitlines():
         if not line.strip():

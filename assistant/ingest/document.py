@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.ingest.clean import clean_text
+from assistant.ingest.collection import document_starts
 from assistant.ingest.metadata import (
     Metadata,
     find_title,
+    front_matter_date,
     is_org_line,
     issuance,
+    issued_on,
+    issued_text_title,
     markdown_title,
     metadata_box,
     own_number,
@@ -19,7 +23,8 @@ from assistant.ingest.metadata import (
     region_of,
     status_of,
 )
-from assistant.ingest.parse import Layout, build_clauses, split_layout
+from assistant.ingest.parse import Layout, build_clauses, split_layout, split_run_in_headings
+from assistant.lexicon import run_in_signature, signature_line, unspace_letters
 from assistant.models import Document, stable_id
 
 
@@ -31,7 +36,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     header still wins over it.
     """
     cleaned = clean_text(text)
-    paragraphs = cleaned.paragraphs
+    paragraphs = split_run_in_headings(cleaned.paragraphs)
     layout = split_layout(paragraphs)
     meta = read_metadata(text, paragraphs, layout, source, title_hint)
     doc_id = stable_id(meta.number or meta.title or source, length=12)
@@ -45,9 +50,29 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     return Document(
         doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
         signed=meta.signed, published=meta.published, effective=meta.effective, history=meta.history, status=meta.status, region=meta.region,
+        rule_title=layout.rule_title,
         source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
         encoding=encoding, format=fmt,
     )
+
+
+def build_documents(text: str, source: str, *, encoding: str | None = None,
+                    fmt: str | None = None, title_hint: str | None = None) -> list[Document]:
+    """One document per document the file holds: a scraped collection may run several
+    together (`collection.document_starts`). The second and later get `source#2`, `#3` …"""
+    paragraphs = clean_text(text).paragraphs
+    starts = document_starts(paragraphs)
+    if len(starts) == 1:
+        return [build_document(text, source, encoding=encoding, fmt=fmt, title_hint=title_hint)]
+    bounds = list(zip(starts, starts[1:] + [len(paragraphs)], strict=True))
+    documents = []
+    for number, (start, end) in enumerate(bounds, 1):
+        name = source if number == 1 else f"{source}#{number}"
+        doc = build_document("\n".join(paragraphs[start:end]), name, encoding=encoding, fmt=fmt,
+                             title_hint=title_hint if number == 1 else None)
+        note = f"split from a file holding {len(bounds)} documents (document {number})"
+        documents.append(doc.model_copy(update={"warnings": doc.warnings + [note]}))
+    return documents
 
 
 def _offsets(paragraphs: list[str]) -> list[int]:
@@ -68,6 +93,9 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     if repaired:
         meta.warnings.append(f"文号 repaired to {meta.number}")
     title, title_org, draft = find_title(header, title_hint)
+    issued = issued_text_title(header)
+    if issued and not title_org:
+        title = issued[0]
     meta.title = markdown_title(raw) or (title if title_org or _is_own_title(title) else None)
     meta.title = meta.title or promulgated_title(paragraphs) or title
     if meta.title is None:
@@ -76,11 +104,14 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     law_issuer, law_published, meta.effective, meta.history = (
         law.issuer, law.published, law.effective, law.history)
     signature_org, signature_date = _signature(paragraphs, layout)
-    meta.issuer = (box.get("发布机构") or box.get("发文机关") or _header_org(header)
+    letterhead = _header_org(header)
+    if letterhead and meta.title and meta.title.startswith(letterhead) and not title_org:
+        letterhead = None  # the first line of a title set over two lines
+    meta.issuer = (box.get("发布机构") or box.get("发文机关") or letterhead
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
     meta.published = (parse_date(box.get("发布日期", "")) or law_published
-                      or published_stamp(header))
+                      or published_stamp(header) or front_matter_date(raw) or issued_on(paragraphs))
     meta.status = status_of(box, header, draft, meta.title)
     meta.region = region_of(meta.issuer)
     return meta
@@ -106,4 +137,8 @@ def _signature(paragraphs: list[str], layout: Layout):
     if not layout.signatures:
         return None, None
     org_index, date_index = layout.signatures[0]
-    return paragraphs[org_index], parse_date(paragraphs[date_index])
+    if org_index == date_index:  # issuer and date on one line, or the date alone
+        line = paragraphs[date_index]
+        return signature_line(line) or run_in_signature(line) or (None, None)
+    issuers = [unspace_letters(paragraphs[i]) for i in range(org_index, date_index)]
+    return " ".join(issuers), parse_date(paragraphs[date_index])

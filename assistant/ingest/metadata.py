@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from email.utils import parsedate_to_datetime
 from itertools import pairwise
 
-from assistant.ingest.clean import METADATA_KEY, normalise_line
+from assistant.ingest.clean import METADATA_KEY, front_matter, normalise_line
 from assistant.lexicon import (
     DATE_IN_TEXT,
     DATE_SPAN,
     DOC_NUMBER_IN_TEXT,
     ORG_SUFFIX,
     find_doc_numbers,
+    half_width_digits,
     is_date_line,
     is_org_line,
     normalise_doc_number,
@@ -34,12 +36,16 @@ __all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "find_doc_numbers", "is_date_line
 
 TITLE_END = r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要|公告|通报|指南|规则|条例|措施|清单|答复|复函)"
 _TITLE = re.compile(rf"^(?P<org>.*?)(?P<gap>\s*)(?P<title>关于.+?{TITLE_END})\s*"
-                    rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?$")
+                    rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?"
+                    r"(?:[（(](?:19|20)\d{2}[）)])?$")  # a collector's year: …的通知（2007）
 _DRAFT = re.compile(r"征求意见稿|草案|送审稿|意见征集")
 _TRIAL = re.compile(r"试行|暂行")
 _REPEALED = re.compile(r"[（(【\[]?\s*(已失效|已废止|失效|废止)\s*[）)】\]]?$")
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
-_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程)$")
+_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程|指引|规范|规程|要点)$")
+# A title set over two lines whose first line happens to end like a body's name
+# (…流调指挥分中心 / 规范化、标准化建设指引): a line this long is a wrapped title, not a letterhead.
+_WRAPPED_TITLE_LINE = 15
 _ISSUANCE = re.compile(
     r"^(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?P<body>.*?)"
     r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
@@ -80,8 +86,25 @@ def promulgated_title(paragraphs: list[str]) -> str | None:
     return None
 
 
+_ISSUES_TEXT = re.compile(r"^(?P<org>[^《》]{2,30}?)印发《(?P<title>[^《》]{2,60})》$")
+
+
+def issued_text_title(header: list[str]) -> tuple[str, str] | None:
+    """A published text headed by its issuance, as central documents are released:
+    `中共中央 国务院印发《“健康中国2030”规划纲要》` (over one or two lines) → (title, issuer)."""
+    for start in range(len(header)):
+        for length in (1, 2):
+            found = _ISSUES_TEXT.match("".join(header[start:start + length]))
+            if found:
+                return found["title"], found["org"].strip()
+    return None
+
+
 def markdown_title(raw: str) -> str | None:
-    """The `# 标题` a Markdown file opens with (first non-blank line only)."""
+    """The `# 标题` a Markdown file opens with (first non-blank line only), or the title of
+    its front matter (`title: '…'`)."""
+    if front_matter(raw).get("title"):
+        return normalise_line(front_matter(raw)["title"])
     first = next((line for line in raw.splitlines() if line.strip()), "")
     found = _MARKDOWN_TITLE.match(first)
     return normalise_line(found.group(1)) if found else None
@@ -121,26 +144,66 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
                 candidates.append(found)
                 break
     if not candidates:
-        title = normalise_line(hint) if hint else plain_title(header)
+        title = title_above_number(header) or (normalise_line(hint) if hint else plain_title(header))
         return title, None, any(_DRAFT.search(line) for line in header[:3])
-    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局) wins.
+    # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局 or 人民政府办公室,
+    # the end of a longer name found from an earlier line) wins.
+    orgs = [m["org"].strip() for m in candidates if is_org_line(m["org"].strip())]
+    candidates = [m for m in candidates if not _wrapped_tail(m["org"].strip(), orgs)]
     best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
                                           len(m["org"])))
     org = best["org"].strip() or None
-    title = best["title"] if not org or best["gap"] else f"{best['org']}{best['title']}"
+    # PDF text keeps line-wrap spaces inside a title (…名录》中 增加…); a title has none.
+    title = re.sub(r"\s+", "", best["title"])
+    title = title if not org or best["gap"] else f"{best['org']}{title}"
     draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)
     return title, org, draft
 
 
+_TITLE_TAIL = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
+
+
+def title_above_number(header: list[str]) -> str | None:
+    """The standard national layout: the title (one to three lines) right above its 文号 line,
+    `（医保办发〔2024〕19 号）`; also when the scraped title lost its 关于 or first line."""
+    at = next((i for i, line in enumerate(header) if normalise_doc_number(line)), None)
+    if not at:
+        return None
+    lines: list[str] = []
+    for line in reversed(header[max(0, at - 3):at]):
+        if _not_title_text(line) or is_org_line(line) or re.search(r"[。；：:]", line):
+            break
+        lines.insert(0, line)
+    title = re.sub(r"\s+", "", "".join(lines))
+    return title if _TITLE_TAIL.search(title) else None
+
+
+_PAGE_TITLE = re.compile(rf"[（(][^（()）]*{DOC_NUMBER_IN_TEXT.pattern}[）)]$")
+
+
+def _wrapped_tail(org: str, orgs: list[str]) -> bool:
+    """人民政府办公室, 办公室: the end of an issuer name wrapped from the line above (a longer
+    candidate ends with it), not a name of its own (those start with a place or 国/中)."""
+    if not org or region_of(org) or org.startswith(("国", "中")):
+        return False
+    return any(o != org and o.endswith(org) for o in orgs)
+
+
 def _not_title_text(line: str) -> bool:
-    """A 文号, a date or a bare 附件N line: never part of a title."""
+    """A 文号, a date or a bare 附件N line: never part of a title; nor a site's page title
+    that repeats the 文号 in brackets: 关于印发《…》的通知(发改价格规〔2020〕100号)."""
     return (normalise_doc_number(line) is not None or is_date_line(line)
+            or bool(_PAGE_TITLE.search(line))
             or bool(_ATTACHMENT_ONLY.match(line)) or bool(DATE_IN_TEXT.search(line)))
 
 
 def plain_title(header: list[str]) -> str | None:
     """The first header line that is not a 文号, date, 附件N or issuer line; a short second
-    line is joined when only the two together end like a title (…产业 / 发展行动)."""
+    line is joined when only the two together end like a title (…产业 / 发展行动), and a long
+    first line that only looks like a body's name is joined to the title line under it."""
+    wrapped = wrapped_title(header)
+    if wrapped:
+        return wrapped
     lines = [line for line in header if not _not_title_text(line) and not _is_meta_line(line)]
     if not lines:
         return None
@@ -149,6 +212,19 @@ def plain_title(header: list[str]) -> str | None:
             and _TITLE_WORD.search(lines[1])):
         title += lines[1]
     return title
+
+
+def wrapped_title(header: list[str]) -> str | None:
+    """…流调指挥分中心 / 规范化、标准化建设指引: the first two header lines, the first long and
+    ending like a body's name, the second ending like a title, no 文号 in the header."""
+    if len(header) < 2 or any(normalise_doc_number(line) for line in header):
+        return None
+    first, second = header[0], header[1]
+    if (is_org_line(first) and len(first) >= _WRAPPED_TITLE_LINE and not _TITLE_WORD.search(first)
+            and _TITLE_WORD.search(second) and not is_org_line(second)
+            and not _not_title_text(second) and not re.search(r"[。；：:，]", second)):
+        return first + second
+    return None
 
 
 def _is_meta_line(line: str) -> bool:
@@ -175,7 +251,7 @@ def issuance(header: list[str]) -> Issuance:
     """
     found = Issuance()
     for line in header:
-        text = re.sub(r"^[（(]|[）)]$", "", line.strip())
+        text = re.sub(r"^[（(]|[）)]$", "", half_width_digits(line.strip()))
         if not _ISSUANCE.match(text) and not text.startswith("根据"):
             continue
         for event in _EVENT.finditer(text):
@@ -203,13 +279,43 @@ def _add_event(found: Issuance, event: re.Match[str], line: str) -> None:
 
 
 def _issuing_body(text: str) -> str | None:
-    """第十三届全国人民代表大会常务委员会第十五次会议 → 全国人民代表大会常务委员会."""
+    """第十三届全国人民代表大会常务委员会第十五次会议 → 全国人民代表大会常务委员会; joint
+    issuers (国家教育委员会令第10号、卫生部令第1号, 中共中央、国务院) are named with a space."""
+    bodies = [_one_body(piece) for piece in re.split(r"[、，]", text)]
+    return " ".join(b for b in bodies if b) or None
+
+
+def _one_body(text: str) -> str | None:
+    if re.search(r"主席令", text):
+        return None  # the President promulgates; the body that passed the law is the issuer
     text = re.sub(r"《[^》]*》", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+次会议.*$", "", text)
     text = re.sub(r"第[一二三四五六七八九十百\d]+届", "", text)
-    text = re.sub(r"令\s*第\s*\d+\s*号.*$", "", text)
+    text = re.sub(r"令\s*第\s*[\d一二三四五六七八九十百]+\s*号.*$", "", text)
     text = re.sub(r"^中华人民共和国(?=国务院)", "", text).strip()
-    return text or None
+    return text.strip() or None
+
+
+_ISSUED_ON = re.compile(rf"^({DATE_SPAN})\s*(?:印发|发布|公布)$")
+
+
+def issued_on(paragraphs: list[str]) -> date | None:
+    """A text without its notice may end with its issue date alone: `2007年3月20日印发`. (The
+    版记's `某某办公室 2025年7月29日印发` names the printing office and is not this.)"""
+    for para in paragraphs[-3:]:
+        found = _ISSUED_ON.match(para.strip())
+        if found:
+            return parse_date(found.group(1))
+    return None
+
+
+def front_matter_date(raw: str) -> date | None:
+    """`date: Tue, 21 Dec 2021 10:03:15 GMT` or `date: 2021-12-21` in a post's front matter."""
+    value = front_matter(raw).get("date", "")
+    try:
+        return parsedate_to_datetime(value).date()
+    except (TypeError, ValueError):
+        return parse_date(value)
 
 
 def published_stamp(header: list[str]) -> date | None:

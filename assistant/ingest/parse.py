@@ -15,15 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line
+from assistant.ingest.metadata import TITLE_END, is_date_line, is_org_line, normalise_doc_number
 from assistant.lexicon import (
     ARTICLE_RANK,
     DATE_IN_TEXT,
     Marker,
+    cn_to_int,
     int_to_cn,
     is_article_label,
     make_label,
     match_marker,
+    run_in_signature,
+    signature_line,
 )
 from assistant.models import (
     ATTACHMENT_LABEL,
@@ -39,21 +42,29 @@ _CLOSING_START = re.compile(
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
 # After the signature: distribution lines and stamps, part of no clause.
-_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件")
+_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件|^[（(][^（()）:：]{0,12}联系人")
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
 # 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
 _LIST_ITEM_MAX = 60
 # An unnumbered part is split into paragraph units when the whole document has no numbering
 # (at least this many paragraphs), or when the part alone is this long.
-_PARAGRAPH_UNITS_MIN = 3
+_PARAGRAPH_UNITS_MIN = 2
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
 _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
+_BARE_ATTACHMENT_BOX = re.compile(r"^附\s*件\s*[:：]$")
+_TITLE_LINE_MAX = 60
+_NUMBERED_ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*\d+\s*[:：]?$")
 _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news title
 _HEADING_MAX = 40
+_LETTERHEAD_WITHIN = 40
+_ARABIC_RANK = 3  # 1. 2. 3.
+_ATTACHMENT_TITLE_LINES = 3  # more short lines after a 落款 are a table, not a title
+_ADDRESSEE_WITHIN = 8  # an unnumbered notice's 主送 line stands in its first lines  # paragraphs: about the first page of a notice
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
+_TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
 
 
 @dataclass
@@ -63,6 +74,7 @@ class Part:
     prefix: list[str]  # [] for the main text, ["附件"] for an attachment
     title: str | None
     paragraphs: list[int]  # indices into the document's paragraphs
+    rule: bool = False  # the rule an 印发 notice issues: its clauses are cited as its own
 
 
 @dataclass
@@ -71,6 +83,7 @@ class Layout:
     parts: list[Part]
     signatures: list[tuple[int, int]] = field(default_factory=list)  # (org index, date index)
     tail: list[int] = field(default_factory=list)  # 抄送/印发 lines after a signature
+    rule_title: str | None = None  # the title of the part that is the issued rule
 
 
 def _is_body_start(para: str) -> bool:
@@ -84,13 +97,27 @@ def _is_body_start(para: str) -> bool:
 def _unnumbered_body_start(paragraphs: list[str]) -> int:
     """No numbering anywhere (news, a table, a letter): the body follows the title line and
     the dateline / source / widget lines under it."""
+    addressee = next((i for i, p in enumerate(paragraphs[:_ADDRESSEE_WITHIN])
+                      if p.endswith(("：", ":")) and len(p) > 6 and "。" not in p), None)
+    if addressee is not None:
+        return addressee + 1  # a notice: title, 文号 and 主送 are its header, not clauses
     index = 0
     while index < len(paragraphs) and _ATTACHMENT_ONLY.match(paragraphs[index]):
         index += 1
     index += 1  # the title
+    while index < len(paragraphs) and _continues_title(paragraphs[index]):
+        index += 1  # 卫生部关于印发 / 《…》的通知 / （卫医发〔2005〕438 号）
     while index < len(paragraphs) and _is_dateline(paragraphs[index]):
         index += 1
     return min(index, len(paragraphs))
+
+
+def _continues_title(para: str) -> bool:
+    """A title's second line (ends like a title) or the 文号 line under it."""
+    if normalise_doc_number(para):
+        return True
+    return len(para) <= _HEADING_MAX and bool(_TITLE_CONTINUED.search(para)) and not re.search(
+        r"[。；：:，]", para)
 
 
 def _is_dateline(para: str) -> bool:
@@ -101,6 +128,28 @@ def _is_dateline(para: str) -> bool:
 
 def _is_title_line(para: str) -> bool:
     return len(para) <= 40 and not re.search(r"[。；：]", para) and not match_marker(para)
+
+
+_RUN_IN_HEADING = re.compile(r"。[ 　]+(?=([一二三四五六七八九十]{1,3})、)")
+
+
+def split_run_in_headings(paragraphs: list[str]) -> list[str]:
+    """`…注明“门诊”。 六、《…》填写原则：`: a scraper ran the next top-level heading into the end
+    of a paragraph (a space after 。 shows the lost line break). Split it off when it is the
+    next number of the top-level sequence (五、 was the last)."""
+    result: list[str] = []
+    last = 0
+    for para in paragraphs:
+        marker = match_marker(para)
+        if marker and marker.rank == 1:
+            last = marker.number
+        found = _RUN_IN_HEADING.search(para)
+        if found and last and cn_to_int(found.group(1)) == last + 1:
+            result += [para[:found.start() + 1], para[found.end():]]
+            last += 1
+            continue
+        result.append(para)
+    return result
 
 
 def split_layout(paragraphs: list[str]) -> Layout:
@@ -114,13 +163,19 @@ def split_layout(paragraphs: list[str]) -> Layout:
     current = Part(prefix=[], title=None, paragraphs=[])
     index = body_start
     while index < len(paragraphs):
-        if _is_signature(paragraphs, index):
-            layout.signatures.append((index, index + 1))
+        signature = _signature_at(paragraphs, index, current)
+        if signature:
+            layout.signatures.append(signature)
             layout.parts.append(current)
-            index += 2
-            while index < len(paragraphs) and _TAIL_LINE.match(paragraphs[index]):
+            index = signature[1] + 1
+            while index < len(paragraphs) and (_TAIL_LINE.match(paragraphs[index])
+                                               or _empty_attachment_box(paragraphs, index)):
                 layout.tail.append(index)
                 index += 1
+            current, index = _start_attachment(paragraphs, index)
+            continue
+        if current.prefix and _NUMBERED_ATTACHMENT_HEAD.match(paragraphs[index]):
+            layout.parts.append(current)  # 附件2 after 附件1: the next attachment
             current, index = _start_attachment(paragraphs, index)
             continue
         current.paragraphs.append(index)
@@ -128,26 +183,55 @@ def split_layout(paragraphs: list[str]) -> Layout:
     layout.parts.append(current)
     layout.parts = [p for p in layout.parts if p.paragraphs or p.title]
     _lift_letterhead(paragraphs, layout)
+    _mark_issued_rule(paragraphs, layout)
     return layout
 
 
+def _mark_issued_rule(paragraphs: list[str], layout: Layout) -> None:
+    """关于印发《医师定期考核管理办法》的通知 + the 办法: the first attachment is the issued rule
+    when the notice names it (印发/下发/发布 X, or 《X》) and it is written in articles (第X条).
+    Its clauses lose the 附件 prefix: a reader cites 《医师定期考核管理办法》第十四条. Texts in
+    other numbering (要点, 分工 with 一、（一）) and tables keep 附件."""
+    attachments = [p for p in layout.parts if p.prefix]
+    if not attachments or not attachments[0].title or layout.parts[0].prefix:
+        return
+    part, title = attachments[0], re.sub(r"\s+", "", attachments[0].title)
+    notice = re.sub(r"\s+", "", "".join(paragraphs[i] for i in layout.header + layout.parts[0].paragraphs))
+    named = f"《{title}》" in notice or re.search(rf"(?:印发|下发|发布){re.escape(title)}", notice)
+    articles = any((m := match_marker(paragraphs[i])) and m.rank == ARTICLE_RANK for i in part.paragraphs)
+    if named and articles:
+        part.prefix, part.rule, layout.rule_title = [], True, title
+
+
 def _lift_letterhead(paragraphs: list[str], layout: Layout) -> None:
-    """PDF extraction may print the body's first paragraph above the letterhead: a run of
-    short issuer/title lines before the first numbered clause moves to the header."""
+    """PDF extraction (WPS) may print the first page's body above the letterhead: a run of
+    short issuer/文号/title lines ending in a 关于… title, within the first page or so, moves to
+    the header. Before the first numbered clause any such run counts; after it, the run must
+    start at a 文号 or issuer line (a letterhead, not wrapped text)."""
     if not layout.parts or layout.parts[0].prefix or _has_title(layout.header, paragraphs):
         return
     main = layout.parts[0]
-    before_first = [i for i in main.paragraphs[:_first_marker(main, paragraphs)]]
+    first_marker = _first_marker(main, paragraphs)
     run: list[int] = []
-    for index in before_first:
-        if _is_letterhead_line(paragraphs[index]):
-            run.append(index)
-            if _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
-                layout.header = sorted(layout.header + run)
-                main.paragraphs = [i for i in main.paragraphs if i not in run]
-                return
-        else:
+    for position, index in enumerate(main.paragraphs[:_LETTERHEAD_WITHIN]):
+        if not _is_letterhead_line(paragraphs[index]) or match_marker(paragraphs[index]):
             run = []
+            continue
+        run.append(index)
+        if not _TITLE_IN_RUN.search("".join(paragraphs[i] for i in run)):
+            continue
+        lifted = run if position <= first_marker else _from_letterhead_start(run, paragraphs)
+        if lifted:
+            layout.header = sorted(layout.header + lifted)
+            main.paragraphs = [i for i in main.paragraphs if i not in lifted]
+        return
+
+
+def _from_letterhead_start(run: list[int], paragraphs: list[str]) -> list[int]:
+    start = next((n for n, i in enumerate(run) if normalise_doc_number(paragraphs[i])), None)
+    if start is None:
+        start = next((n for n, i in enumerate(run) if is_org_line(paragraphs[i])), None)
+    return run[start:] if start is not None else []
 
 
 def _has_title(header: list[int], paragraphs: list[str]) -> bool:
@@ -171,11 +255,59 @@ def _is_signature(paragraphs: list[str], index: int) -> bool:
     )
 
 
+def _signature_at(paragraphs: list[str], index: int, current: Part) -> tuple[int, int] | None:
+    """(first issuer line, date line) of a 落款 starting at `index`, or None. Joint issuers
+    stand on consecutive lines (国家医保局办公室 / 财政部办公厅 / 2024年9月5日); the line or
+    lines above the first found are taken back from the text. Issuer and date may share a
+    line; a scraped 落款 may keep only its date."""
+    if _is_signature(paragraphs, index):
+        start = index
+        while (current.paragraphs and current.paragraphs[-1] == start - 1 and index - start < 2
+               and is_org_line(paragraphs[start - 1]) and not match_marker(paragraphs[start - 1])):
+            start = current.paragraphs.pop()
+        return start, index + 1
+    one_line = signature_line(paragraphs[index])
+    if one_line and (one_line[0] or _is_bare_date(paragraphs, index)):
+        return index, index
+    if run_in_signature(paragraphs[index]):
+        current.paragraphs.append(index)  # the paragraph is text; its end is the 落款
+        return index, index
+    return None
+
+
+def _is_bare_date(paragraphs: list[str], index: int) -> bool:
+    """A date alone after the last sentence, before a new title or the end: a 落款 whose issuer
+    line was lost (scraped texts)."""
+    if index == 0 or not paragraphs[index - 1].endswith("。"):
+        return False
+    return (index + 1 == len(paragraphs) or _is_title_line(paragraphs[index + 1])
+            or _is_bare_date_before_rule(paragraphs, index))
+
+
+def _is_bare_date_before_rule(paragraphs: list[str], index: int) -> bool:
+    """A 落款 that kept only its date (scraped texts drop the issuer line), followed by the
+    issued rule's title and its first chapter or article."""
+    if index + 2 >= len(paragraphs) or not is_date_line(paragraphs[index]):
+        return False
+    after = match_marker(paragraphs[index + 2])
+    return (_is_title_line(paragraphs[index + 1]) and after is not None and after.legal
+            and after.number == 1)
+
+
+def _empty_attachment_box(paragraphs: list[str], index: int) -> bool:
+    """A web page's attachment box after the 落款: a bare `附件：` with at most one line after it
+    to the end (a link to a 解读 or the file), no attachment text to cite."""
+    rest = paragraphs[index:]
+    return (bool(_BARE_ATTACHMENT_BOX.match(rest[0])) and len(rest) <= 2
+            and all(len(p) <= _TITLE_LINE_MAX for p in rest))
+
+
 def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
     """Title lines after a signature open an attachment part."""
     title_lines = []
     number = ""
-    while index < len(paragraphs) and _is_title_line(paragraphs[index]):
+    while (index < len(paragraphs) and _is_title_line(paragraphs[index])
+           and len(title_lines) < _ATTACHMENT_TITLE_LINES):
         line = paragraphs[index]
         head = _ATTACHMENT_HEAD.match(line)
         if head:
@@ -204,8 +336,14 @@ def parse_part(part: Part, paragraphs: list[str], warnings: list[str]) -> list[_
     preamble = _Node(part.prefix + [PREAMBLE_LABEL], 0, "preamble", [])
     in_attachment_list = False
     contents = _table_of_contents(part, paragraphs)
+    last_item = 0  # the last arabic list number in this part
     for index in part.paragraphs:
         marker = None if index in contents else match_marker(paragraphs[index])
+        if marker and marker.rank == _ARABIC_RANK:
+            # A list item starts a list (1.) or continues one (n+1, also straight through
+            # across headings); 30.医学检验科 or 23.职业病科 otherwise is a code in a table.
+            marker = marker if marker.number in (1, last_item + 1) else None
+            last_item = marker.number if marker else last_item
         in_attachment_list = _continues_attachment_list(paragraphs[index], marker,
                                                         in_attachment_list)
         if marker is None or in_attachment_list:
@@ -399,8 +537,10 @@ def build_clauses(
         if _needs_paragraph_units(nodes, paragraphs, numbered):
             nodes = _paragraph_units(nodes[0], part, paragraphs, warnings)
         part_context = [title] + ([f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else [])
+        part_context += [f"《{part.title}》"] if part.rule else []
         for node in nodes:
             clause = _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings)
+            clause.in_rule = part.rule
             by_path[tuple(clause.path)] = clause
             clauses.append(clause)
     return clauses, warnings

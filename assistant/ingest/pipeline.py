@@ -100,8 +100,7 @@ def ingest_files(
     documents: dict[str, Document] = {}
     ocr = _ocr_reader(settings, progress)
     for done, path in enumerate(files, 1):
-        document = _ingest_one(path, settings, report, ocr)
-        if document is not None:
+        for document in _ingest_one(path, settings, report, ocr):
             _keep_unless_duplicate(document, documents, report)
         if progress:
             progress("parse", done, len(files))
@@ -118,24 +117,27 @@ def _ocr_reader(settings: Settings, progress: Progress | None) -> OcrReader | No
 
 
 def _ingest_one(path: Path, settings: Settings, report: IngestReport,
-                ocr: OcrReader | None = None) -> Document | None:
-    from assistant.ingest.document import build_document
+                ocr: OcrReader | None = None) -> list[Document]:
+    """The file's documents: one, or several where the file runs a collection together."""
+    from assistant.ingest.document import build_documents
 
     try:
         loaded = load_file(path, settings.max_file_bytes, ocr)
-        document = build_document(loaded.text, loaded.source, encoding=loaded.encoding,
-                                  fmt=loaded.fmt, title_hint=loaded.title)
+        found = build_documents(loaded.text, loaded.source, encoding=loaded.encoding,
+                                fmt=loaded.fmt, title_hint=loaded.title)
     except LoadError as err:
         report.errors.append(FileError(path=str(path), code=err.code, message=err.reason))
-        return None
+        return []
     except Exception as err:  # noqa: BLE001 - a parser bug on one file must not lose the batch
         report.errors.append(FileError(path=str(path), code="parse_failed",
                                        message=_parse_failure(err)))
-        return None
+        return []
+    if len(found) > 1:
+        report.warnings.append(f"{path.name}: split into {len(found)} documents")
     if loaded.warnings or loaded.ocr:
-        document = document.model_copy(update={"warnings": document.warnings + loaded.warnings,
-                                                "ocr": loaded.ocr})
-    return document
+        found = [d.model_copy(update={"warnings": d.warnings + loaded.warnings, "ocr": loaded.ocr})
+                 for d in found]
+    return found
 
 
 def _parse_failure(err: Exception) -> str:

@@ -81,13 +81,18 @@ def find_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[li
              if d.number and (d.number in text or any(w.endswith(d.number) for w in written))]
     for title in _TITLE.findall(text):
         named += [d.doc_id for d in documents
-                  if d.doc_id not in named and (title == d.title or title in d.title)]
+                  if d.doc_id not in named and any(title == t or title in t for t in _titles(d))]
     if not named:
-        named = [d.doc_id for d in documents if _names_title(text, d.title)]
+        named = [d.doc_id for d in documents if any(_names_title(text, t) for t in _titles(d))]
     known = {d.number for d in documents if d.number}
     # A greedy match may carry words before the issuer (请问川办函…): a suffix is a hit.
     unknown = [n for n in dict.fromkeys(written) if not any(n.endswith(k) for k in known)]
     return named, unknown
+
+
+def _titles(doc: DocumentInfo) -> list[str]:
+    """A document is named by its title, or (an 印发 notice) by the title of the rule it issues."""
+    return [doc.title] + ([doc.rule_title] if doc.rule_title else [])
 
 
 def _names_title(text: str, title: str) -> bool:
