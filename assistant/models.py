@@ -24,6 +24,14 @@ class DocStatus(str, Enum):
     REPEALED = "失效"
     DRAFT = "征求意见稿"
     TRIAL = "试行"  # 试行/暂行: in force, flagged as provisional
+    SUPERSEDED = "被修订"  # only derived from the library: a newer version of the work is held
+
+
+StatusSource = Literal["document", "library"]
+
+# Statuses that are claims about validity; 试行 is a flavour of 有效 and does not block the
+# library's finding that a later text repealed or replaced the document.
+EXPLICIT_STATUSES = (DocStatus.IN_FORCE, DocStatus.REPEALED, DocStatus.DRAFT)
 
 
 ClauseKind = Literal["preamble", "clause", "closing"]
@@ -37,6 +45,30 @@ def stable_id(*parts: str, length: int = 16) -> str:
     """Deterministic short id from its parts (same input → same id on every run)."""
     digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
+
+
+class DocLink(BaseModel):
+    """A pointer from one document to another in the library, with how to name it."""
+
+    doc_id: str
+    ref: str = Field(description="the other document as cited: 《…》（2024年修订） or its 文号")
+
+
+class Repeal(DocLink):
+    """The clause of another library document that repeals or replaces this one."""
+
+    clause_id: str
+    label: str = Field(description="the repealing clause's label, e.g. 第五十条")
+    evidence: str = Field(description="the repealing sentence, verbatim")
+
+
+class RepealStatement(BaseModel):
+    """A repeal this document states of a document the library does not hold."""
+
+    target: str = Field(description="the repealed document as written: 《…》 or a 文号")
+    clause_id: str
+    label: str
+    evidence: str
 
 
 class DocumentInfo(BaseModel):
@@ -58,11 +90,46 @@ class DocumentInfo(BaseModel):
         None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None
     source: str = Field("", description="file name the document was ingested from")
+    # Derived by the library pass (assistant/ingest/validity.py) over every indexed document;
+    # `status` then holds the status in effect and `stated_status` what the text itself says.
+    status_source: StatusSource | None = Field(
+        None, description="document: `status` is as stated; library: derived from other documents")
+    stated_status: DocStatus | None = Field(None, description="the status the text itself states")
+    work_id: str | None = Field(None, description="same for every version of one work")
+    versions: list[str] = Field(
+        default_factory=list, description="doc ids of the work's versions held, oldest first")
+    superseded_by: DocLink | None = Field(None, description="the current version of the work")
+    repealed_by: Repeal | None = None
+    repeals_missing: list[RepealStatement] = Field(
+        default_factory=list, description="repeals this document states of documents not held")
 
     @property
     def in_force(self) -> bool:
-        """Not known to be repealed or a draft."""
-        return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT)
+        """Not known to be repealed, replaced by a newer version, or a draft."""
+        return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT, DocStatus.SUPERSEDED)
+
+    @property
+    def version_date(self) -> date | None:
+        """The date of this text: 公布/发布 date, else 成文, else its latest stated event."""
+        latest = max((_event_date(e) for e in self.history), default=None, key=_date_key)
+        return self.published or self.signed or latest
+
+    @property
+    def version_label(self) -> str | None:
+        """(2024年修订) for a revised law, (2007年) for another dated text; None undated."""
+        when = self.version_date
+        if when is None:
+            return None
+        acts = [e.split(" ", 1)[1] for e in self.history if e.startswith(when.isoformat())]
+        act = next((a for a in acts if a in ("修订", "修正")), "")
+        return f"（{when.year}年{act}）"
+
+    @property
+    def version_ref(self) -> str:
+        """How a version is named when versions are compared: 《军人抚恤优待条例》（2024年修订）."""
+        if self.number:
+            return self.number
+        return f"《{self.title}》{self.version_label or ''}"
 
     @property
     def short_ref(self) -> str:
@@ -70,6 +137,12 @@ class DocumentInfo(BaseModel):
         return self.number or f"《{self.title}》"
 
     def status_warning(self) -> str | None:
+        if self.status == DocStatus.REPEALED and self.repealed_by:
+            link = self.repealed_by
+            return (f"{self.version_ref} 已由{link.ref}{link.label}废止（“{link.evidence}”），"
+                    "仅供参考。")
+        if self.status == DocStatus.SUPERSEDED and self.superseded_by:
+            return f"{self.version_ref} 已被{self.superseded_by.ref}取代，请以现行版本为准。"
         if self.status == DocStatus.REPEALED:
             return f"{self.short_ref} 已失效，仅供参考。"
         if self.status == DocStatus.DRAFT:
@@ -77,6 +150,17 @@ class DocumentInfo(BaseModel):
         if self.status == DocStatus.TRIAL:
             return f"{self.short_ref} 为试行文件。"
         return None
+
+
+def _event_date(event: str) -> date | None:
+    try:
+        return date.fromisoformat(event.split(" ", 1)[0])
+    except ValueError:
+        return None
+
+
+def _date_key(when: date | None) -> date:
+    return when or date.min
 
 
 class Clause(BaseModel):

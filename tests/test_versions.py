@@ -1,0 +1,141 @@
+"""Versions and validity across the library (assistant/ingest/validity.py).
+
+Small made-up documents under tests/data/versions/: two versions of a 条例 whose 2021 修订
+renumbers its articles, a 办法 that repeals a 暂行规定 by name (and names one the library does
+not hold). The index tests use the `hashing` test embedder (not a real model).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.indexing.backends import remove_documents
+from assistant.ingest.document import build_document
+from assistant.ingest.pipeline import ingest_files, ingest_into_index
+from assistant.ingest.validity import apply_validity
+from assistant.lexicon import names_document, repeal_statements
+from assistant.models import DocStatus
+from assistant.retrieval.store import IndexStore
+from assistant.settings import Settings
+
+DATA = Path(__file__).parent / "data" / "versions"
+OLD, NEW = DATA / "tiaoli_2015.md", DATA / "tiaoli_2021.md"
+RULE, REPEALER = DATA / "zanxing_guiding.md", DATA / "banfa.md"
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", embedder="hashing")
+
+
+def parsed(path: Path):
+    return build_document(path.read_text(encoding="utf-8"), path.name)
+
+
+def by_title(documents, title: str, year: int):
+    return next(d for d in documents if d.title == title and d.version_date.year == year)
+
+
+@pytest.mark.parametrize("order", [(OLD, NEW), (NEW, OLD)])
+def test_two_versions_of_one_rule_are_both_kept_and_the_older_is_superseded(settings, order):
+    for path in order:
+        report = ingest_into_index([path], settings)
+        assert report.indexed and not report.warnings
+    docs = IndexStore.open(settings).documents
+    old, new = by_title(docs, "清水市河道保洁条例", 2015), by_title(docs, "清水市河道保洁条例", 2021)
+    assert old.doc_id != new.doc_id
+    assert old.status == DocStatus.SUPERSEDED and old.status_source == "library"
+    assert old.superseded_by.doc_id == new.doc_id
+    assert new.status is None and new.superseded_by is None
+    assert old.versions == new.versions == [old.doc_id, new.doc_id]
+    assert old.work_id == new.work_id
+    assert old.status_warning() == ("《清水市河道保洁条例》（2015年） 已被《清水市河道保洁条例》"
+                                    "（2021年修订）取代，请以现行版本为准。")
+    assert not old.in_force and new.in_force
+
+
+def test_a_same_text_reingest_is_the_same_document_with_the_same_id(settings, tmp_path):
+    copy = tmp_path / "copy.md"
+    copy.write_text(OLD.read_text(encoding="utf-8"), encoding="utf-8")
+    documents, report = ingest_files([OLD, copy], settings)
+    assert len(documents) == 1 and "same document as tiaoli_2015.md" in report.warnings[0]
+    ingest_into_index([OLD], settings)
+    first = IndexStore.open(settings).documents[0].doc_id
+    ingest_into_index([copy], settings)
+    docs = IndexStore.open(settings).documents
+    assert [d.doc_id for d in docs] == [first]
+
+
+@pytest.mark.parametrize("order", [(RULE, REPEALER), (REPEALER, RULE)])
+def test_a_repeal_by_name_marks_the_held_document_whichever_comes_first(settings, order):
+    for path in order:
+        ingest_into_index([path], settings)
+    docs = IndexStore.open(settings).documents
+    rule = next(d for d in docs if d.title == "青山省医疗废物管理暂行规定")
+    repealer = next(d for d in docs if d.title == "青山省医疗废物管理办法")
+    assert rule.status == DocStatus.REPEALED and rule.status_source == "library"
+    assert rule.stated_status == DocStatus.TRIAL  # what the text itself says is kept
+    assert rule.repealed_by.doc_id == repealer.doc_id
+    assert rule.repealed_by.label == "第三条"
+    assert "《青山省医疗废物管理暂行规定》同时废止" in rule.repealed_by.evidence
+    assert "已由《青山省医疗废物管理办法》（2020年）第三条废止" in rule.status_warning()
+    # The one it names but the library does not hold is listed, so staff learn it is missing.
+    assert [m.target for m in repealer.repeals_missing] == [
+        "《青山省医疗废物处置收费暂行办法》", "青卫发〔2010〕3号"]
+    assert repealer.status is None
+
+
+def test_deleting_the_repealing_document_restores_the_stated_status(settings):
+    ingest_into_index([RULE, REPEALER], settings)
+    repealer = next(d for d in IndexStore.open(settings).documents if d.title.endswith("办法"))
+    remove_documents([repealer.doc_id], settings)
+    (rule,) = IndexStore.open(settings).documents
+    assert rule.status == DocStatus.TRIAL and rule.repealed_by is None
+
+
+def test_the_pass_is_idempotent_and_a_stated_status_wins():
+    docs = apply_validity([parsed(RULE), parsed(REPEALER)])
+    assert apply_validity(docs) == docs
+    stated = parsed(RULE).model_copy(update={"status": DocStatus.IN_FORCE})
+    rule, _ = apply_validity([stated, parsed(REPEALER)])
+    assert rule.status == DocStatus.IN_FORCE and rule.status_source == "document"
+    assert rule.repealed_by is not None  # the finding is still recorded
+
+
+def test_a_repeal_of_an_older_text_of_the_same_work_is_not_a_repeal_of_itself():
+    text = NEW.read_text(encoding="utf-8").replace(
+        "第八条 本条例自2022年1月1日起施行。",
+        "第八条 本条例自2022年1月1日起施行。2015年3月1日公布的《清水市河道保洁条例》同时废止。")
+    new = build_document(text, "new.md")
+    old, current = sorted(apply_validity([parsed(OLD), new]), key=lambda d: d.version_date)
+    assert current.status is None and current.repeals_missing == []
+    assert old.status == DocStatus.SUPERSEDED
+
+
+def test_same_title_from_two_different_bodies_are_two_works():
+    other = OLD.read_text(encoding="utf-8").replace("清水市人民代表大会", "青山市人民代表大会")
+    a, b = apply_validity([parsed(NEW), build_document(other, "other.md")])
+    assert a.work_id != b.work_id and a.status is None and b.status is None
+
+
+@pytest.mark.parametrize("text, targets", [
+    ("本条例自2024年5月1日起施行。《人体器官移植条例》同时废止。", ["《人体器官移植条例》"]),
+    ("本办法自印发之日起施行，原《某某暂行规定》（川卫发〔2015〕3号）同时废止。",
+     ["《某某暂行规定》", "川卫发〔2015〕3号"]),
+    ("根据《立法法》，川卫发〔2015〕3号文件不再执行。", ["川卫发〔2015〕3号"]),
+    ("原《某某办法》与本办法不一致的，以本办法为准。", ["《某某办法》"]),
+    ("国家有关规定与本办法不一致的，以本办法为准。", []),
+    ("对不符合规定的文件予以废止。", []),
+])
+def test_repeal_statements_name_what_they_repeal(text, targets):
+    found = repeal_statements(text)
+    assert [t for _, ts in found for t in ts] == targets
+
+
+def test_names_document_matches_titles_and_numbers():
+    assert names_document("《中华人民共和国药品管理法》", "药品管理法", None)
+    assert names_document("《某某办法》", "关于印发《某某办法》的通知", "川卫发〔2015〕3号")
+    assert names_document("川卫发〔2015〕3号", "关于印发某某办法的通知", "川卫发〔2015〕3号")
+    assert not names_document("《某某办法》", "某某办法实施细则", None)
