@@ -7,10 +7,12 @@ not hold). The index tests use the `hashing` test embedder (not a real model).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from assistant.compare import compare
 from assistant.indexing.backends import remove_documents
 from assistant.ingest.document import build_document
 from assistant.ingest.pipeline import ingest_files, ingest_into_index
@@ -139,3 +141,70 @@ def test_names_document_matches_titles_and_numbers():
     assert names_document("《某某办法》", "关于印发《某某办法》的通知", "川卫发〔2015〕3号")
     assert names_document("川卫发〔2015〕3号", "关于印发某某办法的通知", "川卫发〔2015〕3号")
     assert not names_document("《某某办法》", "某某办法实施细则", None)
+
+
+# --- compare: what changed between two versions ----------------------------------------
+
+def test_compare_aligns_renumbered_and_changed_articles():
+    comparison = compare(parsed(NEW), parsed(OLD))  # given newest first: put in order
+    assert comparison.old.version_date.year == 2015
+    assert comparison.matched() == {
+        "第一条": "第一条", "第二条": "第二条", "第三条": "第四条", "第四条": "第五条",
+        "第五条": "第七条", "第六条": "第六条", "第七条": "第八条"}
+    kinds = {(c.old.label if c.old else None, c.new.label if c.new else None): c
+             for c in comparison.changes}
+    assert kinds[("第二条", "第二条")].kind == "unchanged"
+    moved = kinds[("第三条", "第四条")]
+    assert moved.kind == "unchanged" and moved.renumbered
+    assert kinds[(None, "第三条")].kind == "added"
+    fine = kinds[("第五条", "第七条")]
+    assert fine.kind == "changed" and fine.renumbered
+    assert [s.text for s in fine.diff if s.op == "delete"] == ["二"]
+    assert [s.text for s in fine.diff if s.op == "insert"] == ["五"]
+    assert comparison.counts == {"unchanged": 3, "changed": 4, "added": 1, "removed": 0,
+                                 "renumbered": 4}
+
+
+def test_compare_lists_a_dropped_article_as_removed():
+    text = OLD.read_text(encoding="utf-8").replace(
+        "第六条 保洁责任人应当每日巡查河道一次。", "第六条 保洁责任人应当每日巡查河道一次。\n\n"
+        "第七条 禁止在河道内设置网箱养殖设施。").replace("第七条 本条例自", "第八条 本条例自")
+    comparison = compare(build_document(text, "old.md"), parsed(NEW))
+    removed = [c for c in comparison.changes if c.kind == "removed"]
+    assert [c.old.label for c in removed] == ["第七条"]
+    assert comparison.matched()["第八条"] == "第八条"
+
+
+def test_compare_over_the_cli_and_the_service(settings, capsys):
+    from assistant.cli import main
+
+    ingest_into_index([OLD, NEW], settings)
+    args = ["--index-dir", str(settings.index_dir), "--embedder", "hashing", "compare"]
+    old = by_title(IndexStore.open(settings).documents, "清水市河道保洁条例", 2015)
+    assert main(args + [old.doc_id, "清水市河道保洁条例（2021年修订）", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["counts"]["renumbered"] == 4 and payload["old"]["doc_id"] == old.doc_id
+    assert main(args + [old.doc_id, "《清水市河道保洁条例》（2021年修订）"]) == 0
+    text = capsys.readouterr().out
+    assert "[修改] 第五条 → 第七条" in text and "〖-二〗〖+五〗百元" in text
+
+
+def test_compare_route_and_document_fields_over_http(tmp_path):
+    import httpx
+    from api_fixtures import READ, api_settings, live
+
+    settings = api_settings(tmp_path / "index")
+    ingest_into_index([OLD, NEW], settings)
+    with live(settings) as base:
+        listed = httpx.get(base + "/v1/documents", headers=READ).json()["documents"]
+        old = next(d for d in listed if d["status"] == "被修订")
+        current = next(d for d in listed if d["doc_id"] != old["doc_id"])
+        assert old["superseded_by"]["doc_id"] == current["doc_id"]
+        assert old["status_source"] == "library" and old["versions"] == current["versions"]
+        reply = httpx.get(f"{base}/v1/documents/{current['doc_id']}/compare/{old['doc_id']}",
+                          headers=READ)
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert body["old"]["doc_id"] == old["doc_id"] and body["counts"]["added"] == 1
+        missing = httpx.get(f"{base}/v1/documents/nope/compare/{old['doc_id']}", headers=READ)
+        assert missing.status_code == 404
