@@ -133,16 +133,20 @@ class DocumentInfo(BaseModel):
 
     @property
     def short_ref(self) -> str:
-        """How a citation names the document: its 文号, else its title in 《》."""
-        return self.number or f"《{self.title}》"
+        """How a citation names the document: its 文号, else its title in 《》 (and which
+        version, when the library holds several)."""
+        if self.number:
+            return self.number
+        version = self.version_label if len(self.versions) > 1 else None
+        return f"《{self.title}》{version or ''}"
 
     def status_warning(self) -> str | None:
         if self.status == DocStatus.REPEALED and self.repealed_by:
             link = self.repealed_by
-            return (f"{self.version_ref} 已由{link.ref}{link.label}废止（“{link.evidence}”），"
+            return (f"{self.short_ref} 已由{link.ref}{link.label}废止（“{link.evidence}”），"
                     "仅供参考。")
         if self.status == DocStatus.SUPERSEDED and self.superseded_by:
-            return f"{self.version_ref} 已被{self.superseded_by.ref}取代，请以现行版本为准。"
+            return f"{self.short_ref} 已被{self.superseded_by.ref}取代，请以现行版本为准。"
         if self.status == DocStatus.REPEALED:
             return f"{self.short_ref} 已失效，仅供参考。"
         if self.status == DocStatus.DRAFT:

@@ -82,7 +82,8 @@ def test_a_repeal_by_name_marks_the_held_document_whichever_comes_first(settings
     assert rule.repealed_by.doc_id == repealer.doc_id
     assert rule.repealed_by.label == "第三条"
     assert "《青山省医疗废物管理暂行规定》同时废止" in rule.repealed_by.evidence
-    assert "已由《青山省医疗废物管理办法》（2020年）第三条废止" in rule.status_warning()
+    assert rule.status_warning().startswith(
+        "《青山省医疗废物管理暂行规定》 已由《青山省医疗废物管理办法》第三条废止（“2012年印发的")
     # The one it names but the library does not hold is listed, so staff learn it is missing.
     assert [m.target for m in repealer.repeals_missing] == [
         "《青山省医疗废物处置收费暂行办法》", "青卫发〔2010〕3号"]
@@ -208,3 +209,47 @@ def test_compare_route_and_document_fields_over_http(tmp_path):
         assert body["old"]["doc_id"] == old["doc_id"] and body["counts"]["added"] == 1
         missing = httpx.get(f"{base}/v1/documents/nope/compare/{old['doc_id']}", headers=READ)
         assert missing.status_code == 404
+
+
+# --- answers use the current text ------------------------------------------------------
+
+def ask(settings: Settings, question: str):
+    from assistant.service import Assistant
+
+    return Assistant(settings).ask(question, backend="extractive")
+
+
+def test_a_status_question_is_answered_from_the_repealing_clause(settings):
+    ingest_into_index([REPEALER, RULE], settings)
+    answer = ask(settings, "青山省医疗废物管理暂行规定还有效吗？")
+    assert not answer.abstained
+    assert "已由《青山省医疗废物管理办法》第三条废止" in answer.answer
+    rendered = [c.rendered for c in answer.citations]
+    assert "〔《青山省医疗废物管理办法》第三条〕" in rendered
+    assert all(s.supported for s in answer.sentences)
+    old = next(c for c in answer.citations if c.title.endswith("暂行规定"))
+    assert old.status == DocStatus.REPEALED and "第三条废止" in old.warning
+
+
+def test_a_version_question_names_the_current_version_and_cites_both(settings):
+    ingest_into_index([NEW, OLD], settings)
+    answer = ask(settings, "清水市河道保洁条例的现行版本是哪个？")
+    assert "本库所存最新版本为《清水市河道保洁条例》（2021年修订）" in answer.answer
+    rendered = " ".join(c.rendered for c in answer.citations)
+    assert "《清水市河道保洁条例》（2015年）" in rendered and "（2021年修订）" in rendered
+    assert all(s.supported for s in answer.sentences)
+
+
+def test_an_old_clause_repeated_verbatim_by_the_current_version_gives_way(settings):
+    from assistant.retrieval.hybrid import HybridRetriever
+    from assistant.retrieval.versions import prefer_current
+
+    ingest_into_index([OLD, NEW], settings)
+    found = HybridRetriever(IndexStore.open(settings)).search("河道保洁分段负责制 保洁责任人", 10)
+    years = {s.doc.version_date.year for s in found if "分段负责制" in s.clause.text}
+    assert years == {2015, 2021}  # retrieval alone returns both wordings
+    preferred = prefer_current(found)
+    same = [s for s in preferred if "分段负责制" in s.clause.text]
+    assert [s.doc.version_date.year for s in same] == [2021]
+    old_first = [s.doc.status for s in preferred].index(DocStatus.SUPERSEDED)
+    assert all(s.doc.status is None for s in preferred[:old_first])  # current ones lead

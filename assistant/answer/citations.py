@@ -50,7 +50,7 @@ def render(scored: ScoredClause) -> str:
 def render_reference(doc: DocumentInfo, clause: Clause) -> str:
     """〔川办函〔2021〕56号 一、（一）〕, or as lawyers cite a title: 〔《医疗机构管理条例》第二十九条〕."""
     ref = doc.short_ref
-    gap = "" if ref.endswith("》") else " "  # 《》 already closes the name; a 文号 needs a space
+    gap = "" if ref.endswith(("》", "）")) else " "  # 《》（…） close the name; a 文号 needs a space
     return f"〔{ref}{gap}{clause.label}〕"
 
 

@@ -113,9 +113,11 @@ def opening(block: ContextBlock, count: int = 3) -> list[Candidate]:
     return [Candidate(block, i, s, 0.0) for i, s in enumerate(sentences)]
 
 
-def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
+def metadata_sentences(kinds: list[str], block: ContextBlock,
+                       context: Context | None = None) -> list[str]:
     doc, n = block.doc, block.marker
-    ref = f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")
+    version = doc.version_label if len(doc.versions) > 1 else None  # which of the versions
+    ref = f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else version or "")
     facts = {
         "status": f"{ref}的有效性为“{doc.status.value}”" if doc.status else f"{ref}未标注有效性",
         "date": _date_fact(ref, block),
@@ -125,7 +127,34 @@ def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
     facts["addressee"] = _addressee_fact(ref, block)
     facts["effective"] = _effective_fact(ref, block)
     facts["basis"] = _basis_fact(ref, block)
-    return [f"{facts[kind]}[{n}]。" for kind in kinds]
+    sentences = [f"{facts[kind]}[{n}]。" for kind in kinds]
+    if "status" in kinds and context is not None:
+        sentences += _validity_sentences(ref, block, context)
+    return sentences
+
+
+def _validity_sentences(ref: str, block: ContextBlock, context: Context) -> list[str]:
+    """What the library knows beyond the document's own words, citing its evidence: the
+    repealing clause, or the latest version's opening (its 修订 history)."""
+    doc, own = block.doc, f"[{block.marker}]"
+    if doc.repealed_by is not None:
+        link = doc.repealed_by
+        other = _block_of(context, link.clause_id)
+        if other is not None:
+            quoted = link.evidence.rstrip("。")
+            return [f"{ref}已由{link.ref}{link.label}废止：“{quoted}”[{other.marker}]。"]
+    if doc.superseded_by is not None:
+        link = doc.superseded_by
+        other = next((b for b in context.blocks if b.doc.doc_id == link.doc_id), None)
+        if other is not None:
+            return [f"{ref}已被修订，本库所存最新版本为{link.ref}{own}[{other.marker}]。"]
+    if len(doc.versions) > 1 and doc.superseded_by is None:
+        return [f"{ref}是本库所存该文件各版本中最新的一版{own}。"]
+    return []
+
+
+def _block_of(context: Context, clause_id: str) -> ContextBlock | None:
+    return next((b for b in context.blocks if b.scored.clause.clause_id == clause_id), None)
 
 
 def _effective_fact(ref: str, block: ContextBlock) -> str:
@@ -176,7 +205,8 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         # The pipeline puts the preambles of the documents asked about first, marked routed.
         about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
         blocks = about or context.blocks[:1]
-        return [s for block in blocks for s in metadata_sentences(list(query.meta), block)]
+        return [s for block in blocks
+                for s in metadata_sentences(list(query.meta), block, context)]
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
         chosen = pick_single(candidates(query, context.blocks[:1])) or opening(context.blocks[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
@@ -18,10 +19,11 @@ from assistant.answer.context import Context, build_context
 from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
 from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
-from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms
+from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms, normalise_title
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.versions import prefer_current
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
@@ -123,13 +125,15 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     filters = _effective_filters(filters, run.settings)
     found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters,
                                          query.expansion)
-    found = rerank(query, found, run.settings)
+    found = prefer_current(rerank(query, found, run.settings))
     model = model.for_search(run.settings.embedder, found)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:
         top = [store.document(found[0].doc.doc_id)] if found else []
         found = _preambles_first(named or [d for d in top if d and d.clauses], found,
                                  "effective" in query.meta)
+        if "status" in query.meta:
+            found = _with_validity_evidence(found, store)
     judged = admissible_first(assess(query, found, model))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
@@ -146,9 +150,21 @@ def named_documents(question: Query | str, store, filters: SearchFilters | None)
     elif status:
         # Only a stated status counts: an unmarked document is not assumed to be in force.
         docs = [d for d in store.documents if d.status and d.status.value == status]
+    elif "status" in query.meta:
+        docs = titled_in(query.text, store.documents)  # 《人体器官移植条例》还有效吗
     else:
         docs = []
     return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
+
+
+def titled_in(question: str, documents) -> list:
+    """Documents whose title the question writes out (every version of it), the longest
+    titles only: 人体器官捐献和移植条例 does not also name 人体器官移植条例's namesakes."""
+    text = normalise_title(question)
+    named = [d for d in documents if len(d.title) >= 4 and normalise_title(d.title) in text]
+    longest = [d for d in named if not any(d.title != o.title and d.title in o.title
+                                           for o in named)]
+    return sorted(longest, key=lambda d: d.version_date or date.min)
 
 
 def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = False
@@ -160,6 +176,32 @@ def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = Fa
              for d in docs]
     ids = {h.clause.clause_id for h in heads}
     return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _with_validity_evidence(found: list[ScoredClause], store) -> list[ScoredClause]:
+    """After each document asked about, what settles its validity: the clause that repealed
+    it, or the current version's preamble (its 修订 history)."""
+    result, seen = [], {s.clause.clause_id for s in found}
+    for scored in found:
+        result.append(scored)
+        evidence = _validity_evidence(scored, store) if scored.routed else None
+        if evidence is not None and evidence.clause.clause_id not in seen:
+            result.append(evidence)
+            seen.add(evidence.clause.clause_id)
+    return result
+
+
+def _validity_evidence(scored: ScoredClause, store) -> ScoredClause | None:
+    doc, clause = scored.doc, None
+    if doc.repealed_by is not None:
+        other = store.document(doc.repealed_by.doc_id)
+        clause = other and other.clause(doc.repealed_by.clause_id)
+    elif doc.superseded_by is not None:
+        other = store.document(doc.superseded_by.doc_id)
+        clause = other and _head_clause(other, False)
+    if not clause:
+        return None
+    return ScoredClause(clause=clause, doc=other.info(), score=scored.score, routed=True)
 
 
 def _head_clause(doc, effective: bool):

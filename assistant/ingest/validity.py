@@ -114,7 +114,7 @@ def _link_repeals(docs: list[Document]) -> None:
                     held = [d for d in docs if _repeals(repealer, target, d)]
                     for doc in held:
                         doc.repealed_by = doc.repealed_by or Repeal(
-                            doc_id=repealer.doc_id, ref=repealer.version_ref,
+                            doc_id=repealer.doc_id, ref=repealer.short_ref,
                             clause_id=clause.clause_id, label=clause.label, evidence=sentence)
                     if not held and not _names_own_work(repealer, target):
                         repealer.repeals_missing.append(RepealStatement(
