@@ -468,9 +468,13 @@ def repeal_statements(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
+_FORMER = re.compile(r"^日?原(?=[\u4e00-\u9fff]{2})")  # 2014年7月30日原国家…总局令第4号
+
+
 def _named_in(text: str) -> list[str]:
     titles = [f"《{t}》" for t in TITLE_IN_QUOTES.findall(text)]
-    return titles + [n for n in find_doc_numbers(text) if n not in "".join(titles)]
+    numbers = [_FORMER.sub("", n) for n in find_doc_numbers(text)]
+    return titles + [n for n in numbers if n not in "".join(titles)]
 
 
 def names_document(target: str, title: str, number: str | None) -> bool:

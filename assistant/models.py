@@ -109,6 +109,18 @@ class DocumentInfo(BaseModel):
         return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT, DocStatus.SUPERSEDED)
 
     @property
+    def replacement(self) -> DocLink | None:
+        """What replaced this text in the library (its current version, or the document that
+        repealed it); None when in force or when the document's own status prevails."""
+        if self.status_source != "library":
+            return None
+        if self.status == DocStatus.SUPERSEDED:
+            return self.superseded_by
+        if self.status == DocStatus.REPEALED and self.repealed_by:
+            return DocLink(doc_id=self.repealed_by.doc_id, ref=self.repealed_by.ref)
+        return None
+
+    @property
     def version_date(self) -> date | None:
         """The date of this text: 公布/发布 date, else 成文, else its latest stated event."""
         latest = max((_event_date(e) for e in self.history), default=None, key=_date_key)
@@ -307,6 +319,9 @@ class Citation(BaseModel):
     supported: bool = True
     rendered: str = Field("", description="〔川办函〔2021〕56号 一、（一）〕")
     warning: str | None = None
+    replaced_by: DocLink | None = Field(
+        None, description="what replaced the cited text: its current version or the repealing "
+                          "document, when the library holds it")
 
 
 class AnswerSentence(BaseModel):

@@ -253,3 +253,30 @@ def test_an_old_clause_repeated_verbatim_by_the_current_version_gives_way(settin
     assert [s.doc.version_date.year for s in same] == [2021]
     old_first = [s.doc.status for s in preferred].index(DocStatus.SUPERSEDED)
     assert all(s.doc.status is None for s in preferred[:old_first])  # current ones lead
+
+
+# --- the eval's versions gold set and truth files ---------------------------------------
+
+VERSIONS = Path(__file__).resolve().parents[2] / "shared" / "corpus-dev2" / "versions"
+
+
+@pytest.mark.skipif(not VERSIONS.is_dir(), reason="development corpus not present")
+def test_versions_gold_set_resolves_and_its_facts_sit_in_the_gold_clauses():
+    from assistant.evaluation.dataset import DEFAULT_DATASET, check_gold, load_gold
+
+    raw = {p.name: p.read_text(encoding="utf-8") for p in sorted(VERSIONS.glob("w*.md"))}
+    documents = apply_validity([build_document(text, name) for name, text in raw.items()])
+    items = load_gold(DEFAULT_DATASET.parent / "gold-versions.jsonl")
+    assert len(items) >= 12 and check_gold(items, documents, raw) == []
+
+
+@pytest.mark.skipif(not VERSIONS.is_dir(), reason="development corpus not present")
+def test_library_scores_on_the_versions_pairs():
+    from assistant.evaluation.versions import library_scores
+
+    raw = {p.name: p.read_text(encoding="utf-8") for p in sorted(VERSIONS.glob("w*.md"))}
+    documents = apply_validity([build_document(text, name) for name, text in raw.items()])
+    scores = library_scores(documents)
+    assert scores["status_documents"] == 6 and scores["status_accuracy"] == 1.0
+    assert scores["alignment_pairs"] == 2 and scores["alignment_articles"] == 72
+    assert scores["alignment_accuracy"] > 0.9

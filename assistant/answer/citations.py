@@ -59,7 +59,8 @@ def citation_for(marker: int, scored: ScoredClause) -> Citation:
     return Citation(
         marker=marker, clause_id=clause.clause_id, doc_id=doc.doc_id, number=doc.number,
         title=doc.title, status=doc.status, path=clause.path, label=clause.label,
-        text=clause.text, rendered=render(scored), warning=doc.status_warning())
+        text=clause.text, rendered=render(scored), warning=doc.status_warning(),
+        replaced_by=doc.replacement)
 
 
 def citations_for(markers: Iterable[int], context: Context) -> list[Citation]:

@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import re
 
-from assistant.models import DocStatus, DocumentInfo, ScoredClause
+from assistant.models import DocumentInfo, ScoredClause
 
 _SPACE = re.compile(r"\s+")
 
 
 def replacement(doc: DocumentInfo) -> str | None:
     """doc_id of the document that replaced this one in the library, if any."""
-    if doc.status_source != "library":
-        return None
-    if doc.status == DocStatus.REPEALED and doc.repealed_by:
-        return doc.repealed_by.doc_id
-    if doc.status == DocStatus.SUPERSEDED and doc.superseded_by:
-        return doc.superseded_by.doc_id
-    return None
+    link = doc.replacement
+    return link.doc_id if link else None
 
 
 def prefer_current(found: list[ScoredClause]) -> list[ScoredClause]:
