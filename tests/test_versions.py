@@ -280,3 +280,13 @@ def test_library_scores_on_the_versions_pairs():
     assert scores["status_documents"] == 6 and scores["status_accuracy"] == 1.0
     assert scores["alignment_pairs"] == 2 and scores["alignment_articles"] == 72
     assert scores["alignment_accuracy"] > 0.9
+
+
+def test_a_change_question_quotes_both_versions_of_the_aligned_article(settings):
+    ingest_into_index([OLD, NEW], settings)
+    answer = ask(settings, "清水市河道保洁条例修订后，向河道倾倒垃圾的罚款有什么变化？")
+    assert "第七条规定：“任何单位和个人不得向河道倾倒垃圾，违者处五百元以下罚款”" in answer.answer
+    assert "修订前，《清水市河道保洁条例》（2015年）第五条规定" in answer.answer
+    assert "二百元以下罚款" in answer.answer
+    assert {c.label for c in answer.citations} == {"第七条", "第五条"}
+    assert all(s.supported for s in answer.sentences)

@@ -207,6 +207,8 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         blocks = about or context.blocks[:1]
         return [s for block in blocks
                 for s in metadata_sentences(list(query.meta), block, context)]
+    if query.changes and (versions := _two_versions(context.blocks)):
+        return change_sentences(*versions)
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
         chosen = pick_single(candidates(query, context.blocks[:1])) or opening(context.blocks[0])
@@ -225,6 +227,34 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         duty = duty_sentence(chosen[0].block)
         sentences += [duty] if duty else []
     return sentences
+
+
+def _two_versions(blocks: list[ContextBlock]) -> tuple[ContextBlock, ContextBlock] | None:
+    """One article in two versions, newer first: the pipeline's routed pair for
+    修订后…有什么变化."""
+    routed = [b for b in blocks if b.scored.routed][:2]
+    if len(routed) < 2:
+        return None
+    new, old = sorted(routed, key=lambda b: b.doc.superseded_by is not None)
+    same_work = new.doc.work_id is not None and new.doc.work_id == old.doc.work_id
+    return (new, old) if same_work and new.doc.doc_id != old.doc.doc_id else None
+
+
+def change_sentences(new: ContextBlock, old: ContextBlock) -> list[str]:
+    """The sentences each wording has and the other lacks (the first one when none
+    differ), quoted, each citing its version."""
+    new_sentences, old_sentences = (
+        clause_sentences(strip_leading_marker(b.scored.clause.text)) for b in (new, old))
+    changed_new = [s for s in new_sentences if s not in old_sentences] or new_sentences[:1]
+    changed_old = [s for s in old_sentences if s not in new_sentences] or old_sentences[:1]
+    head = f"{new.doc.short_ref}{new.scored.clause.label}规定："
+    before = f"修订前，{old.doc.short_ref}{old.scored.clause.label}规定："
+    return ([_quote(head if i == 0 else "", s, new) for i, s in enumerate(changed_new[:3])]
+            + [_quote(before if i == 0 else "", s, old) for i, s in enumerate(changed_old[:3])])
+
+
+def _quote(lead: str, sentence: str, block: ContextBlock) -> str:
+    return f"{lead}“{sentence.strip().rstrip('。；')}”[{block.marker}]。"
 
 
 def cited_blocks(context: Context, evidence: dict[str, float],

@@ -28,6 +28,7 @@ from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
+CHANGE_CANDIDATES = 5  # retrieved clauses looked at for an article the 修订 changed
 _FALLBACK_NOTICE = "\n\n（生成中断，以下改用抽取式回答）\n"
 
 
@@ -90,7 +91,8 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
         yield run.answer(ABSTAIN_TEXT, True, chosen.name)
         return
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
-    usable = [e for e in judged if e.admissible] or judged
+    # The older version a change question is about is evidence whatever year it names.
+    usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
     budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
@@ -126,6 +128,8 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters,
                                          query.expansion)
     found = prefer_current(rerank(query, found, run.settings))
+    if query.changes:
+        found = _versions_first(found, store)
     model = model.for_search(run.settings.embedder, found)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:
@@ -176,6 +180,68 @@ def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = Fa
              for d in docs]
     ids = {h.clause.clause_id for h in heads}
     return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _versions_first(found: list[ScoredClause], store) -> list[ScoredClause]:
+    """For 修订后关于X的规定有什么变化: the best-ranked article of a work held in several
+    versions that the 修订 changed (else the best-ranked one) and its counterpart in the
+    other version (aligned by `assistant.compare`), newer first, both routed, ahead."""
+    pairs: list[list[ScoredClause]] = []
+    for scored in found[:CHANGE_CANDIDATES]:
+        heads = _counterparts(scored, store)
+        if heads:
+            pairs.append(heads)
+            if len(heads) == 2 and heads[0].clause.text != heads[1].clause.text:
+                break
+    if not pairs:
+        return found
+    heads = pairs[-1] if len(pairs[-1]) == 2 else pairs[0]
+    ids = {h.clause.clause_id for h in heads}
+    return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _version_pair(doc, store):
+    """(older, newer) Documents: this version and the one before or after it."""
+    if len(doc.versions) < 2:
+        return None
+    position = doc.versions.index(doc.doc_id) if doc.doc_id in doc.versions else -1
+    if position < 0:
+        return None
+    other = doc.versions[position + 1] if position + 1 < len(doc.versions) else \
+        doc.versions[position - 1]
+    pair = sorted([doc.doc_id, other], key=doc.versions.index)
+    documents = [store.document(doc_id) for doc_id in pair]
+    return None if None in documents else tuple(documents)
+
+
+def _counterparts(scored: ScoredClause, store) -> list[ScoredClause]:
+    """The article holding `scored` and the other version's article aligned with it,
+    newer first, routed; [] when the document has one version."""
+    from assistant.compare import compare
+
+    pair = _version_pair(scored.doc, store)
+    if pair is None:
+        return []
+    old, new = pair
+    own = old if scored.doc.doc_id == old.doc_id else new
+    article = _article_head(own, scored.clause)
+    for change in compare(old, new).changes:
+        sides = [(new, change.new), (old, change.old)]
+        if any(a is not None and a.clause_id == article.clause_id for _, a in sides):
+            return [ScoredClause(clause=doc.clause(a.clause_id), doc=doc.info(),
+                                 score=scored.score, routed=True)
+                    for doc, a in sides if a is not None]
+    return []
+
+
+def _article_head(doc, clause):
+    """The 第X条 clause a clause belongs to (itself when it is one)."""
+    from assistant.lexicon import is_article_label
+
+    depth = next((i for i, label in enumerate(clause.path) if is_article_label(label)), None)
+    if depth is None:
+        return clause
+    return next((c for c in doc.clauses if c.path == clause.path[: depth + 1]), clause)
 
 
 def _with_validity_evidence(found: list[ScoredClause], store) -> list[ScoredClause]:
