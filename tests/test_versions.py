@@ -290,3 +290,18 @@ def test_a_change_question_quotes_both_versions_of_the_aligned_article(settings)
     assert "二百元以下罚款" in answer.answer
     assert {c.label for c in answer.citations} == {"第七条", "第五条"}
     assert all(s.supported for s in answer.sentences)
+
+
+def test_the_documents_tab_shows_validity_and_the_comparison(settings):
+    from assistant.service import Assistant
+    from assistant.ui.chat import ChatPage
+
+    ingest_into_index([OLD, NEW, RULE, REPEALER], settings)
+    page = ChatPage(Assistant(settings))
+    docs = {(d.title, d.version_date.year): d for d in IndexStore.open(settings).documents}
+    meta, tree = page.show_document(docs[("清水市河道保洁条例", 2015)].doc_id)
+    assert "被修订" in meta and "已被《清水市河道保洁条例》（2021年修订）取代" in meta
+    assert "本库收录 2 个版本" in meta
+    assert "<del>二</del>" in tree and "<ins>五</ins>" in tree and "新增 1 条" in tree
+    meta, _ = page.show_document(docs[("青山省医疗废物管理办法", 2020)].doc_id)
+    assert "所废止文件（未收录）" in meta and "青卫发〔2010〕3号" in meta
