@@ -305,3 +305,15 @@ def test_the_documents_tab_shows_validity_and_the_comparison(settings):
     assert "<del>二</del>" in tree and "<ins>五</ins>" in tree and "新增 1 条" in tree
     meta, _ = page.show_document(docs[("青山省医疗废物管理办法", 2020)].doc_id)
     assert "所废止文件（未收录）" in meta and "青卫发〔2010〕3号" in meta
+
+
+def test_answers_cite_the_current_text_unless_the_old_one_is_asked_for(settings):
+    ingest_into_index([OLD, NEW], settings)
+    current = ask(settings, "河道保洁责任人应当每日巡查河道几次？")
+    assert {c.rendered for c in current.citations} == {"〔《清水市河道保洁条例》（2021年修订）第六条〕"}
+    assert "两次" in current.answer and not current.warnings
+    old = ask(settings, "2015年公布的清水市河道保洁条例规定，保洁责任人每日巡查河道几次？")
+    assert "〔《清水市河道保洁条例》（2015年）第六条〕" in {c.rendered for c in old.citations}
+    cited_old = next(c for c in old.citations if "2015" in c.rendered)
+    assert cited_old.replaced_by.ref == "《清水市河道保洁条例》（2021年修订）"
+    assert any("已被《清水市河道保洁条例》（2021年修订）取代" in w for w in old.warnings)

@@ -23,7 +23,7 @@ from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms, normalise_title
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.versions import prefer_current
+from assistant.retrieval.versions import prefer_current, replacement
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
@@ -93,6 +93,8 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     # The older version a change question is about is evidence whatever year it names.
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
+    if not (query.changes or query.meta):
+        usable = current_evidence(usable, query)
     budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
@@ -144,18 +146,39 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     return judged, named, model
 
 
+def current_evidence(judged: list[Evidence], query: Query) -> list[Evidence]:
+    """Leave out clauses of a replaced text when its replacement has evidence here too,
+    unless the question asks for that text itself (its title, and its year when the title
+    is shared by versions: 2007年公布的人体器官移植条例)."""
+    present = {e.scored.doc.doc_id for e in judged}
+
+    def outdated(doc) -> bool:
+        replaced = replacement(doc)
+        return replaced in present and not _asks_for(doc, query)
+
+    return [e for e in judged if not outdated(e.scored.doc)] or judged
+
+
+def _asks_for(doc, query: Query) -> bool:
+    if not titled_in(query.text, [doc]):
+        return False
+    when = doc.version_date
+    return len(doc.versions) < 2 or (when is not None and str(when.year) in query.text)
+
+
 def named_documents(question: Query | str, store, filters: SearchFilters | None) -> list:
     """Documents a metadata question names: by 文号, or by the status it asks for (哪份文件已失效)."""
     query = as_query(question)
     numbers, status = query.doc_numbers, query.status_asked
+    titled = titled_in(query.text, store.documents) if "status" in query.meta else []
     if numbers:
         docs = [d for d in store.documents
                 if d.number and any(n.endswith(d.number) for n in numbers)]
+    elif titled:
+        docs = titled  # 《人体器官移植条例》还有效吗 / 被哪个文件废止了
     elif status:
         # Only a stated status counts: an unmarked document is not assumed to be in force.
         docs = [d for d in store.documents if d.status and d.status.value == status]
-    elif "status" in query.meta:
-        docs = titled_in(query.text, store.documents)  # 《人体器官移植条例》还有效吗
     else:
         docs = []
     return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
