@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from assistant.errors import AssistantError
 
-COMMANDS = ("ingest", "docs", "show", "search", "ask", "eval", "serve", "bench", "feedback")
+COMMANDS = ("ingest", "docs", "show", "compare", "search", "ask", "eval", "serve", "bench", "feedback")
 
 
 def _offline_environment() -> None:

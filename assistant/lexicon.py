@@ -493,3 +493,71 @@ def load_synonyms(extra: Path | str | None = None) -> Synonyms:
 
 def synonyms_digest(extra: Path | str | None = None) -> str:
     return hashlib.sha256(repr(load_synonyms(extra)).encode("utf-8")).hexdigest()[:12]
+
+
+# --- repeals and versions: which text replaces which ------------------------------------
+
+# 《旧条例》同时废止 / 予以废止 / 不再执行 / 停止执行; 与本办法不一致的，以本办法为准.
+REPEAL_VERB = re.compile(
+    r"(?:同时|予以|即行|一并|相应)?(?:废止|不再执行|停止执行)"
+    r"|以本(?:法|办法|规定|条例|通知|意见|细则|方案|决定|规范|标准|规则)为准")
+TITLE_IN_QUOTES = re.compile(r"《([^《》]{2,80}(?:〈[^〈〉]*〉[^《》]*)*)》")
+_SENTENCE_END = re.compile(r"(?<=[。；;\n])")
+_TITLE_NOISE = re.compile(r"\s+")
+_COUNTRY_PREFIX = "中华人民共和国"
+
+
+def normalise_title(title: str) -> str:
+    """For matching titles across documents: no spaces, 〈〉 as 《》, 中华人民共和国 dropped."""
+    title = _TITLE_NOISE.sub("", title).replace("〈", "《").replace("〉", "》")
+    return title.removeprefix(_COUNTRY_PREFIX)
+
+
+def repeal_statements(text: str) -> list[tuple[str, list[str]]]:
+    """(sentence, documents it repeals or replaces: 《titles》 and 文号) in a clause's text.
+
+    Only the names before the verb count, and only in the sentence's last comma part when it
+    names one (本办法自…施行，原《…》同时废止), so a basis named earlier is not taken.
+    """
+    found = []
+    for sentence in _SENTENCE_END.split(text):
+        targets, after = [], 0
+        for verb in REPEAL_VERB.finditer(sentence):  # 《甲》同时废止，《乙》停止执行
+            head = sentence[after: verb.start()]
+            targets += _named_in(head.rsplit("，", 1)[-1]) or _named_in(head)
+            after = verb.end()
+        if targets:
+            found.append((sentence.strip(), list(dict.fromkeys(targets))))
+    return found
+
+
+_FORMER = re.compile(r"^日?原(?=[\u4e00-\u9fff]{2})")  # 2014年7月30日原国家…总局令第4号
+
+
+def _named_in(text: str) -> list[str]:
+    titles = [f"《{t}》" for t in TITLE_IN_QUOTES.findall(text)]
+    numbers = [_FORMER.sub("", n) for n in find_doc_numbers(text)]
+    return titles + [n for n in numbers if n not in "".join(titles)]
+
+
+def names_document(target: str, title: str, number: str | None) -> bool:
+    """Does a name as written in a repeal (《…》 or a 文号) name this document?
+
+    A title matches exactly (spaces, 〈〉 and 中华人民共和国 aside) or as the rule a
+    关于印发《…》的通知 issues; a 文号 matches the document's own.
+    """
+    if not target.startswith("《"):
+        return number is not None and normalise_doc_number(target) == number
+    wanted = normalise_title(target[1:-1])
+    own = normalise_title(title)
+    return own == wanted or f"《{wanted}》" in own and own.startswith("关于印发")
+
+
+_ISSUER_TAIL = re.compile(r"(?:公告|令)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*[号次].*$|公告$|令$")
+
+
+def core_issuer(issuer: str | None) -> str:
+    """The issuing body without what an issuance line adds to it: 公告第5号, 令第413号,
+    第164次常务会议, 中华人民共和国."""
+    text = _TITLE_NOISE.sub("", issuer or "").replace(_COUNTRY_PREFIX, "")
+    return _ISSUER_TAIL.sub("", text)

@@ -24,6 +24,14 @@ class DocStatus(str, Enum):
     REPEALED = "失效"
     DRAFT = "征求意见稿"
     TRIAL = "试行"  # 试行/暂行: in force, flagged as provisional
+    SUPERSEDED = "被修订"  # only derived from the library: a newer version of the work is held
+
+
+StatusSource = Literal["document", "library"]
+
+# Statuses that are claims about validity; 试行 is a flavour of 有效 and does not block the
+# library's finding that a later text repealed or replaced the document.
+EXPLICIT_STATUSES = (DocStatus.IN_FORCE, DocStatus.REPEALED, DocStatus.DRAFT)
 
 
 ClauseKind = Literal["preamble", "clause", "closing"]
@@ -48,6 +56,30 @@ class OcrInfo(BaseModel):
     confidence: float | None = Field(None, description="mean score of the OCR'd lines, 0–1")
 
 
+class DocLink(BaseModel):
+    """A pointer from one document to another in the library, with how to name it."""
+
+    doc_id: str
+    ref: str = Field(description="the other document as cited: 《…》（2024年修订） or its 文号")
+
+
+class Repeal(DocLink):
+    """The clause of another library document that repeals or replaces this one."""
+
+    clause_id: str
+    label: str = Field(description="the repealing clause's label, e.g. 第五十条")
+    evidence: str = Field(description="the repealing sentence, verbatim")
+
+
+class RepealStatement(BaseModel):
+    """A repeal this document states of a document the library does not hold."""
+
+    target: str = Field(description="the repealed document as written: 《…》 or a 文号")
+    clause_id: str
+    label: str
+    evidence: str
+
+
 class DocumentInfo(BaseModel):
     """A document's metadata, without its text and clauses.
 
@@ -70,18 +102,75 @@ class DocumentInfo(BaseModel):
         None, description="the rule an 印发 notice issues, when its text follows: 医师定期考核管理办法")
     source: str = Field("", description="file name the document was ingested from")
     ocr: OcrInfo | None = Field(None, description="set when pages were read by OCR (scans)")
+    # Derived by the library pass (assistant/ingest/validity.py) over every indexed document;
+    # `status` then holds the status in effect and `stated_status` what the text itself says.
+    status_source: StatusSource | None = Field(
+        None, description="document: `status` is as stated; library: derived from other documents")
+    stated_status: DocStatus | None = Field(None, description="the status the text itself states")
+    work_id: str | None = Field(None, description="same for every version of one work")
+    versions: list[str] = Field(
+        default_factory=list, description="doc ids of the work's versions held, oldest first")
+    superseded_by: DocLink | None = Field(None, description="the current version of the work")
+    repealed_by: Repeal | None = None
+    repeals_missing: list[RepealStatement] = Field(
+        default_factory=list, description="repeals this document states of documents not held")
 
     @property
     def in_force(self) -> bool:
-        """Not known to be repealed or a draft."""
-        return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT)
+        """Not known to be repealed, replaced by a newer version, or a draft."""
+        return self.status not in (DocStatus.REPEALED, DocStatus.DRAFT, DocStatus.SUPERSEDED)
+
+    @property
+    def replacement(self) -> DocLink | None:
+        """What replaced this text in the library (its current version, or the document that
+        repealed it); None when in force or when the document's own status prevails."""
+        if self.status_source != "library":
+            return None
+        if self.status == DocStatus.SUPERSEDED:
+            return self.superseded_by
+        if self.status == DocStatus.REPEALED and self.repealed_by:
+            return DocLink(doc_id=self.repealed_by.doc_id, ref=self.repealed_by.ref)
+        return None
+
+    @property
+    def version_date(self) -> date | None:
+        """The date of this text: 公布/发布 date, else 成文, else its latest stated event."""
+        latest = max((_event_date(e) for e in self.history), default=None, key=_date_key)
+        return self.published or self.signed or latest
+
+    @property
+    def version_label(self) -> str | None:
+        """(2024年修订) for a revised law, (2007年) for another dated text; None undated."""
+        when = self.version_date
+        if when is None:
+            return None
+        acts = [e.split(" ", 1)[1] for e in self.history if e.startswith(when.isoformat())]
+        act = next((a for a in acts if a in ("修订", "修正")), "")
+        return f"（{when.year}年{act}）"
+
+    @property
+    def version_ref(self) -> str:
+        """How a version is named when versions are compared: 《军人抚恤优待条例》（2024年修订）."""
+        if self.number:
+            return self.number
+        return f"《{self.title}》{self.version_label or ''}"
 
     @property
     def short_ref(self) -> str:
-        """How a citation names the document: its 文号, else its title in 《》."""
-        return self.number or f"《{self.title}》"
+        """How a citation names the document: its 文号, else its title in 《》 (and which
+        version, when the library holds several)."""
+        if self.number:
+            return self.number
+        version = self.version_label if len(self.versions) > 1 else None
+        return f"《{self.title}》{version or ''}"
 
     def status_warning(self) -> str | None:
+        if self.status == DocStatus.REPEALED and self.repealed_by:
+            link = self.repealed_by
+            return (f"{self.short_ref} 已由{link.ref}{link.label}废止（“{link.evidence}”），"
+                    "仅供参考。")
+        if self.status == DocStatus.SUPERSEDED and self.superseded_by:
+            return f"{self.short_ref} 已被{self.superseded_by.ref}取代，请以现行版本为准。"
         if self.status == DocStatus.REPEALED:
             return f"{self.short_ref} 已失效，仅供参考。"
         if self.status == DocStatus.DRAFT:
@@ -89,6 +178,17 @@ class DocumentInfo(BaseModel):
         if self.status == DocStatus.TRIAL:
             return f"{self.short_ref} 为试行文件。"
         return None
+
+
+def _event_date(event: str) -> date | None:
+    try:
+        return date.fromisoformat(event.split(" ", 1)[0])
+    except ValueError:
+        return None
+
+
+def _date_key(when: date | None) -> date:
+    return when or date.min
 
 
 class Clause(BaseModel):
@@ -232,6 +332,9 @@ class Citation(BaseModel):
     supported: bool = True
     rendered: str = Field("", description="〔川办函〔2021〕56号 一、（一）〕")
     warning: str | None = None
+    replaced_by: DocLink | None = Field(
+        None, description="what replaced the cited text: its current version or the repealing "
+                          "document, when the library holds it")
 
 
 class AnswerSentence(BaseModel):

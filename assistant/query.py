@@ -33,9 +33,13 @@ STOPWORDS = frozenset(  # a word list reads best as one string
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
                              "中华人民共和国", "中国", "全国", "我国"})
 
+_CHANGE_RE = re.compile(
+    r"(修订|修改|修正|新版|新旧)[^。？?]{0,40}?(变化|变动|改动|不同|区别|调整|修改了什么|改了什么)"
+    r"|(变化|改动|区别|不同)[^，。？?]{0,6}(修订|修改|修正|新旧|前后)")
 _MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
 _META_PATTERNS = {
-    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|(正式)?(施行|生效)了吗|是否(正式)?(施行|生效)|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"),
+    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|(正式)?(施行|生效)了吗|是否(正式)?(施行|生效)|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"
+                         r"|现行(的)?(版本|文本)|最新(的)?版本|(是否|有没有|有无)(被)?修订|被修订"),
     "date": re.compile(r"(何时|哪天|哪一天|什么时候|什么时间|哪年)(印发|发布|出台|成文|签发|下发)|成文日期|发布日期|"
                        r"(印发|签发|发布)(时间|日期)"),
     "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定|发的)|由谁(印发|发布)|谁发的|"
@@ -388,6 +392,7 @@ class Query:
     when: bool = False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
+    changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -437,7 +442,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         meta=meta, spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
-        focus=focus_terms(text))
+        focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)))
 
 
 def analyse(question: str, history: list[dict] | None = None,

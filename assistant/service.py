@@ -24,6 +24,7 @@ from assistant.request_rules import Caller, RequestRules
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from assistant.compare import Comparison
     from assistant.ingest.pipeline import IngestReport
     from assistant.retrieval.base import IndexReader
 
@@ -98,6 +99,12 @@ class Assistant:
     def clause(self, doc_ref: str, clause_ref: str) -> Clause:
         return resolve_clause(self.document(doc_ref), clause_ref)
 
+    def compare(self, old_ref: str, new_ref: str) -> Comparison:
+        """Two versions aligned article by article (older first, whichever order given)."""
+        from assistant.compare import compare
+
+        return compare(self.document(old_ref), self.document(new_ref))
+
     # --- questions (every one passes `self.rules`: limits, rate limit, audit)
     def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None,
                *, caller: Caller | None = None) -> list[ScoredClause]:
@@ -168,13 +175,16 @@ class Assistant:
 
 
 def resolve_document(documents: Sequence[Document], ref: str) -> Document:
-    """Find a document by doc_id, 文号 (any bracket style) or title (exact, then substring)."""
+    """Find a document by doc_id, 文号 (any bracket style), version (《title》（2024年修订）) or
+    title (exact, then substring); a title held in several versions names the current one."""
     ref = ref.strip()
     number = normalise_doc_number(ref)
     for matches in (
         lambda d: d.doc_id == ref,
         lambda d: number is not None and d.number == number,
+        lambda d: ref in (d.version_ref, f"{d.title}{d.version_label or ''}"),
         lambda d: d.title == ref,
+        lambda d: d.title == ref and d.superseded_by is None,
         lambda d: ref in d.title,
     ):
         found = [d for d in documents if matches(d)]

@@ -52,7 +52,7 @@ def render_reference(doc: DocumentInfo, clause: Clause) -> str:
     ref = doc.short_ref
     if clause.in_rule and doc.rule_title:  # 〔卫医发〔2007〕66号《医师定期考核管理办法》第十四条〕
         ref = f"{doc.number}《{doc.rule_title}》" if doc.number else f"《{doc.rule_title}》"
-    gap = "" if ref.endswith("》") else " "  # 《》 already closes the name; a 文号 needs a space
+    gap = "" if ref.endswith(("》", "）")) else " "  # 《》（…） close the name; a 文号 needs a space
     return f"〔{ref}{gap}{clause.label}〕"
 
 
@@ -61,7 +61,8 @@ def citation_for(marker: int, scored: ScoredClause) -> Citation:
     return Citation(
         marker=marker, clause_id=clause.clause_id, doc_id=doc.doc_id, number=doc.number,
         title=doc.title, status=doc.status, path=clause.path, label=clause.label,
-        text=clause.text, rendered=render(scored), warning=doc.status_warning())
+        text=clause.text, rendered=render(scored), warning=doc.status_warning(),
+        replaced_by=doc.replacement)
 
 
 def citations_for(markers: Iterable[int], context: Context) -> list[Citation]:

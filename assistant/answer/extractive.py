@@ -113,9 +113,11 @@ def opening(block: ContextBlock, count: int = 3) -> list[Candidate]:
     return [Candidate(block, i, s, 0.0) for i, s in enumerate(sentences)]
 
 
-def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
+def metadata_sentences(kinds: list[str], block: ContextBlock,
+                       context: Context | None = None) -> list[str]:
     doc, n = block.doc, block.marker
-    ref = f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else "")
+    version = doc.version_label if len(doc.versions) > 1 else None  # which of the versions
+    ref = f"《{doc.title}》" + (f"（{doc.number}）" if doc.number else version or "")
     facts = {
         "status": f"{ref}的有效性为“{doc.status.value}”" if doc.status else f"{ref}未标注有效性",
         "date": _date_fact(ref, block),
@@ -125,7 +127,34 @@ def metadata_sentences(kinds: list[str], block: ContextBlock) -> list[str]:
     facts["addressee"] = _addressee_fact(ref, block)
     facts["effective"] = _effective_fact(ref, block)
     facts["basis"] = _basis_fact(ref, block)
-    return [f"{facts[kind]}[{n}]。" for kind in kinds]
+    sentences = [f"{facts[kind]}[{n}]。" for kind in kinds]
+    if "status" in kinds and context is not None:
+        sentences += _validity_sentences(ref, block, context)
+    return sentences
+
+
+def _validity_sentences(ref: str, block: ContextBlock, context: Context) -> list[str]:
+    """What the library knows beyond the document's own words, citing its evidence: the
+    repealing clause, or the latest version's opening (its 修订 history)."""
+    doc, own = block.doc, f"[{block.marker}]"
+    if doc.repealed_by is not None:
+        link = doc.repealed_by
+        other = _block_of(context, link.clause_id)
+        if other is not None:
+            quoted = link.evidence.rstrip("。")
+            return [f"{ref}已由{link.ref}{link.label}废止：“{quoted}”[{other.marker}]。"]
+    if doc.superseded_by is not None:
+        link = doc.superseded_by
+        other = next((b for b in context.blocks if b.doc.doc_id == link.doc_id), None)
+        if other is not None:
+            return [f"{ref}已被修订，本库所存最新版本为{link.ref}{own}[{other.marker}]。"]
+    if len(doc.versions) > 1 and doc.superseded_by is None:
+        return [f"{ref}是本库所存该文件各版本中最新的一版{own}。"]
+    return []
+
+
+def _block_of(context: Context, clause_id: str) -> ContextBlock | None:
+    return next((b for b in context.blocks if b.scored.clause.clause_id == clause_id), None)
 
 
 def _effective_fact(ref: str, block: ContextBlock) -> str:
@@ -176,7 +205,10 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         # The pipeline puts the preambles of the documents asked about first, marked routed.
         about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
         blocks = about or context.blocks[:1]
-        return [s for block in blocks for s in metadata_sentences(list(query.meta), block)]
+        return [s for block in blocks
+                for s in metadata_sentences(list(query.meta), block, context)]
+    if query.changes and (versions := _two_versions(context.blocks)):
+        return change_sentences(*versions)
     if context.blocks[0].scored.routed:
         # The question named this clause (川办函〔2021〕56号 一、（六）讲了什么): answer from it.
         chosen = pick_single(candidates(query, context.blocks[:1])) or opening(context.blocks[0])
@@ -195,6 +227,34 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         duty = duty_sentence(chosen[0].block)
         sentences += [duty] if duty else []
     return sentences
+
+
+def _two_versions(blocks: list[ContextBlock]) -> tuple[ContextBlock, ContextBlock] | None:
+    """One article in two versions, newer first: the pipeline's routed pair for
+    修订后…有什么变化."""
+    routed = [b for b in blocks if b.scored.routed][:2]
+    if len(routed) < 2:
+        return None
+    new, old = sorted(routed, key=lambda b: b.doc.superseded_by is not None)
+    same_work = new.doc.work_id is not None and new.doc.work_id == old.doc.work_id
+    return (new, old) if same_work and new.doc.doc_id != old.doc.doc_id else None
+
+
+def change_sentences(new: ContextBlock, old: ContextBlock) -> list[str]:
+    """The sentences each wording has and the other lacks (the first one when none
+    differ), quoted, each citing its version."""
+    new_sentences, old_sentences = (
+        clause_sentences(strip_leading_marker(b.scored.clause.text)) for b in (new, old))
+    changed_new = [s for s in new_sentences if s not in old_sentences] or new_sentences[:1]
+    changed_old = [s for s in old_sentences if s not in new_sentences] or old_sentences[:1]
+    head = f"{new.doc.short_ref}{new.scored.clause.label}规定："
+    before = f"修订前，{old.doc.short_ref}{old.scored.clause.label}规定："
+    return ([_quote(head if i == 0 else "", s, new) for i, s in enumerate(changed_new[:3])]
+            + [_quote(before if i == 0 else "", s, old) for i, s in enumerate(changed_old[:3])])
+
+
+def _quote(lead: str, sentence: str, block: ContextBlock) -> str:
+    return f"{lead}“{sentence.strip().rstrip('。；')}”[{block.marker}]。"
 
 
 def cited_blocks(context: Context, evidence: dict[str, float],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
@@ -18,14 +19,16 @@ from assistant.answer.context import Context, build_context
 from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
 from assistant.answer.verify import verify
 from assistant.errors import AssistantError, BackendError
-from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms
+from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms, normalise_title
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.versions import prefer_current, replacement
 from assistant.settings import Settings
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
+CHANGE_CANDIDATES = 5  # retrieved clauses looked at for an article the 修订 changed
 _FALLBACK_NOTICE = "\n\n（生成中断，以下改用抽取式回答）\n"
 
 
@@ -88,7 +91,10 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
         yield run.answer(ABSTAIN_TEXT, True, chosen.name)
         return
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
-    usable = [e for e in judged if e.admissible] or judged
+    # The older version a change question is about is evidence whatever year it names.
+    usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
+    if not (query.changes or query.meta):
+        usable = current_evidence(usable, query)
     budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
@@ -123,32 +129,69 @@ def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Ev
     filters = _effective_filters(filters, run.settings)
     found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters,
                                          query.expansion)
-    found = rerank(query, found, run.settings)
+    found = prefer_current(rerank(query, found, run.settings))
+    if query.changes:
+        found = _versions_first(found, store)
     model = model.for_search(run.settings.embedder, found)
     named = named_documents(query, store, filters) if query.meta else []
     if query.meta:
         top = [store.document(found[0].doc.doc_id)] if found else []
         found = _preambles_first(named or [d for d in top if d and d.clauses], found,
                                  "effective" in query.meta)
+        if "status" in query.meta:
+            found = _with_validity_evidence(found, store)
     judged = admissible_first(assess(query, found, model))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
     return judged, named, model
 
 
+def current_evidence(judged: list[Evidence], query: Query) -> list[Evidence]:
+    """Leave out clauses of a replaced text when its replacement has evidence here too,
+    unless the question asks for that text itself (its title, and its year when the title
+    is shared by versions: 2007年公布的人体器官移植条例)."""
+    present = {e.scored.doc.doc_id for e in judged}
+
+    def outdated(doc) -> bool:
+        replaced = replacement(doc)
+        return replaced in present and not _asks_for(doc, query)
+
+    return [e for e in judged if not outdated(e.scored.doc)] or judged
+
+
+def _asks_for(doc, query: Query) -> bool:
+    if not titled_in(query.text, [doc]):
+        return False
+    when = doc.version_date
+    return len(doc.versions) < 2 or (when is not None and str(when.year) in query.text)
+
+
 def named_documents(question: Query | str, store, filters: SearchFilters | None) -> list:
     """Documents a metadata question names: by 文号, or by the status it asks for (哪份文件已失效)."""
     query = as_query(question)
     numbers, status = query.doc_numbers, query.status_asked
+    titled = titled_in(query.text, store.documents) if "status" in query.meta else []
     if numbers:
         docs = [d for d in store.documents
                 if d.number and any(n.endswith(d.number) for n in numbers)]
+    elif titled:
+        docs = titled  # 《人体器官移植条例》还有效吗 / 被哪个文件废止了
     elif status:
         # Only a stated status counts: an unmarked document is not assumed to be in force.
         docs = [d for d in store.documents if d.status and d.status.value == status]
     else:
         docs = []
     return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
+
+
+def titled_in(question: str, documents) -> list:
+    """Documents whose title the question writes out (every version of it), the longest
+    titles only: 人体器官捐献和移植条例 does not also name 人体器官移植条例's namesakes."""
+    text = normalise_title(question)
+    named = [d for d in documents if len(d.title) >= 4 and normalise_title(d.title) in text]
+    longest = [d for d in named if not any(d.title != o.title and d.title in o.title
+                                           for o in named)]
+    return sorted(longest, key=lambda d: d.version_date or date.min)
 
 
 def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = False
@@ -160,6 +203,94 @@ def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = Fa
              for d in docs]
     ids = {h.clause.clause_id for h in heads}
     return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _versions_first(found: list[ScoredClause], store) -> list[ScoredClause]:
+    """For 修订后关于X的规定有什么变化: the best-ranked article of a work held in several
+    versions that the 修订 changed (else the best-ranked one) and its counterpart in the
+    other version (aligned by `assistant.compare`), newer first, both routed, ahead."""
+    pairs: list[list[ScoredClause]] = []
+    for scored in found[:CHANGE_CANDIDATES]:
+        heads = _counterparts(scored, store)
+        if heads:
+            pairs.append(heads)
+            if len(heads) == 2 and heads[0].clause.text != heads[1].clause.text:
+                break
+    if not pairs:
+        return found
+    heads = pairs[-1] if len(pairs[-1]) == 2 else pairs[0]
+    ids = {h.clause.clause_id for h in heads}
+    return heads + [s for s in found if s.clause.clause_id not in ids]
+
+
+def _version_pair(doc, store):
+    """(older, newer) Documents: this version and the one before or after it."""
+    if len(doc.versions) < 2:
+        return None
+    position = doc.versions.index(doc.doc_id) if doc.doc_id in doc.versions else -1
+    if position < 0:
+        return None
+    other = doc.versions[position + 1] if position + 1 < len(doc.versions) else \
+        doc.versions[position - 1]
+    pair = sorted([doc.doc_id, other], key=doc.versions.index)
+    documents = [store.document(doc_id) for doc_id in pair]
+    return None if None in documents else tuple(documents)
+
+
+def _counterparts(scored: ScoredClause, store) -> list[ScoredClause]:
+    """The article holding `scored` and the other version's article aligned with it,
+    newer first, routed; [] when the document has one version."""
+    from assistant.compare import compare
+
+    pair = _version_pair(scored.doc, store)
+    if pair is None:
+        return []
+    old, new = pair
+    own = old if scored.doc.doc_id == old.doc_id else new
+    article = _article_head(own, scored.clause)
+    for change in compare(old, new).changes:
+        sides = [(new, change.new), (old, change.old)]
+        if any(a is not None and a.clause_id == article.clause_id for _, a in sides):
+            return [ScoredClause(clause=doc.clause(a.clause_id), doc=doc.info(),
+                                 score=scored.score, routed=True)
+                    for doc, a in sides if a is not None]
+    return []
+
+
+def _article_head(doc, clause):
+    """The 第X条 clause a clause belongs to (itself when it is one)."""
+    from assistant.lexicon import is_article_label
+
+    depth = next((i for i, label in enumerate(clause.path) if is_article_label(label)), None)
+    if depth is None:
+        return clause
+    return next((c for c in doc.clauses if c.path == clause.path[: depth + 1]), clause)
+
+
+def _with_validity_evidence(found: list[ScoredClause], store) -> list[ScoredClause]:
+    """After each document asked about, what settles its validity: the clause that repealed
+    it, or the current version's preamble (its 修订 history)."""
+    result, seen = [], {s.clause.clause_id for s in found}
+    for scored in found:
+        result.append(scored)
+        evidence = _validity_evidence(scored, store) if scored.routed else None
+        if evidence is not None and evidence.clause.clause_id not in seen:
+            result.append(evidence)
+            seen.add(evidence.clause.clause_id)
+    return result
+
+
+def _validity_evidence(scored: ScoredClause, store) -> ScoredClause | None:
+    doc, clause = scored.doc, None
+    if doc.repealed_by is not None:
+        other = store.document(doc.repealed_by.doc_id)
+        clause = other and other.clause(doc.repealed_by.clause_id)
+    elif doc.superseded_by is not None:
+        other = store.document(doc.superseded_by.doc_id)
+        clause = other and _head_clause(other, False)
+    if not clause:
+        return None
+    return ScoredClause(clause=clause, doc=other.info(), score=scored.score, routed=True)
 
 
 def _head_clause(doc, effective: bool):

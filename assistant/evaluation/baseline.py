@@ -100,7 +100,7 @@ def _citation(marker: int, doc: Document, clause: Clause) -> Citation:
     return Citation(marker=marker, clause_id=clause.clause_id, doc_id=doc.doc_id,
                     number=doc.number, title=doc.title, status=doc.status, path=clause.path,
                     label=clause.label, text=clause.text, rendered=rendered,
-                    warning=doc.status_warning())
+                    warning=doc.status_warning(), replaced_by=doc.replacement)
 
 
 def _retrieved(hits: list[tuple[Chunk, float]]) -> list[ScoredClause]:

@@ -114,6 +114,25 @@ def _vouched(number: str, known: set[str], quoted: str) -> bool:
     return any(number.endswith(k) for k in known) or core in quoted
 
 
+def replaced_only(citations: Sequence[dict]) -> bool | None:
+    """The answer cites only texts the library holds a replacement for (被修订 / 失效 by a held
+    document): an out-of-date answer. None when it cites nothing."""
+    if not citations:
+        return None
+    return all(c.get("replaced_by") for c in citations)
+
+
+def status_accuracy(pairs: Sequence[tuple[str | None, str | None]]) -> float | None:
+    """(status shown, true status in effect) per document → share that agree (None: 未标注)."""
+    return _share(pairs, lambda p: p[0] == p[1]) if pairs else None
+
+
+def alignment_accuracy(predicted: dict[str, str | None], gold: dict[str, str | None]
+                       ) -> tuple[int, int]:
+    """(old articles mapped to the right new article or to none, all gold old articles)."""
+    return sum(predicted.get(old, None) == new for old, new in gold.items()), len(gold)
+
+
 def abstention_scores(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float | None]:
     """(answerable, abstained) per question → abstention P/R/F1 and false-abstention rate.
 
@@ -172,6 +191,8 @@ def summarise(records: Sequence[dict]) -> dict[str, float | int | None]:
     summary.update(_hallucination_summary(records))
     summary["supported_sentence_share"] = _supported_share(records)
     summary.update(abstention_scores([(r["answerable"], r["abstained"]) for r in records]))
+    summary["replaced_only_share"] = mean(
+        replaced_only(r.get("citations") or []) for r in records if not r["abstained"])
     latencies = [r["latency_ms"] for r in records]
     summary["latency_p50_ms"] = percentile(latencies, 50)
     summary["latency_p95_ms"] = percentile(latencies, 95)

@@ -25,8 +25,12 @@ METRICS: list[tuple[str, bool]] = [
     ("false_abstention_rate", False),
     ("recall@1", True), ("recall@3", True), ("recall@5", True), ("recall@10", True),
     ("mrr@10", True), ("ndcg@10", True), ("fact_coverage", True),
+    ("replaced_only_share", False),
     ("latency_p50_ms", False), ("latency_p95_ms", False),
 ]
+# Properties of the index, not of the answers: one value per run (see evaluation/versions.py).
+LIBRARY_METRICS = ("status_accuracy", "status_documents", "alignment_accuracy",
+                   "alignment_articles")
 HIGHER_IS_BETTER = dict(METRICS)
 
 
@@ -47,6 +51,8 @@ def summary_rows(run: dict) -> list[tuple[str, str, str, str]]:
         a, b = ours.get(name), base.get(name)
         delta = a - b if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
         rows.append((name, fmt(a), fmt(b), _signed(delta)))
+    library = run["summary"].get("library", {})
+    rows += [(name, fmt(library.get(name)), "–", "–") for name in LIBRARY_METRICS if library]
     return rows
 
 

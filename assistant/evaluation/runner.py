@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.dataset import GoldItem, gold_keys
+from assistant.evaluation.versions import library_scores
 from assistant.models import Answer
 from assistant.settings import Settings
 
@@ -42,7 +43,8 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
         ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
     run = {
         "meta": _meta(settings, backend, len(items), baseline) | {"folds": folds},
-        "summary": {"ours": metrics.summarise(ours) | {"errors": sum("error" in r for r in ours)}},
+        "summary": {"ours": metrics.summarise(ours) | {"errors": sum("error" in r for r in ours)},
+                    "library": library_scores(documents)},
         "records": ours,
     }
     if baseline:

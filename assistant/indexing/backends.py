@@ -18,6 +18,7 @@ from typing import Protocol
 from assistant.errors import AssistantError, IndexNotBuiltError
 from assistant.indexing.build import merge
 from assistant.indexing.layout import Progress
+from assistant.ingest.validity import apply_validity
 from assistant.models import Document
 from assistant.registry import Registry
 from assistant.retrieval.base import IndexReader
@@ -135,7 +136,9 @@ def _change(settings: Settings, change, progress: Progress | None) -> IndexReade
     for attempt in range(PUBLISH_ATTEMPTS):
         with backend.lock(settings):
             expected = backend.version(settings)
-            documents = change(backend.documents(settings), expected)
+            # Versions and repeals are a property of the whole library: derived again on
+            # every change, so the order documents arrive in does not matter.
+            documents = apply_validity(change(backend.documents(settings), expected))
             try:
                 return backend.publish(documents, settings, progress, expected)
             except ConcurrentChangeError:

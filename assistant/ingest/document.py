@@ -39,7 +39,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     paragraphs = split_run_in_headings(cleaned.paragraphs)
     layout = split_layout(paragraphs)
     meta = read_metadata(text, paragraphs, layout, source, title_hint)
-    doc_id = stable_id(meta.number or meta.title or source, length=12)
+    doc_id = stable_id(*identity(meta, source), length=12)
     offsets = _offsets(paragraphs)
     clauses, clause_warnings = build_clauses(doc_id, meta.title or source, paragraphs, offsets, layout)
     warnings = meta.warnings + clause_warnings
@@ -73,6 +73,18 @@ def build_documents(text: str, source: str, *, encoding: str | None = None,
         note = f"split from a file holding {len(bounds)} documents (document {number})"
         documents.append(doc.model_copy(update={"warnings": doc.warnings + [note]}))
     return documents
+
+
+def identity(meta: Metadata, source: str) -> list[str]:
+    """What names a document: its 文号; else its title and the date of this text, so two
+    versions of one law (same title, later 修订) are two documents and a re-ingest of the
+    same text is the same one."""
+    if meta.number:
+        return [meta.number]
+    latest = max((e.split(" ", 1)[0] for e in meta.history), default=None)
+    when = meta.published or meta.signed
+    version = when.isoformat() if when else latest
+    return [meta.title or source] + ([version] if version else [])
 
 
 def _offsets(paragraphs: list[str]) -> list[int]:

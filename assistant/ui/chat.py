@@ -194,7 +194,17 @@ class ChatPage:
         doc = next((d for d in documents if d.doc_id == doc_id), None)
         if doc is None:
             return render.error_html(problem) if problem else "", ""
-        return render.document_meta(doc, len(doc.clauses)), render.clause_tree(doc)
+        return render.document_meta(doc, len(doc.clauses)), self._versions(doc) + \
+            render.clause_tree(doc)
+
+    def _versions(self, doc: Document) -> str:
+        """What changed against the work's other version (the previous one; for an old
+        version, the current one)."""
+        if len(doc.versions) < 2:
+            return ""
+        at = doc.versions.index(doc.doc_id)
+        other = doc.versions[at - 1] if at > 0 else doc.versions[at + 1]
+        return render.comparison_html(self.assistant.compare(other, doc.doc_id))
 
     def refresh(self):
         """On page load: the current document list (the index may have changed)."""

@@ -13,6 +13,7 @@ from html import escape
 
 from assistant.answer.citations import MARKER_RE
 from assistant.answer.renumber import marker_order, renumber_text
+from assistant.compare import ArticleChange, Comparison
 from assistant.models import (
     Answer,
     Citation,
@@ -29,7 +30,7 @@ RELATED_TITLE = "可能相关（仅供参考，并非答案）"
 RELATED_LIMIT = 3
 BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（OpenAI 兼容）", "langchain": "LangChain"}
 
-_WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT)
+_WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT, DocStatus.SUPERSEDED)
 _SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+[。；！？!?;]*|\n")
 _MIN_OVERLAP = 0.5
 # Warnings staff must see: the document's status, unverified sentences, invented 文号, fallback.
@@ -236,7 +237,53 @@ def document_meta(doc: DocumentInfo, clause_count: int | None = None) -> str:
     cells = "".join(f"<tr><th>{name}</th><td>{escape(str(value))}</td></tr>"
                     for name, value in rows if value not in (None, ""))
     status = f"<tr><th>状态</th><td>{status_badge(doc.status)}</td></tr>"
-    return f'<table class="pa-meta">{cells}{status}</table>'
+    return f'<table class="pa-meta">{cells}{status}{validity_rows(doc)}</table>'
+
+
+def validity_rows(doc: DocumentInfo) -> str:
+    """What the library knows: what replaced it (with the repealing clause), how many
+    versions it holds, and repealed documents it names that are not held."""
+    rows = []
+    if doc.status_warning() and doc.status_source == "library":
+        rows.append(("效力说明", doc.status_warning()))
+    if len(doc.versions) > 1:
+        which = "旧版本" if doc.superseded_by else "最新版本"
+        rows.append(("版本", f"本库收录 {len(doc.versions)} 个版本，本文为{doc.version_label or ''}{which}"))
+    if doc.repeals_missing:
+        names = "、".join(m.target for m in doc.repeals_missing)
+        rows.append(("所废止文件（未收录）", names))
+    return "".join(f"<tr><th>{name}</th><td>{escape(value)}</td></tr>" for name, value in rows)
+
+
+_CHANGE_NAMES = {"unchanged": "未变", "changed": "修改", "added": "新增", "removed": "删除"}
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """Two versions side by side, article by article: changed wording marked (<del>/<ins>);
+    unchanged articles are counted, not listed."""
+    counts = comparison.counts
+    summary = "，".join(f"{_CHANGE_NAMES[k]} {counts[k]} 条" for k in _CHANGE_NAMES)
+    rows = "".join(_change_row(c) for c in comparison.changes if c.kind != "unchanged")
+    return (f'<div class="pa-compare"><p><b>与{escape(comparison.old.version_ref)}比较</b>：'
+            f'{summary}，重新编号 {counts["renumbered"]} 条</p>'
+            f'<table class="pa-compare-table"><tr><th>{escape(comparison.old.version_ref)}</th>'
+            f'<th>{escape(comparison.new.version_ref)}</th></tr>{rows}</table></div>')
+
+
+def _change_row(change: ArticleChange) -> str:
+    old = change.old.label if change.old else ""
+    new = change.new.label if change.new else ""
+    if change.kind == "changed":
+        left = "".join(escape(s.text) if s.op == "equal" else f"<del>{escape(s.text)}</del>"
+                       for s in change.diff if s.op != "insert")
+        right = "".join(escape(s.text) if s.op == "equal" else f"<ins>{escape(s.text)}</ins>"
+                        for s in change.diff if s.op != "delete")
+    else:
+        left = escape(change.old.text) if change.old else "（无）"
+        right = escape(change.new.text) if change.new else "（删除）"
+    tag = _CHANGE_NAMES[change.kind]
+    return (f'<tr class="pa-change-{change.kind}"><td><b>{escape(old)}</b> {left}</td>'
+            f'<td><b>{escape(new)}</b> [{tag}] {right}</td></tr>')
 
 
 def clause_tree(document: Document) -> str:

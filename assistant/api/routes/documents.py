@@ -16,6 +16,7 @@ from fastapi import APIRouter, UploadFile
 from assistant.api.deps import Admin, AssistantDep, Reader, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import ClauseDetail, Deleted, DocumentDetail, DocumentList, DocumentRow
+from assistant.compare import Comparison
 from assistant.ingest.pipeline import IngestReport
 from assistant.models import Clause, Document
 
@@ -56,6 +57,13 @@ def get_clause(doc_id: str, clause_id: str, principal: Reader, assistant: Assist
     clause = assistant.clause(doc.doc_id, clause_id)
     return {**clause_out(clause), "document": doc.info().model_dump(mode="json"),
             "context": clause.context}
+
+
+@router.get("/{doc_id}/compare/{other_id}", response_model=Comparison, responses=_NOT_FOUND)
+def compare_documents(doc_id: str, other_id: str, principal: Reader, assistant: AssistantDep):
+    """Two versions of a rule aligned article by article: unchanged, changed (with the
+    wording diff), added, removed, renumbered. Older first, whichever order given."""
+    return assistant.compare(doc_id, other_id)
 
 
 @router.post("", status_code=201, response_model=IngestReport, responses={
