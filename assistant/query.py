@@ -20,7 +20,7 @@ from typing import Literal
 
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
-from assistant.lexicon import Synonyms, find_doc_numbers, load_synonyms
+from assistant.lexicon import Synonyms, find_doc_numbers, jieba_module, jieba_tagger, load_synonyms
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
@@ -52,9 +52,7 @@ _META_PATTERNS = {
 @lru_cache(maxsize=2048)
 def content_terms(text: str) -> tuple[str, ...]:
     """jieba search-mode tokens of `text` worth matching: no stopwords, no punctuation."""
-    import jieba
-
-    tokens = (t.strip() for t in jieba.cut_for_search(text))
+    tokens = (t.strip() for t in jieba_module().cut_for_search(text))
     return tuple(dict.fromkeys(
         t for t in tokens
         if t and t not in STOPWORDS and (len(t) >= 2 or t.isdigit()) and _is_wordlike(t)))
@@ -67,10 +65,8 @@ def _is_wordlike(token: str) -> bool:
 @lru_cache(maxsize=2048)
 def places(text: str) -> tuple[str, ...]:
     """Named places (四川省, 开州区, 成都市) jieba finds in `text`."""
-    import jieba.posseg
-
     return tuple(dict.fromkeys(
-        p.word for p in jieba.posseg.cut(text)
+        p.word for p in jieba_tagger().cut(text)
         if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES))
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from assistant.lexicon import jieba_module
 
 TOKENIZER = "jieba-cut_for_search-lower"
 
@@ -18,20 +18,11 @@ _STOP_CHARS = set("的了和与及等在是对为将按把被于以其之并或�
 _PUNCT = re.compile(r"^[\W_]+$")
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def tokenize(text: str) -> list[str]:
     """jieba search-mode tokens, lowercased, without punctuation and stop characters."""
     text = unicodedata.normalize("NFKC", text).lower()
     tokens = []
-    for token in _jieba().cut_for_search(text):
+    for token in jieba_module().cut_for_search(text):
         token = token.strip()
         if not token or _PUNCT.match(token) or token in _STOP_CHARS:
             continue
