@@ -14,6 +14,10 @@ import sys
 from assistant.errors import AssistantError
 
 
+# Gradio's login form refuses an empty user name with the same words as a wrong key.
+LOGIN_HINT = "用户名：填写您的姓名或工号（必填，不核对）；密码：填写管理员发给您的访问密钥。"
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="run the HTTP API and the chat page",
@@ -131,7 +135,7 @@ def mount_ui(app, assistant) -> bool:
     login = {}
     if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
         login = {"auth": lambda _user, key: keys.role_of(key) is not None,
-                 "auth_message": "请输入 API 密钥作为密码（用户名任意）。"}
+                 "auth_message": LOGIN_HINT}
     blocks = build_ui(assistant)
     blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
     gr.mount_gradio_app(app, blocks, path="/", **login)

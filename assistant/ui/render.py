@@ -30,6 +30,10 @@ RELATED_LIMIT = 3
 BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（OpenAI 兼容）", "langchain": "LangChain"}
 
 _WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT)
+# Drawn, not a character: ⚠ and emoji are empty boxes where no font has them.
+WARN_ICON = ('<svg class="pa-icon" viewBox="0 0 16 16" width="1em" height="1em" '
+             'aria-hidden="true"><path d="M8 1.5 15 14.5H1z" fill="currentColor"/>'
+             '<path d="M7.3 6h1.4l-.2 4.6h-1zM7.3 11.6h1.4V13H7.3z" fill="#fff"/></svg>')
 _SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+[。；！？!?;]*|\n")
 _MIN_OVERLAP = 0.5
 # Warnings staff must see: the document's status, unverified sentences, invented 文号, fallback.
@@ -188,8 +192,9 @@ def streaming_html(partial: str) -> str:
     return f'<div class="pa-answer pa-streaming"><div class="pa-text">{text}{caret}</div></div>'
 
 
-def error_html(message: str) -> str:
-    return f'<div class="pa-answer pa-error">⚠ {escape(message)}</div>'
+def error_html(message: str, kind: str = "pa-answer") -> str:
+    """A problem said to staff; no 赞/踩 is offered under it (chat.js hides them)."""
+    return f'<div class="{kind} pa-error">{WARN_ICON}{escape(message)}</div>'
 
 
 def warnings_block(answer: Answer) -> str:
@@ -200,7 +205,7 @@ def warnings_block(answer: Answer) -> str:
     quiet = [w for w in answer.warnings
              if w not in loud and not w.startswith(_REWRITE_PREFIX)]
     html = understood_block(answer)
-    html += "".join(f'<div class="pa-warn">⚠ {escape(w)}</div>' for w in loud)
+    html += "".join(f'<div class="pa-warn">{WARN_ICON}{escape(w)}</div>' for w in loud)
     if quiet:
         notes = "".join(f"<li>{escape(w)}</li>" for w in quiet)
         html += f'<details class="pa-notes"><summary>处理说明</summary><ul>{notes}</ul></details>'
