@@ -13,7 +13,6 @@ import sys
 
 from assistant.errors import AssistantError
 
-
 # Gradio's login form refuses an empty user name with the same words as a wrong key.
 LOGIN_HINT = "用户名：填写您的姓名或工号（必填，不核对）；密码：填写管理员发给您的访问密钥。"
 
