@@ -384,6 +384,10 @@ class Query:
     when: bool = False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
+    # A rewritten follow-up's topic, carried over from the earlier question: its content
+    # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
+    # about that topic, not merely about the new place.
+    carried: tuple[str, ...] = ()
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -428,7 +432,14 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         meta=meta, spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
-        focus=focus_terms(text))
+        focus=focus_terms(text), carried=carried_terms(text, asked, terms))
+
+
+def carried_terms(text: str, asked: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The content words a follow-up's standalone form took from the earlier question."""
+    if text == asked:
+        return ()
+    return tuple(t for t in terms if t not in asked and not years(t) and not places(t))
 
 
 def analyse(question: str, history: list[dict] | None = None,
