@@ -32,7 +32,7 @@ BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（OpenAI 兼容
 _WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT)
 # Drawn, not a character: ⚠ and emoji are empty boxes where no font has them.
 WARN_ICON = ('<svg class="pa-icon" viewBox="0 0 16 16" width="1em" height="1em" '
-             'aria-hidden="true"><path d="M8 1.5 15 14.5H1z" fill="currentColor"/>'
+             'aria-hidden="true"><path d="M8 1.5 15 14.5H1z" fill="#e07b00"/>'
              '<path d="M7.3 6h1.4l-.2 4.6h-1zM7.3 11.6h1.4V13H7.3z" fill="#fff"/></svg>')
 _SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+[。；！？!?;]*|\n")
 _MIN_OVERLAP = 0.5
