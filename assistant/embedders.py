@@ -345,6 +345,10 @@ def offline_sentence_transformers(error: type[Exception]):
     except ImportError as err:
         raise error("sentence-transformers is not installed: "
                     "pip install 'policy-assistant[st]'") from err
+    from transformers.utils import logging as transformers_logging
+
+    # Its "Loading weights" bar would land on a command's stderr at every model load.
+    transformers_logging.disable_progress_bar()
     return sentence_transformers
 
 

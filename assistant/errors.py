@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class AssistantError(Exception):
-    """Base class: a problem the user can act on; `str(err)` says what and how."""
+    """Base class: a problem the user can act on; `str(err)` says what and how.
+
+    `staff` is the same problem said for office staff on the chat page (Chinese, no
+    setting names or developer words); None where the page's generic wording fits.
+    """
+
+    def __init__(self, *args: object, staff: str | None = None) -> None:
+        super().__init__(*args)
+        self.staff = staff
 
 
 class LoadError(AssistantError):

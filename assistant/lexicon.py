@@ -17,6 +17,7 @@ these; no stage keeps its own copy of the patterns.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,25 @@ from functools import lru_cache
 from pathlib import Path
 
 # --- Chinese numerals -------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def jieba_module():
+    """jieba, initialised once and quiet: on import it logs four start-up lines to stderr
+    at DEBUG level, which every command would otherwise print."""
+    import jieba  # start-up cost (~0.9 s): only where text is segmented
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def jieba_tagger():
+    """jieba's part-of-speech tagger (jieba.posseg), on the quiet jieba."""
+    jieba_module()
+    import jieba.posseg  # after jieba_module(): its import must not log
+
+    return jieba.posseg
+
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}

@@ -20,7 +20,14 @@ from typing import Literal
 
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
-from assistant.lexicon import Synonyms, find_doc_numbers, load_synonyms, matching_text
+from assistant.lexicon import (
+    Synonyms,
+    find_doc_numbers,
+    jieba_module,
+    jieba_tagger,
+    load_synonyms,
+    matching_text,
+)
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
@@ -56,9 +63,7 @@ _META_PATTERNS = {
 @lru_cache(maxsize=2048)
 def content_terms(text: str) -> tuple[str, ...]:
     """jieba search-mode tokens of `text` worth matching: no stopwords, no punctuation."""
-    import jieba
-
-    tokens = (t.strip() for t in jieba.cut_for_search(text))
+    tokens = (t.strip() for t in jieba_module().cut_for_search(text))
     return tuple(dict.fromkeys(
         t for t in tokens
         if t and t not in STOPWORDS and (len(t) >= 2 or t.isdigit()) and _is_wordlike(t)))
@@ -71,10 +76,8 @@ def _is_wordlike(token: str) -> bool:
 @lru_cache(maxsize=2048)
 def places(text: str) -> tuple[str, ...]:
     """Named places (四川省, 开州区, 成都市) jieba finds in `text`."""
-    import jieba.posseg
-
     return tuple(dict.fromkeys(
-        p.word for p in jieba.posseg.cut(text)
+        p.word for p in jieba_tagger().cut(text)
         if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES))
 
 
@@ -393,6 +396,10 @@ class Query:
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
+    # A rewritten follow-up's topic, carried over from the earlier question: its content
+    # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
+    # about that topic, not merely about the new place.
+    carried: tuple[str, ...] = ()
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -442,7 +449,16 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         meta=meta, spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
-        focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)))
+        focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
+        carried=carried_terms(text, asked, terms))
+
+
+
+def carried_terms(text: str, asked: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The content words a follow-up's standalone form took from the earlier question."""
+    if text == asked:
+        return ()
+    return tuple(t for t in terms if t not in asked and not years(t) and not places(t))
 
 
 def analyse(question: str, history: list[dict] | None = None,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from assistant.models import Answer
 
 log = logging.getLogger("assistant.requests")
+HISTORY_TOO_LONG = "之前的对话太长，请点「清空对话」后重新提问。"
 
 
 class RequestRefused(AssistantError):
@@ -35,7 +36,8 @@ class RateLimited(AssistantError):
     """Too many requests from one caller; `retry_after` seconds until the next may go."""
 
     def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+        super().__init__(message, staff=f"提问过于频繁，请 {RateLimiter.retry_after(retry_after)} "
+                                        "秒后再试。")
         self.retry_after = retry_after
 
     @property
@@ -120,7 +122,9 @@ def check_text(text: str, what: str) -> str:
     except UnicodeEncodeError as err:
         raise RequestRefused(f"{what} holds invalid text: a lone surrogate "
                              f"(U+{ord(text[err.start]):04X}) at character {err.start}; "
-                             "send valid UTF-8") from None
+                             "send valid UTF-8",
+                             staff="内容中有无法识别的字符（可能是复制时带入的），请删除后重试。"
+                             ) from None
     return text
 
 
@@ -138,11 +142,14 @@ class RequestRules:
     def check_question(self, question: str) -> str:
         question = check_text(question or "", "the question").strip()
         if not question:
-            raise RequestRefused("问题为空 (question is empty): send the question to answer")
+            raise RequestRefused("问题为空 (question is empty): send the question to answer",
+                                 staff="请先输入问题。")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise RequestRefused(f"question is {len(question)} characters long; the limit is "
-                                 f"{limit} (ASSISTANT_MAX_QUESTION_CHARS)")
+                                 f"{limit} (ASSISTANT_MAX_QUESTION_CHARS)",
+                                 staff=f"问题共 {len(question)} 字，超过了 {limit} 字的上限，"
+                                       "请精简后再发送。")
         return question
 
     def check_history(self, history: list[dict] | None) -> list[dict]:
@@ -152,7 +159,8 @@ class RequestRules:
         settings = self.settings
         if len(history) > settings.max_history_turns:
             raise RequestRefused(f"history has {len(history)} turns; the limit is "
-                                 f"{settings.max_history_turns} (ASSISTANT_MAX_HISTORY_TURNS)")
+                                 f"{settings.max_history_turns} (ASSISTANT_MAX_HISTORY_TURNS)",
+                                 staff=HISTORY_TOO_LONG)
         total = 0
         for number, turn in enumerate(history, 1):
             content = check_text(str(turn.get("content", "")), f"history turn {number}")
@@ -162,11 +170,12 @@ class RequestRules:
             if len(content) > limit:
                 raise RequestRefused(f"history turn {number} ({turn.get('role')}) is "
                                      f"{len(content)} characters long; the limit is {limit} "
-                                     f"({name})")
+                                     f"({name})", staff=HISTORY_TOO_LONG)
             total += len(content)
         if total > settings.max_history_chars:
             raise RequestRefused(f"history holds {total} characters; the limit is "
-                                 f"{settings.max_history_chars} (ASSISTANT_MAX_HISTORY_CHARS)")
+                                 f"{settings.max_history_chars} (ASSISTANT_MAX_HISTORY_CHARS)",
+                                 staff=HISTORY_TOO_LONG)
         return history
 
     def fit_history(self, history: list[dict]) -> list[dict]:

@@ -48,12 +48,11 @@ def _warm_embedder(embedder) -> None:
 
 
 def _warm_jieba() -> None:
-    import jieba.posseg
-
+    from assistant.lexicon import jieba_tagger
     from assistant.retrieval.sparse import tokenize
 
     tokenize("预热")  # loads the dictionary
-    list(jieba.posseg.cut(WARM_UP_QUESTION))  # loads the tagger's model
+    list(jieba_tagger().cut(WARM_UP_QUESTION))  # loads the tagger's model
 
 
 def _warm_tiktoken() -> None:

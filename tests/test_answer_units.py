@@ -222,3 +222,37 @@ def test_followup_takes_the_topic_of_the_previous_question():
         "2020年重点工作有哪些？")
     assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"
     assert rewrite_followup("那开州区呢？", None) == "那开州区呢？"
+
+
+# A follow-up carries the earlier question's topic: the new place alone is not an answer.
+LTC_PROVINCE = make_doc("ltc-sc", [(["一、"], "一、在成都市、攀枝花市开展长期护理保险试点。")],
+                        title="四川省人民政府办公厅关于开展长期护理保险试点的通知")
+PRICE_CITY = make_doc("price-my", [(["一、"], "一、积极稳妥开展医疗服务价格改革试点。")],
+                      title="绵阳市人民政府办公室关于推进医疗服务价格改革的通知")
+LTC_CITY = make_doc("ltc-dy", [(["一、"], "一、在全市开展长期护理保险试点，覆盖职工医保参保人员。")],
+                    title="德阳市人民政府办公室关于开展长期护理保险试点的实施方案")
+LTC_HISTORY = [{"role": "user", "content": "四川省在哪些城市开展长期护理保险试点？"},
+               {"role": "assistant", "content": "在成都市、攀枝花市开展[1]。"}]
+
+
+def test_follow_up_met_only_by_its_new_place_is_refused():
+    from assistant.query import analyse
+
+    query = analyse("那绵阳市呢？", LTC_HISTORY)
+    assert query.text.startswith("绵阳市") and {"长期", "护理", "保险"} <= set(query.carried)
+    decision = gate.decide(query, [scored(PRICE_CITY, 0), scored(LTC_PROVINCE, 0)], [],
+                           threshold=0.0)
+    # One clause is about 绵阳市 but not 长期护理保险, the other the reverse.
+    assert not decision.answerable
+    assert "上一问所问的" in decision.reason and "护理" in decision.reason
+
+
+def test_follow_up_whose_topic_the_clause_states_is_answered():
+    from assistant.query import analyse
+
+    query = analyse("那德阳市呢？", LTC_HISTORY)
+    decision = gate.decide(query, [scored(PRICE_CITY, 0), scored(LTC_CITY, 0)], [],
+                           threshold=0.0)
+    assert decision.answerable and decision.best.scored.doc.doc_id == "ltc-dy"
+    # The same question asked in full, with no conversation, carries nothing over.
+    assert analyse("德阳市开展长期护理保险试点吗？").carried == ()

@@ -145,15 +145,17 @@ def last_html(steps) -> str:
 
 
 def test_the_chat_page_passes_the_question_limit(chat_page):
-    html = last_html(list(chat_page.respond("问" * 501, [], None, False, None)))
-    assert "limit is 500" in html and "ASSISTANT_MAX_QUESTION_CHARS" in html
+    steps = list(chat_page.respond("问" * 501, [], None, False, None))
+    assert steps[-1][1] == []  # not sent: said under the box, in the staff's words
+    assert "问题共 501 字，超过了 500 字的上限" in steps[-1][3]
+    assert "ASSISTANT_MAX_QUESTION_CHARS" not in steps[-1][3]
 
 
 def test_the_chat_page_is_rate_limited_and_audited(chat_page):
     answers = [list(chat_page.respond(QUESTION, [], None, False, None))[-1][1][-1]
                for _ in range(3)]
     assert answers[0].answer is not None and answers[1].answer is not None
-    assert answers[2].answer is None and "rate limit of 2 requests" in answers[2].html
+    assert answers[2].answer is None and "提问过于频繁" in answers[2].html
     rows = chat_page.assistant.rules.audit.recent(10)
     assert [r["endpoint"] for r in rows] == ["chat", "chat"]
 

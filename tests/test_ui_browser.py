@@ -248,6 +248,7 @@ def test_staff_page_speaks_only_chinese_whatever_the_browser_language(server, br
     page.click("#pa-reason-save")
     page.wait_for_selector("text=已保存反馈原因", timeout=15_000)
     seen += page.evaluate(_VISIBLE_WORDING)
+    seen += error_paths(page)
     for tab in ("文件浏览", "反馈导出"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(1000)
@@ -257,9 +258,50 @@ def test_staff_page_speaks_only_chinese_whatever_the_browser_language(server, br
     english = sorted({word for text in seen for word in re.findall(_LATIN_WORD, text)
                       if word not in allowed})
     assert english == [], f"English or developer wording on the staff page: {english}"
-    for developer_word in ("SQLite", "JSONL", "Textbox", "Copy message"):
+    for developer_word in ("SQLite", "JSONL", "Textbox", "Copy message", "ASSISTANT_"):
         assert not any(developer_word in text for text in seen)
     assert blocked == []
+
+
+_SCROLL_CHAT_UP = """() => { for (const el of document.querySelectorAll('#pa-chat *'))
+  if (el.scrollHeight > el.clientHeight + 50) { el.scrollTop = 0;
+    el.dispatchEvent(new Event('scroll')); } }"""
+
+
+def error_paths(page) -> list[str]:
+    """What staff see when a question is refused: over the limit (the counter warns, the
+    text stays in the box with a note), empty; and the ↓ button after scrolling up."""
+    too_long = "医保报销" * 150  # 600 characters; the limit is 500
+    page.fill("#pa-question textarea", too_long)
+    page.wait_for_selector("#pa-count.pa-over", timeout=5_000)
+    assert "600" in page.inner_text("#pa-count") and "500" in page.inner_text("#pa-count")
+    seen = page.evaluate(_VISIBLE_WORDING)
+    page.keyboard.press("Enter")
+    notice = page.wait_for_selector(".pa-ask-notice", timeout=30_000)
+    assert "问题共 600 字，超过了 500 字的上限" in notice.inner_text()
+    assert page.input_value("#pa-question textarea") == too_long  # nothing typed is lost
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-chat-too-long.png"), full_page=True)
+    seen += page.evaluate(_VISIBLE_WORDING)
+    page.fill("#pa-question textarea", "")
+    page.click("#pa-send")
+    page.wait_for_selector(".pa-ask-notice:has-text('请先输入问题')", timeout=30_000)
+    seen += page.evaluate(_VISIBLE_WORDING)
+    # Scrolled up, Gradio shows its ↓ button: in Chinese, in the corner, not over the text.
+    ask(page, QUESTION, ".pa-source")  # a second answer: more than the chat's height
+    button = page.locator("#pa-chat .scroll-down-button-container button")
+
+    def scrolled_up_and_shown():
+        page.evaluate(_SCROLL_CHAT_UP)
+        page.wait_for_timeout(300)
+        return button.count() and button.first.is_visible() and button.first.bounding_box()
+
+    box = wait_until(scrolled_up_and_shown, 20, "the ↓ button after scrolling up")
+    assert button.first.get_attribute("aria-label") == "回到最新回答"
+    chat = page.locator("#pa-chat").bounding_box()
+    assert box["x"] + box["width"] > chat["x"] + chat["width"] - 80  # at the right edge
+    seen += page.evaluate(_VISIBLE_WORDING)
+    return seen
 
 
 def test_api_docs_work_with_no_network(server, browser):

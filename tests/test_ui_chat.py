@@ -6,6 +6,7 @@ model) so it builds in seconds; parser, store, answer pipeline and feedback stor
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
+from assistant.errors import AssistantError
 from assistant.models import Answer
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.ui import chat as chat_ui
 from assistant.ui import render
 from assistant.ui.chat import (
     ChatPage,
@@ -95,15 +98,57 @@ def test_filters_reach_the_retriever(page):
     assert all(s.doc.in_force for s in turns[-1].answer.retrieved)
 
 
-def test_empty_question_changes_nothing(page):
+def test_empty_question_adds_no_turn_and_says_what_to_do(page):
     steps = list(page.respond("   ", [], None, False, None))
-    assert steps == [([], [], "")]
+    assert len(steps) == 1 and steps[0][:2] == ([], [])
+    assert "请先输入问题" in steps[0][3]
 
 
-def test_unknown_backend_is_a_message_not_a_crash(page):
+def test_too_long_question_is_kept_in_the_box_with_a_chinese_note(page):
+    limit = page.assistant.settings.max_question_chars
+    long_question = "医保" * (limit // 2 + 50)
+    steps = list(page.respond(long_question, [], None, False, None))
+    assert len(steps) == 1
+    chat, turns, box, notice = steps[0]
+    assert chat == [] and turns == []  # nothing sent, no error bubble to rate
+    assert isinstance(box, type(gr.skip()))  # the typed text stays where it is
+    assert f"问题共 {len(long_question)} 字，超过了 {limit} 字的上限" in notice
+    assert not re.search(r"[A-Za-z]", re.sub(r"<[^>]*>", "", notice))  # no English, no setting
+
+
+def test_unknown_backend_is_a_chinese_message_and_the_question_comes_back(page):
     steps = list(page.respond(QUESTION, [], None, False, "no-such-backend"))
-    last = steps[-1][1][-1]
-    assert last.answer is None and "pa-error" in last.html and "no-such-backend" in last.html
+    _, turns, box, _ = steps[-1]
+    last = turns[-1]
+    assert last.answer is None and "pa-error" in last.html and "no-such-backend" not in last.html
+    assert chat_ui.UNAVAILABLE in last.html and box == QUESTION
+
+
+def test_every_request_refusal_has_staff_wording():
+    from assistant.request_rules import RateLimited, RequestRules
+
+    rules = RequestRules(Settings(embedder="hashing"))
+    refusals = []
+    for call in (lambda: rules.check_question(""), lambda: rules.check_question("问" * 9999),
+                 lambda: rules.check_question("\ud800"),
+                 lambda: rules.check_history([{"role": "user", "content": "问" * 9999}]),
+                 lambda: rules.check_history([{"role": "user", "content": "问"}] * 999),
+                 lambda: rules.check_history([{"role": "assistant", "content": "答" * 3000}] * 9)):
+        with pytest.raises(AssistantError) as err:
+            call()
+        refusals.append(err.value)
+    refusals.append(RateLimited("rate limit exceeded", 2.2))
+    for err in refusals:
+        said = chat_ui.staff_message(err)
+        assert said != chat_ui.UNAVAILABLE and not re.search(r"[A-Za-z_]{2,}", said), said
+
+
+def test_refresh_choices_sends_only_a_changed_document_list(page):
+    *_, shown = page.refresh()
+    assert all(isinstance(v, type(gr.skip())) for v in page.refresh_choices(shown))
+    chat_picker, doc_picker, signature = page.refresh_choices("an older list")
+    assert signature == shown and chat_picker["choices"] == doc_picker["choices"]
+    assert len(chat_picker["choices"]) == len(page.assistant.documents())
 
 
 def test_missing_index_is_reported_on_the_page(tmp_path):
@@ -124,6 +169,17 @@ def test_rating_stores_a_row_and_reason(page):
     con = sqlite3.connect(page.feedback.path)
     assert con.execute("SELECT rating, reason, question FROM feedback").fetchall() == [
         ("down", "漏了条款", QUESTION)]
+
+
+def test_a_failed_feedback_store_is_said_in_chinese(page, monkeypatch):
+    from assistant.feedback import FeedbackError
+
+    def broken(*args, **kwargs):
+        raise FeedbackError("无法打开反馈数据库 sqlite:///x：disk I/O error")
+
+    monkeypatch.setattr(page.feedback, "export_jsonl", broken)
+    summary, files = page.export()
+    assert summary == chat_ui.FEEDBACK_UNAVAILABLE and files is None
 
 
 def test_rating_an_error_message_stores_nothing(page):

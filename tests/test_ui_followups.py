@@ -70,7 +70,7 @@ def test_streaming_text_is_numbered_like_the_final_answer():
 
 # (first question, follow-up): each follow-up is answered from the corpus; with this index the
 # pipeline's markers for the second one are [2][3] (its evidence is context block 2).
-ANSWERED_FOLLOW_UPS = [("四川省要制定第几批“互联网+”医疗服务价格政策？", "那汉中市呢？"),
+ANSWERED_FOLLOW_UPS = [("四川省推广三明医改经验有什么要求？", "那汉中市呢？"),
                        ("四川全省推广的医保付费方式是哪一种？", "那四川省呢？")]
 
 
@@ -85,6 +85,15 @@ def test_every_answer_on_the_page_starts_at_marker_one(page, first, follow_up):
         assert markers == list(range(1, len(markers) + 1)), markers
         assert next(iter(marker_order(turn.answer.answer))) == 1  # the text reads [1] first
         assert f'href="#pa-src-{number}-1"' in turn.html and f'id="pa-src-{number}-1"' in turn.html
+
+
+def test_follow_up_the_new_place_s_document_does_not_answer_is_refused(page):
+    """汉中市's document mentions “互联网+” but no batch of price policies: citing it for
+    汉中市要制定第几批“互联网+”医疗服务价格政策？ would answer another question."""
+    turns = ask(page, "那汉中市呢？", ask(page, "四川省要制定第几批“互联网+”医疗服务价格政策？"))
+    follow = turns[-1]
+    assert "汉中市要制定第几批" in render.standalone_question(follow.answer)
+    assert follow.answer.abstained and render.ABSTAIN_MESSAGE in follow.html
 
 
 def test_refused_follow_up_still_shows_how_it_was_understood(page):

@@ -146,6 +146,15 @@ def test_processing_notes_are_collapsed_and_status_warnings_are_not():
     assert "已失效" in loud and note in quiet
 
 
+def test_notes_with_developer_detail_are_said_plainly_to_staff():
+    fallback = "openai 后端出错（ReadTimeout: timed out after 30 s），已改用抽取式回答。"
+    budget = "上下文预算 3000 tokens 不足，2 个检索到的条款未整条纳入（不截断条款）：X。"
+    html = render.warnings_block(answered(warnings=[fallback, budget]))
+    loud, quiet = html.split("<details", 1)
+    assert "大模型回答出错，已改用抽取式回答。" in loud and "条款较长" in quiet
+    assert not re.search(r"[A-Za-z]{2,}", re.sub(r"<[^>]*>", "", html))
+
+
 def test_streaming_html_escapes_partial_text():
     html = render.streaming_html("部分<回答>[1]")
     assert "&lt;回答&gt;" in html and "pa-cite" not in html

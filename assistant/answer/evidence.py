@@ -217,6 +217,11 @@ def evidence_text(scored: ScoredClause) -> str:
     return "\n".join([*metadata_lines(scored.doc), *clause.context, clause.label, clause.text])
 
 
+# Share (by length) of a follow-up's carried-over topic a clause must state: one generic
+# word of five (开展) may be missing; the topic itself (三医联动) may not.
+CARRIED_MIN = 0.75
+
+
 def coverage(terms, evidence: str, query: Query | None = None) -> float:
     """Length-weighted share of `terms` that occur in `evidence` (with `query`, a term also
     counts when a formal word standing for it occurs: 社保 → 社会保险)."""
@@ -231,6 +236,9 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     `evidence` lacks, and, for a question asking an amount (多少, 多久), a number in the
     clause's own words (`own_text`: its context and text, not the metadata's dates)."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
+    if query.carried and coverage(query.carried, evidence, query) < CARRIED_MIN:
+        missing.append("上一问所问的" + "、".join(
+            t for t in query.carried if not query.covers(t, evidence)))
     if query.amount and not query.units and own_text is not None and not states_number(own_text):
         missing.append("所问的数量或期限")
     if query.when and own_text is not None and not states_time(own_text):

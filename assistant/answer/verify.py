@@ -17,6 +17,7 @@ from functools import lru_cache
 from assistant.answer.citations import MARKER_RE, doc_numbers_in, markers_in
 from assistant.answer.context import Context
 from assistant.labels import CN_DIGITS
+from assistant.lexicon import jieba_tagger
 from assistant.models import AnswerSentence, DocStatus
 
 # A sentence ends at 。！？；!? or a line break; markers right after it stay with it.
@@ -89,10 +90,8 @@ def status_missing(sentence: str, blocks) -> list[str]:
 @lru_cache(maxsize=4096)
 def named_terms(text: str) -> tuple[str, ...]:
     """Place names, organisations and other proper nouns jieba tags in `text`."""
-    import jieba.posseg
-
     return tuple(dict.fromkeys(
-        pair.word for pair in jieba.posseg.cut(text)
+        pair.word for pair in jieba_tagger().cut(text)
         if pair.flag in _NAMED_TAGS and len(pair.word) >= 2 and pair.word not in _GENERIC))
 
 

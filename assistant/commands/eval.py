@@ -23,10 +23,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-baseline", action="store_true", help="skip the chunk baseline")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    parser.add_argument("--folds", type=int, default=5, metavar="K",
-                        help="cross-validate the evidence model by document: K folds, each "
-                             "scored with a model fitted on the others (default 5; 0 = score "
-                             "with the shipped model)")
+    parser.add_argument("--folds", type=int, default=0, metavar="K",
+                        help="default 0: score with the shipped evidence model, what `assistant "
+                             "ask` does. K >= 2: cross-validate by document instead, each fold "
+                             "scored with a model refitted on the other folds (how the quality "
+                             "gate and docs/evaluation.md measure the gold sets)")
     parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
     parser.add_argument("--abstain-threshold", type=float, help="override settings.abstain_threshold")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
@@ -52,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("--limit must be at least 1")
     thresholds = load_thresholds(args.check_thresholds) if args.check_thresholds else None
     settings = _settings(args, settings_from_args(args))
-    items = [i for path in (args.dataset or [DEFAULT_DATASET]) for i in load_gold(path)]
+    datasets = args.dataset or [DEFAULT_DATASET]
+    items = [i for path in datasets for i in load_gold(path)]
     items = items[: args.limit]
     with _progress(len(items), baseline=not args.no_baseline) as tick:
         result = run_eval(items, settings, backend=args.backend,
                           baseline=not args.no_baseline, progress=tick, folds=args.folds)
+    result["meta"]["datasets"] = [str(path) for path in datasets]
     paths = write_reports(result, args.out)
     _show(result, paths, as_json=args.json)
     if args.write_thresholds:
@@ -70,11 +73,12 @@ def _write_thresholds(result: dict, path: Path, margin: float) -> None:
     from assistant.evaluation.report import propose_thresholds
 
     meta = result["meta"]
+    folds = f"--folds {meta['folds']} " if (meta.get("folds") or 0) > 1 else ""
     note = (f"{meta['created']}: {meta['questions']} questions, backend {meta['backend']}, "
             f"embedder {meta['embedder']}, fusion {meta['fusion']}, settings "
             f"{meta['settings_hash']}; current numbers less {margin}. After an intended change, "
             f"regenerate with `assistant --embedder {meta['embedder']} eval --no-baseline "
-            f"--write-thresholds {path}`.")
+            f"{folds}--write-thresholds {path}`.")
     bounds = propose_thresholds(result["summary"]["ours"], margin, note)
     path.write_text(json.dumps(bounds, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"thresholds written to {path}", file=sys.stderr)
@@ -109,7 +113,7 @@ class _progress:
 
 def _show(result: dict, paths: dict, as_json: bool) -> None:
     from assistant.commands._output import print_json
-    from assistant.evaluation.report import summary_rows
+    from assistant.evaluation.report import datasets_line, scoring_line, summary_rows
 
     if as_json:
         print_json({"summary": result["summary"], "meta": result["meta"],
@@ -117,6 +121,8 @@ def _show(result: dict, paths: dict, as_json: bool) -> None:
         return
     _table("eval: ours vs chunk baseline", ("metric", "ours", "baseline", "Δ"),
            summary_rows(result))
+    print(f"{scoring_line(result['meta'])}; gold sets: {datasets_line(result['meta'])}",
+          file=sys.stderr)
     print(f"reports: {paths['json']}  {paths['md']}  {paths['html']}", file=sys.stderr)
     errors = result["summary"]["ours"].get("errors")
     if errors:

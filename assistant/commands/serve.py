@@ -8,7 +8,13 @@ embedder, tokenizer and Gradio are loaded before the port opens, never on a requ
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+
+from assistant.errors import AssistantError
+
+# Gradio's login form refuses an empty user name with the same words as a wrong key.
+LOGIN_HINT = "用户名：填写您的姓名或工号（必填，不核对）；密码：填写管理员发给您的访问密钥。"
 
 
 def add_parser(subparsers) -> None:
@@ -32,11 +38,31 @@ def run(args: argparse.Namespace) -> int:
     warning = check_bind(settings, host)  # raises before anything slow happens
     if warning:
         _say(warning)
-    ensure_index(settings)
-    assistant = Assistant(settings)
-    warm_up(assistant)
-    app = build_app(settings, assistant, ui=not args.no_ui)
-    return _run_uvicorn(app, settings, host, port, ui=not args.no_ui)
+    listener = bind_port(host, port)  # a busy port is said now, not after the loading
+    try:
+        ensure_index(settings)
+        assistant = Assistant(settings)
+        warm_up(assistant)
+        app = build_app(settings, assistant, ui=not args.no_ui)
+        return _run_uvicorn(app, settings, listener, ui=not args.no_ui)
+    finally:
+        listener.close()
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """The listening socket, bound at once; a specific error when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise AssistantError(f"cannot listen on {host}:{port}: {err.strerror or err}; another "
+                             "program (or an `assistant serve` already running) holds it — "
+                             "stop it or choose another port with --port") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _say(line: str) -> None:
@@ -108,22 +134,23 @@ def mount_ui(app, assistant) -> bool:
     login = {}
     if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
         login = {"auth": lambda _user, key: keys.role_of(key) is not None,
-                 "auth_message": "请输入 API 密钥作为密码（用户名任意）。"}
+                 "auth_message": LOGIN_HINT}
     blocks = build_ui(assistant)
     blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
     gr.mount_gradio_app(app, blocks, path="/", **login)
     return True
 
 
-def _run_uvicorn(app, settings, host: str, port: int, ui: bool) -> int:
+def _run_uvicorn(app, settings, listener: socket.socket, ui: bool) -> int:
     import uvicorn
 
     from assistant.api.server import server_config
 
+    host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     parts = ("chat page /, " if ui else "") + "API /v1, docs /docs"
     _say(f"serving on http://{shown}:{port}/  ({parts})")
     config = server_config(app, settings, host, port, log_level="info",
                            timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listener])
     return 0

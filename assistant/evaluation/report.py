@@ -89,6 +89,7 @@ def render_markdown(run: dict) -> str:
              (f"{meta['questions']} questions · backend `{meta['backend']}` · embedder "
               f"`{meta['embedder']}` · fusion `{meta['fusion']}` · settings `{meta['settings_hash']}`"
               f" · {meta['created']}"), "",
+             f"**{scoring_line(meta)}**; gold sets: {datasets_line(meta)}", "",
              "| metric | ours | baseline | Δ |", "|---|---:|---:|---:|"]
     lines += [f"| {m} | {a} | {b} | {d} |" for m, a, b, d in summary_rows(run)]
     failures = [r for r in run["records"] if is_failure(r)]
@@ -153,7 +154,20 @@ def render_html(run: dict) -> str:
 def _meta_line(meta: dict) -> str:
     return (f"{meta['questions']} questions · backend {meta['backend']} · embedder "
             f"{meta['embedder']} · fusion {meta['fusion']} · settings {meta['settings_hash']} · "
-            f"{meta['created']}")
+            f"{meta['created']} · {scoring_line(meta)} · gold sets: {datasets_line(meta)}")
+
+
+def scoring_line(meta: dict) -> str:
+    """Which evidence model scored the run: the numbers differ, so every report says it."""
+    folds = meta.get("folds") or 0
+    if folds > 1:
+        return (f"cross-validated by document ({folds} folds, each scored by an evidence model "
+                "refitted on the others), as docs/evaluation.md and the quality gate measure")
+    return "scored with the shipped evidence model (what `assistant ask` answers)"
+
+
+def datasets_line(meta: dict) -> str:
+    return ", ".join(meta.get("datasets") or ["(not recorded)"])
 
 
 def _html_summary(run: dict) -> str:

@@ -46,6 +46,11 @@ def ivf_probes(lists: int) -> int:
     return max(IVF_MIN_PROBES, lists // IVF_PROBE_SHARE)
 
 
+def approx_index_type(count: int) -> str:
+    """The approximate index `build_faiss` makes for `count` vectors above `exact_max`."""
+    return "hnsw-ip" if count <= IVF_MIN else "ivf-flat-ip"
+
+
 def build_faiss(vectors: np.ndarray, exact_max: int):
     """The FAISS index for these rows: exact when small, HNSW when large, IVF when huge."""
     import faiss

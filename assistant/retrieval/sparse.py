@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from assistant.lexicon import matching_text
+from assistant.lexicon import jieba_module, matching_text
 
 TOKENIZER = "jieba-cut_for_search-lower-cjk-spaces-joined"
 
 # Single characters too common in policy text to discriminate between clauses.
 _STOP_CHARS = set("的了和与及等在是对为将按把被于以其之并或由向从到也就都而且所")
 _PUNCT = re.compile(r"^[\W_]+$")
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def tokenize(text: str) -> list[str]:
@@ -37,7 +26,7 @@ def tokenize(text: str) -> list[str]:
     """
     text = matching_text(unicodedata.normalize("NFKC", text).lower())
     tokens = []
-    for token in _jieba().cut_for_search(text):
+    for token in jieba_module().cut_for_search(text):
         token = token.strip()
         if not token or _PUNCT.match(token) or token in _STOP_CHARS:
             continue

@@ -32,6 +32,7 @@ if (!window.__paChineseLabels) {
     "Chatbot": "对话", "File": "文件", "Upload": "上传", "Remove": "移除", "Select": "选择",
     "Info": "提示", "Warning": "注意", "Success": "成功", "Close toast": "关闭",
     "Close notification": "关闭", "Dismiss": "关闭", "close": "关闭",
+    "Scroll down": "回到最新回答", "Scroll to bottom": "回到最新回答",
   };
   const PREFIXES = [["user's message: ", "提问："], ["bot's message: ", "回答："]];
   const ATTRS = ["aria-label", "title", "placeholder", "aria-roledescription"];
@@ -57,7 +58,21 @@ if (!window.__paChineseLabels) {
       }
     }
   };
+  // No 赞/踩 under an error: it is not an answer. Each ancestor of the error that holds
+  // no other answer belongs to its message, so its rating buttons are this message's.
+  const RATING = ["赞", "踩", "Like", "Dislike", "已赞", "已踩"]
+    .map((label) => `button[aria-label="${label}"]`).join(", ");
+  const hideRatingOfErrors = () => {
+    for (const error of document.querySelectorAll("#pa-chat .pa-error")) {
+      let box = error.parentElement;
+      while (box && box.id !== "pa-chat" && box.querySelectorAll(".pa-answer").length <= 1) {
+        for (const button of box.querySelectorAll(RATING)) button.style.display = "none";
+        box = box.parentElement;
+      }
+    }
+  };
   const observer = new MutationObserver((changes) => {
+    hideRatingOfErrors();
     for (const change of changes) {
       if (change.type === "attributes" || change.type === "characterData") {
         fix(change.target.nodeType === 3 ? change.target.parentNode : change.target);
@@ -68,4 +83,20 @@ if (!window.__paChineseLabels) {
   observer.observe(document.documentElement, { subtree: true, childList: true,
     characterData: true, attributes: true, attributeFilter: ATTRS });
   fix(document.documentElement);
+}
+
+// The question's length against the limit, kept current as staff type (and after sending).
+if (!window.__paCounter) {
+  window.__paCounter = true;
+  setInterval(() => {
+    const counter = document.getElementById("pa-count");
+    const box = document.querySelector("#pa-question textarea");
+    if (!counter || !box) return;
+    const limit = Number(counter.dataset.limit);
+    const used = box.value.trim().length;
+    const over = used > limit;
+    const text = over ? `已输入 ${used} 字，超出上限 ${limit} 字，请精简` : `${used}/${limit} 字`;
+    if (counter.textContent !== text) counter.textContent = text;
+    counter.classList.toggle("pa-over", over);
+  }, 300);
 }

@@ -18,7 +18,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from assistant.answer.renumber import renumbered
-from assistant.errors import AssistantError
+from assistant.errors import (
+    AssistantError,
+    BackendError,
+    IndexMismatchError,
+    IndexNotBuiltError,
+)
 from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
 from assistant.request_rules import Caller
@@ -34,6 +39,15 @@ STYLE_PATH = Path(__file__).with_name("chat.css")
 SCRIPT_PATH = Path(__file__).with_name("chat.js")
 RESPOND_CONCURRENCY = 4  # questions answered at once per process (retrieval is CPU-bound)
 INTERNAL_ERROR = "处理问题时出现内部错误，请稍后重试；如果反复出现，请联系管理员。"
+# What staff read for a problem whose message is written for developers (English, settings).
+UNAVAILABLE = "暂时无法回答这个问题，请稍后重试；如果反复出现，请联系管理员。"
+INDEX_UNAVAILABLE = "文件库暂时无法使用（可能尚未建立或正在更新），请稍后再试；如果反复出现，请联系管理员。"
+STAFF_WORDING: dict[type[AssistantError], str] = {
+    IndexNotBuiltError: INDEX_UNAVAILABLE, IndexMismatchError: INDEX_UNAVAILABLE,
+    BackendError: "大模型服务暂时没有响应，请稍后重试，或在左侧「回答方式」中改用「抽取式」。",
+}
+FEEDBACK_UNAVAILABLE = "反馈暂时无法保存或导出，请稍后重试；如果反复出现，请联系管理员。"
+DOCUMENTS_REFRESH_S = 30  # an open page picks up documents added since it was loaded
 # Download names staff see; the files are the eval set's line format (`assistant eval --dataset`).
 GOLD_EXPORT_NAME = "点赞的回答-评测题目.jsonl"
 REVIEW_EXPORT_NAME = "点踩的回答-待核对.jsonl"
@@ -93,6 +107,21 @@ def turn_of_message(index: int | tuple | list) -> int:
     return int(position) // 2
 
 
+def staff_message(err: AssistantError) -> str:
+    """The problem in the words staff read: its own staff wording, else one by kind."""
+    if err.staff:
+        return err.staff
+    for kind, wording in STAFF_WORDING.items():
+        if isinstance(err, kind):
+            return wording
+    return UNAVAILABLE
+
+
+def notice_html(message: str) -> str:
+    """A note under the question box (the question was not sent); empty clears it."""
+    return render.error_html(message, "pa-ask-notice") if message else ""
+
+
 def chat_caller(request: gr.Request | None) -> Caller:
     """The page's caller for the request rules: rate-limited by client address."""
     host = request.client.host if request is not None and request.client else "unknown"
@@ -111,47 +140,53 @@ class ChatPage:
         try:
             return self.assistant.documents(), None
         except AssistantError as err:
-            return [], str(err)
+            log.warning("documents unavailable: %s", err)
+            return [], staff_message(err)
 
     def respond(self, question: str, turns: list[Turn], doc_ids, in_force_only: bool, backend,
                 request: gr.Request | None = None):
-        """Stream one answer into the chat: yields (chat messages, turns, input box).
+        """Stream one answer into the chat: yields (chat messages, turns, input box, notice).
 
         The question passes the service's request rules like an API call (limits, rate
-        limit per client address, audit row with endpoint "chat").
+        limit per client address, audit row with endpoint "chat"). A question the rules
+        refuse up front (empty, too long) is not sent: it stays in the box, with a note.
         """
-        question = (question or "").strip()
-        if not question:
-            yield messages(turns), turns, ""
+        try:
+            question = self.assistant.rules.check_question(question or "")
+        except AssistantError as err:
+            yield messages(turns), turns, gr.skip(), notice_html(staff_message(err))
             return
         earlier = self.assistant.rules.fit_history(history(turns))
         turns = [*turns, Turn(question, render.streaming_html(""))]
-        yield messages(turns), turns, ""
+        yield messages(turns), turns, "", ""
         options = {"backend": backend or None,
                    "filters": make_filters(doc_ids, in_force_only), "history": earlier,
                    "caller": chat_caller(request)}
-        for html, answer in self._stream(question, options, len(turns) - 1):
+        for html, answer, failed in self._stream(question, options, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
-            yield messages(turns), turns, ""
+            # A failed ask gives the question back to the box, to send again.
+            yield messages(turns), turns, question if failed else "", ""
 
     def _stream(self, question: str, options: dict, turn: int):
+        """Yields (html, final answer or None, failed)."""
         parts: list[str] = []
         try:
             for item in self.assistant.ask_stream(question, **options):
                 if isinstance(item, Answer):
                     shown = renumbered(item)  # every answer's markers start at [1]
-                    yield render.answer_html(shown, turn), shown
+                    yield render.answer_html(shown, turn), shown, False
                     return
                 parts.append(item)
-                yield render.streaming_html("".join(parts)), None
-        except AssistantError as err:  # a problem the user can act on, said specifically
-            yield render.error_html(f"无法回答：{err}"), None
+                yield render.streaming_html("".join(parts)), None, False
+        except AssistantError as err:  # a problem the user can act on, said for staff
+            log.warning("chat question refused: %s", err)
+            yield render.error_html(f"无法回答：{staff_message(err)}"), None, True
         except Exception:  # the page must never show a stack trace
             log.exception("answering %r failed", question)
-            yield render.error_html(INTERNAL_ERROR), None
+            yield render.error_html(INTERNAL_ERROR), None, True
 
     def rate(self, turns: list[Turn], data: gr.LikeData):
-        """Store 👍/👎 at once; then offer an optional reason for that row."""
+        """Store 赞/踩 at once; then offer an optional reason for that row."""
         index = turn_of_message(data.index)
         answer = turns[index].answer if 0 <= index < len(turns) else None
         if answer is None or data.liked not in (True, False):
@@ -162,9 +197,10 @@ class ChatPage:
             standalone = answer.model_copy(update={"question": render.standalone_question(answer)})
             row_id = self.feedback.record(standalone, "up" if data.liked else "down")
         except FeedbackError as err:
-            gr.Warning(str(err), title="未能保存")
+            log.warning("feedback not stored: %s", err)
+            gr.Warning(FEEDBACK_UNAVAILABLE, title="未能保存")
             return None, gr.update(visible=False), gr.update()
-        note = f"已记录{'👍' if data.liked else '👎'}反馈。可以补充原因（可选）："
+        note = f"已记录您的「{'赞' if data.liked else '踩'}」。可以补充原因（可选）："
         return row_id, gr.update(visible=True), gr.update(value="", label=note)
 
     def save_reason(self, row_id: int | None, reason: str):
@@ -173,7 +209,8 @@ class ChatPage:
                 self.feedback.set_reason(row_id, reason)
                 gr.Info("已保存反馈原因，谢谢！", title="已保存")
             except FeedbackError as err:
-                gr.Warning(str(err), title="未能保存")
+                log.warning("feedback reason not stored: %s", err)
+                gr.Warning(FEEDBACK_UNAVAILABLE, title="未能保存")
         return None, gr.update(visible=False), gr.update(value="")
 
     def export(self):
@@ -184,7 +221,8 @@ class ChatPage:
             ups = self.feedback.export_jsonl(gold)
             downs = self.feedback.export_review_jsonl(review)
         except FeedbackError as err:
-            return str(err), None
+            log.warning("feedback export failed: %s", err)
+            return FEEDBACK_UNAVAILABLE, None
         summary = (f"已整理 {ups} 条点赞的回答（可加入评测题库）和 {downs} 条点踩的回答"
                    "（请核对后再加入），请在下方下载。")
         return summary, [str(gold), str(review)]
@@ -211,10 +249,24 @@ class ChatPage:
         documents, problem = self.documents()
         choices = [render.document_choice(d) for d in documents]
         first = choices[0][1] if choices else None
-        notice = render.error_html(f"索引不可用：{problem}") if problem else ""
+        notice = render.error_html(problem) if problem else ""
         meta, tree = self.show_document(first)
         return (gr.update(choices=choices), gr.update(choices=choices, value=first),
-                meta, tree, gr.update(value=notice, visible=bool(problem)))
+                meta, tree, gr.update(value=notice, visible=bool(problem)), _signature(choices))
+
+    def refresh_choices(self, shown: str | None):
+        """Every few seconds: the pickers' choices, only when documents were added or
+        removed since (an unchanged list is not re-sent, so an open picker stays open)."""
+        documents, _ = self.documents()
+        choices = [render.document_choice(d) for d in documents]
+        signature = _signature(choices)
+        if signature == shown:
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.update(choices=choices), gr.update(choices=choices), signature
+
+
+def _signature(choices: list[tuple[str, str]]) -> str:
+    return "\n".join(doc_id for _, doc_id in choices)
 
 
 def _asset(path: Path) -> str:
@@ -238,7 +290,11 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 doc_view = _documents_tab(page, choices)
             with gr.Tab("反馈导出", id="feedback"):
                 _feedback_tab(page)
-        demo.load(page.refresh, outputs=[chat_widgets["doc_filter"], *doc_view, notice])
+        shown = gr.State(None)  # the document list this tab shows (its doc_ids)
+        pickers = [chat_widgets["doc_filter"], doc_view[0]]
+        demo.load(page.refresh, outputs=[pickers[0], *doc_view, notice, shown])
+        gr.Timer(DOCUMENTS_REFRESH_S).tick(page.refresh_choices, [shown], [*pickers, shown],
+                                          show_progress="hidden")
     return demo
 
 
@@ -262,10 +318,11 @@ def _chat_tab(page: ChatPage, choices, backends: list[str], documents) -> dict:
         with gr.Column(scale=1, min_width=260, elem_classes="pa-sidebar"):
             doc_filter, in_force, backend, clear = _filters(choices, backends)
         with gr.Column(scale=4):
-            chatbot, reason_row, reason, save, box, send = _conversation(documents)
+            chatbot, reason_row, reason, save, box, send, notice = _conversation(
+                documents, page.assistant.settings.max_question_chars)
     inputs = [box, turns, doc_filter, in_force, backend]
     for event in (box.submit, send.click):
-        event(page.respond, inputs, [chatbot, turns, box], show_progress="hidden",
+        event(page.respond, inputs, [chatbot, turns, box, notice], show_progress="hidden",
               concurrency_limit=RESPOND_CONCURRENCY)
     clear.click(lambda: ([], [], None, gr.update(visible=False)), None,
                 [chatbot, turns, pending, reason_row])
@@ -289,7 +346,7 @@ def _filters(choices, backends: list[str]):
     return doc_filter, in_force, backend, clear
 
 
-def _conversation(documents):
+def _conversation(documents, max_chars: int):
     chatbot = gr.Chatbot(label="对话", show_label=False, height=640, elem_id="pa-chat",
                          placeholder=PLACEHOLDER, feedback_options=("Like", "Dislike"),
                          buttons=["copy"], layout="bubble", autoscroll=True)
@@ -301,10 +358,13 @@ def _conversation(documents):
         box = gr.Textbox(placeholder="输入问题，按回车发送（可以接着上一个问题追问）",
                          label="问题", show_label=False, scale=6, elem_id="pa-question", autofocus=True)
         send = gr.Button("发送", variant="primary", scale=1, elem_id="pa-send")
+    # chat.js keeps the count current as staff type; the limit is the service's own.
+    gr.HTML(f'<div id="pa-count" data-limit="{max_chars}">0/{max_chars} 字</div>', padding=False)
+    notice = gr.HTML("", elem_id="pa-ask-notice-box", padding=False)
     examples = example_questions(documents)
     if examples:
         gr.Examples(examples=[[q] for q in examples], inputs=[box], label="示例问题")
-    return chatbot, reason_row, reason, save, box, send
+    return chatbot, reason_row, reason, save, box, send, notice
 
 
 def _documents_tab(page: ChatPage, choices) -> tuple[gr.Dropdown, gr.HTML, gr.HTML]:

@@ -28,13 +28,23 @@ ABSTAIN_MESSAGE = "现有文件中没有找到能回答该问题的内容。"
 ABSTAIN_HINT = "可以换一种问法，或在左侧放宽文件筛选后再试。"
 RELATED_TITLE = "可能相关（仅供参考，并非答案）"
 RELATED_LIMIT = 3
-BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（OpenAI 兼容）", "langchain": "LangChain"}
+# In staff words (no product names): the 回答方式 picker and each answer's footer.
+BACKEND_NAMES = {"extractive": "抽取式", "openai": "大模型（兼容接口）",
+                 "langchain": "大模型（框架接入）"}
 
 _WARN_STATUSES = (DocStatus.REPEALED, DocStatus.DRAFT, DocStatus.SUPERSEDED)
+# Drawn, not a character: ⚠ and emoji are empty boxes where no font has them.
+WARN_ICON = ('<svg class="pa-icon" viewBox="0 0 16 16" width="1em" height="1em" '
+             'aria-hidden="true"><path d="M8 1.5 15 14.5H1z" fill="#e07b00"/>'
+             '<path d="M7.3 6h1.4l-.2 4.6h-1zM7.3 11.6h1.4V13H7.3z" fill="#fff"/></svg>')
 _SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+[。；！？!?;]*|\n")
 _MIN_OVERLAP = 0.5
 # Warnings staff must see: the document's status, unverified sentences, invented 文号, fallback.
 _LOUD_WORDS = ("已失效", "征求意见稿", "核实", "臆造", "改用")
+# Notes of assistant/answer/pipeline.py and context.py that name developer things, by a
+# phrase they contain, and what staff read instead.
+_STAFF_NOTES = (("后端出错", "大模型回答出错，已改用抽取式回答。"),
+                ("tokens 不足", "部分检索到的条款较长，未能全部交给大模型参考（条款不会被截断）。"))
 # How the answer pipeline reports a follow-up it rewrote (assistant/answer/pipeline.py).
 _REWRITE_PREFIX = "追问已改写为完整问题用于检索："
 
@@ -189,19 +199,28 @@ def streaming_html(partial: str) -> str:
     return f'<div class="pa-answer pa-streaming"><div class="pa-text">{text}{caret}</div></div>'
 
 
-def error_html(message: str) -> str:
-    return f'<div class="pa-answer pa-error">⚠ {escape(message)}</div>'
+def error_html(message: str, kind: str = "pa-answer") -> str:
+    """A problem said to staff; no 赞/踩 is offered under it (chat.js hides them)."""
+    return f'<div class="{kind} pa-error">{WARN_ICON}{escape(message)}</div>'
+
+
+def staff_note(warning: str) -> str:
+    """A pipeline note in staff wording: the notes that carry developer detail (a backend's
+    name and error, a token budget) are said plainly; the detail stays in the API's reply."""
+    for marker, said in _STAFF_NOTES:
+        if marker in warning:
+            return said
+    return warning
 
 
 def warnings_block(answer: Answer) -> str:
     """Status warnings (失效, 征求意见稿) up front; processing notes collapsed."""
     status = {c.warning for c in answer.citations if c.warning}
-    loud = [w for w in answer.warnings if not w.startswith(_REWRITE_PREFIX)
-            and (w in status or any(k in w for k in _LOUD_WORDS))]
-    quiet = [w for w in answer.warnings
-             if w not in loud and not w.startswith(_REWRITE_PREFIX)]
+    notes = [staff_note(w) for w in answer.warnings if not w.startswith(_REWRITE_PREFIX)]
+    loud = [w for w in notes if w in status or any(k in w for k in _LOUD_WORDS)]
+    quiet = [w for w in notes if w not in loud]
     html = understood_block(answer)
-    html += "".join(f'<div class="pa-warn">⚠ {escape(w)}</div>' for w in loud)
+    html += "".join(f'<div class="pa-warn">{WARN_ICON}{escape(w)}</div>' for w in loud)
     if quiet:
         notes = "".join(f"<li>{escape(w)}</li>" for w in quiet)
         html += f'<details class="pa-notes"><summary>处理说明</summary><ul>{notes}</ul></details>'
