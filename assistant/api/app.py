@@ -62,7 +62,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                            allow_headers=["Authorization", "Content-Type"])
     # Added last = runs first: headers on everything, then the cheap refusals, then work.
     app.add_middleware(LoadShedder, concurrent=settings.max_concurrent_asks,
-                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s)
+                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s,
+                       keys=state.keys)
     app.add_middleware(LoginGuard, throttle=state.throttle)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes,
                        upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
