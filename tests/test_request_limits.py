@@ -106,6 +106,24 @@ def test_a_lone_surrogate_in_history_is_a_422(client):
     assert "history" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("question", ["\x00\x01\x02\x1f", "？！…。 ", "\x00\x07 ——"])
+@pytest.mark.parametrize("path", ["/v1/ask", "/v1/search"])
+def test_a_question_with_no_letter_or_digit_is_refused_as_empty(client, path, question):
+    response = client.post(path, json={"question": question})
+    problem_of(response, 422, "问题为空")
+
+
+def test_control_characters_are_removed_before_answering(corpus_index):
+    bot = Assistant(api_settings(corpus_index, audit_enabled=False))
+    clean = bot.ask(QUESTION)
+    answer = bot.ask("\x00" + QUESTION.replace("的", "的\x00\x1b"))
+    assert "\x00" not in answer.question and "\x1b" not in answer.question
+    assert answer.answer == clean.answer
+    history = [{"role": "user", "content": "医保\x00"}, {"role": "assistant", "content": "答\x07"}]
+    assert all("\x00" not in t["content"] and "\x07" not in t["content"]
+               for t in bot.rules.check_history(history))
+
+
 # --- one set of rules for every caller
 def test_the_service_refuses_what_the_api_refuses(corpus_index):
     bot = Assistant(api_settings(corpus_index, audit_enabled=False))

@@ -81,9 +81,11 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
+        except BodyTooLarge as err:  # raised while a guard (LoadShedder) read the body
             if not started:
-                await self._refuse(scope, receive, send, cap, "the body is larger")
+                title = "File too large" if scope["path"] == UPLOAD_PATH else "Request too large"
+                await problem(413, title, str(err.detail),
+                              {"Connection": "close"})(scope, receive, send)
 
     @staticmethod
     def _limit(scope, cap: int) -> tuple[int, str]:
