@@ -11,6 +11,7 @@ processes opening a fresh database at once apply each migration exactly once.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -59,6 +60,7 @@ class Database:
     def connect(self):
         if self.dialect == "sqlite":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
@@ -105,6 +107,25 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         return applied
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (every question, every reason is in it) whatever the
+    umask; SQLite gives its -wal and -shm files the same mode. An existing file that others
+    may read is tightened (older versions created them 0644)."""
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError:
+        return  # sqlite3.connect reports the problem with its own message
+    try:
+        if os.fstat(descriptor).st_mode & 0o077:
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(0o600)
 
 
 def redact(url: str) -> str:

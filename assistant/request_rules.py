@@ -127,7 +127,7 @@ def check_text(text: str, what: str) -> str:
 
 # C0 controls (and DEL) other than tab and line breaks: never meaningful in a question, and
 # NUL breaks C libraries and logs downstream. Removed before any other check.
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def strip_controls(text: str) -> str:

@@ -21,8 +21,10 @@ from assistant.errors import (
     IndexNotBuiltError,
     LoadError,
     RegistryError,
+    StorageError,
     UnknownClauseError,
     UnknownDocumentError,
+    storage_error,
 )
 from assistant.request_rules import RateLimited
 
@@ -95,6 +97,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssistantError)
     async def _domain(request: Request, err: AssistantError) -> JSONResponse:
+        if isinstance(err, StorageError):
+            return _storage_problem(request, err, err)
         if isinstance(err, RateLimited):
             return problem(429, "Too many requests", str(err),
                            {"Retry-After": err.retry_after_header})
@@ -114,6 +118,17 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        storage = storage_error(err)
+        if storage is not None:
+            return _storage_problem(request, storage, err)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error",
                        "an unexpected error occurred; it has been logged on the server")
+
+
+def _storage_problem(request: Request, storage: StorageError, cause: BaseException):
+    """Disk full (507) or not writable (500), said specifically; the path only in the log."""
+    log.error("%s %s: %s (%r)", request.method, request.url.path, storage, cause)
+    return problem(507 if storage.full else 500,
+                   "Insufficient storage" if storage.full else "Storage not writable",
+                   str(storage))
