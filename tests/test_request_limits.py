@@ -16,6 +16,7 @@ import pytest
 from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     QUESTION,
     READ,
+    READ_KEY,
     api_settings,
     client,
     corpus_index,
@@ -155,7 +156,15 @@ def chat_page(corpus_index, tmp_path):
     settings = api_settings(corpus_index, rate_limit_per_minute=2,
                             audit_db=tmp_path / "chat-audit.sqlite3",
                             feedback_db=tmp_path / "feedback.sqlite3")
-    return ChatPage(Assistant(settings))
+    page = ChatPage(Assistant(settings))
+    assert page.logins.login("staff", READ_KEY)
+    return page
+
+
+def staff():
+    import gradio as gr
+
+    return gr.Request(username="staff")
 
 
 def last_html(steps) -> str:
@@ -163,12 +172,12 @@ def last_html(steps) -> str:
 
 
 def test_the_chat_page_passes_the_question_limit(chat_page):
-    html = last_html(list(chat_page.respond("问" * 501, [], None, False, None)))
+    html = last_html(list(chat_page.respond("问" * 501, [], None, False, None, staff())))
     assert "limit is 500" in html and "ASSISTANT_MAX_QUESTION_CHARS" in html
 
 
 def test_the_chat_page_is_rate_limited_and_audited(chat_page):
-    answers = [list(chat_page.respond(QUESTION, [], None, False, None))[-1][1][-1]
+    answers = [list(chat_page.respond(QUESTION, [], None, False, None, staff()))[-1][1][-1]
                for _ in range(3)]
     assert answers[0].answer is not None and answers[1].answer is not None
     assert answers[2].answer is None and "rate limit of 2 requests" in answers[2].html

@@ -101,15 +101,16 @@ def mount_ui(app, assistant) -> bool:
         return False
     import gradio as gr
 
-    from assistant.api.security import KeyRing
+    from assistant.api.security import KeyRing, PageLogins
     from assistant.ui.chat import build_ui
 
-    keys = KeyRing.from_settings(assistant.settings)
+    logins = PageLogins(KeyRing.from_settings(assistant.settings))
     login = {}
-    if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
-        login = {"auth": lambda _user, key: keys.role_of(key) is not None,
-                 "auth_message": "请输入 API 密钥作为密码（用户名任意）。"}
-    blocks = build_ui(assistant)
+    if logins.keys.enabled:  # the page calls the assistant directly: the same keys and roles
+        login = {"auth": logins.login,
+                 "auth_message": "请输入您的用户名，并以 API 密钥作为密码"
+                                 "（一个用户名只对应一个密钥）。"}
+    blocks = build_ui(assistant, logins)
     blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
     gr.mount_gradio_app(app, blocks, path="/", **login)
     return True
