@@ -24,6 +24,8 @@ from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")
 
+LINGER_S = 2.0  # how long the unread rest of an answered request's body is read and dropped
+
 
 class GuardedH11Protocol(H11Protocol):
     """h11 with the deadlines and the per-client cap uvicorn lacks (slowloris, slow bodies).
@@ -31,7 +33,8 @@ class GuardedH11Protocol(H11Protocol):
     - headers: complete within `config.header_timeout` of connect or of the last reply;
     - body: complete within `config.body_timeout` of its headers, else 408 and close (a
       body trickled a few bytes a second would otherwise hold its connection for ever);
-      a request answered before its body is in (401, 413…) has its connection closed;
+      a request answered before its body is in (401, 413…) has its connection closed
+      within `LINGER_S`;
     - connections: at most `config.per_client` open from one address; a request on one
       more is answered 503 + Retry-After and the connection closed, so one host cannot
       take every slot of `limit_concurrency` (others' /healthz and asks stay served).
@@ -84,13 +87,21 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         self._cancel_body_timer()
-        if self.cycle is not None and self.cycle.more_body:
-            # Answered before the body was in (401, 413, 422…): reading the rest would let
-            # a trickling client hold the connection, so close it as nginx does.
-            self.transport.close()
+        unread = self.cycle is not None and self.cycle.more_body
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_header_timer()  # the next request's headers have the same deadline
+            if unread:
+                # Answered before the body was in (401, 403, 413…): the rest is read and
+                # dropped for at most LINGER_S, then the connection closes (nginx's
+                # lingering close: closing at once would reset the reply; waiting for a
+                # trickle would let it hold the connection).
+                self._body_timer = self.loop.call_later(LINGER_S, self._stop_lingering)
+
+    def _stop_lingering(self) -> None:
+        self._body_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _arm_header_timer(self) -> None:
         self._cancel_header_timer()
