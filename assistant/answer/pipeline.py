@@ -7,6 +7,7 @@ removed from it). `answer_question` is the same run, returning only the `Answer`
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, Sea
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
@@ -198,7 +201,9 @@ def _generate(backend: LLMBackend, request: GenerationRequest, settings: Setting
     except BackendError as err:
         if not settings.fallback_to_extractive or backend.name == "extractive":
             raise
-        warnings.append(f"{backend.name} 后端出错（{err}），已改用抽取式回答。")
+        # The error names the internal LLM server: it goes to the log, not to the reader.
+        log.warning("backend %s failed, answered with extractive instead: %s", backend.name, err)
+        warnings.append(f"{backend.name} 后端暂时不可用，已改用抽取式回答（详情见服务器日志）。")
         if parts:
             yield _FALLBACK_NOTICE
         parts.clear()

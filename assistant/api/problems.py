@@ -31,6 +31,8 @@ from assistant.request_rules import RateLimited
 log = logging.getLogger("assistant.api")
 
 PROBLEM_JSON = "application/problem+json"
+BACKEND_FAILED = ("the answer backend (LLM server) failed; the server log has the details. "
+                  "Retry later, or ask with the 'extractive' backend")
 
 # Most specific first: the first matching class decides status and title.
 _DOMAIN_STATUS: list[tuple[type[AssistantError], int, str]] = [
@@ -70,6 +72,9 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
 
 def domain_problem(err: AssistantError) -> tuple[int, str, str]:
     """(status, title, detail) for a domain error."""
+    if isinstance(err, BackendError):  # its message names the internal LLM server: log it
+        log.error("answer backend failed: %s", err)
+        return 502, "Answer backend failed", BACKEND_FAILED
     for kind, status, title in _DOMAIN_STATUS:
         if isinstance(err, kind):
             return status, title, str(err)

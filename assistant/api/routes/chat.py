@@ -78,19 +78,12 @@ def retrieve_model(model: str, principal: Reader, state: StateDep):
 
 
 def usable_models(settings: Settings) -> list[str]:
-    """Registered backends that can be built from the settings alone (no Python object)."""
-    from assistant.answer.backends import BACKENDS, get_backend, load_builtin_backends
-    from assistant.errors import AssistantError
+    """Registered backends set up on this server (an LLM backend without its server
+    configured would only ever fail over to extractive: it is not listed)."""
+    from assistant.answer.backends import BACKENDS, is_configured, load_builtin_backends
 
     load_builtin_backends()
-    usable = []
-    for name in BACKENDS.names():
-        try:
-            get_backend(name, settings)
-        except AssistantError:
-            continue
-        usable.append(name)
-    return usable
+    return [name for name in BACKENDS.names() if is_configured(name, settings)]
 
 
 def check_model(model: str, settings: Settings) -> str:
