@@ -54,8 +54,9 @@ def test_unknown_model_is_openais_404_with_the_message(client):
 
 
 def test_invalid_requests_are_400_naming_the_parameter(client):
-    last = {"messages": [{"role": "user", "content": "问"}, {"role": "assistant", "content": "答"}]}
-    assert_openai_error(client.post(CHAT, json=last), 400, "invalid_request_error",
+    no_question = {"messages": [{"role": "user", "content": "？"},
+                                {"role": "assistant", "content": "答"}]}
+    assert_openai_error(client.post(CHAT, json=no_question), 400, "invalid_request_error",
                         "role 'user'")
     assert_openai_error(client.post(CHAT, json={"messages": []}), 400,
                         "invalid_request_error", "messages", param="messages")

@@ -27,6 +27,7 @@ from assistant.api.guards import (
     SecurityHeaders,
 )
 from assistant.api.openai_errors import OpenAIErrorShape
+from assistant.api.openapi_doc import install_openapi
 from assistant.api.problems import install_handlers
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import AuthThrottle, KeyRing
@@ -53,6 +54,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.api = state
     install_handlers(app)
     install_offline_docs(app)
+    install_openapi(app, settings)
     for router in (ask.router, chat.router, documents.router, health.router):
         app.include_router(router)
     origins = Settings.split_keys(settings.cors_origins)

@@ -66,7 +66,8 @@ def _doc_id(ref: str, state: ApiState) -> str:
     try:
         return state.assistant.document(ref).doc_id
     except UnknownDocumentError as err:
-        raise bad_request(f"filters.doc_ids: {err}", "Unknown document in filter") from None
+        # 404: the request is well formed; a document it names does not exist
+        raise ApiError(404, "Unknown document in filter", f"filters.doc_ids: {err}") from None
 
 
 @dataclass
