@@ -376,3 +376,11 @@ def test_openai_backend_streams_through_the_api(corpus_index):
             assert names[0] == "delta" and names[-2:] == ["error", "done"]
             error = sse_json(broken.text)[-2][1]
             assert error["status"] == 502 and "Traceback" not in broken.text
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("PUT", "/v1/documents", "GET, HEAD, POST"), ("PATCH", "/v1/documents/x", "DELETE, GET, HEAD"),
+    ("GET", "/v1/ask", "POST")])
+def test_405_names_every_allowed_method(client, method, path, allow):
+    response = client.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allow

@@ -119,7 +119,10 @@ def install_handlers(app: FastAPI) -> None:
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed",
                  413: "Request too large"}.get(err.status_code, "HTTP error")
-        return problem(err.status_code, title, str(err.detail), dict(err.headers or {}))
+        headers = dict(err.headers or {})
+        if err.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(err.status_code, title, str(err.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
@@ -137,3 +140,25 @@ def _storage_problem(request: Request, storage: StorageError, cause: BaseExcepti
     return problem(507 if storage.full else 500,
                    "Insufficient storage" if storage.full else "Storage not writable",
                    str(storage))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (GET implies HEAD)."""
+    methods = _methods_at(request.app.routes, {**request.scope, "method": "GET"})
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _methods_at(routes, scope: dict) -> set[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in routes:
+        if route.matches(scope)[0] is Match.NONE:
+            continue
+        if getattr(route, "methods", None):
+            methods |= set(route.methods)
+        elif hasattr(route, "original_router"):  # FastAPI's wrapper of an included router
+            methods |= _methods_at(route.original_router.routes, scope)
+    return methods
