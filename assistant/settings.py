@@ -116,7 +116,9 @@ class Settings(BaseSettings):
     # Connections (assistant/api/server.py): uvicorn limits.
     max_connections: int = Field(1000, description="open connections; beyond, requests get 503")
     header_timeout_s: float = Field(10.0, description="a request's headers must arrive within this")
-    keep_alive_s: float = Field(5.0, description="idle keep-alive connections close after this")
+    # Longer than common clients' idle-pool expiry (httpx: 5 s): with equal timeouts a client
+    # may reuse a connection just as the server closes it, and see no response.
+    keep_alive_s: float = Field(20.0, description="idle keep-alive connections close after this")
     body_timeout_s: float = Field(60.0, description="a request's body must be complete this long "
                                                     "after its headers, else 408 and close")
     max_connections_per_client: int = Field(
