@@ -111,21 +111,14 @@ class Database:
 
 def _private_file(path: Path) -> None:
     """Create the database file 0600 (every question, every reason is in it) whatever the
-    umask; SQLite gives its -wal and -shm files the same mode. An existing file that others
-    may read is tightened (older versions created them 0644)."""
+    umask; SQLite gives its -wal and -shm files the same mode. An existing file is left
+    alone (another process may be using it)."""
     try:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
     except OSError:
-        return  # sqlite3.connect reports the problem with its own message
-    try:
-        if os.fstat(descriptor).st_mode & 0o077:
-            os.fchmod(descriptor, 0o600)
-    finally:
-        os.close(descriptor)
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists() and companion.stat().st_mode & 0o077:
-            companion.chmod(0o600)
+        pass  # sqlite3.connect reports the problem with its own message
 
 
 def redact(url: str) -> str:
