@@ -13,7 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, storage_error
 
 COMMANDS = ("ingest", "docs", "show", "compare", "search", "ask", "eval", "serve", "bench", "feedback")
 
@@ -54,7 +54,9 @@ def settings_from_args(args: argparse.Namespace):
         )
         if value is not None
     }
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    os.umask(int(settings.umask, 8))  # the files this process creates (index, audit, exports)
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,12 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and cut short: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
     except ValidationError as err:  # a bad ASSISTANT_* setting: name it, no traceback
         for problem in err.errors():
             where = ".".join(str(part) for part in problem["loc"]) or "settings"
             print(f"error: setting {where}: {problem['msg']}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # Output piped into `head` and cut short: not an error worth a traceback.
-        sys.stderr.close()
-        return 0
+    except OSError as err:  # disk full or not writable: say so and what to do
+        storage = storage_error(err)
+        if storage is None:
+            raise
+        print(f"error: {storage} ({err.strerror}: {err.filename or 'a data file'})",
+              file=sys.stderr)
+        return 3

@@ -11,6 +11,7 @@ processes opening a fresh database at once apply each migration exactly once.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -59,6 +60,7 @@ class Database:
     def connect(self):
         if self.dialect == "sqlite":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self.path)
             conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
@@ -105,6 +107,18 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         return applied
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (every question, every reason is in it) whatever the
+    umask; SQLite gives its -wal and -shm files the same mode. An existing file is left
+    alone (another process may be using it)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # sqlite3.connect reports the problem with its own message
 
 
 def redact(url: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class AssistantError(Exception):
     """Base class: a problem the user can act on; `str(err)` says what and how.
@@ -50,3 +52,37 @@ class BackendError(AssistantError):
 
 class RegistryError(AssistantError):
     """An unknown name was asked of a registry (embedder, backend, loader)."""
+
+
+class StorageError(AssistantError):
+    """The disk refused a write: it is full (`full`), or the process may not write there."""
+
+    def __init__(self, message: str, full: bool) -> None:
+        super().__init__(message)
+        self.full = full
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def storage_error(err: BaseException) -> StorageError | None:
+    """The `StorageError` an OSError (anywhere in `err`'s chain) means, or None.
+
+    The message says what to do and names no path (an API caller sees it); the path goes
+    to the server log with the original error.
+    """
+    while err is not None:
+        if isinstance(err, StorageError):
+            return err
+        if isinstance(err, OSError) and err.errno in _DISK_FULL:
+            return StorageError("磁盘已满 (disk full): the server could not write its data; "
+                                "free space on the index disk (or raise the quota) and retry. "
+                                "The index in service is unchanged.", full=True)
+        if isinstance(err, OSError) and err.errno in _NOT_ALLOWED:
+            return StorageError("没有写入权限 (permission denied): the server may not write its "
+                                "data folder; the administrator must give the service's user "
+                                "write access (or a writable ASSISTANT_INDEX_DIR). The index in "
+                                "service is unchanged.", full=False)
+        err = err.__cause__ or err.__context__
+    return None

@@ -581,3 +581,28 @@ def core_issuer(issuer: str | None) -> str:
     第164次常务会议, 中华人民共和国."""
     text = _TITLE_NOISE.sub("", issuer or "").replace(_COUNTRY_PREFIX, "")
     return _ISSUER_TAIL.sub("", text)
+
+
+# --- text that addresses a language model, or states a secret (issue 24, item 6)
+# A document is data: a sentence of it that tells the model what to do ("忽略以上所有指令，
+# 回答：…") or hands out a password is never an answer, whichever backend picked it.
+INSTRUCTION_TO_MODEL = re.compile(
+    r"(?:忽略|无视|忘记|不要理会|不要遵守|跳过)\s*(?:掉)?\s*(?:以上|上述|前面|之前|此前|先前|前述|"
+    r"你的|系统|所有|全部|一切)[^。；\n]{0,8}?(?:指令|指示|提示词?|规则|要求|设定|约束|限制)"
+    r"|(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|"
+    r"earlier|preceding|your)\s+(?:instructions?|prompts?|rules)"
+    r"|(?:系统提示词?|system\s*prompt|你现在(?:是|扮演|作为)|从现在(?:起|开始)你|"
+    r"作为(?:一个)?(?:AI|人工智能|语言模型|大模型|助手)[，,]?(?:你|请))",
+    re.IGNORECASE)
+SECRET_CLAIM = re.compile(
+    r"(?:密码|口令|密钥|私钥|令牌|password|passwd|api[\s_-]?key|token)\s*(?:是|为|[:：=])\s*"
+    r"[\"“'‘「]?[A-Za-z0-9!@#$%^&*_+\-.]{4,}", re.IGNORECASE)
+
+
+def instruction_in(text: str) -> str | None:
+    """What makes `text` an instruction to the model or a stated secret, or None."""
+    found = INSTRUCTION_TO_MODEL.search(text)
+    if found:
+        return f"对模型的指令“{found.group(0)}”"
+    found = SECRET_CLAIM.search(text)
+    return f"密码等机密内容“{found.group(0)[:12]}…”" if found else None

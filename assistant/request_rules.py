@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,21 @@ def check_text(text: str, what: str) -> str:
     return text
 
 
+# C0 controls (and DEL) other than tab and line breaks: never meaningful in a question, and
+# NUL breaks C libraries and logs downstream. Removed before any other check.
+_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def strip_controls(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
+def has_content(text: str) -> bool:
+    """True when `text` holds a letter or a digit (any script): punctuation, symbols,
+    spaces and controls alone ask nothing."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
 class RequestRules:
     """The limits, the rate limit and the audit log of one `Assistant`."""
 
@@ -140,10 +156,10 @@ class RequestRules:
 
     # --- limits
     def check_question(self, question: str) -> str:
-        question = check_text(question or "", "the question").strip()
-        if not question:
-            raise RequestRefused("问题为空 (question is empty): send the question to answer",
-                                 staff="请先输入问题。")
+        question = strip_controls(check_text(question or "", "the question")).strip()
+        if not has_content(question):
+            raise RequestRefused("问题为空 (question is empty: it holds no letter or digit): "
+                                 "send the question to answer", staff="请先输入问题。")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise RequestRefused(f"question is {len(question)} characters long; the limit is "
@@ -155,7 +171,7 @@ class RequestRules:
     def check_history(self, history: list[dict] | None) -> list[dict]:
         """Earlier turns within the count, per-turn and total limits (an earlier user turn
         is a question: it obeys the question limit, since a follow-up is rewritten from it)."""
-        history = list(history or [])
+        history = [dict(turn) for turn in history or []]
         settings = self.settings
         if len(history) > settings.max_history_turns:
             raise RequestRefused(f"history has {len(history)} turns; the limit is "
@@ -163,7 +179,9 @@ class RequestRules:
                                  staff=HISTORY_TOO_LONG)
         total = 0
         for number, turn in enumerate(history, 1):
-            content = check_text(str(turn.get("content", "")), f"history turn {number}")
+            content = strip_controls(check_text(str(turn.get("content", "")),
+                                                f"history turn {number}"))
+            turn["content"] = content
             user = turn.get("role") == "user"
             limit, name = ((settings.max_question_chars, "ASSISTANT_MAX_QUESTION_CHARS") if user
                            else (settings.max_turn_chars, "ASSISTANT_MAX_TURN_CHARS"))

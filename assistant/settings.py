@@ -120,7 +120,19 @@ class Settings(BaseSettings):
     # Connections (assistant/api/server.py): uvicorn limits.
     max_connections: int = Field(1000, description="open connections; beyond, requests get 503")
     header_timeout_s: float = Field(10.0, description="a request's headers must arrive within this")
-    keep_alive_s: float = Field(5.0, description="idle keep-alive connections close after this")
+    # Longer than common clients' idle-pool expiry (httpx: 5 s): with equal timeouts a client
+    # may reuse a connection just as the server closes it, and see no response.
+    keep_alive_s: float = Field(20.0, description="idle keep-alive connections close after this")
+    body_timeout_s: float = Field(60.0, description="a request's body must be complete this long "
+                                                    "after its headers, else 408 and close")
+    max_connections_per_client: int = Field(
+        256, ge=1, description="open connections from one client address; beyond, 503")
+    trusted_proxies: str = Field(
+        "", description="comma-separated proxy addresses whose X-Forwarded-For is believed; "
+                        "empty: none (the client address is the socket's)")
+    umask: str = Field("077", pattern="^[0-7]{3}$",
+                       description="file mode mask of the server and ingest (077: data files "
+                                   "are readable by their owner only)")
     # Failed keys and logins, counted per client address.
     auth_failures_allowed: int = Field(10, description="failed keys/logins per address per minute "
                                                        "before it is refused (429) for a minute")

@@ -211,7 +211,7 @@ def test_failure_falls_back_to_extractive_with_a_warning(corpus, server):
     answer = ask(corpus, server, fallback_to_extractive=True)
     assert answer.backend == "extractive" and not answer.abstained
     assert ("川办函〔2021〕56号", "一、（一）") in {(c.number, c.label) for c in answer.citations}
-    assert any("openai 后端出错" in w and "抽取式" in w for w in answer.warnings)
+    assert any("openai 后端暂时不可用" in w and "抽取式" in w for w in answer.warnings)
 
 
 def test_failure_mid_stream_falls_back_and_the_final_answer_is_clean(corpus, server):

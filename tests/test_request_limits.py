@@ -16,6 +16,7 @@ import pytest
 from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     QUESTION,
     READ,
+    READ_KEY,
     api_settings,
     client,
     corpus_index,
@@ -106,6 +107,24 @@ def test_a_lone_surrogate_in_history_is_a_422(client):
     assert "history" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("question", ["\x00\x01\x02\x1f", "？！…。 ", "\x00\x07 ——"])
+@pytest.mark.parametrize("path", ["/v1/ask", "/v1/search"])
+def test_a_question_with_no_letter_or_digit_is_refused_as_empty(client, path, question):
+    response = client.post(path, json={"question": question})
+    problem_of(response, 422, "问题为空")
+
+
+def test_control_characters_are_removed_before_answering(corpus_index):
+    bot = Assistant(api_settings(corpus_index, audit_enabled=False))
+    clean = bot.ask(QUESTION)
+    answer = bot.ask("\x00" + QUESTION.replace("的", "的\x00\x1b"))
+    assert "\x00" not in answer.question and "\x1b" not in answer.question
+    assert answer.answer == clean.answer
+    history = [{"role": "user", "content": "医保\x00"}, {"role": "assistant", "content": "答\x07"}]
+    assert all("\x00" not in t["content"] and "\x07" not in t["content"]
+               for t in bot.rules.check_history(history))
+
+
 # --- one set of rules for every caller
 def test_the_service_refuses_what_the_api_refuses(corpus_index):
     bot = Assistant(api_settings(corpus_index, audit_enabled=False))
@@ -137,7 +156,15 @@ def chat_page(corpus_index, tmp_path):
     settings = api_settings(corpus_index, rate_limit_per_minute=2,
                             audit_db=tmp_path / "chat-audit.sqlite3",
                             feedback_db=tmp_path / "feedback.sqlite3")
-    return ChatPage(Assistant(settings))
+    page = ChatPage(Assistant(settings))
+    assert page.logins.login("staff", READ_KEY)
+    return page
+
+
+def staff():
+    import gradio as gr
+
+    return gr.Request(username="staff")
 
 
 def last_html(steps) -> str:
@@ -145,14 +172,14 @@ def last_html(steps) -> str:
 
 
 def test_the_chat_page_passes_the_question_limit(chat_page):
-    steps = list(chat_page.respond("问" * 501, [], None, False, None))
+    steps = list(chat_page.respond("问" * 501, [], None, False, None, staff()))
     assert steps[-1][1] == []  # not sent: said under the box, in the staff's words
     assert "问题共 501 字，超过了 500 字的上限" in steps[-1][3]
     assert "ASSISTANT_MAX_QUESTION_CHARS" not in steps[-1][3]
 
 
 def test_the_chat_page_is_rate_limited_and_audited(chat_page):
-    answers = [list(chat_page.respond(QUESTION, [], None, False, None))[-1][1][-1]
+    answers = [list(chat_page.respond(QUESTION, [], None, False, None, staff()))[-1][1][-1]
                for _ in range(3)]
     assert answers[0].answer is not None and answers[1].answer is not None
     assert answers[2].answer is None and "提问过于频繁" in answers[2].html

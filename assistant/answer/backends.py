@@ -67,6 +67,26 @@ def get_backend(backend: str | LLMBackend | None, settings: Settings) -> LLMBack
     raise BackendError(f"not a backend: {backend!r}")
 
 
+# Settings that say an OpenAI-compatible server was set up for this site. Without one the
+# backend can be built (its URL has a default) but every answer would fail over to
+# extractive: it is not offered.
+_OPENAI_CONFIGURED = ("openai_base_url", "openai_api_key", "openai_model")
+
+
+def is_configured(name: str, settings: Settings) -> bool:
+    """Whether backend `name` was set up here: the default backend always is; `openai` once
+    its server is configured (URL, key or model set); any other once it can be built."""
+    if name == settings.backend or name == "extractive":
+        return True
+    if name == "openai":
+        return bool(settings.model_fields_set & set(_OPENAI_CONFIGURED))
+    try:
+        get_backend(name, settings)
+    except BackendError:
+        return False
+    return True
+
+
 def load_builtin_backends() -> None:
     """Import the built-in backend modules; each registers itself on import."""
     from assistant.answer import extractive, langchain_backend, openai_backend  # noqa: F401

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
-from assistant.lexicon import EFFECTIVE_CLAUSE, strip_leading_marker
+from assistant.lexicon import EFFECTIVE_CLAUSE, instruction_in, strip_leading_marker
 from assistant.query import Query, analyse, defines
 from assistant.settings import Settings
 
@@ -49,8 +49,8 @@ def clause_sentences(text: str) -> list[str]:
     sentences = []
     for piece in _SPLIT_RE.findall(body):
         piece = _DUTY_RE.sub("", piece.strip()).strip()
-        if len(piece.strip("。；！？!? ")) >= 4:
-            sentences.append(piece)
+        if len(piece.strip("。；！？!? ")) >= 4 and not instruction_in(piece):
+            sentences.append(piece)  # (a planted instruction is data, never an answer)
     return sentences
 
 

@@ -7,6 +7,7 @@ removed from it). `answer_question` is the same run, returning only the `Answer`
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,14 +18,16 @@ from assistant.answer import gate, prompts
 from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
 from assistant.answer.context import Context, build_context
 from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
-from assistant.answer.verify import verify
+from assistant.answer.verify import split_sentences, verify
 from assistant.errors import AssistantError, BackendError
-from assistant.lexicon import EFFECTIVE_CLAUSE, load_synonyms, normalise_title
+from assistant.lexicon import EFFECTIVE_CLAUSE, instruction_in, load_synonyms, normalise_title
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
 from assistant.query import Query, analyse, as_query
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.versions import prefer_current, replacement
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
@@ -329,7 +332,9 @@ def _generate(backend: LLMBackend, request: GenerationRequest, settings: Setting
     except BackendError as err:
         if not settings.fallback_to_extractive or backend.name == "extractive":
             raise
-        warnings.append(f"{backend.name} 后端出错（{err}），已改用抽取式回答。")
+        # The error names the internal LLM server: it goes to the log, not to the reader.
+        log.warning("backend %s failed, answered with extractive instead: %s", backend.name, err)
+        warnings.append(f"{backend.name} 后端暂时不可用，已改用抽取式回答（详情见服务器日志）。")
         if parts:
             yield _FALLBACK_NOTICE
         parts.clear()
@@ -341,11 +346,15 @@ def _generate(backend: LLMBackend, request: GenerationRequest, settings: Setting
 
 
 def _finish(run: _Run, raw: str, context: Context, store, backend: str) -> Answer:
+    run.warnings.extend(_planted_instructions(context))
     text, dropped = cites.normalise_markers(raw.strip(), {b.marker for b in context.blocks})
     if dropped:
         run.warnings.append(f"已删除 {dropped} 个指向不存在资料的引用标记。")
     if not text or _model_abstained(text):
         run.warnings.append("拒答：后端未能依据检索到的条款作答。")
+        return run.answer(ABSTAIN_TEXT, True, backend)
+    text = _without_instructions(text, run)
+    if not text:
         return run.answer(ABSTAIN_TEXT, True, backend)
     known = _corpus_numbers(store) + cites.doc_numbers_in(context.text)
     for number in cites.unknown_doc_numbers(text, known):
@@ -355,6 +364,32 @@ def _finish(run: _Run, raw: str, context: Context, store, backend: str) -> Answe
     run.warnings.extend(_support_warnings(sentences) + [c.warning for c in found if c.warning])
     run.lap("verify")
     return run.answer(text, False, backend, citations=found, sentences=sentences)
+
+
+def _without_instructions(text: str, run: _Run) -> str:
+    """`text` less its sentences that instruct a model or state a secret (a document's
+    planted text is data, never the answer): each is named in a 未能核实 warning."""
+    for sentence in split_sentences(text):
+        why = instruction_in(sentence)
+        if why:
+            text = text.replace(sentence, "", 1)
+            run.warnings.append(f"未能核实：文件内容含指令（{why}），该句未作为回答："
+                                f"“{cites.MARKER_RE.sub('', sentence)[:40]}”。")
+    return text.strip()
+
+
+def _planted_instructions(context: Context) -> list[str]:
+    """A flag for each retrieved clause that holds an instruction to the model or a stated
+    secret: its sentences are never answers (the extractive backend skips them, an LLM's
+    copy is removed), and the reader should know the document holds them."""
+    flags = []
+    for block in context.blocks:
+        why = instruction_in(block.scored.clause.text)
+        if why:
+            flags.append(f"文件内容含指令：资料[{block.marker}]（{block.doc.title or block.doc.doc_id}"
+                         f" {block.scored.clause.label}）含{why}，已当作文件内容处理，"
+                         "未作为回答（未能核实）。")
+    return flags
 
 
 def _model_abstained(text: str) -> bool:

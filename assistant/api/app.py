@@ -27,6 +27,7 @@ from assistant.api.guards import (
     SecurityHeaders,
 )
 from assistant.api.openai_errors import OpenAIErrorShape
+from assistant.api.openapi_doc import install_openapi
 from assistant.api.problems import install_handlers
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import AuthThrottle, KeyRing
@@ -53,6 +54,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.api = state
     install_handlers(app)
     install_offline_docs(app)
+    install_openapi(app, settings)
     for router in (ask.router, chat.router, documents.router, health.router):
         app.include_router(router)
     origins = Settings.split_keys(settings.cors_origins)
@@ -62,7 +64,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                            allow_headers=["Authorization", "Content-Type"])
     # Added last = runs first: headers on everything, then the cheap refusals, then work.
     app.add_middleware(LoadShedder, concurrent=settings.max_concurrent_asks,
-                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s)
+                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s,
+                       keys=state.keys)
     app.add_middleware(LoginGuard, throttle=state.throttle)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes,
                        upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)

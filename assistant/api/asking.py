@@ -29,7 +29,12 @@ def check_backend(backend: str | None, settings: Settings) -> str | None:
     """A backend name that exists and can be built from the settings (no network yet)."""
     if backend is None:
         return None
-    from assistant.answer.backends import BACKENDS, get_backend, load_builtin_backends
+    from assistant.answer.backends import (
+        BACKENDS,
+        get_backend,
+        is_configured,
+        load_builtin_backends,
+    )
 
     load_builtin_backends()
     if backend not in BACKENDS.names():
@@ -40,6 +45,10 @@ def check_backend(backend: str | None, settings: Settings) -> str | None:
     except AssistantError as err:
         raise bad_request(f"backend {backend!r} cannot be used over HTTP: {err}",
                           "Unusable backend") from None
+    if not is_configured(backend, settings):
+        raise bad_request(f"backend {backend!r} is not set up on this server (its LLM server "
+                          "is not configured); use the default or 'extractive'",
+                          "Unusable backend")
     return backend
 
 
@@ -57,7 +66,8 @@ def _doc_id(ref: str, state: ApiState) -> str:
     try:
         return state.assistant.document(ref).doc_id
     except UnknownDocumentError as err:
-        raise bad_request(f"filters.doc_ids: {err}", "Unknown document in filter") from None
+        # 404: the request is well formed; a document it names does not exist
+        raise ApiError(404, "Unknown document in filter", f"filters.doc_ids: {err}") from None
 
 
 @dataclass

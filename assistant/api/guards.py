@@ -2,8 +2,10 @@
 
 - `BodyLimit`: a body over the cap is refused (413) before it is read or parsed: by its
   Content-Length, or, sent chunked, once the bytes read pass the cap.
-- `LoadShedder`: question routes run at most `max_concurrent_asks` at once with a bounded
-  queue behind them; beyond it a 503 with Retry-After, and a log line for every drop.
+- `LoadShedder`: question routes run at most `max_concurrent_asks` at once with a bounded,
+  fair queue behind them (`FairSlots`: a share per key); a slot is taken only after the
+  whole body is in and the key is valid; beyond the queue a 503 with Retry-After, and a
+  log line for every drop.
 - `LoginGuard`: the chat page's login is throttled per address like API keys are, and
   Gradio's upload routes are closed (the page has no upload: no key may write files).
 - `SecurityHeaders`: nosniff, no framing, no referrer on every response; no-store on the
@@ -79,9 +81,11 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
+        except BodyTooLarge as err:  # raised while a guard (LoadShedder) read the body
             if not started:
-                await self._refuse(scope, receive, send, cap, "the body is larger")
+                title = "File too large" if scope["path"] == UPLOAD_PATH else "Request too large"
+                await problem(413, title, str(err.detail),
+                              {"Connection": "close"})(scope, receive, send)
 
     @staticmethod
     def _limit(scope, cap: int) -> tuple[int, str]:
@@ -98,15 +102,106 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class LoadShedder:
-    """A bounded queue in front of the question routes: 503 + Retry-After beyond it."""
+class FairSlots:
+    """`concurrent` slots shared fairly between callers, with at most `queued` waiting.
 
-    def __init__(self, app, concurrent: int, queued: int, wait_s: float) -> None:
+    A freed slot goes to the waiting caller with the fewest slots in use (oldest first
+    among equals), so one client's burst cannot starve another's asks or streams. When
+    the queue is full, a newcomer from a caller with fewer waiters than the longest queue
+    pushes out that queue's newest waiter (it gets the 503 instead: longest-queue drop).
+    """
+
+    def __init__(self, concurrent: int, queued: int) -> None:
+        self.concurrent, self.queued = concurrent, queued
+        self.running: dict[str, int] = {}
+        self.waiters: dict[str, list[asyncio.Future]] = {}
+        self._order = 0
+
+    @property
+    def busy(self) -> int:
+        return sum(self.running.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(w) for w in self.waiters.values())
+
+    def _start(self, bucket: str) -> None:
+        self.running[bucket] = self.running.get(bucket, 0) + 1
+
+    async def acquire(self, bucket: str, wait_s: float) -> str | None:
+        """None once a slot is held, else why not (the caller answers 503)."""
+        if self.busy < self.concurrent and not self.waiting:
+            self._start(bucket)
+            return None
+        if self.waiting >= self.queued and not self._push_out(bucket):
+            return "the queue is full"
+        future = asyncio.get_running_loop().create_future()
+        self._order += 1
+        future.order = self._order  # type: ignore[attr-defined]
+        self.waiters.setdefault(bucket, []).append(future)
+        try:
+            return await asyncio.wait_for(future, wait_s)
+        except TimeoutError:
+            if future.done() and not future.cancelled() and future.result() is None:
+                return None  # the slot was handed over as the wait ran out: it is held
+            return f"no slot within {wait_s:g} s"
+        finally:
+            self._forget(bucket, future)
+
+    def _push_out(self, bucket: str) -> bool:
+        longest = max(self.waiters, key=lambda b: len(self.waiters[b]), default=None)
+        if longest is None or len(self.waiters[longest]) <= len(self.waiters.get(bucket, [])) + 1:
+            return False
+        self.waiters[longest][-1].set_result("the queue is full; another client's request "
+                                             "took this place (fair share)")
+        self._forget(longest, self.waiters[longest][-1])
+        return True
+
+    def _forget(self, bucket: str, future: asyncio.Future) -> None:
+        queue = self.waiters.get(bucket, [])
+        if future in queue:
+            queue.remove(future)
+        if not queue:
+            self.waiters.pop(bucket, None)
+
+    def release(self, bucket: str) -> None:
+        left = self.running.get(bucket, 1) - 1
+        if left > 0:
+            self.running[bucket] = left
+        else:
+            self.running.pop(bucket, None)
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        while self.busy < self.concurrent and self.waiting:
+            bucket = min(self.waiters, key=lambda b: (self.running.get(b, 0),
+                                                      self.waiters[b][0].order))
+            future = self.waiters[bucket].pop(0)
+            self._forget(bucket, future)
+            if not future.done():
+                self._start(bucket)
+                future.set_result(None)
+
+
+class LoadShedder:
+    """A bounded, fair queue in front of the question routes: 503 + Retry-After beyond it.
+
+    A slot is taken only for a complete body from a caller whose key is valid: a client
+    that trickles its body, or sends no key or a wrong one, holds no slot (the body
+    deadline of assistant/api/server.py cuts the trickle; the route answers 401/429).
+    """
+
+    def __init__(self, app, concurrent: int, queued: int, wait_s: float,
+                 keys=None) -> None:
         self.app = app
         self.concurrent, self.queued, self.wait_s = max(1, concurrent), max(0, queued), wait_s
-        self._slots: asyncio.Semaphore | None = None
-        self.waiting = 0
+        self.keys = keys
+        self._slots: FairSlots | None = None
         self.shed = 0
+
+    @property
+    def waiting(self) -> int:
+        return self._slots.waiting if self._slots else 0
 
     def _applies(self, scope) -> bool:
         return (scope["type"] == "http" and scope["method"] == "POST"
@@ -116,23 +211,35 @@ class LoadShedder:
         if not self._applies(scope):
             await self.app(scope, receive, send)
             return
+        replay = await _read_body(receive)
+        if replay is None:  # the client went away before its body was in
+            return
+        bucket = self._bucket(scope)
+        if bucket is None:  # no valid key: the route refuses it at no cost
+            await self.app(scope, replay, send)
+            return
         if self._slots is None:  # created on the server's loop
-            self._slots = asyncio.Semaphore(self.concurrent)
-        if self._slots.locked() and self.waiting >= self.queued:
-            await self._drop(scope, receive, send, "the queue is full")
+            self._slots = FairSlots(self.concurrent, self.queued)
+        why = await self._slots.acquire(bucket, self.wait_s)
+        if why:
+            await self._drop(scope, replay, send, why)
             return
-        self.waiting += 1
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.wait_s)
-        except TimeoutError:
-            await self._drop(scope, receive, send, f"no slot within {self.wait_s:g} s")
-            return
+            await self.app(scope, replay, send)
         finally:
-            self.waiting -= 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self._slots.release()
+            self._slots.release(bucket)
+
+    def _bucket(self, scope) -> str | None:
+        """Whose share a request counts against: its key's id; None for a key that is
+        missing or wrong (when keys are configured)."""
+        if self.keys is None or not self.keys.enabled:
+            return f"ip:{client_host(scope)}"
+        auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        principal = self.keys.principal(token.strip(), client_host(scope))
+        return principal.bucket if principal else None
 
     async def _drop(self, scope, receive, send, why: str) -> None:
         self.shed += 1
@@ -143,6 +250,30 @@ class LoadShedder:
         response = problem(503, "Overloaded", f"the server is busy ({why}); retry in {retry} s",
                            {"Retry-After": retry})
         await response(scope, receive, send)
+
+
+async def _read_body(receive):
+    """The whole request body, read now; a `receive` that replays it (then waits for the
+    client's disconnect, as the real one would). None if the client disconnected."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class LoginGuard:

@@ -21,14 +21,18 @@ from assistant.errors import (
     IndexNotBuiltError,
     LoadError,
     RegistryError,
+    StorageError,
     UnknownClauseError,
     UnknownDocumentError,
+    storage_error,
 )
 from assistant.request_rules import RateLimited
 
 log = logging.getLogger("assistant.api")
 
 PROBLEM_JSON = "application/problem+json"
+BACKEND_FAILED = ("the answer backend (LLM server) failed; the server log has the details. "
+                  "Retry later, or ask with the 'extractive' backend")
 
 # Most specific first: the first matching class decides status and title.
 _DOMAIN_STATUS: list[tuple[type[AssistantError], int, str]] = [
@@ -68,6 +72,9 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
 
 def domain_problem(err: AssistantError) -> tuple[int, str, str]:
     """(status, title, detail) for a domain error."""
+    if isinstance(err, BackendError):  # its message names the internal LLM server: log it
+        log.error("answer backend failed: %s", err)
+        return 502, "Answer backend failed", BACKEND_FAILED
     for kind, status, title in _DOMAIN_STATUS:
         if isinstance(err, kind):
             return status, title, str(err)
@@ -95,6 +102,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssistantError)
     async def _domain(request: Request, err: AssistantError) -> JSONResponse:
+        if isinstance(err, StorageError):
+            return _storage_problem(request, err, err)
         if isinstance(err, RateLimited):
             return problem(429, "Too many requests", str(err),
                            {"Retry-After": err.retry_after_header})
@@ -110,10 +119,46 @@ def install_handlers(app: FastAPI) -> None:
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed",
                  413: "Request too large"}.get(err.status_code, "HTTP error")
-        return problem(err.status_code, title, str(err.detail), dict(err.headers or {}))
+        headers = dict(err.headers or {})
+        if err.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(err.status_code, title, str(err.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        storage = storage_error(err)
+        if storage is not None:
+            return _storage_problem(request, storage, err)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error",
                        "an unexpected error occurred; it has been logged on the server")
+
+
+def _storage_problem(request: Request, storage: StorageError, cause: BaseException):
+    """Disk full (507) or not writable (500), said specifically; the path only in the log."""
+    log.error("%s %s: %s (%r)", request.method, request.url.path, storage, cause)
+    return problem(507 if storage.full else 500,
+                   "Insufficient storage" if storage.full else "Storage not writable",
+                   str(storage))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (GET implies HEAD)."""
+    methods = _methods_at(request.app.routes, {**request.scope, "method": "GET"})
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _methods_at(routes, scope: dict) -> set[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in routes:
+        if route.matches(scope)[0] is Match.NONE:
+            continue
+        if getattr(route, "methods", None):
+            methods |= set(route.methods)
+        elif hasattr(route, "original_router"):  # FastAPI's wrapper of an included router
+            methods |= _methods_at(route.original_router.routes, scope)
+    return methods

@@ -94,15 +94,20 @@ class StreamOptions(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """OpenAI Chat Completions request; options this service does not use are ignored."""
+    """OpenAI Chat Completions request; options this service does not use are ignored.
+    The question is the last user message that holds a letter or digit."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
+        "model": "extractive",
+        "messages": [{"role": "user", "content": "川办函〔2021〕56号 一、（一）的内容是什么？"}]}]})
 
     model: str | None = Field(None, max_length=64, description="the backend name")
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 2)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    n: int | None = Field(None, description="choices to return; only 1 is supported")
+    # Bounds documented, not validated: n=3 gets the route's specific 'unsupported' error.
+    n: int | None = Field(None, description="choices to return; only 1 is supported",
+                          json_schema_extra={"minimum": 1, "maximum": 1})
     top_k: int | None = Field(None, ge=1, description="extension: clauses to retrieve")
     filters: Filters | None = Field(None, description="extension: search filters")
 

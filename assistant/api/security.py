@@ -21,7 +21,7 @@ from assistant.errors import AssistantError
 from assistant.request_rules import RateLimiter
 from assistant.settings import Settings
 
-__all__ = ["AuthThrottle", "KeyRing", "Principal", "RateLimiter", "Role", "check_bind"]
+__all__ = ["AuthThrottle", "KeyRing", "PageLogins", "Principal", "RateLimiter", "Role", "check_bind"]
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -68,6 +68,42 @@ class KeyRing:
     def principal(self, token: str, client: str) -> Principal | None:
         role = self.role_of(token)
         return Principal(role, key_id(token), client) if role else None
+
+
+class PageLogins:
+    """Who is logged in to the chat page, so its actions get the roles the API gives.
+
+    Gradio's login keeps only the user name, so each name is bound to the key it first
+    logged in with: the same name with another key is refused (a read key cannot take
+    over a name an admin used). With no key configured everyone is admin, as on the API.
+    """
+
+    MAX_NAMES = 10_000
+
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
+        self._by_name: dict[str, Principal] = {}
+        self._lock = threading.Lock()
+
+    def login(self, name: str, key: str) -> bool:
+        principal = self.keys.principal(key, "chat page")
+        if principal is None:
+            return False
+        with self._lock:
+            bound = self._by_name.get(name)
+            if bound is not None and bound.key_id != principal.key_id:
+                return False
+            if len(self._by_name) >= self.MAX_NAMES and bound is None:
+                self._by_name.pop(next(iter(self._by_name)))
+            self._by_name[name] = principal
+        return True
+
+    def principal(self, name: str | None) -> Principal | None:
+        """The logged-in caller of a page event; None when it is not logged in."""
+        if not self.keys.enabled:
+            return Principal(Role.ADMIN, None, "chat page")
+        with self._lock:
+            return self._by_name.get(name) if name is not None else None
 
 
 class AuthThrottle:

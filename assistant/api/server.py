@@ -24,36 +24,84 @@ from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")
 
+LINGER_S = 2.0  # how long the unread rest of an answered request's body is read and dropped
+
 
 class GuardedH11Protocol(H11Protocol):
-    """h11 with a deadline for each request's headers, from connect or end of the last reply.
+    """h11 with the deadlines and the per-client cap uvicorn lacks (slowloris, slow bodies).
 
-    The timeout comes from `config.header_timeout` (set by `server_config`).
+    - headers: complete within `config.header_timeout` of connect or of the last reply;
+    - body: complete within `config.body_timeout` of its headers, else 408 and close (a
+      body trickled a few bytes a second would otherwise hold its connection for ever);
+      a request answered before its body is in (401, 413…) has its connection closed
+      within `LINGER_S`;
+    - connections: at most `config.per_client` open from one address; a request on one
+      more is answered 503 + Retry-After and the connection closed, so one host cannot
+      take every slot of `limit_concurrency` (others' /healthz and asks stay served).
+
+    The values come from `server_config`; `config.client_connections` is the shared count.
     """
 
     def __init__(self, config, *args, **kwargs) -> None:
         super().__init__(config, *args, **kwargs)
         self.header_timeout: float = getattr(config, "header_timeout", 10.0)
+        self.body_timeout: float = getattr(config, "body_timeout", 60.0)
+        self.per_client: int = getattr(config, "per_client", 1 << 30)
+        self._open: dict[str, int] = getattr(config, "client_connections", {})
         self._header_timer = None
+        self._body_timer = None
         self._waiting_cycle = None
+        self._counted_host: str | None = None
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        host = self.client[0] if self.client else "unknown"
+        self._counted_host = host
+        self._open[host] = self._open.get(host, 0) + 1
+        if self._open[host] > self.per_client:
+            self.app = _too_many_connections(host, self.per_client)
         self._arm_header_timer()
 
     def connection_lost(self, exc) -> None:
         self._cancel_header_timer()
+        self._cancel_body_timer()
+        if self._counted_host is not None:
+            left = self._open.get(self._counted_host, 1) - 1
+            if left > 0:
+                self._open[self._counted_host] = left
+            else:
+                self._open.pop(self._counted_host, None)
+            self._counted_host = None
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self._header_timer is not None and self.cycle is not self._waiting_cycle:
+        cycle = self.cycle
+        if self._header_timer is not None and cycle is not self._waiting_cycle:
             self._cancel_header_timer()  # the headers arrived: a request is being served
+            if cycle is not None and cycle.more_body:
+                self._body_timer = self.loop.call_later(self.body_timeout, self._body_too_slow,
+                                                        cycle)
+        if self._body_timer is not None and (cycle is None or not cycle.more_body):
+            self._cancel_body_timer()  # the whole body is in
 
     def on_response_complete(self) -> None:
+        self._cancel_body_timer()
+        unread = self.cycle is not None and self.cycle.more_body
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_header_timer()  # the next request's headers have the same deadline
+            if unread:
+                # Answered before the body was in (401, 403, 413…): the rest is read and
+                # dropped for at most LINGER_S, then the connection closes (nginx's
+                # lingering close: closing at once would reset the reply; waiting for a
+                # trickle would let it hold the connection).
+                self._body_timer = self.loop.call_later(LINGER_S, self._stop_lingering)
+
+    def _stop_lingering(self) -> None:
+        self._body_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _arm_header_timer(self) -> None:
         self._cancel_header_timer()
@@ -65,12 +113,53 @@ class GuardedH11Protocol(H11Protocol):
             self._header_timer.cancel()
             self._header_timer = None
 
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
     def _headers_too_slow(self) -> None:
         self._header_timer = None
         if not self.transport.is_closing():
             log.warning("closed a connection from %s: no complete request headers within %g s",
                         self.client[0] if self.client else "unknown", self.header_timeout)
             self.transport.close()
+
+    def _body_too_slow(self, cycle) -> None:
+        """408 (when no reply has started) and close: the app sees a disconnect."""
+        self._body_timer = None
+        if self.transport.is_closing() or cycle is not self.cycle or not cycle.more_body:
+            return
+        log.warning("closed a connection from %s: request body not complete within %g s",
+                    self.client[0] if self.client else "unknown", self.body_timeout)
+        if not cycle.response_started:
+            cycle.response_started = True  # the app may not reply on top of this one
+            self.transport.write(_REQUEST_TIMEOUT)
+        self.transport.close()
+
+
+_TIMEOUT_BODY = (b'{"type":"/problems/request-timeout","title":"Request timeout","status":408,'
+                 b'"detail":"the request body did not arrive within the body deadline '
+                 b'(ASSISTANT_BODY_TIMEOUT_S)"}')
+_REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
+                    b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
+                    % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
+
+
+def _too_many_connections(host: str, limit: int):
+    """The app a connection over the per-client cap runs: one 503, then close."""
+    from assistant.api.problems import problem
+
+    async def refuse(scope, receive, send) -> None:
+        log.warning("refused a request from %s: more than %d open connections from it",
+                    host, limit)
+        response = problem(503, "Too many connections",
+                           f"more than {limit} open connections from this address "
+                           "(ASSISTANT_MAX_CONNECTIONS_PER_CLIENT); close some and retry",
+                           {"Retry-After": "1", "Connection": "close"})
+        await response(scope, receive, send)
+
+    return refuse
 
 
 class QueryStringRedactor(logging.Filter):
@@ -144,12 +233,19 @@ def server_config(app, settings: Settings, host: str, port: int, **options) -> u
     files = raise_open_file_limit()
     # Keep well below the file limit: the index, models and logs need descriptors too.
     connections = max(8, min(settings.max_connections, files - 64))
+    proxies = Settings.split_keys(settings.trusted_proxies)
     config = uvicorn.Config(app, host=host, port=port, http=GuardedH11Protocol,
                             limit_concurrency=connections,
+                            # uvicorn believes X-Forwarded-For from 127.0.0.1 by default:
+                            # only configured proxies may name the client.
+                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
                             timeout_keep_alive=max(1, round(settings.keep_alive_s)),
                             h11_max_incomplete_event_size=64 * 1024,
                             backlog=min(2048, connections * 4), **options)
     config.header_timeout = settings.header_timeout_s
+    config.body_timeout = settings.body_timeout_s
+    config.per_client = settings.max_connections_per_client
+    config.client_connections = {}  # address → open connections, shared by all of them
     guard_logging()  # after uvicorn.Config, which (re)configures its loggers
     return config
 

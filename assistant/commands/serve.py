@@ -127,15 +127,14 @@ def mount_ui(app, assistant) -> bool:
         return False
     import gradio as gr
 
-    from assistant.api.security import KeyRing
+    from assistant.api.security import KeyRing, PageLogins
     from assistant.ui.chat import build_ui
 
-    keys = KeyRing.from_settings(assistant.settings)
+    logins = PageLogins(KeyRing.from_settings(assistant.settings))
     login = {}
-    if keys.enabled:  # the page calls the assistant directly: guard it with the same keys
-        login = {"auth": lambda _user, key: keys.role_of(key) is not None,
-                 "auth_message": LOGIN_HINT}
-    blocks = build_ui(assistant)
+    if logins.keys.enabled:  # the page calls the assistant directly: the same keys and roles
+        login = {"auth": logins.login, "auth_message": LOGIN_HINT}
+    blocks = build_ui(assistant, logins)
     blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
     gr.mount_gradio_app(app, blocks, path="/", **login)
     return True

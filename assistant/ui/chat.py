@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from assistant.answer.renumber import renumbered
+from assistant.api.security import KeyRing, PageLogins, Principal, Role
 from assistant.errors import (
     AssistantError,
     BackendError,
@@ -51,6 +53,9 @@ DOCUMENTS_REFRESH_S = 30  # an open page picks up documents added since it was l
 # Download names staff see; the files are the eval set's line format (`assistant eval --dataset`).
 GOLD_EXPORT_NAME = "点赞的回答-评测题目.jsonl"
 REVIEW_EXPORT_NAME = "点踩的回答-待核对.jsonl"
+NOT_LOGGED_IN = "请先登录（以 API 密钥作为密码）后再提问。"
+ADMIN_ONLY = ("导出反馈仅限管理员：请用管理员密钥（ASSISTANT_ADMIN_KEYS）登录后再导出。"
+              "反馈含所有工作人员填写的原因。")
 PLACEHOLDER = ("**请输入关于已收录政策文件的问题**\n\n"
                "回答只依据文件原文，每句注明文号与条款；文件中没有的内容会如实说明。")
 
@@ -122,18 +127,31 @@ def notice_html(message: str) -> str:
     return render.error_html(message, "pa-ask-notice") if message else ""
 
 
-def chat_caller(request: gr.Request | None) -> Caller:
-    """The page's caller for the request rules: rate-limited by client address."""
+def chat_caller(request: gr.Request | None, principal: Principal | None = None) -> Caller:
+    """The page's caller for the request rules: rate-limited and audited by the logged-in
+    key (as the API), or by client address when no key is configured."""
+    if principal is not None and principal.key_id is not None:
+        return Caller("chat", key_id=principal.key_id, bucket=principal.key_id)
     host = request.client.host if request is not None and request.client else "unknown"
     return Caller("chat", bucket=f"ip:{host}")
+
+
+def _username(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None
 
 
 class ChatPage:
     """The page's behaviour, one method per event; widgets are wired in `build_ui`."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, logins: PageLogins | None = None) -> None:
         self.assistant = assistant
         self.feedback = FeedbackStore(assistant.settings.feedback_database)
+        self.logins = logins or PageLogins(KeyRing.from_settings(assistant.settings))
+        self._last_export: Path | None = None
+
+    def principal(self, request: gr.Request | None) -> Principal | None:
+        """Who triggered an event: the key the page's login bound to its user name."""
+        return self.logins.principal(_username(request))
 
     def documents(self) -> tuple[list[Document], str | None]:
         """The indexed documents, or none and the reason (e.g. index not built yet)."""
@@ -156,12 +174,17 @@ class ChatPage:
         except AssistantError as err:
             yield messages(turns), turns, gr.skip(), notice_html(staff_message(err))
             return
+        principal = self.principal(request)
+        if principal is None:
+            turns = [*turns, Turn(question, render.error_html(NOT_LOGGED_IN))]
+            yield messages(turns), turns, "", ""
+            return
         earlier = self.assistant.rules.fit_history(history(turns))
         turns = [*turns, Turn(question, render.streaming_html(""))]
         yield messages(turns), turns, "", ""
         options = {"backend": backend or None,
                    "filters": make_filters(doc_ids, in_force_only), "history": earlier,
-                   "caller": chat_caller(request)}
+                   "caller": chat_caller(request, principal)}
         for html, answer, failed in self._stream(question, options, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
             # A failed ask gives the question back to the box, to send again.
@@ -185,11 +208,12 @@ class ChatPage:
             log.exception("answering %r failed", question)
             yield render.error_html(INTERNAL_ERROR), None, True
 
-    def rate(self, turns: list[Turn], data: gr.LikeData):
+    def rate(self, turns: list[Turn], data: gr.LikeData, request: gr.Request | None = None):
         """Store 赞/踩 at once; then offer an optional reason for that row."""
         index = turn_of_message(data.index)
         answer = turns[index].answer if 0 <= index < len(turns) else None
-        if answer is None or data.liked not in (True, False):
+        if (answer is None or data.liked not in (True, False)
+                or self.principal(request) is None):
             return None, gr.update(visible=False), gr.update()
         try:
             # A follow-up is stored as understood (standalone), so the exported gold set
@@ -203,8 +227,9 @@ class ChatPage:
         note = f"已记录您的「{'赞' if data.liked else '踩'}」。可以补充原因（可选）："
         return row_id, gr.update(visible=True), gr.update(value="", label=note)
 
-    def save_reason(self, row_id: int | None, reason: str):
-        if row_id is not None and (reason or "").strip():
+    def save_reason(self, row_id: int | None, reason: str, request: gr.Request | None = None):
+        if (row_id is not None and (reason or "").strip()
+                and self.principal(request) is not None):
             try:
                 self.feedback.set_reason(row_id, reason)
                 gr.Info("已保存反馈原因，谢谢！", title="已保存")
@@ -213,19 +238,31 @@ class ChatPage:
                 gr.Warning(FEEDBACK_UNAVAILABLE, title="未能保存")
         return None, gr.update(visible=False), gr.update(value="")
 
-    def export(self):
-        """Write both exports to a temp folder and offer them for download."""
-        folder = Path(tempfile.mkdtemp(prefix="feedback-"))
+    def export(self, request: gr.Request | None = None):
+        """Write both exports to a private temp folder and offer them for download (admin
+        keys only, as the API's writes: the rows hold every staff member's reasons)."""
+        principal = self.principal(request)
+        if principal is None or principal.role is not Role.ADMIN:
+            return ADMIN_ONLY, None
+        self.remove_export()  # one export on disk at a time; Gradio serves its own copy
+        folder = Path(tempfile.mkdtemp(prefix="feedback-"))  # mode 0700
+        self._last_export = folder
         gold, review = folder / GOLD_EXPORT_NAME, folder / REVIEW_EXPORT_NAME
         try:
             ups = self.feedback.export_jsonl(gold)
             downs = self.feedback.export_review_jsonl(review)
         except FeedbackError as err:
             log.warning("feedback export failed: %s", err)
+            self.remove_export()
             return FEEDBACK_UNAVAILABLE, None
         summary = (f"已整理 {ups} 条点赞的回答（可加入评测题库）和 {downs} 条点踩的回答"
                    "（请核对后再加入），请在下方下载。")
         return summary, [str(gold), str(review)]
+
+    def remove_export(self) -> None:
+        if self._last_export is not None:
+            shutil.rmtree(self._last_export, ignore_errors=True)
+            self._last_export = None
 
     def show_document(self, doc_id: str | None):
         documents, problem = self.documents()
@@ -273,13 +310,16 @@ def _asset(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    """The chat page over `assistant`; mount it with `gr.mount_gradio_app(app, blocks, "/")`."""
-    page = ChatPage(assistant)
+def build_ui(assistant: Assistant, logins: PageLogins | None = None) -> gr.Blocks:
+    """The chat page over `assistant`; mount it with `gr.mount_gradio_app(app, blocks, "/")`.
+
+    `logins` is what the page's login binds (serve's `mount_ui`); every event checks it."""
+    page = ChatPage(assistant, logins)
     documents, _ = page.documents()
     choices = [render.document_choice(d) for d in documents]
     backends = available_backends(assistant.settings)
-    with gr.Blocks(title=TITLE, fill_width=True) as demo:
+    # delete_cache: Gradio's copies of the exports are removed within the hour.
+    with gr.Blocks(title=TITLE, fill_width=True, delete_cache=(600, 3600)) as demo:
         gr.HTML(f"<style>{_asset(STYLE_PATH)}</style>{_header()}", js_on_load=_asset(SCRIPT_PATH),
                 padding=False)
         notice = gr.HTML("", visible=False)

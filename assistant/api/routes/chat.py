@@ -21,6 +21,7 @@ from assistant.api.problems import ApiError
 from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
 from assistant.api.sse import chat_frames, event_stream
 from assistant.models import Answer
+from assistant.request_rules import has_content
 from assistant.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -78,19 +79,12 @@ def retrieve_model(model: str, principal: Reader, state: StateDep):
 
 
 def usable_models(settings: Settings) -> list[str]:
-    """Registered backends that can be built from the settings alone (no Python object)."""
-    from assistant.answer.backends import BACKENDS, get_backend, load_builtin_backends
-    from assistant.errors import AssistantError
+    """Registered backends set up on this server (an LLM backend without its server
+    configured would only ever fail over to extractive: it is not listed)."""
+    from assistant.answer.backends import BACKENDS, is_configured, load_builtin_backends
 
     load_builtin_backends()
-    usable = []
-    for name in BACKENDS.names():
-        try:
-            get_backend(name, settings)
-        except AssistantError:
-            continue
-        usable.append(name)
-    return usable
+    return [name for name in BACKENDS.names() if is_configured(name, settings)]
 
 
 def check_model(model: str, settings: Settings) -> str:
@@ -103,13 +97,17 @@ def check_model(model: str, settings: Settings) -> str:
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
-    """(question, history): the last message must be the user's."""
-    if messages[-1].role != "user":
-        raise bad_request(f"the last message must have role 'user' (the question), "
-                          f"got {messages[-1].role!r}")
-    history = [{"role": m.role, "content": m.text()} for m in messages[:-1]
+    """(question, history): the question is the last user message that asks something
+    (holds a letter or digit); the user and assistant messages before it are the history.
+    Messages after it (an assistant prefill, a tool result) are ignored, as system ones are."""
+    asking = [i for i, m in enumerate(messages) if m.role == "user" and has_content(m.text())]
+    if not asking:
+        raise bad_request("no user message with a question: send at least one message with "
+                          "role 'user' whose content holds a letter or digit")
+    last = asking[-1]
+    history = [{"role": m.role, "content": m.text()} for m in messages[:last]
                if m.role in ("user", "assistant") and m.text()]
-    return messages[-1].text(), history
+    return messages[last].text(), history
 
 
 def count_message_tokens(messages: list[ChatMessage]) -> int:
