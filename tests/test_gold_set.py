@@ -98,6 +98,16 @@ def test_documents_are_named_by_number_or_exact_title(corpus):
      "must have empty gold and facts"),
     ('{"id": "a", "question": "q", "gold": [], "facts": []}', "answerable"),
     ('{"id": "a", "question": "   ", "answerable": false, "gold": [], "facts": []}', "question"),
+    ('{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": [], "kind": "guess"}',
+     "kind"),
+    ('{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": [], "near": "x 一、"}',
+     "near is only for kind near_miss"),
+    (('{"id": "a", "question": "q", "answerable": true, "gold": [{"doc": "d", "clause": "一、"}],'
+     ' "facts": ["x"], "kind": "near_miss"}'), "must be unanswerable"),
+    (('{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": [],'
+     ' "kind": "quantity"}'), "must be answerable"),
+    (('{"id": "a", "question": "q", "answerable": true, "gold": [{"doc": "d", "clause": "一、"},'
+     ' {"doc": "d", "clause": "二、"}], "facts": ["x"], "kind": "two_docs"}'), "two documents"),
 ])
 def test_bad_lines_are_clear_errors_naming_the_line(tmp_path, line, message):
     path = tmp_path / "gold.jsonl"
@@ -189,3 +199,31 @@ def test_combined_set_has_the_mix_the_issue_asks_for(dev_corpus, corpus):
     assert len(colloquial) >= 100 and len(spanning) >= 60
     news = {d.doc_id for d in documents if d.source.startswith(("d19", "d20", "d21", "d22"))}
     assert not [i.id for i in answerable if {k for k, _ in gold_keys(i, documents)} & news]
+
+
+# --- eval/gold-dev2.jsonl: questions over ../shared/corpus-dev2, each tagged with its kind
+DEV2_SET = DEFAULT_DATASET.parent / "gold-dev2.jsonl"
+
+
+def test_dev2_set_is_tagged_and_has_the_mix_issue_26_asks_for():
+    """Every line has a kind; ≥150 questions, ≥50 quantity, ≥30 two_docs, ≥40 near-misses
+    (each naming the clause it almost matches); ids new across all gold files."""
+    items = load_gold(DEV2_SET)
+    kinds = Counter(i.kind for i in items)
+    assert None not in kinds and len(items) >= 150
+    assert kinds["quantity"] >= 50 and kinds["two_docs"] >= 30 and kinds["near_miss"] >= 40
+    assert all(i.near for i in items if i.kind == "near_miss")
+    others = load_gold(DEFAULT_DATASET) + load_gold(DEV_SET)
+    assert not {i.id for i in items} & {i.id for i in others}
+    assert not {i.question for i in items} & {i.question for i in others}
+
+
+def test_kind_and_near_are_optional_and_read_when_given(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "q", "answerable": false, "gold": [], "facts": []}\n'
+        '{"id": "b", "question": "q", "answerable": false, "gold": [], "facts": [],'
+        ' "kind": "near_miss", "near": "医保发〔2022〕22号 二、（三）"}\n', encoding="utf-8")
+    plain, near_miss = load_gold(path)
+    assert plain.kind is None and plain.near is None
+    assert near_miss.kind == "near_miss" and near_miss.near == "医保发〔2022〕22号 二、（三）"

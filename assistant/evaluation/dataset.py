@@ -5,7 +5,9 @@ A line looks like
   "gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}], "facts": ["自贡市"]}`.
 `doc` is the 文号, or the exact title of a document without one; `clause` is the display
 label ("一、（一）", "附件二、（八）", "二、（二）6.", "前言", "结尾"). Unanswerable questions
-have `answerable: false`, `gold: []` and `facts: []`. See eval/README.md.
+have `answerable: false`, `gold: []` and `facts: []`. Optional `kind` says what the question
+tests ("fact", "quantity", "two_docs", "near_miss") and `near` names, for a near-miss, the clause
+it almost matches ("医保发〔2022〕22号 二、（三）"). See eval/README.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -38,6 +41,11 @@ class GoldRef(BaseModel):
     clause: str = Field(min_length=1, description="display label, e.g. 一、（一）")
 
 
+# What a question tests: a single fact, a number/deadline/headcount asked in everyday words,
+# an answer needing two documents, or an unanswerable question that looks answerable.
+QuestionKind = Literal["fact", "quantity", "two_docs", "near_miss"]
+
+
 class GoldItem(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -46,6 +54,9 @@ class GoldItem(BaseModel):
     answerable: bool
     gold: list[GoldRef] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)
+    kind: QuestionKind | None = None
+    near: str | None = Field(None, min_length=1,
+                             description="near-miss only: '<doc> <clause>' it almost matches")
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldItem:
@@ -53,7 +64,20 @@ class GoldItem(BaseModel):
             raise ValueError("answerable question without gold clauses")
         if not self.answerable and (self.gold or self.facts):
             raise ValueError("unanswerable question must have empty gold and facts")
+        _check_kind(self)
         return self
+
+
+def _check_kind(item: GoldItem) -> None:
+    """`kind` and `near` must agree with the rest of the line."""
+    if item.near is not None and item.kind != "near_miss":
+        raise ValueError("near is only for kind near_miss")
+    if item.kind == "near_miss" and item.answerable:
+        raise ValueError("a near_miss question must be unanswerable")
+    if item.kind in ("fact", "quantity", "two_docs") and not item.answerable:
+        raise ValueError(f"a {item.kind} question must be answerable")
+    if item.kind == "two_docs" and len({ref.doc for ref in item.gold}) < 2:
+        raise ValueError("a two_docs question needs gold clauses in two documents")
 
 
 def normalise_text(text: str) -> str:
