@@ -1,6 +1,7 @@
 """`assistant bench` with its default parts, as a new user runs it, at a small scale.
 
-Every part runs for real (sample corpus, scaling, embedders, a spawned `assistant serve`),
+Every part runs for real (sample corpus, scaling, embedders, a spawned `assistant serve`,
+OCR of a generated 3-page scan),
 only smaller: 1 000 and 12 000 synthetic vectors, with the IVF threshold lowered to
 10 000 so the largest size takes the IVF path the default 10^6 takes (it once crashed
 there reading HNSW parameters off an IVF index), the `hashing` test embedder for the
@@ -26,7 +27,7 @@ def test_bench_defaults_run_every_part_through_the_ivf_size(monkeypatch, tmp_pat
                  "--sizes", "1000,12000", "--queries", "3", "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert set(result) == {"sample", "scaling", "embedders", "serving", "machine"}
+    assert set(result) == {"sample", "scaling", "embedders", "serving", "ocr", "machine"}
     small, large = result["scaling"]["sizes"]
     assert small["approx_index"] == "hnsw-ip" and large["approx_index"] == "ivf-flat-ip"
     assert large["approx_params"]["nprobe"] >= dense.IVF_MIN_PROBES
@@ -34,6 +35,7 @@ def test_bench_defaults_run_every_part_through_the_ivf_size(monkeypatch, tmp_pat
     assert result["sample"]["queries"] == 3 and result["sample"]["errors"] == 0
     assert any(row.get("clauses_per_s") for row in result["embedders"])
     assert result["serving"]["load"]["1"]["errors"] == 0
+    assert result["ocr"]["pages"] == 3 and result["ocr"]["pages_per_s"] > 0
     # Progress and numbers go to stderr in words; no library's bar or start-up log lines.
     assert "Traceback" not in captured.err and "it/s" not in captured.err
     assert "Building prefix dict" not in captured.err

@@ -189,6 +189,9 @@ def run_assistant(words: list[str], index_dir: Path, tmp_path: Path) -> None:
     if command == "feedback":  # as after a staff member rated an answer on the chat page
         seed_feedback(index_dir, tmp_path / "fb.db")
     args += SHORTER.get(command, [])
+    # The README's commands run from the repository root: its relative paths (tests/data/…)
+    # resolve here as there, while what a command writes stays in the scratch folder.
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     done = subprocess.run([sys.executable, "-m", "assistant", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, f"{shlex.join(words)}\n{done.stderr[-3000:]}"
