@@ -17,10 +17,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.answer import pipeline as answers
 from assistant.errors import UnknownClauseError, UnknownDocumentError
-from assistant.lexicon import normalise_clause_ref, normalise_doc_number
+from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
+from assistant.query import Query, analyse
 from assistant.request_rules import Caller, RequestRules
+from assistant.retrieval import retrieve
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -108,22 +111,15 @@ class Assistant:
     # --- questions (every one passes `self.rules`: limits, rate limit, audit)
     def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None,
                *, caller: Caller | None = None) -> list[ScoredClause]:
-        from assistant.lexicon import load_synonyms
-        from assistant.query import analyse
-        from assistant.retrieval.hybrid import HybridRetriever
-
+        """The clauses an ask of the same question and filters answers from, in that order."""
         question = self.rules.check_question(question)
         k = self.rules.check_top_k(k)
         self.rules.admit_caller(caller or Caller.internal())
-        # Searched as an ask searches: with the formal words of the question's everyday ones.
-        query = analyse(question, synonyms=load_synonyms(self.settings.synonyms))
-        return HybridRetriever(self.store).search(query.text, k or self.settings.top_k, filters,
-                                                  query.expansion)
+        return retrieve(analyse_question(question, self.settings), self.store, self.settings,
+                        k=k, filters=filters)
 
     def ask(self, question: str, *, caller: Caller | None = None, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""
-        from assistant.answer.pipeline import answer_question
-
         caller = caller or Caller.internal()
         question, started = self._admit(question, caller, options), time.perf_counter()
         answer = answer_question(question, self.store, self.settings, **options)
@@ -136,14 +132,13 @@ class Assistant:
 
         The request rules run now, so a refused request raises here, before any chunk.
         """
-        from assistant.answer.pipeline import stream_answer
-
         caller = caller or Caller.internal()
         question, started = self._admit(question, caller, options), time.perf_counter()
         return self._audited(caller, started,
                              stream_answer(question, self.store, self.settings, **options))
 
     def _admit(self, question: str, caller: Caller, options: dict) -> str:
+        """The one check of a question and its options, whoever asks (API, chat page, CLI)."""
         question = self.rules.check_question(question)
         if options.get("history"):
             options["history"] = self.rules.check_history(options["history"])
@@ -172,6 +167,31 @@ class Assistant:
         document = self.document(doc_id)
         remove_documents([document.doc_id], self.settings)
         self.reload()
+
+
+def analyse_question(question: str, settings: Settings,
+                     history: list[dict] | None = None) -> Query:
+    """The one analysis of a question (a follow-up rewritten against `history`)."""
+    return analyse(question, history, load_synonyms(settings.synonyms))
+
+
+def stream_answer(question: str, store: IndexReader, settings: Settings, *, backend=None,
+                  filters: SearchFilters | None = None, top_k: int | None = None,
+                  history: list[dict] | None = None) -> Iterator[str | Answer]:
+    """analyse → retrieve → answer over one opened index: chunks, then the `Answer`.
+    Callers have applied the request rules (`Assistant.ask` does)."""
+    started = time.perf_counter()
+    query = analyse_question(question, settings, history)
+    found = retrieve(query, store, settings, k=top_k, filters=filters)
+    yield from answers.stream_answer(query, found, store, settings, backend=backend,
+                                     filters=filters, history=history, started=started)
+
+
+def answer_question(question: str, store: IndexReader, settings: Settings,
+                    **options) -> Answer:
+    """`stream_answer`'s final `Answer`."""
+    *_, final = stream_answer(question, store, settings, **options)
+    return final
 
 
 def resolve_document(documents: Sequence[Document], ref: str) -> Document:
