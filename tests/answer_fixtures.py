@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.answer.terms import content_terms
 from assistant.ingest.document import build_document
 from assistant.models import Clause, DocStatus, Document, ScoredClause, SearchFilters
+from assistant.query import content_terms
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
