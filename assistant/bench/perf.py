@@ -298,7 +298,7 @@ def _measure_server(url: str, corpus_dir: Path) -> dict:
 
 def bench_serving(settings: Settings, progress: Callable[[str], None] | None = None) -> dict:
     """Serving numbers and their targets; the index is the sample corpus in a temp dir."""
-    from assistant.api.loadtest import SpawnedServer, question
+    from assistant.bench.loadtest import SpawnedServer, question
     from assistant.ingest.pipeline import ingest_into_index
 
     say = progress or (lambda line: None)

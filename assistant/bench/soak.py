@@ -32,7 +32,7 @@ from typing import Self
 
 import httpx
 
-from assistant.api.loadtest import QUESTIONS, SpawnedServer
+from assistant.bench.loadtest import QUESTIONS, SpawnedServer
 from assistant.settings import Settings
 
 SOAK_KEY = "soak-admin-key"
