@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answer import pipeline as answers
+from assistant.compare import Comparison, compare
 from assistant.errors import UnknownClauseError, UnknownDocumentError
+from assistant.indexing.backends import corpus_version, open_index, remove_documents
+from assistant.ingest.pipeline import IngestReport, ingest_into_index
 from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
 from assistant.query import Query, analyse
@@ -27,8 +30,6 @@ from assistant.retrieval import retrieve
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from assistant.compare import Comparison
-    from assistant.ingest.pipeline import IngestReport
     from assistant.retrieval.base import IndexReader
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ class Assistant:
         if store is None:
             with self._lock:
                 if self._store is None:
-                    from assistant.indexing.backends import open_index
-
                     self._store = open_index(self.settings)
                     self._next_check = time.monotonic() + self.settings.reload_interval_s
                 store = self._store
@@ -72,8 +71,6 @@ class Assistant:
             return store  # another request is checking; answer from what we hold
         try:
             self._next_check = time.monotonic() + self.settings.reload_interval_s
-            from assistant.indexing.backends import corpus_version
-
             live = corpus_version(self.settings)
             if live is not None and live != store.version:
                 self.reload()
@@ -86,8 +83,6 @@ class Assistant:
 
     def reload(self) -> None:
         """Point at the live index (after another process or call rebuilt it)."""
-        from assistant.indexing.backends import open_index
-
         fresh = open_index(self.settings)
         with self._lock:
             self._store = fresh
@@ -104,8 +99,6 @@ class Assistant:
 
     def compare(self, old_ref: str, new_ref: str) -> Comparison:
         """Two versions aligned article by article (older first, whichever order given)."""
-        from assistant.compare import compare
-
         return compare(self.document(old_ref), self.document(new_ref))
 
     # --- questions (every one passes `self.rules`: limits, rate limit, audit)
@@ -155,15 +148,11 @@ class Assistant:
 
     # --- changing the corpus (atomic: build aside, swap, then reload)
     def ingest(self, paths: Sequence[Path]) -> IngestReport:
-        from assistant.ingest.pipeline import ingest_into_index
-
         report = ingest_into_index(paths, self.settings)
         self.reload()
         return report
 
     def delete(self, doc_id: str) -> None:
-        from assistant.indexing.backends import remove_documents
-
         document = self.document(doc_id)
         remove_documents([document.doc_id], self.settings)
         self.reload()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.embedders import get_embedder
 from assistant.models import Clause, Document, DocumentInfo, ScoredClause, SearchFilters
 
 if TYPE_CHECKING:
@@ -94,8 +95,6 @@ class CorpusRows:
         return self._by_id.get(doc_id)
 
     def embedder(self):
-        from assistant.embedders import get_embedder
-
         return get_embedder(self.settings)
 
     def embed_query(self, question: str) -> np.ndarray:

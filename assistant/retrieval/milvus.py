@@ -61,7 +61,7 @@ def client(settings: Settings):
     with _clients_lock:
         found = _clients.get(key)
         if found is None:
-            from pymilvus import MilvusClient
+            from pymilvus import MilvusClient  # start-up cost (~0.7 s): Milvus only
 
             if "://" not in uri:  # a Milvus Lite data path, started in this process
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
