@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from assistant.answer import pipeline as answers
 from assistant.compare import Comparison, compare
 from assistant.errors import UnknownClauseError, UnknownDocumentError
-from assistant.indexing.backends import corpus_version, open_index, remove_documents
 from assistant.ingest.pipeline import IngestReport, ingest_into_index
 from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
@@ -28,9 +27,10 @@ from assistant.query import Query, analyse
 from assistant.request_rules import Caller, RequestRules
 from assistant.retrieval import retrieve
 from assistant.settings import Settings, get_settings
+from assistant.stores.backends import corpus_version, open_index, remove_documents
 
 if TYPE_CHECKING:
-    from assistant.retrieval.base import IndexReader
+    from assistant.stores.base import IndexReader
 
 log = logging.getLogger(__name__)
 

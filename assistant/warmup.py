@@ -17,7 +17,7 @@ from assistant.answer.backends import load_builtin_backends
 from assistant.answer.tokens import count_tokens
 from assistant.errors import AssistantError
 from assistant.lexicon import jieba_tagger
-from assistant.retrieval.sparse import tokenize
+from assistant.stores.sparse import tokenize
 
 WARM_UP_QUESTION = "四川省成都市如何推进医保支付方式改革？"  # a place name: the tagger runs
 

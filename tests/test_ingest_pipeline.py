@@ -215,7 +215,7 @@ def test_sample_document_as_word_parses_like_the_text(tmp_path, settings):
 # --- into the index -------------------------------------------------------------------
 
 def test_ingest_into_index_upserts_the_good_documents(tmp_path, settings):
-    from assistant.retrieval.store import IndexStore
+    from assistant.stores.faiss.store import IndexStore
 
     first = ingest_into_index([sample("000"), sample("001")], settings)
     assert first.indexed and first.timings_ms["index"] >= 0

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing.backends import write_index
 from assistant.models import SearchFilters
 from assistant.query import analyse
 from assistant.retrieval.fusion import min_max, reciprocal_rank_fusion, weighted_fusion
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.routing import find_labels, route
-from assistant.retrieval.sparse import tokenize
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.backends import write_index
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.sparse import tokenize
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

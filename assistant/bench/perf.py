@@ -28,11 +28,11 @@ from assistant.bench.loadtest import SpawnedServer, question
 from assistant.embedders import get_embedder
 from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
 from assistant.ingest.pipeline import ingest_into_index
-from assistant.retrieval import dense
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.passages import clause_passages
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.faiss import dense
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.passages import clause_passages
 
 DIM = 384
 # Progress of a long step: step(description, done, total); total None = no count known.

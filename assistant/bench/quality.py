@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
 from assistant.evaluation.metrics import retrieval_scores
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.store import IndexStore
+from assistant.stores.faiss.store import IndexStore
 
 
 @dataclass(frozen=True)

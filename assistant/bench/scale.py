@@ -27,9 +27,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from assistant.bench.perf import DIM, percentiles, synthetic_vectors
-from assistant.indexing.milvus import create_passage_collection
-from assistant.retrieval import dense
-from assistant.retrieval.milvus import NO_TOKEN, MilvusDense, client
+from assistant.stores.faiss import dense
+from assistant.stores.milvus.reader import NO_TOKEN, MilvusDense, client
+from assistant.stores.milvus.writer import create_passage_collection
 
 K = 10
 INSERT_BATCH = 5000

@@ -33,9 +33,9 @@ from typing import Self
 import httpx
 
 from assistant.bench.loadtest import QUESTIONS, SpawnedServer
-from assistant.retrieval.store import IndexStore
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.stores.faiss.store import IndexStore
 
 SOAK_KEY = "soak-admin-key"
 

@@ -25,8 +25,8 @@ import numpy as np
 from assistant.evaluation.dataset import DEFAULT_DATASET, GoldItem, gold_keys, load_gold
 from assistant.evaluation.metrics import retrieval_scores
 from assistant.retrieval.hybrid import DenseGate, HybridRetriever
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.faiss.store import IndexStore
 
 K = 10
 TOLERANCE = 0.002  # MRR@10 the rule may lose against always running the dense leg, in training

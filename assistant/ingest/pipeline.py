@@ -171,7 +171,7 @@ def ingest_into_index(
     if not documents:
         report.warnings.append("no document could be ingested; the index was left unchanged")
         return report
-    from assistant.indexing.backends import write_index
+    from assistant.stores.backends import write_index
 
     started = time.perf_counter()
     write_index(documents, settings, replace_all=replace_all, progress=progress)

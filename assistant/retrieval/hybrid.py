@@ -20,10 +20,10 @@ from assistant.models import ScoredClause, SearchFilters
 from assistant.query import Query, as_query
 from assistant.retrieval.fusion import FUSIONS
 from assistant.retrieval.routing import Route, clause_matches, normalise_numbers_in, route
-from assistant.retrieval.sparse import tokenize
+from assistant.stores.sparse import tokenize
 
 if TYPE_CHECKING:
-    from assistant.retrieval.base import IndexReader
+    from assistant.stores.base import IndexReader
 
 MODES = ("hybrid", "dense", "sparse")
 DENSE_MODES = ("always", "adaptive")

@@ -4,7 +4,7 @@
     milvus  a Milvus collection (Milvus Lite file or server/cluster URI) that every API
             replica reads; the replica keeps nothing on disk
 
-Each backend opens into an `IndexReader` (assistant/retrieval/base.py) and publishes a
+Each backend opens into an `IndexReader` (assistant/stores/base.py) and publishes a
 whole new corpus version atomically. `version()` is cheap (one small read or one RPC)
 so a server can poll it and reopen when another process changed the corpus.
 """
@@ -16,17 +16,17 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from assistant.errors import ConcurrentChangeError, IndexNotBuiltError
-from assistant.indexing import generations
-from assistant.indexing import milvus as milvus_writer
-from assistant.indexing.build import merge
-from assistant.indexing.layout import Progress, current_generation
 from assistant.ingest.validity import apply_validity
 from assistant.models import Document
 from assistant.registry import Registry
-from assistant.retrieval import milvus as milvus_reader
-from assistant.retrieval.base import IndexReader
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.base import IndexReader
+from assistant.stores.build import merge
+from assistant.stores.faiss import generations
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.layout import Progress, current_generation
+from assistant.stores.milvus import reader as milvus_reader
+from assistant.stores.milvus import writer as milvus_writer
 
 PUBLISH_ATTEMPTS = 3
 
@@ -59,7 +59,7 @@ INDEX_BACKENDS: Registry[IndexBackend] = Registry("index backend")
 
 
 class FaissBackend:
-    """FAISS + bm25s generations under settings.index_dir (assistant/indexing/generations.py)."""
+    """FAISS + bm25s generations under settings.index_dir (assistant/stores/faiss/generations.py)."""
 
     def open(self, settings: Settings) -> IndexReader:
         return IndexStore.open(settings)

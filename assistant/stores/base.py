@@ -17,8 +17,8 @@ from assistant.embedders import get_embedder
 from assistant.models import Clause, Document, DocumentInfo, ScoredClause, SearchFilters
 
 if TYPE_CHECKING:
-    from assistant.indexing.layout import Manifest
     from assistant.settings import Settings
+    from assistant.stores.layout import Manifest
 
 QUERY_CACHE_SIZE = 1024
 Hits = tuple[np.ndarray, np.ndarray]  # (clause rows, scores), best first
