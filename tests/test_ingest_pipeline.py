@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from assistant.ingest.pipeline import expand_paths, ingest_files, ingest_into_index
+from assistant.ingest.pipeline import expand_paths, ingest_files
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"

@@ -14,10 +14,11 @@ import pytest
 
 from assistant.compare import compare
 from assistant.ingest.document import build_document
-from assistant.ingest.pipeline import ingest_files, ingest_into_index
+from assistant.ingest.pipeline import ingest_files
 from assistant.ingest.validity import apply_validity
 from assistant.lexicon import names_document, repeal_statements
 from assistant.models import DocStatus
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
 from assistant.stores.backends import remove_documents
 from assistant.stores.faiss.store import IndexStore

@@ -27,8 +27,8 @@ from assistant.bench import loadtest
 from assistant.bench.loadtest import SpawnedServer, question
 from assistant.embedders import get_embedder
 from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
-from assistant.ingest.pipeline import ingest_into_index
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
 from assistant.stores.faiss import dense
 from assistant.stores.faiss.store import IndexStore

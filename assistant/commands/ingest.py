@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
 
     settings = settings_from_args(args)
     if args.rebuild:
