@@ -6,7 +6,7 @@ service, the FastAPI app and the chat page are real; only a counter wraps the ch
 from __future__ import annotations
 
 import pytest
-from api_fixtures import QUESTION, READ, api_settings, corpus_index  # noqa: F401
+from api_fixtures import QUESTION, READ, api_settings, corpus_index, index_copy  # noqa: F401
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
@@ -70,4 +70,25 @@ def test_a_chat_page_question_is_checked_once(corpus_index, tmp_path, monkeypatc
     assert steps[-1][1][-1].answer is not None and len(calls) == 1
     refused = list(page.respond("   ", [], None, False, None))
     assert len(refused) == 1 and isinstance(refused[0][2], type(gr.skip()))
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_a_cli_question_is_checked_once(index_copy, monkeypatch, capsys, command):
+    from assistant.cli import main
+    from assistant.request_rules import RequestRules
+
+    calls: list[str] = []
+    check = RequestRules.check_question
+
+    def counting(rules, question):
+        calls.append(question)
+        return check(rules, question)
+
+    monkeypatch.setattr(RequestRules, "check_question", counting)
+    monkeypatch.setenv("ASSISTANT_AUDIT_DB", str(index_copy.parent / "audit.sqlite3"))
+    args = ["--index-dir", str(index_copy), "--embedder", "hashing", command, QUESTION]
+    assert main(args) == 0 and QUESTION.split()[0] in capsys.readouterr().out
+    assert len(calls) == 1
+    assert main([*args[:-1], "  "]) == 2 and "问题为空" in capsys.readouterr().err
     assert len(calls) == 2
