@@ -66,7 +66,7 @@ class Database:
             conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             conn.execute("PRAGMA journal_mode=WAL")
             return conn
-        import psycopg
+        import psycopg  # optional dependency: only for a PostgreSQL database
 
         return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
 

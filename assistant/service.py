@@ -17,16 +17,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.answer import pipeline as answers
+from assistant.compare import Comparison, compare
 from assistant.errors import UnknownClauseError, UnknownDocumentError
-from assistant.lexicon import normalise_clause_ref, normalise_doc_number
+from assistant.ingest.pipeline import IngestReport, Progress, ingest_files, ms_since
+from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
+from assistant.query import Query, analyse
 from assistant.request_rules import Caller, RequestRules
+from assistant.retrieval import retrieve
 from assistant.settings import Settings, get_settings
+from assistant.stores.backends import corpus_version, open_index, remove_documents, write_index
 
 if TYPE_CHECKING:
-    from assistant.compare import Comparison
-    from assistant.ingest.pipeline import IngestReport
-    from assistant.retrieval.base import IndexReader
+    from assistant.stores.base import IndexReader
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +58,6 @@ class Assistant:
         if store is None:
             with self._lock:
                 if self._store is None:
-                    from assistant.indexing.backends import open_index
-
                     self._store = open_index(self.settings)
                     self._next_check = time.monotonic() + self.settings.reload_interval_s
                 store = self._store
@@ -69,8 +71,6 @@ class Assistant:
             return store  # another request is checking; answer from what we hold
         try:
             self._next_check = time.monotonic() + self.settings.reload_interval_s
-            from assistant.indexing.backends import corpus_version
-
             live = corpus_version(self.settings)
             if live is not None and live != store.version:
                 self.reload()
@@ -83,8 +83,6 @@ class Assistant:
 
     def reload(self) -> None:
         """Point at the live index (after another process or call rebuilt it)."""
-        from assistant.indexing.backends import open_index
-
         fresh = open_index(self.settings)
         with self._lock:
             self._store = fresh
@@ -101,29 +99,20 @@ class Assistant:
 
     def compare(self, old_ref: str, new_ref: str) -> Comparison:
         """Two versions aligned article by article (older first, whichever order given)."""
-        from assistant.compare import compare
-
         return compare(self.document(old_ref), self.document(new_ref))
 
     # --- questions (every one passes `self.rules`: limits, rate limit, audit)
     def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None,
                *, caller: Caller | None = None) -> list[ScoredClause]:
-        from assistant.lexicon import load_synonyms
-        from assistant.query import analyse
-        from assistant.retrieval.hybrid import HybridRetriever
-
+        """The clauses an ask of the same question and filters answers from, in that order."""
         question = self.rules.check_question(question)
         k = self.rules.check_top_k(k)
         self.rules.admit_caller(caller or Caller.internal())
-        # Searched as an ask searches: with the formal words of the question's everyday ones.
-        query = analyse(question, synonyms=load_synonyms(self.settings.synonyms))
-        return HybridRetriever(self.store).search(query.text, k or self.settings.top_k, filters,
-                                                  query.expansion)
+        return retrieve(analyse_question(question, self.settings), self.store, self.settings,
+                        k=k, filters=filters)
 
     def ask(self, question: str, *, caller: Caller | None = None, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""
-        from assistant.answer.pipeline import answer_question
-
         caller = caller or Caller.internal()
         question, started = self._admit(question, caller, options), time.perf_counter()
         answer = answer_question(question, self.store, self.settings, **options)
@@ -136,14 +125,13 @@ class Assistant:
 
         The request rules run now, so a refused request raises here, before any chunk.
         """
-        from assistant.answer.pipeline import stream_answer
-
         caller = caller or Caller.internal()
         question, started = self._admit(question, caller, options), time.perf_counter()
         return self._audited(caller, started,
                              stream_answer(question, self.store, self.settings, **options))
 
     def _admit(self, question: str, caller: Caller, options: dict) -> str:
+        """The one check of a question and its options, whoever asks (API, chat page, CLI)."""
         question = self.rules.check_question(question)
         if options.get("history"):
             options["history"] = self.rules.check_history(options["history"])
@@ -160,18 +148,55 @@ class Assistant:
 
     # --- changing the corpus (atomic: build aside, swap, then reload)
     def ingest(self, paths: Sequence[Path]) -> IngestReport:
-        from assistant.ingest.pipeline import ingest_into_index
-
         report = ingest_into_index(paths, self.settings)
         self.reload()
         return report
 
     def delete(self, doc_id: str) -> None:
-        from assistant.indexing.backends import remove_documents
-
         document = self.document(doc_id)
         remove_documents([document.doc_id], self.settings)
         self.reload()
+
+
+def analyse_question(question: str, settings: Settings,
+                     history: list[dict] | None = None) -> Query:
+    """The one analysis of a question (a follow-up rewritten against `history`)."""
+    return analyse(question, history, load_synonyms(settings.synonyms))
+
+
+def stream_answer(question: str, store: IndexReader, settings: Settings, *, backend=None,
+                  filters: SearchFilters | None = None, top_k: int | None = None,
+                  history: list[dict] | None = None) -> Iterator[str | Answer]:
+    """analyse → retrieve → answer over one opened index: chunks, then the `Answer`.
+    Callers have applied the request rules (`Assistant.ask` does)."""
+    started = time.perf_counter()
+    query = analyse_question(question, settings, history)
+    found = retrieve(query, store, settings, k=top_k, filters=filters)
+    yield from answers.stream_answer(query, found, store, settings, backend=backend,
+                                     filters=filters, history=history, started=started)
+
+
+def answer_question(question: str, store: IndexReader, settings: Settings,
+                    **options) -> Answer:
+    """`stream_answer`'s final `Answer`."""
+    *_, final = stream_answer(question, store, settings, **options)
+    return final
+
+
+def ingest_into_index(paths: Sequence[Path | str], settings: Settings,
+                      progress: Progress | None = None, *,
+                      replace_all: bool = False) -> IngestReport:
+    """Ingest the files and upsert the good documents into the index (built aside, swapped).
+    The index is only touched when at least one document is good."""
+    documents, report = ingest_files(paths, settings, progress)
+    if not documents:
+        report.warnings.append("no document could be ingested; the index was left unchanged")
+        return report
+    started = time.perf_counter()
+    write_index(documents, settings, replace_all=replace_all, progress=progress)
+    report.indexed = True
+    report.timings_ms["index"] = ms_since(started)
+    return report
 
 
 def resolve_document(documents: Sequence[Document], ref: str) -> Document:

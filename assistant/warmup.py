@@ -13,7 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from assistant.answer.backends import load_builtin_backends
+from assistant.answer.tokens import count_tokens
 from assistant.errors import AssistantError
+from assistant.lexicon import jieba_tagger
+from assistant.stores.sparse import tokenize
 
 WARM_UP_QUESTION = "四川省成都市如何推进医保支付方式改革？"  # a place name: the tagger runs
 
@@ -48,22 +52,15 @@ def _warm_embedder(embedder) -> None:
 
 
 def _warm_jieba() -> None:
-    from assistant.lexicon import jieba_tagger
-    from assistant.retrieval.sparse import tokenize
-
     tokenize("预热")  # loads the dictionary
     list(jieba_tagger().cut(WARM_UP_QUESTION))  # loads the tagger's model
 
 
 def _warm_tiktoken() -> None:
-    from assistant.answer.tokens import count_tokens
-
     count_tokens("预热")
 
 
 def _warm_backends() -> None:
-    from assistant.answer.backends import load_builtin_backends
-
     load_builtin_backends()
 
 

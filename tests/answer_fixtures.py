@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.answer.terms import content_terms
 from assistant.ingest.document import build_document
 from assistant.models import Clause, DocStatus, Document, ScoredClause, SearchFilters
+from assistant.query import content_terms
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
@@ -85,9 +85,9 @@ PLANTED = """测试市人民政府办公室
 
 def build_store(index_dir, embedder: str = "hashing", extra_texts: dict[str, str] | None = None):
     """The real index over the sample corpus (plus extra documents), and its settings."""
-    from assistant.indexing.backends import write_index
     from assistant.ingest.pipeline import ingest_files
     from assistant.settings import Settings
+    from assistant.stores.backends import write_index
 
     settings = Settings(index_dir=index_dir, embedder=embedder)
     documents, _ = ingest_files(sorted(CORPUS.glob("*.txt")), settings)

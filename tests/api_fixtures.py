@@ -38,7 +38,7 @@ def api_settings(index_dir: Path, **overrides) -> Settings:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory) -> Path:
     """The five sample documents, indexed once per test session (do not modify it)."""
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
 
     index_dir = tmp_path_factory.mktemp("api") / "index"
     report = ingest_into_index([CORPUS], api_settings(index_dir))

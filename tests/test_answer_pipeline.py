@@ -8,9 +8,10 @@ import json
 import pytest
 from answer_fixtures import PLANTED, build_store
 
-from assistant.answer.pipeline import ABSTAIN_TEXT, answer_question, stream_answer
+from assistant.answer.pipeline import ABSTAIN_TEXT
 from assistant.errors import AssistantError, RegistryError
 from assistant.models import Answer, SearchFilters
+from assistant.service import Assistant, answer_question, stream_answer
 
 PILOT = "四川省在哪些城市开展三医联动改革试点？"
 LAB = "开州区2020年底前二级及以上医院建成什么实验室？"
@@ -154,8 +155,8 @@ def test_answer_json_has_the_documented_shape(corpus):
 
 
 def test_bad_input_gets_a_clear_error(corpus):
-    with pytest.raises(AssistantError, match="问题为空"):
-        ask(corpus, "   ")
+    with pytest.raises(AssistantError, match="问题为空"):  # the service checks every question
+        Assistant(corpus[1]).ask("   ")
     with pytest.raises(RegistryError, match="unknown backend 'nope'"):
         ask(corpus, PILOT, backend="nope")
 

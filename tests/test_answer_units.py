@@ -7,11 +7,11 @@ from answer_fixtures import make_doc, scored
 
 from assistant.answer import citations, gate, prompts
 from assistant.answer.context import BLOCK_CLOSE, BLOCK_OPEN, build_context
-from assistant.answer.followup import rewrite_followup
 from assistant.answer.tokens import count_tokens
 from assistant.answer.verify import check_sentence, split_sentences, verify
 from assistant.errors import AssistantError
 from assistant.models import DocStatus
+from assistant.query import rewrite_followup
 from assistant.settings import Settings
 
 DOC = make_doc("d1", [

@@ -1,4 +1,4 @@
-"""A small version of the load run (python -m assistant.api.loadtest): zero errors.
+"""A small version of the load run (python -m assistant.bench.loadtest): zero errors.
 
 The full run (50 clients × 20 asks) is a benchmark script, not a timed test; its numbers
 are in the README (HTTP API). Index: sample corpus with the `hashing` test embedder.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from api_fixtures import READ_KEY, api_settings, corpus_index, live  # noqa: F401
 
-from assistant.api.loadtest import LoadResult, first_ask_ms, main, run_load, run_load_while
+from assistant.bench.loadtest import LoadResult, first_ask_ms, main, run_load, run_load_while
 
 
 def test_small_load_run_has_no_errors(corpus_index):

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from assistant.api.loadtest import _free_port
+from assistant.bench.loadtest import _free_port
 from assistant.settings import Settings
 
 QUESTION = "四川省在哪些城市开展三医联动改革试点?"

@@ -91,7 +91,7 @@ def test_chat_page_asks_for_a_key_when_keys_are_configured(corpus_index):
 
 def test_assistant_serve_command_end_to_end(corpus_index, tmp_path):
     """The real command in a subprocess: starts, serves /readyz and /v1/ask, stops."""
-    from assistant.api.loadtest import _free_port
+    from assistant.bench.loadtest import _free_port
 
     port = _free_port()
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index), "ASSISTANT_EMBEDDER": "hashing",

@@ -9,9 +9,9 @@ from langchain_core.language_models import FakeListChatModel, GenericFakeChatMod
 
 from assistant.answer.backends import BACKENDS, LLMBackend, get_backend
 from assistant.answer.langchain_backend import LangChainBackend
-from assistant.answer.pipeline import answer_question, stream_answer
 from assistant.errors import BackendError
 from assistant.models import Answer
+from assistant.service import answer_question, stream_answer
 
 PILOT = "四川省在哪些城市开展三医联动改革试点？"
 

@@ -17,9 +17,10 @@ from answer_fixtures import PLANTED, build_store
 from openai_test_server import OpenAITestServer, Script
 
 from assistant.answer import prompts
-from assistant.answer.pipeline import ABSTAIN_TEXT, answer_question, stream_answer
+from assistant.answer.pipeline import ABSTAIN_TEXT
 from assistant.errors import BackendError
 from assistant.models import Answer
+from assistant.service import answer_question, stream_answer
 
 PILOT = "四川省在哪些城市开展三医联动改革试点？"
 PILOT_REPLY = "在自贡市、宜宾市开展“三医”联动和系统集成改革试点[{n}]。"

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from assistant.cli import main
-from assistant.retrieval import dense
+from assistant.stores.faiss import dense
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assistant.bench import perf
 from assistant.ingest.document import build_document
-from assistant.retrieval.passages import clause_passages
+from assistant.stores.passages import clause_passages
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

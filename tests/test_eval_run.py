@@ -20,7 +20,7 @@ RECORD_KEYS = {"id", "question", "gold", "answer", "abstained", "citations", "re
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
     from assistant.settings import Settings
 
     directory = tmp_path_factory.mktemp("index")

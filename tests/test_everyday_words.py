@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from answer_fixtures import build_store
 
-from assistant.answer.pipeline import answer_question
 from assistant.lexicon import SYNONYMS_FILE, load_synonyms, read_synonyms
 from assistant.query import analyse, focus_terms
+from assistant.service import answer_question
 from assistant.settings import Settings
 
 BLOOD_LAW = """某某省献血条例

@@ -16,7 +16,7 @@ from assistant.ingest.document import build_document
 from assistant.ingest.loaders import load_bytes, load_file
 from assistant.lexicon import matching_text
 from assistant.query import analyse
-from assistant.retrieval.sparse import tokenize
+from assistant.stores.sparse import tokenize
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

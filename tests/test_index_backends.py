@@ -18,17 +18,17 @@ import pytest
 from answer_fixtures import corpus_documents
 
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
-from assistant.indexing.backends import (
+from assistant.ingest.validity import apply_validity
+from assistant.models import DocStatus, SearchFilters
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.settings import Settings
+from assistant.stores.backends import (
     INDEX_BACKENDS,
     corpus_version,
     open_index,
     remove_documents,
     write_index,
 )
-from assistant.ingest.validity import apply_validity
-from assistant.models import DocStatus, SearchFilters
-from assistant.retrieval.hybrid import HybridRetriever
-from assistant.settings import Settings
 
 GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"
 REAL_MILVUS = os.environ.get("ASSISTANT_TEST_MILVUS_URI", "")
@@ -126,7 +126,7 @@ class TestIndexBackendContract:
         def broken(*args, **kwargs):
             raise RuntimeError("embedder crashed")
 
-        monkeypatch.setattr("assistant.indexing.build.embed_passages_cached", broken)
+        monkeypatch.setattr("assistant.stores.build.embed_passages_cached", broken)
         with pytest.raises(RuntimeError, match="embedder crashed"):
             write_index(documents[2:], settings, replace_all=False)
         assert corpus_version(settings) == live
@@ -137,7 +137,7 @@ class TestIndexBackendContract:
         """A restarted Milvus, or another process's Milvus Lite, holds it released."""
         write_index(documents[:1], settings, replace_all=True)
         for name in _milvus_collections(settings):
-            from assistant.retrieval.milvus import client
+            from assistant.stores.milvus.reader import client
 
             client(settings).release_collection(name)
         assert HybridRetriever(open_index(settings)).search("医疗", 3)
@@ -169,7 +169,7 @@ class TestIndexBackendContract:
 def _milvus_collections(settings: Settings) -> list[str]:
     if settings.index_backend != "milvus":
         return []
-    from assistant.retrieval.milvus import client
+    from assistant.stores.milvus.reader import client
 
     prefix = settings.milvus_collection + "_g"
     return sorted(c for c in client(settings).list_collections() if c.startswith(prefix))

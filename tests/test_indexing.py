@@ -7,9 +7,9 @@ import os
 import numpy as np
 from test_store import docs, make_doc, settings  # noqa: F401  (pytest fixtures by name)
 
-from assistant.indexing.backends import write_index
-from assistant.indexing.layout import current_generation, generations_dir
-from assistant.retrieval.store import IndexStore
+from assistant.stores.backends import write_index
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.layout import current_generation, generations_dir
 
 
 def test_every_generation_file_is_fsynced_before_current_moves(settings, docs,  # noqa: F811

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from assistant.ingest.pipeline import expand_paths, ingest_files, ingest_into_index
+from assistant.ingest.pipeline import expand_paths, ingest_files
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
@@ -215,7 +216,7 @@ def test_sample_document_as_word_parses_like_the_text(tmp_path, settings):
 # --- into the index -------------------------------------------------------------------
 
 def test_ingest_into_index_upserts_the_good_documents(tmp_path, settings):
-    from assistant.retrieval.store import IndexStore
+    from assistant.stores.faiss.store import IndexStore
 
     first = ingest_into_index([sample("000"), sample("001")], settings)
     assert first.indexed and first.timings_ms["index"] >= 0

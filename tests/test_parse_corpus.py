@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ingest.document import build_document
-from assistant.labels import int_to_cn
+from assistant.lexicon import int_to_cn
 from assistant.models import DocStatus
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"

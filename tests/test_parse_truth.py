@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.truth import score_document
+from assistant.evaluation.truth import score_document
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ROOT / "eval" / "corpus-dev-truth.json"

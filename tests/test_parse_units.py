@@ -10,7 +10,7 @@ from assistant.ingest.clean import clean_text, drop_repeated_run, full_width_pun
 from assistant.ingest.document import build_document
 from assistant.ingest.metadata import find_doc_numbers, normalise_doc_number, parse_date, region_of
 from assistant.ingest.parse import extract_units
-from assistant.labels import match_marker, normalise_clause_ref
+from assistant.lexicon import match_marker, normalise_clause_ref
 
 
 @pytest.mark.parametrize(

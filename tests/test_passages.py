@@ -6,7 +6,7 @@ from pathlib import Path
 
 from assistant.ingest.document import build_document
 from assistant.models import PREAMBLE_LABEL
-from assistant.retrieval.passages import clause_passages, index_text, sentence_groups
+from assistant.stores.passages import clause_passages, index_text, sentence_groups
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

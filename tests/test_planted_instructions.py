@@ -14,9 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.answer.backends import GenerationRequest
-from assistant.ingest.pipeline import ingest_into_index
 from assistant.lexicon import instruction_in
-from assistant.service import Assistant
+from assistant.service import Assistant, ingest_into_index
 from assistant.settings import Settings
 
 NUMBER = "测试办发〔2026〕11号"

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from api_fixtures import CORPUS, api_settings, live
 
-from assistant.ingest.pipeline import ingest_into_index
+from assistant.service import ingest_into_index
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from assistant.errors import RegistryError
 from assistant.models import Clause, DocumentInfo, ScoredClause
 from assistant.query import analyse
-from assistant.rerankers import RERANKERS, RerankerError, get_reranker, rerank
+from assistant.retrieval.rerankers import RERANKERS, RerankerError, get_reranker, rerank
 from assistant.settings import Settings
 
 

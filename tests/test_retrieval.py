@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing.backends import write_index
 from assistant.models import SearchFilters
+from assistant.query import analyse
 from assistant.retrieval.fusion import min_max, reciprocal_rank_fusion, weighted_fusion
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.routing import find_labels, route
-from assistant.retrieval.sparse import tokenize
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.backends import write_index
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.sparse import tokenize
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
@@ -84,8 +85,8 @@ def test_route_finds_a_document_number_in_any_bracket_form(store):
     target = by_number(store, "川卫发〔2017〕65号").doc_id
     for question in ("川卫发〔2017〕65号讲了什么", "请问川卫发[2017]65号讲了什么",
                      "川卫发（2017）65号", "川卫发(2017) 65 号"):
-        assert route(question, store.infos).doc_ids == [target], question
-    unknown = route("川卫发〔2019〕3号讲了什么", store.infos)
+        assert route(analyse(question), store.infos).doc_ids == [target], question
+    unknown = route(analyse("川卫发〔2019〕3号讲了什么"), store.infos)
     assert unknown.doc_ids == [] and unknown.unknown_numbers == ["川卫发〔2019〕3号"]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant.bench.quality import Config, gold_questions, score
-from assistant.indexing.backends import write_index
 from assistant.settings import Settings
+from assistant.stores.backends import write_index
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

@@ -28,7 +28,7 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
 from assistant.audit import open_audit_log
 from assistant.cli import main
 from assistant.feedback import FeedbackStore
-from assistant.indexing import generations
+from assistant.stores.faiss import generations
 
 NUMBER = "测试办发〔2026〕9号"
 TEXT = policy_text(NUMBER, "测试市人民政府办公室关于开展社区食堂试点的通知", "社区食堂")

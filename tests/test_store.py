@@ -13,13 +13,13 @@ import pytest
 
 from assistant.embedders import HashingTestEmbedder
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
-from assistant.indexing.backends import remove_documents, write_index
-from assistant.indexing.layout import current_generation
 from assistant.ingest.validity import apply_validity
 from assistant.models import Clause, DocStatus, Document, stable_id
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.store import IndexStore
 from assistant.settings import Settings
+from assistant.stores.backends import remove_documents, write_index
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.layout import current_generation
 
 
 def make_doc(doc_id: str, number: str | None, clauses: dict[str, str], **info) -> Document:
@@ -192,7 +192,7 @@ def test_a_reader_in_another_process_sees_the_swapped_index(settings, docs):
     script = (
         "import sys; from pathlib import Path\n"
         "from assistant.settings import Settings\n"
-        "from assistant.retrieval.store import IndexStore\n"
+        "from assistant.stores.faiss.store import IndexStore\n"
         "s = Settings(embedder='hashing', index_dir=Path(sys.argv[1]))\n"
         "print(','.join(d.doc_id for d in IndexStore.open(s).documents))\n")
     before = subprocess.run([sys.executable, "-c", script, str(settings.index_dir)],
@@ -204,7 +204,7 @@ def test_a_reader_in_another_process_sees_the_swapped_index(settings, docs):
 
 
 def test_reindex_rebuilds_the_indexed_documents_with_the_current_settings(settings, docs):
-    from assistant.indexing.backends import reindex
+    from assistant.stores.backends import reindex
 
     write_index(docs, settings, replace_all=True)
     fresh = settings.model_copy(update={"exact_search_max": 1})

@@ -38,7 +38,7 @@ UNANSWERABLE = "杭州市2023年医保报销比例是多少？"
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory) -> Path:
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
 
     directory = tmp_path_factory.mktemp("ui-index") / "index"
     report = ingest_into_index([CORPUS], Settings(index_dir=directory, embedder="hashing"))

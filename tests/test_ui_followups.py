@@ -27,7 +27,7 @@ QUESTION = "四川省在哪些城市开展“三医”联动和系统集成改�
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory) -> Path:
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
 
     directory = tmp_path_factory.mktemp("ui-followups") / "index"
     assert ingest_into_index([CORPUS], Settings(index_dir=directory, embedder="hashing")).ok

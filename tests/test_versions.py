@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from assistant.compare import compare
-from assistant.indexing.backends import remove_documents
 from assistant.ingest.document import build_document
-from assistant.ingest.pipeline import ingest_files, ingest_into_index
+from assistant.ingest.pipeline import ingest_files
 from assistant.ingest.validity import apply_validity
 from assistant.lexicon import names_document, repeal_statements
 from assistant.models import DocStatus
-from assistant.retrieval.store import IndexStore
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
+from assistant.stores.backends import remove_documents
+from assistant.stores.faiss.store import IndexStore
 
 DATA = Path(__file__).parent / "data" / "versions"
 OLD, NEW = DATA / "tiaoli_2015.md", DATA / "tiaoli_2021.md"

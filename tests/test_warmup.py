@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.answer import tokens
-from assistant.indexing.backends import write_index
 from assistant.ingest.document import build_document
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.stores.backends import write_index
 from assistant.warmup import warm_up
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"

@@ -1,4 +1,6 @@
-"""Grounded answers: retrieve → gate → context → backend → citations → verification.
+"""Grounded answers from retrieved clauses: judge → gate → context → backend → citations →
+verification.
 
-Entry points: `assistant.answer.pipeline.answer_question` and `stream_answer`.
+Entry points: `assistant.answer.pipeline.answer_question` and `stream_answer`, given the
+typed `Query` and the clauses `assistant.retrieval.retrieve` found (the service calls both).
 """

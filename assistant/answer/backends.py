@@ -89,4 +89,5 @@ def is_configured(name: str, settings: Settings) -> bool:
 
 def load_builtin_backends() -> None:
     """Import the built-in backend modules; each registers itself on import."""
+    # Here, not at the top: each backend module imports this one to register itself.
     from assistant.answer import extractive, langchain_backend, openai_backend  # noqa: F401

@@ -77,7 +77,7 @@ class OpenAIBackend:
         return headers
 
     def _stream(self, request: GenerationRequest) -> Iterator[str]:
-        import httpx
+        import httpx  # start-up cost (~0.15 s): only when an LLM server is asked
 
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         deadline = time.monotonic() + 4 * self.timeout

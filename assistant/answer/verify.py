@@ -16,8 +16,7 @@ from functools import lru_cache
 
 from assistant.answer.citations import MARKER_RE, doc_numbers_in, markers_in
 from assistant.answer.context import Context
-from assistant.labels import CN_DIGITS
-from assistant.lexicon import jieba_tagger
+from assistant.lexicon import CN_DIGITS, jieba_tagger
 from assistant.models import AnswerSentence, DocStatus
 
 # A sentence ends at 。！？；!? or a line break; markers right after it stay with it.

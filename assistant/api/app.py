@@ -34,6 +34,7 @@ from assistant.api.security import AuthThrottle, KeyRing
 from assistant.errors import AssistantError
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.warmup import warm_up
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
@@ -75,8 +76,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
 
 def _warm_up(assistant: Assistant) -> None:
-    from assistant.warmup import warm_up
-
     try:
         warm_up(assistant)
     except AssistantError:  # no index yet: /readyz says so, asks get the error

@@ -1,9 +1,10 @@
-"""Turn an API request into `Assistant.ask` options, checking the request rules first.
+"""Turn an API request into `Assistant.ask` options: the backend and filters it names.
 
-Shared by /v1/ask, /v1/search and /v1/chat/completions so all three refuse the same bad
-input with the same messages, before any work starts (a stream never opens on a request
-that is going to fail). The rules are the service's (assistant/request_rules.py): the
-chat page and the CLI pass the same ones, and `Assistant.ask` applies them again.
+Shared by /v1/ask, /v1/search and /v1/chat/completions. The question, its history and
+top_k are checked once, by the service (`Assistant.ask`, `ask_stream`, `search` apply the
+request rules of assistant/request_rules.py for the API, the chat page and the CLI alike);
+a stream computes its first item before it opens, so a refused request is a 422, never a
+broken stream.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant.answer.backends import BACKENDS, get_backend, is_configured, load_builtin_backends
 from assistant.api.deps import ApiState
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Filters
@@ -29,13 +31,6 @@ def check_backend(backend: str | None, settings: Settings) -> str | None:
     """A backend name that exists and can be built from the settings (no network yet)."""
     if backend is None:
         return None
-    from assistant.answer.backends import (
-        BACKENDS,
-        get_backend,
-        is_configured,
-        load_builtin_backends,
-    )
-
     load_builtin_backends()
     if backend not in BACKENDS.names():
         raise bad_request(f"unknown backend {backend!r}; known: {', '.join(BACKENDS.names())}",
@@ -98,11 +93,7 @@ def _chain(first, rest):
 def ask_job(state: ApiState, principal: Principal, endpoint: str, *, question: str,
             filters: Filters | None, top_k: int | None, backend: str | None,
             history: list[dict]) -> AskJob:
-    """Check everything a stream could fail on before it opens (rules, backend, filters)."""
-    rules = state.assistant.rules  # RequestRefused is a 422 (assistant/api/problems.py)
-    question = rules.check_question(question)
-    history = rules.check_history(history)
-    top_k = rules.check_top_k(top_k)
+    """The ask, its backend and filters checked (the service checks the rest when it runs)."""
     options = {"backend": check_backend(backend, state.settings), "top_k": top_k,
                "filters": search_filters(filters, state), "history": history}
     return AskJob(question, options, state.caller(principal, endpoint))

@@ -19,7 +19,7 @@ ASSETS_URL = "/docs-assets"
 
 
 def assets_dir() -> Path:
-    import fastapi_offline
+    import fastapi_offline  # only when the docs pages are served: keeps the import light
 
     return Path(fastapi_offline.__file__).parent / "static"
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assistant.errors import (
     AssistantError,
@@ -151,8 +152,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def _methods_at(routes, scope: dict) -> set[str]:
-    from starlette.routing import Match
-
     methods: set[str] = set()
     for route in routes:
         if route.matches(scope)[0] is Match.NONE:

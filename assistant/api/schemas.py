@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.models import AnswerSentence, Citation, DocumentInfo
 
@@ -48,16 +48,11 @@ class Turn(Strict):
 
 
 class QuestionFields(Strict):
+    # Checked by the service's request rules (not empty, at most max_question_chars), once
+    # for every caller: a refused question is a 422 problem like a schema error.
     question: str = Field(description="the question; not empty, at most max_question_chars")
     filters: Filters | None = None
     top_k: int | None = Field(None, ge=1, description="clauses to retrieve (1..max_top_k)")
-
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question is empty: send the question to answer")
-        return value.strip()
 
 
 class SearchRequest(QuestionFields):

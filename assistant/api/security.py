@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
+from assistant.api.problems import problem
 from assistant.audit import key_id
 from assistant.errors import AssistantError
 from assistant.request_rules import RateLimiter
@@ -145,8 +146,6 @@ class AuthThrottle:
             self._failures = dict(newest[len(newest) // 2:])
 
     def refusal(self, wait: float):
-        from assistant.api.problems import problem
-
         retry = RateLimiter.retry_after(wait)
         return problem(429, "Too many failed attempts",
                        f"too many failed keys or logins from this address; retry in {retry} s",

@@ -20,6 +20,7 @@ import time
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from assistant.api.problems import problem
 from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")
@@ -148,8 +149,6 @@ _REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/
 
 def _too_many_connections(host: str, limit: int):
     """The app a connection over the per-client cap runs: one 503, then close."""
-    from assistant.api.problems import problem
-
     async def refuse(scope, receive, send) -> None:
         log.warning("refused a request from %s: more than %d open connections from it",
                     host, limit)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from fastapi.responses import StreamingResponse
 
+from assistant.api.openai_errors import from_problem
 from assistant.api.problems import domain_problem, problem_body
 from assistant.errors import AssistantError
 from assistant.models import Answer
@@ -73,6 +74,4 @@ def chat_frames(items: Iterator[str | Answer], chunk: Callable[..., dict],
 
 def _openai_failure(err: Exception) -> dict:
     """A mid-stream failure in OpenAI's error shape (what OpenAI clients parse)."""
-    from assistant.api.openai_errors import from_problem
-
     return from_problem(_failure(err))[1]

@@ -23,7 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.bench import loadtest
+from assistant.bench.loadtest import SpawnedServer, question
+from assistant.embedders import get_embedder
+from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.service import ingest_into_index
 from assistant.settings import Settings
+from assistant.stores.faiss import dense
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.passages import clause_passages
 
 DIM = 384
 # Progress of a long step: step(description, done, total); total None = no count known.
@@ -57,17 +66,11 @@ def timed(call: Callable[[], object]) -> tuple[object, float]:
 
 # --- (a) the sample corpus
 def sample_questions(limit: int = 50) -> list[str]:
-    from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
-
     return [item.question for item in load_gold(DEFAULT_DATASET)][:limit]
 
 
 def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
                  step: Step = _no_step) -> dict:
-    from assistant.ingest.pipeline import ingest_into_index
-    from assistant.retrieval.hybrid import HybridRetriever
-    from assistant.retrieval.store import IndexStore
-
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         # Cold: an empty embedding cache of its own, whatever the settings share.
         cold = settings.model_copy(update={"index_dir": Path(tmp), "cache_dir": Path(tmp) / "c"})
@@ -94,8 +97,6 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
 
 def embedded_chars(store) -> int:
     """Characters the index's passages made the embedder read."""
-    from assistant.retrieval.passages import clause_passages
-
     return sum(len(text) for clause, info in store.rows for text in clause_passages(clause, info))
 
 
@@ -119,7 +120,7 @@ def _query_latencies(index, queries: np.ndarray, k: int, step: Step = _no_step,
 
 
 def _index_bytes(index) -> int:
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only the parts that build indexes
 
     return int(faiss.serialize_index(index).nbytes)
 
@@ -132,9 +133,7 @@ def uniform_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def bench_scaling_size(n: int, queries: int, k: int = 10, seed: int = 0,
                        distribution: str = "clustered", step: Step = _no_step) -> dict:
-    import faiss
-
-    from assistant.retrieval import dense
+    import faiss  # start-up cost (~0.15 s): only the parts that build indexes
 
     rng = np.random.default_rng(seed)
     step(f"{n}: generating vectors", 0, None)
@@ -170,8 +169,6 @@ APPROX_NAMES = {"hnsw-ip": "HNSW", "ivf-flat-ip": "IVF"}
 
 def approx_params(index) -> dict:
     """The search parameters of an approximate FAISS index, for the report."""
-    from assistant.retrieval import dense
-
     if dense.index_type(index) == "ivf-flat-ip":
         return {"nlist": int(index.nlist), "nprobe": int(index.nprobe)}
     return {"M": dense.HNSW_M, "efConstruction": dense.HNSW_EF_CONSTRUCTION,
@@ -215,8 +212,6 @@ def _bundled_minilm() -> str | None:
 
 def bench_embedders(settings: Settings, texts: Sequence[str], sample: int = 32,
                     step: Step = _no_step) -> list[dict]:
-    from assistant.embedders import get_embedder
-
     rows = []
     options = available_embedders(settings)
     for number, option in enumerate(options):
@@ -246,8 +241,6 @@ SERVING_TARGETS = {
 
 def bare_query_embedding_ms(settings: Settings, questions: Sequence[str]) -> dict:
     """p50/p95 of one query embedding at a time, the floor an ask is compared with."""
-    from assistant.embedders import get_embedder
-
     embedder = get_embedder(settings)
     embedder.embed_queries(["预热"])
     return percentiles([timed(lambda q=q: embedder.embed_queries([q]))[1] for q in questions])
@@ -262,7 +255,7 @@ def fresh_document(corpus_dir: Path, nonce: str) -> tuple[str, bytes]:
 
 
 def upload(url: str, name: str, body: bytes) -> None:
-    import httpx
+    import httpx  # start-up cost (~0.15 s): only the serving part uploads
 
     response = httpx.post(url + "/v1/documents", files={"file": (name, body, "text/plain")},
                           timeout=600)
@@ -285,8 +278,6 @@ def _load_row(result) -> dict:
 
 
 def _measure_server(url: str, corpus_dir: Path) -> dict:
-    from assistant.api import loadtest
-
     first = loadtest.first_ask_ms(url)
     rows = {n: _load_row(loadtest.run_load(url, n, asks)) for n, asks in ((1, 40), (16, 8), (50, 8))}
     idle = _load_row(loadtest.run_load(url, 4, 10))
@@ -298,9 +289,6 @@ def _measure_server(url: str, corpus_dir: Path) -> dict:
 
 def bench_serving(settings: Settings, progress: Callable[[str], None] | None = None) -> dict:
     """Serving numbers and their targets; the index is the sample corpus in a temp dir."""
-    from assistant.api.loadtest import SpawnedServer, question
-    from assistant.ingest.pipeline import ingest_into_index
-
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="assistant-serving-") as tmp:
         served = settings.model_copy(update={"index_dir": Path(tmp) / "index"})

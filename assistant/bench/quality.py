@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
+from assistant.evaluation.metrics import retrieval_scores
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.store import IndexStore
+from assistant.stores.faiss.store import IndexStore
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,12 @@ class Scores:
 
 def gold_questions(store: IndexStore, path=None):
     """(item, gold keys) for the answerable gold questions."""
-    from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
-
     items = load_gold(path or DEFAULT_DATASET)
     return [(item, gold_keys(item, store.documents)) for item in items if item.answerable]
 
 
 def score(store: IndexStore, config: Config, questions, k: int = 10) -> Scores:
     """Mean retrieval metrics of one configuration over the questions."""
-    from assistant.evaluation.metrics import retrieval_scores
-
     retriever = HybridRetriever(store, mode=config.mode, fusion=config.fusion,
                                 dense_weight=config.dense_weight, rrf_k=config.rrf_k)
     result = Scores(config)

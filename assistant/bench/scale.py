@@ -27,6 +27,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from assistant.bench.perf import DIM, percentiles, synthetic_vectors
+from assistant.stores.faiss import dense
+from assistant.stores.milvus.reader import NO_TOKEN, MilvusDense, client
+from assistant.stores.milvus.writer import create_passage_collection
 
 K = 10
 INSERT_BATCH = 5000
@@ -46,7 +49,7 @@ def folder_bytes(path: Path) -> int:
 
 def dataset(n: int, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectors, probe queries and their exact top-k (ground truth) by brute force."""
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only the FAISS parts
 
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((max(16, n // 200), DIM), dtype=np.float32) / np.sqrt(DIM)
@@ -72,14 +75,12 @@ def _measure(search: Callable[[np.ndarray], np.ndarray], probes: np.ndarray,
 
 def bench_faiss(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
                 exact_max: int) -> dict:
-    from assistant.retrieval import dense
-
     started = time.perf_counter()
     index = dense.build_faiss(vectors, exact_max)
     build_s = time.perf_counter() - started
     leg = dense.DenseIndex(index, dense.stored_vectors(index), np.arange(len(vectors)), exact_max)
     row = _measure(lambda q: leg.search(q, K)[0], probes, truth)
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only the FAISS parts
 
     index_bytes = int(faiss.serialize_index(index).nbytes) + leg.owners.nbytes
     return {"backend": "faiss", "index_type": leg.kind, "ingest_s": round(build_s, 1),
@@ -90,10 +91,7 @@ def bench_faiss(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
 def bench_milvus(vectors: np.ndarray, probes: np.ndarray, truth: np.ndarray,
                  exact_max: int, server=None) -> dict:
     """On Milvus Lite in this process, or on `server` (a MilvusClient) when given."""
-    from pymilvus import MilvusClient
-
-    from assistant.indexing.milvus import create_passage_collection
-    from assistant.retrieval.milvus import NO_TOKEN, MilvusDense
+    from pymilvus import MilvusClient  # start-up cost (~0.7 s): only the Milvus part
 
     folder = Path(tempfile.mkdtemp(prefix="assistant-bench-milvus-"))
     name = f"assistant_bench_{time.time_ns()}"
@@ -144,8 +142,6 @@ def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
     """`settings` with an http(s) `milvus_uri` runs the Milvus part on that server."""
     server = None
     if settings is not None and "://" in settings.milvus_uri:
-        from assistant.retrieval.milvus import client
-
         server = client(settings)
     rows = []
     for n in sizes:

@@ -32,8 +32,10 @@ from typing import Self
 
 import httpx
 
-from assistant.api.loadtest import QUESTIONS, SpawnedServer
+from assistant.bench.loadtest import QUESTIONS, SpawnedServer
+from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.stores.faiss.store import IndexStore
 
 SOAK_KEY = "soak-admin-key"
 
@@ -184,8 +186,6 @@ def trial_kill9(env: dict[str, str], index_dir: Path, new_doc: Path, trials: int
 
 def _doc_ids(index_dir: Path) -> set[str] | None:
     """The indexed documents, or None when the index does not open (a broken trial)."""
-    from assistant.retrieval.store import IndexStore
-
     try:
         store = IndexStore.open(Settings(index_dir=index_dir, embedder="hashing"))
         return {doc.doc_id for doc in store.documents}
@@ -194,8 +194,6 @@ def _doc_ids(index_dir: Path) -> set[str] | None:
 
 
 def _delete(index_dir: Path, doc_ids: set[str]) -> None:
-    from assistant.service import Assistant
-
     bot = Assistant(Settings(index_dir=index_dir, embedder="hashing"))
     for doc_id in doc_ids:
         bot.delete(doc_id)

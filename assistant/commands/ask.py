@@ -26,13 +26,10 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.errors import AssistantError
     from assistant.models import SearchFilters
     from assistant.request_rules import Caller
     from assistant.service import Assistant
 
-    if args.k is not None and args.k < 1:
-        raise AssistantError("--k must be at least 1")
     bot = Assistant(settings_from_args(args))
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None
     filters = SearchFilters(doc_ids=doc_ids, in_force_only=args.in_force)

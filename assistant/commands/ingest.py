@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
 
     settings = settings_from_args(args)
     if args.rebuild:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.model_dump(mode="json"))
     else:
-        from assistant.indexing.backends import where
+        from assistant.stores.backends import where
 
         _print_report(report, where(settings))
     return 0 if report.ok else 1
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 def _rebuild(args: argparse.Namespace, settings) -> int:
     from assistant.commands._output import print_json
     from assistant.errors import AssistantError
-    from assistant.indexing.backends import reindex, where
+    from assistant.stores.backends import reindex, where
 
     if args.paths or args.replace:
         raise AssistantError("--rebuild re-embeds the indexed documents; give no PATH or --replace")

@@ -18,28 +18,27 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--in-force", action="store_true",
                         help="leave out documents marked 失效 or 征求意见稿")
     parser.add_argument("--mode", choices=("hybrid", "dense", "sparse"), default="hybrid",
-                        help="retrieval mode (default hybrid)")
+                        help="hybrid (default): the clauses `ask` answers from; dense or sparse: "
+                             "that leg alone, a diagnostic (no reranker, no reordering)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.errors import AssistantError
     from assistant.models import SearchFilters
+    from assistant.request_rules import Caller
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
 
-    if not args.question.strip():
-        raise AssistantError("the question is empty")
-    if args.k is not None and args.k < 1:
-        raise AssistantError("--k must be at least 1")
     bot = Assistant(settings_from_args(args))
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None
     filters = SearchFilters(doc_ids=doc_ids, in_force_only=args.in_force)
-    k = args.k or bot.settings.top_k
-    question = bot.rules.check_question(args.question)  # the same limits as the API
-    results = HybridRetriever(bot.store, mode=args.mode).search(question, k, filters)
+    if args.mode == "hybrid":
+        results = bot.search(args.question, args.k, filters, caller=Caller.cli())
+    else:  # one leg alone, a diagnostic; the service's rules still check the question
+        question, k = bot.rules.check_question(args.question), args.k or bot.settings.top_k
+        results = HybridRetriever(bot.store, mode=args.mode).search(question, k, filters)
     if args.json:
         print_json({"results": [r.to_result() for r in results]})
     else:

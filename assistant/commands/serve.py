@@ -72,8 +72,8 @@ def _say(line: str) -> None:
 def ensure_index(settings) -> None:
     """Build the index from `settings.corpus_dir` if there is none yet, printing progress."""
     from assistant.errors import AssistantError
-    from assistant.indexing.backends import corpus_version
-    from assistant.ingest.pipeline import ingest_into_index
+    from assistant.service import ingest_into_index
+    from assistant.stores.backends import corpus_version
 
     if corpus_version(settings) is not None:
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.citations import render_reference
+from assistant.embedders import EmbeddingCache, embed_passages_cached
 from assistant.models import Answer, AnswerSentence, Citation, Clause, Document, ScoredClause
 
 BACKEND_NAME = "baseline-chunks"
@@ -60,8 +61,6 @@ class ChunkBaseline:
 
     def _embed_chunks(self, cache_path: Path | None) -> np.ndarray:
         """Chunk vectors, cached by content (embedding them with the real model takes minutes)."""
-        from assistant.embedders import EmbeddingCache, embed_passages_cached
-
         texts = [c.text for c in self.chunks]
         cache = EmbeddingCache(cache_path) if cache_path else None
         try:

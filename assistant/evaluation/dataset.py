@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.lexicon import ISO_DATE_IN_TEXT as _ISO_DATE
 from assistant.models import Document
+from assistant.service import resolve_document
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl"
 
@@ -122,8 +123,6 @@ def _parse_line(path: Path, number: int, line: str) -> GoldItem:
 
 def find_document(documents: Sequence[Document], ref: str) -> Document:
     """The document a gold `doc` names: exact 文号, else exact title (no fuzzy matching)."""
-    from assistant.service import resolve_document
-
     exact = [d for d in documents if d.number == ref or (d.number is None and d.title == ref)]
     if len(exact) == 1:
         return exact[0]

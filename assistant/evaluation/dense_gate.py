@@ -24,7 +24,9 @@ import numpy as np
 
 from assistant.evaluation.dataset import DEFAULT_DATASET, GoldItem, gold_keys, load_gold
 from assistant.evaluation.metrics import retrieval_scores
+from assistant.retrieval.hybrid import DenseGate, HybridRetriever
 from assistant.settings import Settings
+from assistant.stores.faiss.store import IndexStore
 
 K = 10
 TOLERANCE = 0.002  # MRR@10 the rule may lose against always running the dense leg, in training
@@ -44,9 +46,6 @@ class Observation:
 
 
 def observe(items: Sequence[GoldItem], settings: Settings) -> list[Observation]:
-    from assistant.retrieval.hybrid import DenseGate, HybridRetriever
-    from assistant.retrieval.store import IndexStore
-
     store = IndexStore.open(settings)
     always = HybridRetriever(store, dense_mode="always")
     # A gate that trusts any BM25 evidence: BM25 alone wherever the real gate could skip.
@@ -67,8 +66,6 @@ def observe(items: Sequence[GoldItem], settings: Settings) -> list[Observation]:
 
 def skips(obs: Observation, min_top: float, max_ratio: float) -> bool:
     """The rule trusts BM25 alone (as `DenseGate.trusts_bm25`)."""
-    from assistant.retrieval.hybrid import DenseGate
-
     return DenseGate(min_top, max_ratio).trusts_bm25((obs.top_per_token, obs.ratio))
 
 

@@ -39,10 +39,13 @@ from assistant.answer.evidence import (
     load_model,
 )
 from assistant.answer.gate import CANDIDATES, tune_threshold
+from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
 from assistant.evaluation.metrics import matches
 from assistant.lexicon import load_synonyms
 from assistant.query import analyse
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.service import Assistant
+from assistant.settings import Settings
 
 MAX_FALSE_REFUSALS = 0.03
 RIDGE = 1.0
@@ -220,10 +223,6 @@ def write_model(model: EvidenceModel, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
-    from assistant.service import Assistant
-    from assistant.settings import Settings
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedder")
     parser.add_argument("--index-dir")

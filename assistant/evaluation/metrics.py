@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from assistant.evaluation.dataset import contains_fact
 from assistant.lexicon import find_doc_numbers
 
 Key = tuple[str, tuple[str, ...]]
@@ -84,8 +85,6 @@ def _first_hits(ranked: Sequence[Iterable[Key]], gold: Sequence[Key]) -> dict[Ke
 
 def fact_coverage(text: str, facts: Sequence[str]) -> float | None:
     """Share of the key facts the answer text states (None when the question lists none)."""
-    from assistant.evaluation.dataset import contains_fact
-
     if not facts:
         return None
     return sum(contains_fact(text, fact) for fact in facts) / len(facts)

@@ -7,15 +7,20 @@ carries both systems' summaries side by side.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics
+from assistant.evaluation.baseline import ChunkBaseline
 from assistant.evaluation.dataset import GoldItem, gold_keys
+from assistant.evaluation.fit_evidence import collect_rows, document_folds, fit_model, write_model
 from assistant.evaluation.versions import library_scores
 from assistant.models import Answer
+from assistant.service import Assistant
 from assistant.settings import Settings
 
 RETRIEVAL_K = 10
@@ -31,8 +36,6 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
     folds > 1: cross-validated by document — each fold's questions are answered with an
     evidence model fitted on the other folds' documents only. 0: the shipped model.
     """
-    from assistant.service import Assistant
-
     assistant = assistant or Assistant(settings)
     documents = assistant.documents()
     golds = {item.id: gold_keys(item, documents) for item in items}  # fail fast on a bad ref
@@ -58,16 +61,6 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
 def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tuple,
                      folds: int) -> list[dict]:
     """Records of every item, each answered by a model fitted without its fold's documents."""
-    import tempfile
-    from pathlib import Path
-
-    from assistant.evaluation.fit_evidence import (
-        collect_rows,
-        document_folds,
-        fit_model,
-        write_model,
-    )
-
     backend, known, progress = how
     settings = assistant.settings
     rows, groups = collect_rows(assistant.store, items, golds, settings.top_k)
@@ -131,8 +124,6 @@ def _ask(assistant, question: str, backend: str | None) -> tuple[Answer, str | N
 
 
 def _baseline(store, settings: Settings):
-    from assistant.evaluation.baseline import ChunkBaseline
-
     # The baseline embeds its own queries (not the store's cached ones) so its latency is fair.
     return ChunkBaseline(store.documents, store.embedder(),
                          cache_path=settings.cache_path / "eval-baseline.sqlite3")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from assistant.evaluation.dataset import DEFAULT_DATASET, GoldItem, load_gold
 from assistant.evaluation.report import fmt
 from assistant.evaluation.runner import run_eval
+from assistant.service import Assistant
 from assistant.settings import Settings
 
 SHOWN = ("citation_f1", "recall@1", "recall@5", "mrr@10", "ndcg@10", "fact_coverage",
@@ -23,8 +24,6 @@ SHOWN = ("citation_f1", "recall@1", "recall@5", "mrr@10", "ndcg@10", "fact_cover
 
 def sweep(items: Sequence[GoldItem], settings: Settings, grid: Sequence[dict]) -> list[tuple[dict, dict]]:
     """(overrides, our summary) for each settings override in `grid`, on one shared index."""
-    from assistant.service import Assistant
-
     assistant = Assistant(settings)
     results = []
     for overrides in grid:

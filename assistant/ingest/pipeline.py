@@ -1,8 +1,8 @@
-"""Ingest a batch of files: load → build a `Document` each → (optionally) write the index.
+"""Ingest a batch of files: load → build a `Document` each, reported in an `IngestReport`.
 
 One bad file never spoils the batch: it becomes a `FileError` in the `IngestReport`
-and the rest go in. The index is only touched when at least one document is good,
-and `write_index` builds it aside and swaps it in, so it is never left half-written.
+and the rest go in. Ingest stops at Documents: the service writes them into the index
+(`assistant.service.ingest_into_index`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def ingest_files(
             progress("parse", done, len(files))
     if not files:
         report.warnings.append("no supported files found in " + ", ".join(map(str, paths)))
-    report.timings_ms["parse"] = _ms_since(started)
+    report.timings_ms["parse"] = ms_since(started)
     return list(documents.values()), report
 
 
@@ -159,26 +159,5 @@ def _keep_unless_duplicate(
     report.documents.append(DocumentSummary.of(document))
 
 
-def ingest_into_index(
-    paths: Sequence[Path | str],
-    settings: Settings,
-    progress: Progress | None = None,
-    *,
-    replace_all: bool = False,
-) -> IngestReport:
-    """Ingest the files and upsert the good documents into the index (built aside, swapped)."""
-    documents, report = ingest_files(paths, settings, progress)
-    if not documents:
-        report.warnings.append("no document could be ingested; the index was left unchanged")
-        return report
-    from assistant.indexing.backends import write_index
-
-    started = time.perf_counter()
-    write_index(documents, settings, replace_all=replace_all, progress=progress)
-    report.indexed = True
-    report.timings_ms["index"] = _ms_since(started)
-    return report
-
-
-def _ms_since(started: float) -> float:
+def ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)

@@ -1,7 +1,7 @@
 """Validity from the library: which documents are versions of one work, which are replaced.
 
 A pure pass over every document of the index, run by the index writer after each ingest,
-delete or rebuild (assistant/indexing/backends.py), so the order of ingestion does not
+delete or rebuild (assistant/stores/backends.py), so the order of ingestion does not
 matter. It recomputes from scratch each time:
 
 - versions: documents with the same title (and issuer, when both state one) are versions of

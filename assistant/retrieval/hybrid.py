@@ -17,11 +17,13 @@ import numpy as np
 
 from assistant.errors import IndexMismatchError
 from assistant.models import ScoredClause, SearchFilters
+from assistant.query import Query, as_query
 from assistant.retrieval.fusion import FUSIONS
 from assistant.retrieval.routing import Route, clause_matches, normalise_numbers_in, route
+from assistant.stores.sparse import tokenize
 
 if TYPE_CHECKING:
-    from assistant.retrieval.base import IndexReader
+    from assistant.stores.base import IndexReader
 
 MODES = ("hybrid", "dense", "sparse")
 DENSE_MODES = ("always", "adaptive")
@@ -82,15 +84,17 @@ class HybridRetriever:
         self.depth = depth
         self.routing = routing
 
-    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None,
-               expansion: str = "") -> list[ScoredClause]:
-        """The k best clauses. expansion: further words for the BM25 leg only (the formal
-        words of the question's everyday ones, `Query.expansion`); the embedder reads the
-        question as asked."""
-        question = question.strip()
-        if not question or not self.store.rows or k <= 0:
+    def search(self, question: str | Query, k: int = 8, filters: SearchFilters | None = None,
+               expansion: str | None = None) -> list[ScoredClause]:
+        """The k best clauses for the question (a `Query`, or text analysed here once).
+        expansion: further words for the BM25 leg only (by default the Query's: the formal
+        words of the question's everyday ones); the embedder reads the question as asked."""
+        if isinstance(question, str) and not question.strip() or not self.store.rows or k <= 0:
             return []
-        wanted = route(question, self.store.infos) if self.routing else Route()
+        query = as_query(question.strip() if isinstance(question, str) else question)
+        question = query.text.strip()
+        expansion = query.expansion if expansion is None else expansion
+        wanted = route(query, self.store.infos) if self.routing else Route()
         mask = self._mask(filters, wanted)
         if mask is not None and not mask.any():
             return []
@@ -117,11 +121,12 @@ class HybridRetriever:
                 text = text.replace(number, " ")
         return text.strip() or question
 
-    def evidence(self, question: str, filters: SearchFilters | None = None
+    def evidence(self, question: str | Query, filters: SearchFilters | None = None
                  ) -> tuple[float, float]:
         """BM25's evidence for `question` as the gate sees it (for fitting the gate)."""
-        wanted = route(question, self.store.infos) if self.routing else Route()
-        text = self._content_of(question.strip(), wanted)
+        query = as_query(question)
+        wanted = route(query, self.store.infos) if self.routing else Route()
+        text = self._content_of(query.text.strip(), wanted)
         sparse = self._sparse(text, self.depth, self._mask(filters, wanted))
         return DenseGate.evidence(sparse, _token_count(text))
 
@@ -229,8 +234,6 @@ class HybridRetriever:
 
 
 def _token_count(text: str) -> int:
-    from assistant.retrieval.sparse import tokenize
-
     return len(set(tokenize(text)))
 
 

@@ -1,10 +1,10 @@
 """Questions that name a document (文号, 《title》) or a clause ((十四), 第十四条, 三、).
 
-`route(question, documents)` says which documents the question names and which clause
+`route(query, documents)` says which documents the question names and which clause
 labels; the retriever restricts the search to the named documents and puts the named
 clauses first (ScoredClause.routed = True).
 
->>> r = route("川卫发[2017]65号(十四)讲了什么?", docs)   # doctest: +SKIP
+>>> r = route(analyse("川卫发[2017]65号(十四)讲了什么?"), docs)   # doctest: +SKIP
 >>> r.doc_ids, r.labels
 (['bc342a7cbc823a6c'], [{'（十四）'}])
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from assistant.lexicon import LABEL_IN_QUESTION as _LABELS
 from assistant.lexicon import cn_to_int, find_doc_numbers, int_to_cn, normalise_numbers_in
 from assistant.models import PREAMBLE_LABEL, Clause, DocumentInfo
-from assistant.query import Query, as_query
+from assistant.query import Query
 
 _TITLE = re.compile(r"《([^》]{4,})》")
 TITLE_NAMED_MAX = 20
@@ -102,10 +102,9 @@ def _names_title(text: str, title: str) -> bool:
     return 3 <= len(short) <= TITLE_NAMED_MAX and short in text
 
 
-def route(question: str | Query, documents: Sequence[DocumentInfo]) -> Route:
+def route(query: Query, documents: Sequence[DocumentInfo]) -> Route:
     """What the question names. A question about the document itself (its status, dates,
     issuer…) is the Query's `meta`: one analysis, shared with the answer stage."""
-    query = as_query(question)
     doc_ids, unknown = find_documents(query.text, documents)
     labels, attachment = find_labels(query.text)
     about = bool(query.meta)

@@ -28,7 +28,7 @@ from assistant.errors import (
 )
 from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
-from assistant.request_rules import Caller
+from assistant.request_rules import Caller, RequestRefused
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.ui import render
@@ -166,35 +166,39 @@ class ChatPage:
         """Stream one answer into the chat: yields (chat messages, turns, input box, notice).
 
         The question passes the service's request rules like an API call (limits, rate
-        limit per client address, audit row with endpoint "chat"). A question the rules
-        refuse up front (empty, too long) is not sent: it stays in the box, with a note.
+        limit per client address, audit row with endpoint "chat"), checked once, by the
+        service. A question the rules refuse up front (empty, too long) is not sent: it
+        stays in the box, with a note.
         """
-        try:
-            question = self.assistant.rules.check_question(question or "")
-        except AssistantError as err:
-            yield messages(turns), turns, gr.skip(), notice_html(staff_message(err))
-            return
         principal = self.principal(request)
         if principal is None:
-            turns = [*turns, Turn(question, render.error_html(NOT_LOGGED_IN))]
+            turns = [*turns, Turn((question or "").strip(), render.error_html(NOT_LOGGED_IN))]
             yield messages(turns), turns, "", ""
             return
-        earlier = self.assistant.rules.fit_history(history(turns))
+        options = {"backend": backend or None,
+                   "filters": make_filters(doc_ids, in_force_only),
+                   "history": self.assistant.rules.fit_history(history(turns)),
+                   "caller": chat_caller(request, principal)}
+        try:
+            items = self.assistant.ask_stream(question or "", **options)
+        except RequestRefused as err:
+            yield messages(turns), turns, gr.skip(), notice_html(staff_message(err))
+            return
+        except Exception as err:  # noqa: BLE001 - e.g. rate limited: shown in the turn, as
+            items = _failing(err)  # a failure while answering is
+        question = (question or "").strip()
         turns = [*turns, Turn(question, render.streaming_html(""))]
         yield messages(turns), turns, "", ""
-        options = {"backend": backend or None,
-                   "filters": make_filters(doc_ids, in_force_only), "history": earlier,
-                   "caller": chat_caller(request, principal)}
-        for html, answer, failed in self._stream(question, options, len(turns) - 1):
+        for html, answer, failed in self._stream(question, items, len(turns) - 1):
             turns[-1] = Turn(question, html, answer)
             # A failed ask gives the question back to the box, to send again.
             yield messages(turns), turns, question if failed else "", ""
 
-    def _stream(self, question: str, options: dict, turn: int):
+    def _stream(self, question: str, items, turn: int):
         """Yields (html, final answer or None, failed)."""
         parts: list[str] = []
         try:
-            for item in self.assistant.ask_stream(question, **options):
+            for item in items:
                 if isinstance(item, Answer):
                     shown = renumbered(item)  # every answer's markers start at [1]
                     yield render.answer_html(shown, turn), shown, False
@@ -436,3 +440,9 @@ def _feedback_tab(page: ChatPage) -> None:
     summary = gr.Markdown()
     files = gr.File(label="下载文件", file_count="multiple", interactive=False)
     button.click(page.export, None, [summary, files])
+
+
+def _failing(err: Exception):
+    """An answer stream that fails with `err` when read."""
+    raise err
+    yield  # a generator: the error comes when the page reads it

@@ -17,6 +17,7 @@ from assistant.api.deps import Admin, AssistantDep, Reader, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import ClauseDetail, Deleted, DocumentDetail, DocumentList, DocumentRow
 from assistant.compare import Comparison
+from assistant.ingest.loaders import supported_extensions
 from assistant.ingest.pipeline import IngestReport
 from assistant.models import Clause, Document
 
@@ -101,8 +102,6 @@ def _safe_name(filename: str) -> str:
 
 
 def _check_type(name: str) -> None:
-    from assistant.ingest.loaders import supported_extensions
-
     allowed = supported_extensions()
     suffix = Path(name).suffix.lower()
     if suffix not in allowed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter, Request
 
+from assistant.answer.backends import get_backend
 from assistant.api.deps import Credentials, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Health, Ready
@@ -61,8 +62,6 @@ def _may_see_details(request: Request, state: StateDep, credentials) -> bool:
 
 def backend_problem(settings: Settings) -> str | None:
     """Why the default backend cannot answer, or None. Only HTTP backends can be away."""
-    from assistant.answer.backends import get_backend
-
     try:
         get_backend(settings.backend, settings)
     except AssistantError as err:

@@ -1,7 +1,7 @@
 """The FAISS backend's read side: one generation of files, opened into memory.
 
-The layout is described in assistant/indexing/layout.py; builds and swaps live in
-assistant/indexing/ (the write side). A reader loads one generation and keeps using it
+The layout is described in assistant/stores/layout.py; builds and swaps live in
+assistant/stores/faiss/generations.py (the write side). A reader loads one generation and keeps using it
 while a writer builds the next one; the previous generation is kept so a reader that
 read CURRENT just before a swap still finds its files.
 """
@@ -12,18 +12,18 @@ import time
 from pathlib import Path
 
 from assistant.errors import IndexMismatchError, IndexNotBuiltError
-from assistant.indexing.layout import (
+from assistant.models import Document
+from assistant.settings import Settings
+from assistant.stores.base import CorpusRows
+from assistant.stores.faiss.dense import DenseIndex
+from assistant.stores.layout import (
     Manifest,
     check_compatible,
     current_generation,
     read_documents,
     rebuild_hint,
 )
-from assistant.models import Document
-from assistant.retrieval.base import CorpusRows
-from assistant.retrieval.dense import DenseIndex
-from assistant.retrieval.sparse import SparseIndex
-from assistant.settings import Settings
+from assistant.stores.sparse import SparseIndex
 
 
 class IndexStore(CorpusRows):

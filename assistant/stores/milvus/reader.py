@@ -7,7 +7,7 @@ One corpus version is two collections, written once and never changed:
     <alias>_g<ns>_meta   id 0: the manifest; ids 1…: the documents (JSON lines, in chunks)
 
 `<alias>` (settings.milvus_collection) names the live pair; a writer builds a new pair
-and moves the alias (assistant/indexing/milvus.py), so a reader never sees half a
+and moves the alias (assistant/stores/milvus/writer.py), so a reader never sees half a
 corpus. A replica holds the documents in memory, read from Milvus, and nothing on disk.
 
 The sparse vector is the project's own BM25 (bm25s over jieba tokens): each clause's
@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import AssistantError, IndexNotBuiltError
-from assistant.indexing.layout import Manifest, check_compatible
 from assistant.models import Document
-from assistant.retrieval.base import CorpusRows, Hits
-from assistant.retrieval.dense import HNSW_EF_SEARCH, PASSAGE_DEPTH, ivf_lists, ivf_probes
-from assistant.retrieval.sparse import tokenize
 from assistant.settings import Settings
+from assistant.stores.base import CorpusRows, Hits
+from assistant.stores.faiss.dense import HNSW_EF_SEARCH, PASSAGE_DEPTH, ivf_lists, ivf_probes
+from assistant.stores.layout import Manifest, check_compatible
+from assistant.stores.sparse import tokenize
 
 META_SUFFIX = "_meta"
 MAX_LIMIT = 16_384  # Milvus's cap on topk / query limit
@@ -61,7 +61,7 @@ def client(settings: Settings):
     with _clients_lock:
         found = _clients.get(key)
         if found is None:
-            from pymilvus import MilvusClient
+            from pymilvus import MilvusClient  # start-up cost (~0.7 s): Milvus only
 
             if "://" not in uri:  # a Milvus Lite data path, started in this process
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)

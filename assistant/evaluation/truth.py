@@ -1,13 +1,14 @@
 """Score the parser against a development truth file: metadata fields and top-level labels.
 
-    python -m assistant.ingest.truth eval/corpus-dev-truth.json [eval/corpus-dev2-truth.json …] [-v]
+    python -m assistant.evaluation.truth eval/corpus-dev-truth.json \
+        [eval/corpus-dev2-truth.json …] [-v]
 
 prints one row per document (fields exact / total, label sequence of the top two levels
 exact yes/no) and the totals. Paths in the truth file are relative to the repository root
 (the current directory; the development corpus under ASSISTANT_EVAL_DEV_CORPUS when set);
 documents that are not there are reported as missing, not scored.
 Only `load_file` and `build_document` are used, so an older checkout can be scored the same
-way (PYTHONPATH=<checkout> python assistant/ingest/truth.py …). Scans are read with the OCR
+way (PYTHONPATH=<checkout> python assistant/evaluation/truth.py …). Scans are read with the OCR
 engine of ASSISTANT_OCR (rapidocr unless set to none), each file once per run.
 """
 

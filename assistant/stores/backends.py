@@ -4,7 +4,7 @@
     milvus  a Milvus collection (Milvus Lite file or server/cluster URI) that every API
             replica reads; the replica keeps nothing on disk
 
-Each backend opens into an `IndexReader` (assistant/retrieval/base.py) and publishes a
+Each backend opens into an `IndexReader` (assistant/stores/base.py) and publishes a
 whole new corpus version atomically. `version()` is cheap (one small read or one RPC)
 so a server can poll it and reopen when another process changed the corpus.
 """
@@ -15,20 +15,20 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from assistant.errors import AssistantError, IndexNotBuiltError
-from assistant.indexing.build import merge
-from assistant.indexing.layout import Progress
+from assistant.errors import ConcurrentChangeError, IndexNotBuiltError
 from assistant.ingest.validity import apply_validity
 from assistant.models import Document
 from assistant.registry import Registry
-from assistant.retrieval.base import IndexReader
 from assistant.settings import Settings
+from assistant.stores.base import IndexReader
+from assistant.stores.build import merge
+from assistant.stores.faiss import generations
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.layout import Progress, current_generation
+from assistant.stores.milvus import reader as milvus_reader
+from assistant.stores.milvus import writer as milvus_writer
 
 PUBLISH_ATTEMPTS = 3
-
-
-class ConcurrentChangeError(AssistantError):
-    """Another writer published while this one built; the caller rebuilds on top of it."""
 
 
 class IndexBackend(Protocol):
@@ -59,58 +59,42 @@ INDEX_BACKENDS: Registry[IndexBackend] = Registry("index backend")
 
 
 class FaissBackend:
-    def open(self, settings: Settings) -> IndexReader:
-        from assistant.retrieval.store import IndexStore
+    """FAISS + bm25s generations under settings.index_dir (assistant/stores/faiss/generations.py)."""
 
+    def open(self, settings: Settings) -> IndexReader:
         return IndexStore.open(settings)
 
     def version(self, settings: Settings) -> str | None:
-        from assistant.indexing.layout import current_generation
-
         generation = current_generation(settings)
         return generation.name if generation else None
 
     def documents(self, settings: Settings) -> list[Document]:
-        from assistant.indexing.generations import existing_documents
-
-        return existing_documents(settings)
+        return generations.existing_documents(settings)
 
     def lock(self, settings: Settings) -> AbstractContextManager[None]:
-        from assistant.indexing.generations import write_lock
-
-        return write_lock(settings)
+        return generations.write_lock(settings)
 
     def publish(self, documents, settings, progress, expected) -> IndexReader:
-        from assistant.indexing.generations import publish
-
-        return publish(documents, settings, progress)  # the write lock rules out a race
+        return generations.publish(documents, settings, progress)  # the lock rules out a race
 
 
 class MilvusBackend:
-    def open(self, settings: Settings) -> IndexReader:
-        from assistant.retrieval.milvus import MilvusStore
+    """A Milvus collection behind an alias: indexing/milvus.py writes, retrieval/milvus.py reads."""
 
-        return MilvusStore.open(settings)
+    def open(self, settings: Settings) -> IndexReader:
+        return milvus_reader.MilvusStore.open(settings)
 
     def version(self, settings: Settings) -> str | None:
-        from assistant.retrieval.milvus import live_collection
-
-        return live_collection(settings)
+        return milvus_reader.live_collection(settings)
 
     def documents(self, settings: Settings) -> list[Document]:
-        from assistant.retrieval.milvus import live_documents
-
-        return live_documents(settings)
+        return milvus_reader.live_documents(settings)
 
     def lock(self, settings: Settings) -> AbstractContextManager[None]:
-        from assistant.indexing.milvus import publish_lock
-
-        return publish_lock(settings)
+        return milvus_writer.publish_lock(settings)
 
     def publish(self, documents, settings, progress, expected) -> IndexReader:
-        from assistant.indexing.milvus import publish
-
-        return publish(documents, settings, progress, expected)
+        return milvus_writer.publish(documents, settings, progress, expected)
 
 
 INDEX_BACKENDS.register("faiss")(FaissBackend())

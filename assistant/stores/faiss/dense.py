@@ -32,7 +32,7 @@ PASSAGE_DEPTH = 4  # passages fetched per wanted clause (clauses have ~2 passage
 def use_threads(count: int | None) -> None:
     """FAISS OpenMP threads: all cores to build; 1 to answer single queries, which is
     faster and steadier on shared CPUs (2 threads measured 60 ms vs 2 ms at 10k rows)."""
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
     faiss.omp_set_num_threads(count or os.cpu_count() or 1)
 
@@ -53,7 +53,7 @@ def approx_index_type(count: int) -> str:
 
 def build_faiss(vectors: np.ndarray, exact_max: int):
     """The FAISS index for these rows: exact when small, HNSW when large, IVF when huge."""
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
     use_threads(None)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -75,7 +75,7 @@ def build_faiss(vectors: np.ndarray, exact_max: int):
 
 
 def _trained_ivf(vectors: np.ndarray):
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
     lists = ivf_lists(len(vectors))
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], lists,
@@ -106,7 +106,7 @@ class ReconstructedVectors:
 def stored_vectors(index):
     """The raw vectors inside the index, as a view (no copy) for flat and HNSW-flat, by id
     for IVF: the index file is the only copy of the vectors, on disk and in memory."""
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
     if isinstance(index, faiss.IndexIVF):
         if index.direct_map.no():
@@ -120,7 +120,7 @@ def stored_vectors(index):
 
 
 def index_type(index) -> str:
-    import faiss
+    import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
     if isinstance(index, faiss.IndexIVF):
         return "ivf-flat-ip"
@@ -150,14 +150,14 @@ class DenseIndex:
         return cls(build_faiss(vectors, exact_max), vectors, owners, exact_max)
 
     def save(self, directory: Path) -> None:
-        import faiss
+        import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
         np.save(directory / "owners.npy", self.owners)
         faiss.write_index(self.index, str(directory / "dense.faiss"))
 
     @classmethod
     def load(cls, directory: Path, exact_max: int) -> DenseIndex:
-        import faiss
+        import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
         use_threads(1)
         index = faiss.read_index(str(directory / "dense.faiss"))
@@ -209,7 +209,7 @@ class DenseIndex:
         return np.asarray(rows, dtype=np.int64), np.asarray([best[r] for r in rows], np.float32)
 
     def _params(self, passages: np.ndarray | None, depth: int):
-        import faiss
+        import faiss  # start-up cost (~0.15 s): only where vectors are built or searched
 
         if self.kind == "ivf-flat-ip":
             if passages is None:

@@ -1,7 +1,7 @@
 """Bounded load run: N concurrent clients × M asks against a real server; prints the numbers.
 
-    python -m assistant.api.loadtest                      # 50 clients × 20 asks
-    python -m assistant.api.loadtest --url http://127.0.0.1:7860 --key KEY
+    python -m assistant.bench.loadtest                      # 50 clients × 20 asks
+    python -m assistant.bench.loadtest --url http://127.0.0.1:7860 --key KEY
 
 Without --url it starts `assistant serve --no-ui` on a free loopback port (rate limit
 off, extractive backend, the index the settings point at; built first if missing),
@@ -221,7 +221,7 @@ class SpawnedServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.api.loadtest",
+    parser = argparse.ArgumentParser(prog="python -m assistant.bench.loadtest",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running server (default: start one)")
     parser.add_argument("--clients", type=int, default=50)

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 import numpy as np
 
 from assistant.embedders import EmbeddingCache, embed_passages_cached, get_embedder
-from assistant.indexing.layout import Manifest, Progress, corpus_fingerprint
 from assistant.models import Clause, Document, DocumentInfo
-from assistant.retrieval.passages import clause_passages, index_text
 from assistant.settings import Settings
+from assistant.stores.layout import Manifest, Progress, corpus_fingerprint
+from assistant.stores.passages import clause_passages, index_text
 
 
 @dataclass

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.embedders import get_embedder
 from assistant.models import Clause, Document, DocumentInfo, ScoredClause, SearchFilters
 
 if TYPE_CHECKING:
-    from assistant.indexing.layout import Manifest
     from assistant.settings import Settings
+    from assistant.stores.layout import Manifest
 
 QUERY_CACHE_SIZE = 1024
 Hits = tuple[np.ndarray, np.ndarray]  # (clause rows, scores), best first
@@ -94,8 +95,6 @@ class CorpusRows:
         return self._by_id.get(doc_id)
 
     def embedder(self):
-        from assistant.embedders import get_embedder
-
         return get_embedder(self.settings)
 
     def embed_query(self, question: str) -> np.ndarray:

@@ -16,7 +16,7 @@ FAISS layout under ``settings.index_dir``::
     .write.lock                  serialises writers (readers never wait)
 
 Milvus keeps the same manifest and documents in a `<collection>_g…_meta` collection
-beside the passage collection; an alias names the live one (assistant/retrieval/milvus.py).
+beside the passage collection; an alias names the live one (stores/milvus/reader.py).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field
 from assistant.embedders import model_id
 from assistant.errors import IndexMismatchError
 from assistant.models import Document
-from assistant.retrieval.sparse import TOKENIZER
 from assistant.settings import Settings
+from assistant.stores.sparse import TOKENIZER
 
 FORMAT_VERSION = 1
 KEEP_GENERATIONS = 2  # the live one and the one before it

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from assistant.embedders import offline_sentence_transformers
 from assistant.errors import AssistantError
 from assistant.models import ScoredClause
 from assistant.query import Query
@@ -52,8 +53,6 @@ class CrossEncoderReranker:
             raise RerankerError(
                 "the cross-encoder reranker needs a local model directory: set "
                 f"ASSISTANT_RERANKER_MODEL (got {settings.reranker_model!s})")
-        from assistant.embedders import offline_sentence_transformers
-
         CrossEncoder = offline_sentence_transformers(RerankerError).CrossEncoder
         try:
             self._model = CrossEncoder(str(settings.reranker_model), device="cpu")

@@ -18,19 +18,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.indexing.build import Prepared, prepare
-from assistant.indexing.layout import (
+from assistant.models import Document
+from assistant.settings import Settings
+from assistant.stores.build import Prepared, prepare
+from assistant.stores.faiss.dense import DenseIndex
+from assistant.stores.faiss.store import IndexStore
+from assistant.stores.layout import (
     KEEP_GENERATIONS,
     Progress,
     current_generation,
     generations_dir,
     read_documents,
 )
-from assistant.models import Document
-from assistant.retrieval.dense import DenseIndex
-from assistant.retrieval.sparse import SparseIndex
-from assistant.retrieval.store import IndexStore
-from assistant.settings import Settings
+from assistant.stores.sparse import SparseIndex
 
 
 @contextmanager

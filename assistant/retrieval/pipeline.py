@@ -1,0 +1,43 @@
+"""The one retrieval path: what `Assistant.search` lists and what `Assistant.ask` answers from.
+
+candidates (BM25 + dense, fused, routed, filtered: `HybridRetriever`) → reranker → the text
+in force ahead of what it replaced → for a 修订 question, the changed article in both
+versions → for a metadata question, the named documents' preambles (and what settles
+their status). The settings' `in_force_only` joins the caller's filters.
+
+>>> query = analyse("四川省在哪些城市开展三医联动改革试点？")
+>>> retrieve(query, store, settings)[0].doc.number                  # doctest: +SKIP
+'川办函〔2021〕56号'
+
+"""
+
+from __future__ import annotations
+
+from assistant.models import ScoredClause, SearchFilters
+from assistant.query import Query
+from assistant.retrieval.documents import metadata_first
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.rerankers import rerank
+from assistant.retrieval.versions import prefer_current, versions_first
+from assistant.settings import Settings
+
+
+def retrieve(query: Query, store, settings: Settings, *, k: int | None = None,
+             filters: SearchFilters | None = None) -> list[ScoredClause]:
+    """The clauses that answer `query`, best first: k candidates (settings.top_k when None)
+    re-ordered and led by the clauses the question is about (those carry `routed`)."""
+    filters = effective_filters(filters, settings)
+    found = HybridRetriever(store).search(query, k or settings.top_k, filters)
+    found = prefer_current(rerank(query, found, settings))
+    if query.changes:
+        found = versions_first(found, store)
+    if query.meta:
+        found = metadata_first(query, found, store, filters)
+    return found
+
+
+def effective_filters(filters: SearchFilters | None, settings: Settings) -> SearchFilters | None:
+    """The caller's filters, restricted to texts in force when the settings say so."""
+    if settings.in_force_only and not (filters and filters.in_force_only):
+        return (filters or SearchFilters()).model_copy(update={"in_force_only": True})
+    return filters

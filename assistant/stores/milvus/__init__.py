@@ -1,0 +1,1 @@
+"""The Milvus backend: a collection behind an alias, that every replica reads."""
