@@ -455,6 +455,19 @@ def is_org_line(line: str) -> bool:
             and bool(ORG_SUFFIX.search(line)))
 
 
+# One person of a name list (组长/成员 of a 指挥部 or 领导小组): 姓名, a space, 职务; a
+# two-character name is padded to three (杨 珺). The post names a body or a rank.
+_NAME_LIST_ENTRY = re.compile(
+    r"^(?:[\u4e00-\u9fff]\s[\u4e00-\u9fff]|[\u4e00-\u9fff]{2,3})\s+(?P<post>[^\s。；;：:]+)$")
+_POST_WORD = re.compile(r"长|主任|书记|委员|成员|主席|局|委|办|中心|院|会|部|厅|政府")
+
+
+def is_name_list_entry(line: str) -> bool:
+    """`廖海标 区卫生健康局党组成员、民营卫生健康`: a person and post, one line of a name list."""
+    found = _NAME_LIST_ENTRY.match(line.strip())
+    return bool(found and _POST_WORD.search(found["post"]))
+
+
 def region_of(issuer: str | None) -> str | None:
     """四川省卫生和计划生育委员会 → 四川省; None for a national body."""
     found = _REGION.match(issuer or "")

@@ -38,7 +38,7 @@ from assistant.models import (
 )
 
 _CLOSING_START = re.compile(
-    r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|"
+    r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|请大家|请广大|"
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
 # After the signature: distribution lines and stamps, part of no clause.
