@@ -285,3 +285,34 @@ def test_markdown_post_with_raw_html():
     doc = build_document(text, "post.md")
     assert doc.title == "示例新闻标题"
     assert [c.text[:5] for c in doc.clauses] == ["新华社北京", "据介绍，试"]
+
+
+# A notice whose 附件 are forms, each a title and a table's header row, one after the other.
+SHORT_FORMS = """某某市卫生健康局关于开展病例监测工作的通知
+各区卫生健康局：
+一、监测内容
+各医疗机构按要求开展监测，名单（附件1）和联络员（附件2、3）报市疾控中心。
+二、工作要求
+各区要加强组织领导。
+附件：1.个体诊所名单
+2.医疗机构联络员一览表
+3.各级疾控中心联络员一览表
+某某市卫生健康局
+2025年1月26日
+附件1
+XX 镇（街道）个体诊所名单
+诊所名称 地址 设置科室 联系人 联系电话
+附件2
+医疗机构联络员一览表
+单位名称 地址 联系人 联系电话
+附件3
+各级疾控中心联络员一览表
+单位名称 联系人 联系电话"""
+
+
+def test_attachments_that_are_a_title_and_a_header_row_each_keep_their_number():
+    doc = build_document(SHORT_FORMS, "通知.txt")
+    attached = [c for c in doc.clauses if c.path[0].startswith("附件")]
+    assert [c.label for c in attached] == ["附件1前言", "附件2前言", "附件3前言"]
+    assert attached[2].text.endswith("单位名称 联系人 联系电话")
+    assert [c.label for c in doc.clauses][:3] == ["前言", "一、", "二、"]
