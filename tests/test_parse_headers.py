@@ -316,3 +316,31 @@ def test_attachments_that_are_a_title_and_a_header_row_each_keep_their_number():
     assert [c.label for c in attached] == ["附件1前言", "附件2前言", "附件3前言"]
     assert attached[2].text.endswith("单位名称 联系人 联系电话")
     assert [c.label for c in doc.clauses][:3] == ["前言", "一、", "二、"]
+
+
+# A joint notice on the lead body's letterhead: both issuers open the title, below the 文号.
+JOINT_TITLE = """中共某某市委办公室
+某办函〔2025〕23号
+中共某某市委办公室 某某市人民政府办公室
+关于成立某某市疫情防控指挥部的
+通知
+各区党委和人民政府，市直各单位：
+为做好疫情防控工作，经市委、市政府同意，成立指挥部。现将有关事项通知如下。
+一、指挥部组成
+总指挥：张某某 市委书记
+二、工作职责
+负责统筹全市防控工作。
+2025年7月21日"""
+
+
+def test_joint_issuers_set_above_the_title_open_it_and_are_both_the_issuer():
+    doc = build_document(JOINT_TITLE, "通知.txt")
+    assert doc.number == "某办函〔2025〕23号"
+    assert doc.title == "中共某某市委办公室 某某市人民政府办公室关于成立某某市疫情防控指挥部的通知"
+    assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
+    # Above the 文号 the same names are the letterhead, not the title.
+    letterhead = JOINT_TITLE.replace("中共某某市委办公室\n某办函〔2025〕23号\n中共某某市委办公室 某某市人民政府办公室\n",
+                                     "中共某某市委办公室 某某市人民政府办公室\n某办函〔2025〕23号\n")
+    doc = build_document(letterhead, "通知.txt")
+    assert doc.title == "关于成立某某市疫情防控指挥部的通知"
+    assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"

@@ -119,6 +119,8 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     letterhead = _header_org(header)
     if letterhead and meta.title and meta.title.startswith(letterhead) and not title_org:
         letterhead = None  # the first line of a title set over two lines
+    if letterhead and title_org and letterhead in title_org.split():
+        letterhead = None  # a joint notice on the lead body's letterhead: the title names all
     meta.issuer = (box.get("发布机构") or box.get("发文机关") or letterhead
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
