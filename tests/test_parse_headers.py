@@ -344,3 +344,33 @@ def test_joint_issuers_set_above_the_title_open_it_and_are_both_the_issuer():
     doc = build_document(letterhead, "通知.txt")
     assert doc.title == "关于成立某某市疫情防控指挥部的通知"
     assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
+
+
+# A joint red header: two bodies stacked, one 文件 beside them (read into the middle row), the
+# second name wrapped over two rows.
+STACKED_LETTERHEAD = """第九届全省运动会某某赛区执行委员会
+全省第八届残疾人运动会暨第六届文件
+特殊奥林匹克运动会某某赛区执行委员会
+省运某执〔2025〕57号
+关于加强赛区蚊媒传染病防控工作的通知
+各承办市执委会：
+现就做好赛事蚊媒传染病防控工作提出如下要求。
+一、高度重视
+各地要切实扛起责任。
+二、加强监测
+各地要强化监测。
+省运会执委会 残特奥会执委会
+2025年7月29日"""
+
+
+def test_a_joint_red_header_names_both_stacked_bodies_without_the_word_wenjian():
+    doc = build_document(STACKED_LETTERHEAD, "通知.txt")
+    assert doc.issuer == ("第九届全省运动会某某赛区执行委员会 "
+                          "全省第八届残疾人运动会暨第六届特殊奥林匹克运动会某某赛区执行委员会")
+    assert (doc.number, doc.title) == ("省运某执〔2025〕57号", "关于加强赛区蚊媒传染病防控工作的通知")
+    assert str(doc.signed) == "2025-07-29"
+    # One body's 红头 (某某局文件) stays one issuer, 文件 dropped.
+    single = STACKED_LETTERHEAD.replace(
+        "第九届全省运动会某某赛区执行委员会\n全省第八届残疾人运动会暨第六届文件\n特殊奥林匹克运动会某某赛区执行委员会",
+        "某某市卫生健康局文件")
+    assert build_document(single, "通知.txt").issuer == "某某市卫生健康局"
