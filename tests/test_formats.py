@@ -245,3 +245,12 @@ def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
         "成员单位：区发展和改革局、区财政局、区卫生健康局。", "主要职责：统筹防控物资保障工作。"]
     doc = build_document("\n".join(lines), "通知.pdf", fmt="pdf")
     assert [c.label for c in doc.clauses] == [f"第{n}段" for n in range(1, 8)]
+
+
+def test_a_heading_does_not_continue_a_bracket_left_open_above_it():
+    # A form's fill-in bracket whose ） was lost (far right, faint in a scan).
+    lines = ["3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
+             "四、承诺声明", "（参考附件", "1）填写"]
+    assert pdf_pages_to_text(["\n".join(lines)]).splitlines() == [
+        "3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
+        "四、承诺声明", "（参考附件1）填写"]

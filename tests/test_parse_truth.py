@@ -25,7 +25,6 @@ ENTRIES2 = json.loads(TRUTH2.read_text(encoding="utf-8"))["documents"]
 
 # name[#part] → why the parser misses it (issue 21; PDF reading order and formats are 21a's).
 KNOWN_GAPS = {
-    "e02": "scan (OCR): the second issuer of a joint sign-off and the date under it are missed",
 }
 
 

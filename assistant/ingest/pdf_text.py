@@ -31,6 +31,7 @@ _FULL_LINE_SHARE = 0.85
 _REPEAT_MIN_PAGES = 3
 _ENTRY_WRAP_SHARE = 0.6  # a name-list line this wide may wrap its post onto the next
 _ATTACHMENT_LINE = re.compile(r"^附\s*件")
+_TOP_RANK = 1  # 一、 and the legal units above it
 _RUN_JUMP = 24  # points: a line this much above the previous one starts a new run
 
 
@@ -118,7 +119,7 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     for at, line in enumerate(lines):
         entry = is_name_list_entry(line)
         # A bracket left open continues even before a marker-like start: （参考附件 / 1）…
-        if (open_bracket or (open_line and not match_marker(line) and not entry
+        if ((open_bracket and not _is_heading(line)) or (open_line and not match_marker(line) and not entry
                              and not _signs_off(line, lines[at + 1:at + 2]))
                 or (open_entry and _ends_post(line, lines[at + 1:at + 2]))):
             paragraphs[-1] += line
@@ -142,6 +143,13 @@ def _signs_off(line: str, following: list[str]) -> bool:
     """A body's name on the line above a date alone is the 落款, not the end of a wrapped line
     (a full-width 附件 line often ends just above it)."""
     return bool(following) and is_org_line(line) and is_date_line(following[0])
+
+
+def _is_heading(line: str) -> bool:
+    """三、备注 / 第五条: a heading never continues a bracket left open above it (a form's
+    fill-in bracket whose ）OCR lost, far right of the line)."""
+    marker = match_marker(line)
+    return bool(marker and marker.rank <= _TOP_RANK)
 
 
 def _opens_bracket(line: str) -> bool:
