@@ -442,7 +442,7 @@ def is_date_line(line: str) -> bool:
 
 PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 ORG_SUFFIX = re.compile(
-    r"(人民政府|办公厅|办公室|委员会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
+    r"(人民政府|办公厅|办公室|委员会|委会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
 )
 _REGION = re.compile(
     r"^((?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|地区|自治县|市(?![区县])|州(?![区县市])|盟|县|区|旗))+)"
@@ -453,6 +453,45 @@ def is_org_line(line: str) -> bool:
     """A short line naming an issuing body (红头 or signature): 四川省人民政府办公厅."""
     return (2 < len(line) <= 30 and not re.search(r"[。，,：:；;！？]", line)
             and bool(ORG_SUFFIX.search(line)))
+
+
+# A red header: 某某局文件, or several bodies stacked with one 文件 beside them, which the
+# text layer or OCR reads into one of the rows; a long name may wrap onto a second row.
+_LETTERHEAD_MARK = re.compile(r"(?<=\S)\s*文\s*件$")
+_WRAPPED_NAME_MIN = 8  # a row a name wraps from is filled (特急, 机密 are short)
+_LETTERHEAD_NAME_MAX = 50
+
+
+def letterhead_names(lines: list[str]) -> list[str]:
+    """The bodies named by a red header's rows (the lines above its 文号), in order."""
+    names: list[str] = []
+    pending = ""
+    for line in lines:
+        line = _LETTERHEAD_MARK.sub("", line.strip())
+        joined = pending + line
+        if re.search(r"[。，,：:；;！？]", joined) or len(joined) > _LETTERHEAD_NAME_MAX:
+            break
+        if ORG_SUFFIX.search(joined) and (pending or is_org_line(line)):
+            names.append(joined)
+            pending = ""
+        elif len(line) >= _WRAPPED_NAME_MIN:
+            pending = joined
+        else:
+            pending = ""
+    return names
+
+
+# One person of a name list (组长/成员 of a 指挥部 or 领导小组): 姓名, a space, 职务; a
+# two-character name is padded to three (杨 珺). The post names a body or a rank.
+_NAME_LIST_ENTRY = re.compile(
+    r"^(?:[\u4e00-\u9fff]\s[\u4e00-\u9fff]|[\u4e00-\u9fff]{2,3})\s+(?P<post>[^\s。；;：:]+)$")
+_POST_WORD = re.compile(r"长|主任|书记|委员|成员|主席|局|委|办|中心|院|会|部|厅|政府")
+
+
+def is_name_list_entry(line: str) -> bool:
+    """`廖海标 区卫生健康局党组成员、民营卫生健康`: a person and post, one line of a name list."""
+    found = _NAME_LIST_ENTRY.match(line.strip())
+    return bool(found and _POST_WORD.search(found["post"]))
 
 
 def region_of(issuer: str | None) -> str | None:

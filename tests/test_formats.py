@@ -14,6 +14,7 @@ from test_loaders import LIMIT, ST_SONG, minimal_pdf
 
 from assistant.ingest.document import build_document
 from assistant.ingest.loaders import load_bytes, load_file
+from assistant.ingest.pdf_text import pdf_pages_to_text
 from assistant.lexicon import matching_text
 from assistant.query import analyse
 from assistant.stores.sparse import tokenize
@@ -199,3 +200,57 @@ def test_spaces_inside_words_do_not_break_matching_and_the_original_is_displayed
 
 def test_matching_text_keeps_spaces_between_latin_words_and_digits():
     assert matching_text("保 管 DRG DIP 2025 年") == "保管 DRG DIP 2025 年"
+
+
+# --- PDF line joining: the 落款 under a full 附件 line, a name list with wrapped posts ------
+
+_BODY = "为做好病媒生物防制工作，现将有关事项通知如下，请各单位结合实际认真贯彻执行并按时报送。"
+_WRAPPED = [_BODY[:28], _BODY[28:]]  # as printed: 28 characters a line
+
+
+def test_signoff_under_a_full_width_attachment_line_is_not_joined_to_it():
+    # A 附件 line reaching the right margin, then the issuer and the date, then the 附件 itself.
+    lines = [
+        "某某市卫生健康局", "关于印发致全市医务人员一封信的通知", "各区卫生健康局：", _BODY,
+        "附件：致全市医务工作者关于病媒生物防制工作的一封信",
+        "某某市卫生健康局", "2025年3月28日",
+        "附件", "致全市医务工作者关于病媒生物防制工作的一封信", "全市医务工作者：", _BODY,
+        "一、及时报告", _BODY, "二、规范治疗", _BODY,
+        "请大家切实履行传染病防控第一守门人职责，共同筑牢防控安全防线。"]
+    text = pdf_pages_to_text(["\n".join(lines)])
+    assert "某某市卫生健康局\n2025年3月28日" in text
+    doc = build_document(text, "通知.pdf", fmt="pdf")
+    assert (doc.issuer, str(doc.signed)) == ("某某市卫生健康局", "2025-03-28")
+    assert [c.label for c in doc.clauses] == ["前言", "附件前言", "附件一、", "附件二、", "附件结尾"]
+
+
+def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
+    page = "\n".join([
+        "某某区防控指挥部办公室关于增设保障组的通知", "各镇人民政府，区各有关单位：", *_WRAPPED,
+        "组 长：陈某某 区发展和改革局党组书记、局长",
+        # the first deputy's line is full: the next person must not be glued to it
+        "副组长：杨 某 区民政和人力资源社会保障局副局长兼社工部副部长",
+        "廖某某 区卫生健康局党组成员、民营卫生健康", "行业党委专职副书记",
+        "王某某 区城市管理和综合执法局党组成员、", "副局长",
+        "成员单位：区发展和改革局、区财政局、区卫生健康局。",
+        "主要职责：统筹防控物资保障工作。",
+        "某某区防控指挥部办公室", "2025年7月31日"])
+    lines = pdf_pages_to_text([page]).splitlines()
+    assert lines[2] == _BODY
+    assert lines[3:9] == [
+        "组 长：陈某某 区发展和改革局党组书记、局长",
+        "副组长：杨 某 区民政和人力资源社会保障局副局长兼社工部副部长",
+        "廖某某 区卫生健康局党组成员、民营卫生健康行业党委专职副书记",
+        "王某某 区城市管理和综合执法局党组成员、副局长",
+        "成员单位：区发展和改革局、区财政局、区卫生健康局。", "主要职责：统筹防控物资保障工作。"]
+    doc = build_document("\n".join(lines), "通知.pdf", fmt="pdf")
+    assert [c.label for c in doc.clauses] == [f"第{n}段" for n in range(1, 8)]
+
+
+def test_a_heading_does_not_continue_a_bracket_left_open_above_it():
+    # A form's fill-in bracket whose ） was lost (far right, faint in a scan).
+    lines = ["3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
+             "四、承诺声明", "（参考附件", "1）填写"]
+    assert pdf_pages_to_text(["\n".join(lines)]).splitlines() == [
+        "3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
+        "四、承诺声明", "（参考附件1）填写"]

@@ -91,3 +91,42 @@ def _reader():
     from assistant.ingest.ocr import ocr_reader
 
     return ocr_reader("rapidocr")
+
+
+# --- red ink: a seal stamped over the 落款, a red letterhead -----------------------------------
+
+def test_red_text_is_kept_from_the_colour_read_where_the_clean_read_found_nothing():
+    from assistant.ingest.ocr import _merge_red_read
+
+    clean = [OcrLine("2025年7月29日", 0.99, 700, 580, 940, 630)]
+    colour = [OcrLine("某某市卫生健康局文件", 1.0, 150, 100, 1000, 200),  # red letterhead
+              OcrLine("期兴2025年7月", 0.9, 690, 580, 930, 632),  # the date, misread under the seal
+              OcrLine("期兴", 0.54, 300, 560, 370, 610)]  # seal text: a poor score
+    merged = _merge_red_read(clean, colour)
+    assert page_text(merged) == "某某市卫生健康局文件\n2025年7月29日"
+
+
+@needs_font
+@pytest.mark.slow
+def test_a_seal_stamped_over_the_signoff_date_does_not_hide_it(tmp_path):
+    from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+    from assistant.ingest.ocr import has_red_ink, without_red_ink
+
+    (page,) = scan_pages([["附件：个人健康监测报告卡", "", "某某市卫生健康局", "2025年7月29日"]],
+                         size=(1240, 600))
+    assert not has_red_ink(page)
+    seal = Image.new("RGB", page.size, "white")
+    draw = ImageDraw.Draw(seal)
+    red = (230, 40, 40)
+    font = ImageFont.truetype(str(cjk_font_path()), size=40)
+    for ring in range(8):  # a seal over the date: a thick red ring, its text and star
+        draw.ellipse((130 + ring, 300 + ring, 450 - ring, 600 - ring), outline=red)
+    draw.text((140, 425), "卫生健康专用章", fill=red, font=font)  # read in colour: 262健4月29章
+    draw.regular_polygon((330, 460, 40), 5, fill=red)
+    page = ImageChops.multiply(page, seal)  # ink over ink: the text shows through the seal
+    assert has_red_ink(page)
+    assert without_red_ink(page).getpixel((134, 450)) == (230, 230, 230)  # red ink turns pale
+    page.save(tmp_path / "signoff.png")
+    loaded = load_file(tmp_path / "signoff.png", LIMIT, _reader())
+    assert "2025年7月29日" in loaded.text.splitlines()

@@ -285,3 +285,92 @@ def test_markdown_post_with_raw_html():
     doc = build_document(text, "post.md")
     assert doc.title == "示例新闻标题"
     assert [c.text[:5] for c in doc.clauses] == ["新华社北京", "据介绍，试"]
+
+
+# A notice whose 附件 are forms, each a title and a table's header row, one after the other.
+SHORT_FORMS = """某某市卫生健康局关于开展病例监测工作的通知
+各区卫生健康局：
+一、监测内容
+各医疗机构按要求开展监测，名单（附件1）和联络员（附件2、3）报市疾控中心。
+二、工作要求
+各区要加强组织领导。
+附件：1.个体诊所名单
+2.医疗机构联络员一览表
+3.各级疾控中心联络员一览表
+某某市卫生健康局
+2025年1月26日
+附件1
+XX 镇（街道）个体诊所名单
+诊所名称 地址 设置科室 联系人 联系电话
+附件2
+医疗机构联络员一览表
+单位名称 地址 联系人 联系电话
+附件3
+各级疾控中心联络员一览表
+单位名称 联系人 联系电话"""
+
+
+def test_attachments_that_are_a_title_and_a_header_row_each_keep_their_number():
+    doc = build_document(SHORT_FORMS, "通知.txt")
+    attached = [c for c in doc.clauses if c.path[0].startswith("附件")]
+    assert [c.label for c in attached] == ["附件1前言", "附件2前言", "附件3前言"]
+    assert attached[2].text.endswith("单位名称 联系人 联系电话")
+    assert [c.label for c in doc.clauses][:3] == ["前言", "一、", "二、"]
+
+
+# A joint notice on the lead body's letterhead: both issuers open the title, below the 文号.
+JOINT_TITLE = """中共某某市委办公室
+某办函〔2025〕23号
+中共某某市委办公室 某某市人民政府办公室
+关于成立某某市疫情防控指挥部的
+通知
+各区党委和人民政府，市直各单位：
+为做好疫情防控工作，经市委、市政府同意，成立指挥部。现将有关事项通知如下。
+一、指挥部组成
+总指挥：张某某 市委书记
+二、工作职责
+负责统筹全市防控工作。
+2025年7月21日"""
+
+
+def test_joint_issuers_set_above_the_title_open_it_and_are_both_the_issuer():
+    doc = build_document(JOINT_TITLE, "通知.txt")
+    assert doc.number == "某办函〔2025〕23号"
+    assert doc.title == "中共某某市委办公室 某某市人民政府办公室关于成立某某市疫情防控指挥部的通知"
+    assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
+    # Above the 文号 the same names are the letterhead, not the title.
+    letterhead = JOINT_TITLE.replace("中共某某市委办公室\n某办函〔2025〕23号\n中共某某市委办公室 某某市人民政府办公室\n",
+                                     "中共某某市委办公室 某某市人民政府办公室\n某办函〔2025〕23号\n")
+    doc = build_document(letterhead, "通知.txt")
+    assert doc.title == "关于成立某某市疫情防控指挥部的通知"
+    assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
+
+
+# A joint red header: two bodies stacked, one 文件 beside them (read into the middle row), the
+# second name wrapped over two rows.
+STACKED_LETTERHEAD = """第九届全省运动会某某赛区执行委员会
+全省第八届残疾人运动会暨第六届文件
+特殊奥林匹克运动会某某赛区执行委员会
+省运某执〔2025〕57号
+关于加强赛区蚊媒传染病防控工作的通知
+各承办市执委会：
+现就做好赛事蚊媒传染病防控工作提出如下要求。
+一、高度重视
+各地要切实扛起责任。
+二、加强监测
+各地要强化监测。
+省运会执委会 残特奥会执委会
+2025年7月29日"""
+
+
+def test_a_joint_red_header_names_both_stacked_bodies_without_the_word_wenjian():
+    doc = build_document(STACKED_LETTERHEAD, "通知.txt")
+    assert doc.issuer == ("第九届全省运动会某某赛区执行委员会 "
+                          "全省第八届残疾人运动会暨第六届特殊奥林匹克运动会某某赛区执行委员会")
+    assert (doc.number, doc.title) == ("省运某执〔2025〕57号", "关于加强赛区蚊媒传染病防控工作的通知")
+    assert str(doc.signed) == "2025-07-29"
+    # One body's 红头 (某某局文件) stays one issuer, 文件 dropped.
+    single = STACKED_LETTERHEAD.replace(
+        "第九届全省运动会某某赛区执行委员会\n全省第八届残疾人运动会暨第六届文件\n特殊奥林匹克运动会某某赛区执行委员会",
+        "某某市卫生健康局文件")
+    assert build_document(single, "通知.txt").issuer == "某某市卫生健康局"

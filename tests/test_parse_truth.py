@@ -25,11 +25,6 @@ ENTRIES2 = json.loads(TRUTH2.read_text(encoding="utf-8"))["documents"]
 
 # name[#part] → why the parser misses it (issue 21; PDF reading order and formats are 21a's).
 KNOWN_GAPS = {
-    "e01": "WPS PDF prints 附件8 inside the body text (PDF reading order): two labels short",
-    "e02": "scan (OCR): the second issuer of a joint sign-off and the date under it are missed",
-    "e23": "scan (OCR): a joint red header (two issuers over one 文件 line) gives only the first",
-    "e12": "WPS PDF glues the 落款 issuer to the 附件 line above it (PDF reading order)",
-    "e14": "WPS PDF wraps name-list lines into separate paragraphs (PDF line joining)",
 }
 
 

@@ -24,7 +24,13 @@ from assistant.ingest.metadata import (
     status_of,
 )
 from assistant.ingest.parse import Layout, build_clauses, split_layout, split_run_in_headings
-from assistant.lexicon import run_in_signature, signature_line, unspace_letters
+from assistant.lexicon import (
+    letterhead_names,
+    normalise_doc_number,
+    run_in_signature,
+    signature_line,
+    unspace_letters,
+)
 from assistant.models import Document, stable_id
 
 
@@ -119,6 +125,8 @@ def read_metadata(raw: str, paragraphs: list[str], layout: Layout, source: str,
     letterhead = _header_org(header)
     if letterhead and meta.title and meta.title.startswith(letterhead) and not title_org:
         letterhead = None  # the first line of a title set over two lines
+    if letterhead and title_org and letterhead in title_org.split():
+        letterhead = None  # a joint notice on the lead body's letterhead: the title names all
     meta.issuer = (box.get("发布机构") or box.get("发文机关") or letterhead
                    or title_org or law_issuer or signature_org or box.get("来源") or None)
     meta.signed = parse_date(box.get("成文日期", "")) or signature_date
@@ -136,6 +144,10 @@ def _is_own_title(title: str | None) -> bool:
 
 def _header_org(header: list[str]) -> str | None:
     """The letterhead's issuer; two bodies on consecutive lines (joint issuance) are both named."""
+    number_at = next((i for i, line in enumerate(header) if normalise_doc_number(line)), 0)
+    stacked = letterhead_names(header[:number_at])
+    if stacked:  # 某某局文件, or names stacked beside one 文件 (joint red header)
+        return " ".join(stacked)
     for index, line in enumerate(header):
         if is_org_line(line):
             following = header[index + 1] if index + 1 < len(header) else ""

@@ -134,6 +134,7 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
     header line is the title (laws, plans, attachments, news), see `plain_title`.
     """
     candidates = []
+    titled_issuers = set()  # starts of 发文机关 lines set as the title's first line
     for start in range(len(header)):
         for length in range(1, 5):
             window = header[start : start + length]
@@ -142,6 +143,8 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
             found = _TITLE.match("".join(window))
             if found:
                 candidates.append(found)
+                if _issuers_above_title(header, start, found["org"]):
+                    titled_issuers.add(id(found))
                 break
     if not candidates:
         title = title_above_number(header) or (normalise_line(hint) if hint else plain_title(header))
@@ -150,14 +153,24 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
     # the end of a longer name found from an earlier line) wins.
     orgs = [m["org"].strip() for m in candidates if is_org_line(m["org"].strip())]
     candidates = [m for m in candidates if not _wrapped_tail(m["org"].strip(), orgs)]
-    best = min(candidates, key=lambda m: (bool(m["org"].strip()), not is_org_line(m["org"]),
-                                          len(m["org"])))
+    best = min(candidates, key=lambda m: (bool(m["org"].strip()) and id(m) not in titled_issuers,
+                                          not is_org_line(m["org"]), len(m["org"])))
     org = best["org"].strip() or None
     # PDF text keeps line-wrap spaces inside a title (…名录》中 增加…); a title has none.
     title = re.sub(r"\s+", "", best["title"])
     title = title if not org or best["gap"] else f"{best['org']}{title}"
     draft = any(bool(m["draft"]) and not _TRIAL.search(m["draft"]) for m in candidates)
     return title, org, draft
+
+
+def _issuers_above_title(header: list[str], start: int, org: str) -> bool:
+    """中共某市委办公室 某市人民政府办公室 / 关于…的通知 below the 文号: the issuers' names on a
+    line of their own open the title (GB/T 9704: 发文机关 + 关于 + 事由 + 文种). Above the 文号
+    they are the letterhead, not the title."""
+    names = org.split()
+    return (len(names) > 1 and header[start].strip() == org.strip()
+            and all(is_org_line(name) for name in names)
+            and any(normalise_doc_number(line) for line in header[:start]))
 
 
 _TITLE_TAIL = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")

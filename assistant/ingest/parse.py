@@ -38,7 +38,7 @@ from assistant.models import (
 )
 
 _CLOSING_START = re.compile(
-    r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|"
+    r"^(各地|各县|各市|各区|各州|各级|各有关|各部门|各单位|各镇|各乡|各相关|请各|请结合|请大家|请广大|"
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
 # After the signature: distribution lines and stamps, part of no clause.
@@ -61,6 +61,10 @@ _DATELINE_MAX = 6  # 闪电新闻, +关注: a source or widget line under a news
 _HEADING_MAX = 40
 _LETTERHEAD_WITHIN = 40
 _ARABIC_RANK = 3  # 1. 2. 3.
+# A table's header row (单位名称 联系人 联系电话): three or more short cells, none a single
+# letter (a letter-spaced title has one-character cells), no quoted title (a link to a 解读
+# split at a space). It opens the attachment's text.
+_TABLE_ROW = re.compile(r"^[^\s《》]{2,12}(?:[ \t\u3000]+[^\s《》]{2,12}){2,}$")
 _ATTACHMENT_TITLE_LINES = 3  # more short lines after a 落款 are a table, not a title
 _ADDRESSEE_WITHIN = 8  # an unnumbered notice's 主送 line stands in its first lines  # paragraphs: about the first page of a notice
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
@@ -307,9 +311,12 @@ def _start_attachment(paragraphs: list[str], index: int) -> tuple[Part, int]:
     title_lines = []
     number = ""
     while (index < len(paragraphs) and _is_title_line(paragraphs[index])
+           and not _TABLE_ROW.match(paragraphs[index])
            and len(title_lines) < _ATTACHMENT_TITLE_LINES):
         line = paragraphs[index]
         head = _ATTACHMENT_HEAD.match(line)
+        if head and (number or title_lines):
+            break  # 附件8 under 附件7's title: the next attachment, 附件7 has no text of its own
         if head:
             number = head.group(1)
             line = line[head.end() :]

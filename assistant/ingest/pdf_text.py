@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from assistant.lexicon import match_marker
+from assistant.lexicon import is_date_line, is_name_list_entry, is_org_line, match_marker
 
 _PAGE_NUMBER = re.compile(
     # "一" too: OCR reads the dashes of "— 2 —" as the numeral.
@@ -29,6 +29,9 @@ _CJK_PUNCT_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[，。、：；！？）”])
 _SENTENCE_END = ("。", "！", "？", "：", "；", "…", ":", ";", "!", "?")
 _FULL_LINE_SHARE = 0.85
 _REPEAT_MIN_PAGES = 3
+_ENTRY_WRAP_SHARE = 0.6  # a name-list line this wide may wrap its post onto the next
+_ATTACHMENT_LINE = re.compile(r"^附\s*件")
+_TOP_RANK = 1  # 一、 and the legal units above it
 _RUN_JUMP = 24  # points: a line this much above the previous one starts a new run
 
 
@@ -112,16 +115,41 @@ def _join_wrapped(lines: list[str]) -> list[str]:
         return lines
     full = sorted(widths)[int(len(widths) * 0.9)] * _FULL_LINE_SHARE
     paragraphs: list[str] = []
-    open_line, open_bracket = False, False
-    for line in lines:
+    open_line, open_bracket, open_entry = False, False, False
+    for at, line in enumerate(lines):
+        entry = is_name_list_entry(line)
         # A bracket left open continues even before a marker-like start: （参考附件 / 1）…
-        if open_bracket or (open_line and not match_marker(line)):
+        if ((open_bracket and not _is_heading(line)) or (open_line and not match_marker(line) and not entry
+                             and not _signs_off(line, lines[at + 1:at + 2]))
+                or (open_entry and _ends_post(line, lines[at + 1:at + 2]))):
             paragraphs[-1] += line
         else:
             paragraphs.append(line)
         open_bracket = _opens_bracket(line)
         open_line = _width(line) >= full and not paragraphs[-1].endswith(_SENTENCE_END)
+        # A name list is set narrower than the text: a post wrapped under itself continues.
+        open_entry = entry and _width(line) >= full * _ENTRY_WRAP_SHARE
     return paragraphs
+
+
+def _ends_post(line: str, following: list[str]) -> bool:
+    """The wrapped end of a person's post (行业党委专职副书记): a fragment, no sentence."""
+    return not (match_marker(line) or is_name_list_entry(line) or is_date_line(line)
+                or _signs_off(line, following) or _ATTACHMENT_LINE.match(line)
+                or any(mark in line for mark in "。；;：:"))
+
+
+def _signs_off(line: str, following: list[str]) -> bool:
+    """A body's name on the line above a date alone is the 落款, not the end of a wrapped line
+    (a full-width 附件 line often ends just above it)."""
+    return bool(following) and is_org_line(line) and is_date_line(following[0])
+
+
+def _is_heading(line: str) -> bool:
+    """三、备注 / 第五条: a heading never continues a bracket left open above it (a form's
+    fill-in bracket whose ）OCR lost, far right of the line)."""
+    marker = match_marker(line)
+    return bool(marker and marker.rank <= _TOP_RANK)
 
 
 def _opens_bracket(line: str) -> bool:
