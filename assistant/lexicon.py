@@ -606,3 +606,171 @@ def instruction_in(text: str) -> str | None:
         return f"对模型的指令“{found.group(0)}”"
     found = SECRET_CLAIM.search(text)
     return f"密码等机密内容“{found.group(0)[:12]}…”" if found else None
+
+
+# --- quantities: numbers with their unit and bound (issue 26) ---------------------------
+# 十五个工作日 = 15 工作日, 不少于2名 = ≥ 2 人, 两小时内 = ≤ 2 小时, 万分之五 = 0.05 %.
+# A question asked in plain words (多少天内要办完, 最少配几个人, 罚多少钱) asks for a unit
+# family; a clause answers it only when it states a quantity of that family.
+
+@dataclass(frozen=True)
+class Quantity:
+    """value in `unit` (canonical: 日 工作日 周 月 年 小时 分钟 人 元 % 岁 次 …), `bound`
+    "min" (不少于, 至少, 以上), "max" (不超过, 以内, 内, 以下) or None; `text` as written."""
+
+    value: float
+    unit: str
+    bound: str | None
+    text: str
+
+    @property
+    def family(self) -> str:
+        return UNIT_FAMILY.get(self.unit, self.unit)
+
+
+# Written unit → canonical unit. Longest first when matching (工作日 before 日).
+_UNIT_ALIASES = {
+    "个工作日": "工作日", "工作日": "工作日", "日": "日", "天": "日", "个星期": "周", "星期": "周",
+    "周": "周", "个月": "月", "年": "年", "小时": "小时", "个小时": "小时",
+    "分钟": "分钟", "人": "人", "名": "人", "位": "人", "万元": "元", "亿元": "元", "元": "元",
+    "%": "%", "％": "%", "‰": "%", "‱": "%", "个百分点": "百分点", "百分点": "百分点",
+    "倍": "倍", "周岁": "岁", "岁": "岁", "次": "次", "张": "张", "所": "所", "家": "家",
+}
+_UNIT_SCALE = {"万元": 10_000, "亿元": 100_000_000, "‰": 0.1, "‱": 0.01}
+UNIT_FAMILY = {"日": "days", "工作日": "days", "周": "days", "月": "months", "年": "years",
+               "小时": "hours", "分钟": "hours", "人": "persons", "元": "money",
+               "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age"}
+# What each asked family accepts: 多少天 is answered by 1周内 as well; 多久 by any span.
+FAMILY_ACCEPTS = {
+    "days": {"days"}, "hours": {"hours"}, "persons": {"persons"}, "money": {"money"},
+    "ratio": {"ratio"}, "age": {"age"}, "months": {"months", "years", "days"},
+    "years": {"years", "months"},
+    "duration": {"days", "hours", "months", "years"},
+}
+_MIN_BEFORE = r"不少于|不低于|不得少于|不得低于|至少|最少|最低|不小于|满"
+_MAX_BEFORE = r"不超过|不得超过|不多于|不高于|不大于|最多|最长|最高|未满|不满|不足|低于|少于"
+_MIN_AFTER = r"及以上|以上|或以上"
+_MAX_AFTER = r"及以下|以下|以内|之内|内|或以下"
+_CN_NUM = "[零〇一二三四五六七八九十百千万两]"
+_NUM = rf"(?:\d+(?:\.\d+)?|{_CN_NUM}+)"
+_FRACTION_RE = re.compile(rf"(百|千|万)分之\s*({_NUM})")
+_FRACTION_SCALE = {"百": 1.0, "千": 0.1, "万": 0.01}  # as a percentage
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNIT_ALIASES), key=len, reverse=True))
+QUANTITY_RE = re.compile(
+    rf"(?P<before>{_MIN_BEFORE}|{_MAX_BEFORE})?\s*"
+    rf"(?P<number>(?:百|千|万)分之\s*{_NUM}|{_NUM}(?:\s*[-—~～至到]\s*{_NUM})?)\s*"
+    rf"(?P<unit>{_UNIT_RE})?\s*(?P<after>{_MIN_AFTER}|{_MAX_AFTER})?")
+
+
+def parse_number(text: str) -> float | None:
+    """十五 → 15, 三十 → 30, 两 → 2, 3.5 → 3.5, 一万 → 10000, 三万 → 30000; None if not a number."""
+    text = half_width_digits(text.strip())
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if not re.fullmatch(f"{_CN_NUM}+", text):
+        return None
+    if "万" in text:
+        high, _, low = text.partition("万")
+        return (parse_number(high) if high else 1.0) * 10_000 + (parse_number(low) or 0.0)
+    return float(cn_to_int(text))
+
+
+# Dates are points in time, not amounts: 2025年3月1日, 4月29日前, 2025年 (a 3月 alone names a
+# month; a span is written 3个月).
+_DATE_LIKE = re.compile(r"(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}\s*年")
+
+
+def _without_dates(text: str) -> str:
+    return _DATE_LIKE.sub(lambda m: "　" * len(m.group(0)), half_width_digits(text))
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every quantity with a unit (or a 百分之/万分之 share) written in `text`; dates are none."""
+    found = []
+    for match in QUANTITY_RE.finditer(_without_dates(text)):
+        quantity = _quantity(match)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _quantity(match: re.Match) -> Quantity | None:
+    number, written = match.group("number"), match.group("unit")
+    fraction = _FRACTION_RE.fullmatch(number.replace(" ", ""))
+    if fraction:
+        value = parse_number(fraction.group(2))
+        unit, scale = "%", _FRACTION_SCALE[fraction.group(1)]
+    else:
+        if not written:
+            return None  # a bare number (a year, a label) is no quantity
+        value = parse_number(re.split(r"\s*[-—~～至到]\s*", number)[-1])
+        unit, scale = _UNIT_ALIASES[written], _UNIT_SCALE.get(written, 1)
+    if value is None:
+        return None
+    return Quantity(value * scale, unit, _bound(match), match.group(0).strip())
+
+
+def _bound(match: re.Match) -> str | None:
+    before, after = match.group("before") or "", match.group("after") or ""
+    if re.fullmatch(_MAX_BEFORE, before) or re.fullmatch(_MAX_AFTER, after):
+        return "max"
+    if before or after:
+        return "min"
+    return None
+
+
+def normalise_quantities(text: str) -> str:
+    """Each quantity written in digits with its canonical unit: 十五个工作日 → 15工作日,
+    两小时内 → 2小时内, 万分之五 → 0.05% (bounds kept as written; dates untouched)."""
+    text = half_width_digits(text)
+    masked = _without_dates(text)
+    pieces, last = [], 0
+    for match in QUANTITY_RE.finditer(masked):
+        quantity = _quantity(match)
+        if quantity is None:
+            continue
+        unit = "个月" if quantity.unit == "月" else quantity.unit
+        pieces += [text[last:match.start()], match.group("before") or "",
+                   f"{quantity.value:g}{unit}", match.group("after") or ""]
+        last = match.end()
+    return "".join(pieces) + text[last:]
+
+
+# 多久考一次 is answered by a frequency as well: 每季度, 每两年, 每年.
+_FREQUENCY = re.compile(r"[每按]\s*(?:个)?(?:月|季度?|年|周|半年|日|天)|季度")
+
+
+def states_quantity_of(text: str, family: str) -> bool:
+    """`text` states a quantity of a unit the asked `family` accepts (days: 15日, 十个工作日,
+    1周; persons: 不少于2名; money: 二百元; ratio: 百分之三, 5‰, 10个百分点)."""
+    accepted = FAMILY_ACCEPTS.get(family, {family})
+    text = matching_text(text)
+    if family == "duration" and _FREQUENCY.search(text):
+        return True
+    return any(q.family in accepted for q in find_quantities(text))
+
+
+# How a question asks for each family in plain words. Order matters: the first match wins
+# (多少个工作日 before 多少天; 几个人 before a bare 几个).
+_ASK = r"(?:多少|几|多长|多久|多大|多高)"
+QUANTITY_ASKED = (
+    ("days", re.compile(rf"{_ASK}\s*(?:个)?(?:工作日|天|日(?!期))|几周|多少周")),
+    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟)|几点钟?")),
+    ("months", re.compile(rf"{_ASK}\s*个月")),
+    ("years", re.compile(rf"{_ASK}\s*年(?!级|龄|纪)")),
+    ("persons", re.compile(rf"{_ASK}\s*(?:名|位)(?!次)|{_ASK}\s*(?:个)?[\u4e00-\u9fff]{{0,4}}?"
+                           r"(?:人|员|医生|医师|护士|司机|专家)(?!民|口|均|单位|会|次)")),
+    ("money", re.compile(rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|罚多少|赔多少|补贴多少|"
+                         r"(?:费|金额|补助|补贴|奖励|罚款)(?:是|有|标准是)?多少")),
+    ("ratio", re.compile(r"百分之几|(?:比例|比率|率|占比|降幅|幅度)(?:是|要|应|最多|最少|能|"
+                         r"不能|达到|为)?.{0,4}多少|多少倍|几倍|几成|多少个百分点|降多少|低多少")),
+    ("age", re.compile(r"多大年纪|多大岁数|多少岁|几岁|多大(?:的|以下|以上)?(?:孩子|儿童|员工|年龄)|"
+                       r"多大年龄")),
+    ("duration", re.compile(r"多久|多长时间|多少时间|多长期限|期限是多少|多长")),
+)
+
+
+def asked_quantity(question: str) -> str | None:
+    """The unit family a question asks for in plain words, or None."""
+    return next((family for family, pattern in QUANTITY_ASKED if pattern.search(question)), None)
+

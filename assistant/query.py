@@ -22,6 +22,7 @@ from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import (
     Synonyms,
+    asked_quantity,
     find_doc_numbers,
     jieba_module,
     jieba_tagger,
@@ -396,6 +397,10 @@ class Query:
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
+    # The unit family of the quantity it asks for in plain words (lexicon.asked_quantity):
+    # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
+    # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
+    quantity: str | None = None
     # A rewritten follow-up's topic, carried over from the earlier question: its content
     # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
     # about that topic, not merely about the new place.
@@ -450,6 +455,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
+        quantity=asked_quantity(text) if not meta else None,
         carried=carried_terms(text, asked, terms))
 
 

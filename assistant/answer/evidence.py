@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
-from assistant.lexicon import is_article_label
+from assistant.lexicon import is_article_label, states_quantity_of
 from assistant.models import ScoredClause
 from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
 
@@ -239,12 +239,30 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     if query.carried and coverage(query.carried, evidence, query) < CARRIED_MIN:
         missing.append("上一问所问的" + "、".join(
             t for t in query.carried if not query.covers(t, evidence)))
-    if query.amount and not query.units and own_text is not None and not states_number(own_text):
-        missing.append("所问的数量或期限")
+    missing += _quantity_unmet(query, evidence, own_text)
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
-    missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+    return missing + [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+
+
+# How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
+QUANTITY_NAMES = {"days": "天数或期限", "hours": "小时数", "months": "月数", "years": "年数",
+                  "persons": "人数", "money": "金额", "ratio": "比例", "age": "年龄",
+                  "duration": "时长或期限"}
+
+
+def _quantity_unmet(query: Query, evidence: str, own_text: str | None) -> list[str]:
+    """The asked quantity the clause does not state: by unit family when the question asks
+    one in plain words (最少配几个人 → a number of persons, 不少于2名), else by the unit it
+    names (多少张) or any number at all (多少, 第几)."""
+    if query.quantity and own_text is not None:
+        if states_quantity_of(own_text, query.quantity):
+            return []
+        return [f"所问的{QUANTITY_NAMES.get(query.quantity, '数量')}"]
+    missing = []
+    if query.amount and not query.units and own_text is not None and not states_number(own_text):
+        missing.append("所问的数量或期限")
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
 
 
