@@ -774,3 +774,89 @@ def asked_quantity(question: str) -> str | None:
     """The unit family a question asks for in plain words, or None."""
     return next((family for family, pattern in QUANTITY_ASKED if pattern.search(question)), None)
 
+
+# --- who and what a question is about: roles, issuers, programmes (issue 26) ------------
+# A rule for 医师 does not answer a question about 护士; one for 女职工 none about 男职工.
+# Each group a question may name → the words a text applying to it uses.
+ROLE_FORMS: dict[str, tuple[str, ...]] = {
+    "企业职工": ("企业职工",), "国家机关工作人员": ("国家机关工作人员", "机关工作人员"),
+    "机关事业单位工作人员": ("机关事业单位",), "公务员": ("公务员",), "城镇职工": ("城镇职工",),
+    "城乡居民": ("城乡居民",), "农村居民": ("农村居民", "农民"), "退休人员": ("退休",),
+    "灵活就业人员": ("灵活就业",), "农民工": ("农民工",), "男职工": ("男职工", "男方", "配偶"),
+    "女职工": ("女职工", "妇女"), "护士": ("护士", "护理人员"), "乡村医生": ("乡村医生",),
+    "村医": ("乡村医生", "村医"), "药师": ("药师",), "儿童": ("儿童",), "婴幼儿": ("婴幼儿",),
+    "幼儿园": ("幼儿园", "托幼"), "老年人": ("老年人",), "残疾人": ("残疾人",),
+    "小学生": ("小学",), "中学生": ("中学",), "大学生": ("大学", "高等学校"),
+    "研究生": ("研究生",), "外籍人员": ("外籍", "外国人"), "港澳台": ("港澳台", "香港", "澳门", "台湾"),
+    "商业保险": ("商业保险", "商业健康保险"), "民营医院": ("民营医院", "社会办医"),
+    "个体工商户": ("个体工商户",), "军人": ("军人", "军队"),
+}
+_ROLE_RE = re.compile("|".join(sorted(map(re.escape, ROLE_FORMS), key=len, reverse=True)))
+# 一级医院 / 二级以上医院 / 三级医疗机构: a rule for 二级以上 covers 三级, not 一级.
+_LEVEL_RE = re.compile(r"([一二三])级(及以上|以上)?(?:公立)?(?:医院|医疗机构)")
+_LEVEL_IN_TEXT = re.compile(r"([一二三])级(及以上|以上)?")
+
+
+def roles_in(text: str) -> tuple[str, ...]:
+    """The groups `text` names (企业职工, 护士, 一级医院, 二级以上医院)."""
+    found = _ROLE_RE.findall(text) + [m.group(0) for m in _LEVEL_RE.finditer(text)]
+    return tuple(dict.fromkeys(found))
+
+
+def role_met(role: str, text: str) -> bool:
+    """`text` applies to `role`: names it in one of its forms (a hospital level: that level,
+    or a lower one with 以上)."""
+    level = _LEVEL_RE.fullmatch(role)
+    if level is None:
+        return any(form in text for form in ROLE_FORMS.get(role, (role,)))
+    asked = cn_to_int(level.group(1))
+    for found in _LEVEL_IN_TEXT.finditer(text):
+        stated = cn_to_int(found.group(1))
+        if stated == asked or (found.group(2) and stated <= asked):
+            return True
+    return False
+
+
+# An issuing body named as the issuer: 国家医保局印发的…, 国务院发布的….
+_ISSUER_ASKED = re.compile(
+    r"(国务院(?:办公厅)?|(?:国家|中央)[\u4e00-\u9fff]{1,10}?(?:委员会|总局|委|局|部|署|办公厅|办公室)"
+    r"|[\u4e00-\u9fff]{1,6}?(?:省|市|区|县)(?:人民政府|政府|卫生健康委员会|卫健委|卫生健康局|卫健局|"
+    r"医疗保障局|医保局|人社厅|人社局|办公厅|办公室|指挥部))"
+    r"(?=(?:联合)?(?:印发|发布|出台|制定|下发|发的|发文))")
+# Short and full names of bodies, one form for comparing (卫健委 = 卫生健康委员会).
+_ISSUER_FORMS = (("卫健", "卫生健康"), ("医保局", "医疗保障局"), ("人社", "人力资源和社会保障"),
+                 ("发改委", "发展改革委"), ("发展和改革", "发展改革"), ("委员会", "委"),
+                 ("市场监管", "市场监督管理"))
+
+
+def issuers_in(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_ISSUER_ASKED.findall(question)))
+
+
+def issuer_form(text: str) -> str:
+    """The comparable form of a body's name (or of a text naming bodies)."""
+    text = matching_text(text)
+    for short, full in _ISSUER_FORMS:
+        text = text.replace(short, full)
+    return text
+
+
+def issuer_met(issuer: str, text: str) -> bool:
+    return issuer_form(issuer) in issuer_form(text)
+
+
+# A plan or programme named by its name: 健康中国2030规划纲要, DRG/DIP三年行动计划.
+_PROGRAMME_RE = re.compile(
+    r"(?:^|(?<=[，。？！、《“”\s]))(?:按照|根据|依据|关于|落实)?"
+    r"([A-Za-z0-9/“”\u4e00-\u9fff]{2,24}?(?:规划纲要|行动计划|实施方案|工作方案|工作要点))")
+_NAME_NOISE = re.compile(r"[《》“”\"'「」\s·]")
+
+
+def programmes_in(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for m in _PROGRAMME_RE.findall(question)
+                               if not re.search(r"的|什么|哪|怎么|如何|这|那|该|本|此|有关|相关", m)))
+
+
+def name_form(name: str) -> str:
+    """A document or programme name without quotes, brackets or spaces, for comparing."""
+    return _NAME_NOISE.sub("", name).removeprefix(_COUNTRY_PREFIX)

@@ -24,10 +24,13 @@ from assistant.lexicon import (
     Synonyms,
     asked_quantity,
     find_doc_numbers,
+    issuers_in,
     jieba_module,
     jieba_tagger,
     load_synonyms,
     matching_text,
+    programmes_in,
+    roles_in,
 )
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
@@ -401,6 +404,12 @@ class Query:
     # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
     quantity: str | None = None
+    # Who and what it is about: the groups it names (企业职工, 护士, 一级医院), the issuing
+    # bodies it names as issuer (国家医保局印发的), the plans or programmes it names
+    # (健康中国2030规划纲要). The cited clause or its document must meet each.
+    roles: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
     # A rewritten follow-up's topic, carried over from the earlier question: its content
     # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
     # about that topic, not merely about the new place.
@@ -456,6 +465,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
         quantity=asked_quantity(text) if not meta else None,
+        roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms))
 
 

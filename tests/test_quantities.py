@@ -17,8 +17,13 @@ from assistant.lexicon import (
     Quantity,
     asked_quantity,
     find_quantities,
+    issuer_met,
+    issuers_in,
     normalise_quantities,
     parse_number,
+    programmes_in,
+    role_met,
+    roles_in,
     states_quantity_of,
 )
 from assistant.query import analyse
@@ -97,6 +102,20 @@ def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_
     assert persons.admissible and days.unmet == ["所问的人数"]
 
 
+def test_programmes_and_issuers_named_in_a_question():
+    assert programmes_in("DRG/DIP三年行动计划的文号是什么？") == ("DRG/DIP三年行动计划",)
+    assert programmes_in("海南州这份实施方案是根据哪份意见制定的？") == ()  # a description
+    assert issuers_in("国家医保局印发的通知要求什么？") == ("国家医保局",)
+    assert issuers_in("督导报告要交到市卫健局吗？") == ()  # an addressee, not the issuer
+    assert issuer_met("国家卫健委", "发文机关：国家卫生健康委员会办公厅")
+
+
+def test_roles_and_hospital_levels():
+    assert roles_in("企业职工每年带薪年休假有几天？") == ("企业职工",)
+    assert not role_met("企业职工", "国家机关工作人员的休假办法")
+    assert role_met("三级医院", "二级以上医院应当配备") and not role_met("一级医院", "二级以上医院应当配备")
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return build_store(tmp_path_factory.mktemp("index"), "hashing", {"report-notice.txt": NOTICE})
@@ -118,3 +137,16 @@ def test_a_plain_words_quantity_question_leads_with_the_sentence_holding_the_num
     assert not answer.abstained, answer.warnings
     assert fact in answer.sentences[0].text  # the asked fact first, then the context
     assert any(c.number == "测卫发〔2025〕7号" for c in answer.citations)
+
+
+def test_a_group_the_clause_does_not_name_is_refused_saying_which(store):
+    answer = ask(store, "护士每几年参加一次报告工作考核？")
+    assert answer.abstained
+    assert any("护士" in w for w in answer.warnings)
+    assert not ask(store, "医师每几年参加一次报告工作考核？").abstained
+
+
+def test_an_issuer_the_document_does_not_have_is_refused_saying_which(store):
+    answer = ask(store, "国家医保局印发的发热病例报告通知要求多长时间内报告疾控中心？")
+    assert answer.abstained
+    assert any("国家医保局" in w for w in answer.warnings)

@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
-from assistant.lexicon import is_article_label, states_quantity_of
+from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
 from assistant.models import ScoredClause
 from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
 
@@ -234,7 +234,8 @@ def coverage(terms, evidence: str, query: Query | None = None) -> float:
 def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) -> list[str]:
     """Places, years, stated numbers and asked-for quantities (多少元) the query names that
     `evidence` lacks, and, for a question asking an amount (多少, 多久), a number in the
-    clause's own words (`own_text`: its context and text, not the metadata's dates)."""
+    clause's own words (`own_text`: its context and text, not the metadata's dates); then
+    the group, issuer and document or programme it names (`subject_unmet`)."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     if query.carried and coverage(query.carried, evidence, query) < CARRIED_MIN:
         missing.append("上一问所问的" + "、".join(
@@ -243,7 +244,8 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
-    return missing + [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+    missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+    return missing + subject_unmet(query, evidence)
 
 
 # How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
@@ -264,6 +266,16 @@ def _quantity_unmet(query: Query, evidence: str, own_text: str | None) -> list[s
     if query.amount and not query.units and own_text is not None and not states_number(own_text):
         missing.append("所问的数量或期限")
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
+
+
+def subject_unmet(query: Query, evidence: str) -> list[str]:
+    """The group (企业职工), issuer (国家医保局) and document or programme (健康中国2030规划纲要)
+    the question names that the clause and its document's metadata (`evidence`) do not."""
+    missing = [f"所问的对象“{r}”" for r in query.roles if not role_met(r, evidence)]
+    missing += [f"发文机关“{i}”" for i in query.issuers if not issuer_met(i, evidence)]
+    named = name_form(evidence)
+    return missing + [f"《{t}》" for t in (*query.titles, *query.programmes)
+                      if name_form(t) not in named]
 
 
 def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
