@@ -642,7 +642,9 @@ UNIT_FAMILY = {"日": "days", "工作日": "days", "周": "days", "月": "months
                "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age"}
 # What each asked family accepts: 多少天 is answered by 1周内 as well; 多久 by any span.
 FAMILY_ACCEPTS = {
+    # A fine is stated in 元 or as a share of something (按罚款数额的百分之三, 一倍以上).
     "days": {"days"}, "hours": {"hours"}, "persons": {"persons"}, "money": {"money"},
+    "fine": {"money", "ratio"},
     "ratio": {"ratio"}, "age": {"age"}, "months": {"months", "years", "days"},
     "years": {"years", "months"},
     "duration": {"days", "hours", "months", "years"},
@@ -755,17 +757,19 @@ def states_quantity_of(text: str, family: str) -> bool:
 _ASK = r"(?:多少|几|多长|多久|多大|多高)"
 QUANTITY_ASKED = (
     ("days", re.compile(rf"{_ASK}\s*(?:个)?(?:工作日|天|日(?!期))|几周|多少周")),
-    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟)|几点钟?")),
+    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟)")),  # 几点 asks a clock time
     ("months", re.compile(rf"{_ASK}\s*个月")),
     ("years", re.compile(rf"{_ASK}\s*年(?!级|龄|纪)")),
-    ("persons", re.compile(rf"{_ASK}\s*(?:名|位)(?!次)|{_ASK}\s*(?:个)?[\u4e00-\u9fff]{{0,4}}?"
-                           r"(?:人|员|医生|医师|护士|司机|专家)(?!民|口|均|单位|会|次)")),
-    ("money", re.compile(rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|罚多少|赔多少|补贴多少|"
-                         r"(?:费|金额|补助|补贴|奖励|罚款)(?:是|有|标准是)?多少")),
+    ("fine", re.compile(r"罚多少|罚款(?:是|有|标准是)?多少|罚款数额")),
+    ("money", re.compile(rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|赔多少|补贴多少|"
+                         r"(?:多少|几)[\u4e00-\u9fff]{0,3}?(?:费|补贴|补助|奖金|津贴)|"
+                         r"(?:费|金额|补助|补贴|奖励)(?:是|有|标准是)?多少")),
     ("ratio", re.compile(r"百分之几|(?:比例|比率|率|占比|降幅|幅度)(?:是|要|应|最多|最少|能|"
                          r"不能|达到|为)?.{0,4}多少|多少倍|几倍|几成|多少个百分点|降多少|低多少")),
     ("age", re.compile(r"多大年纪|多大岁数|多少岁|几岁|多大(?:的|以下|以上)?(?:孩子|儿童|员工|年龄)|"
                        r"多大年龄")),
+    ("persons", re.compile(r"(?:多少|几)\s*(?:名|位)(?!次)|(?:多少|几)\s*(?:个)?[\u4e00-\u9fff]{0,4}?"
+                           r"(?:人|员|医生|医师|护士|司机|专家)(?!民|口|均|单位|会|次)")),
     ("duration", re.compile(r"多久|多长时间|多少时间|多长期限|期限是多少|多长")),
 )
 
@@ -780,10 +784,10 @@ def asked_quantity(question: str) -> str | None:
 # Each group a question may name → the words a text applying to it uses.
 ROLE_FORMS: dict[str, tuple[str, ...]] = {
     "企业职工": ("企业职工",), "国家机关工作人员": ("国家机关工作人员", "机关工作人员"),
-    "机关事业单位工作人员": ("机关事业单位",), "公务员": ("公务员",), "城镇职工": ("城镇职工",),
+    "机关事业单位工作人员": ("机关事业单位",), "公务员": ("公务员", "国家机关工作人员", "机关工作人员"), "城镇职工": ("城镇职工",),
     "城乡居民": ("城乡居民",), "农村居民": ("农村居民", "农民"), "退休人员": ("退休",),
     "灵活就业人员": ("灵活就业",), "农民工": ("农民工",), "男职工": ("男职工", "男方", "配偶"),
-    "女职工": ("女职工", "妇女"), "护士": ("护士", "护理人员"), "乡村医生": ("乡村医生",),
+    "女职工": ("女职工", "妇女"), "护士": ("护士", "护理人员"), "乡村医生": ("乡村医生", "乡村医疗卫生人员", "村医"),
     "村医": ("乡村医生", "村医"), "药师": ("药师",), "儿童": ("儿童",), "婴幼儿": ("婴幼儿",),
     "幼儿园": ("幼儿园", "托幼"), "老年人": ("老年人",), "残疾人": ("残疾人",),
     "小学生": ("小学",), "中学生": ("中学",), "大学生": ("大学", "高等学校"),

@@ -77,7 +77,8 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     ("收到申请后多少天内要办完？", "days"),
     ("发热门诊最少配几个人？", "persons"),
     ("发现病例后多长时间内上报？", "duration"),
-    ("当场最多罚多少钱？", "money"),
+    ("当场最多罚多少钱？", "fine"),  # a fine: 二百元以下, or 按罚款数额的百分之三
+    ("办理备案要交多少手续费？", "money"),
     ("报销比例最多降多少？", "ratio"),
     ("一个月加班最多多少小时？", "hours"),
     ("多大的孩子不能独自留在家？", "age"),
@@ -92,7 +93,8 @@ def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_
     assert states_quantity_of("应当在十五个工作日内办结", "days")
     assert states_quantity_of("配备报告员不少于2名", "persons")
     assert states_quantity_of("处二百元以下罚款", "money")
-    assert states_quantity_of("每日按罚款数额的百分之三加处罚款", "ratio")
+    assert states_quantity_of("每日按罚款数额的百分之三加处罚款", "fine")
+    assert not states_quantity_of("覆盖率达到95%", "money")
     assert not states_quantity_of("配备报告员不少于2名", "days")
     assert not states_quantity_of("于2025年4月29日前报送", "days")  # a date is not a span
     doc = make_doc("d", [(["二、"], "二、每个发热门诊配备报告员不少于2名。"),

@@ -37,7 +37,15 @@ from pathlib import Path
 from assistant.answer.context import metadata_lines
 from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
 from assistant.models import ScoredClause
-from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
+from assistant.query import (
+    Query,
+    content_terms,
+    defines,
+    place_forms,
+    states_number,
+    states_quantity,
+    states_time,
+)
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
@@ -250,7 +258,7 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
 
 # How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
 QUANTITY_NAMES = {"days": "天数或期限", "hours": "小时数", "months": "月数", "years": "年数",
-                  "persons": "人数", "money": "金额", "ratio": "比例", "age": "年龄",
+                  "persons": "人数", "money": "金额", "fine": "罚款数额", "ratio": "比例", "age": "年龄",
                   "duration": "时长或期限"}
 
 
@@ -274,8 +282,19 @@ def subject_unmet(query: Query, evidence: str) -> list[str]:
     missing = [f"所问的对象“{r}”" for r in query.roles if not role_met(r, evidence)]
     missing += [f"发文机关“{i}”" for i in query.issuers if not issuer_met(i, evidence)]
     named = name_form(evidence)
-    return missing + [f"《{t}》" for t in (*query.titles, *query.programmes)
-                      if name_form(t) not in named]
+    missing += [f"《{t}》" for t in query.titles if name_form(t) not in named]
+    # The document's title and issuer (metadata_lines), for a programme described in words.
+    heading = name_form("".join(re.findall(r"^(?:标题|发文机关)：(.*)$", evidence, re.MULTILINE)))
+    return missing + [f"《{p}》" for p in query.programmes
+                      if not _names_programme(p, named, heading)]
+
+
+def _names_programme(programme: str, named: str, heading: str) -> bool:
+    """The evidence names the programme, or its document's title and issuer hold every word
+    of a description of it (海南州医疗卫生服务体系实施方案 for 海南州's
+    关于进一步改革完善医疗卫生服务体系的实施方案)."""
+    name = name_form(programme)
+    return name in named or all(t in heading for t in content_terms(name))
 
 
 def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
