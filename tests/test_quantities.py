@@ -104,6 +104,18 @@ def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_
     assert persons.admissible and days.unmet == ["所问的人数"]
 
 
+def test_a_clause_lacking_only_the_asked_quantity_still_counts_as_on_topic_for_the_gate():
+    doc = make_doc("d", [(["二、"], "二、佛山市每个发热门诊配备报告员不少于2名。"),
+                         (["三、"], "三、佛山市发热门诊报告员负责登记。"),
+                         (["四、"], "四、江门市发热门诊配备报告员。")])
+    judged = assess(analyse("佛山市发热门诊最少配几个报告员？"),
+                    [scored(doc, 0), scored(doc, 1), scored(doc, 2)], load_model())
+    stated, lacking, elsewhere = judged
+    assert stated.admissible and not lacking.admissible and lacking.on_topic
+    assert not elsewhere.on_topic  # another place: off topic, as before
+    assert stated.features["admitted"] == pytest.approx(2 / 3)
+
+
 def test_programmes_and_issuers_named_in_a_question():
     assert programmes_in("DRG/DIP三年行动计划的文号是什么？") == ("DRG/DIP三年行动计划",)
     assert programmes_in("海南州这份实施方案是根据哪份意见制定的？") == ()  # a description

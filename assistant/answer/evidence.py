@@ -214,6 +214,10 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     named: bool = False  # the question named this clause or quotes its words
+    # Fails at most the constraints on what the answer states (the asked quantity's unit
+    # family, the group, issuer or programme named): the gate model's `admitted` share was
+    # fitted on the place, year and number constraints alone, and counts these candidates.
+    on_topic: bool = True
 
     @property
     def admissible(self) -> bool:
@@ -274,6 +278,12 @@ def _quantity_unmet(query: Query, evidence: str, own_text: str | None) -> list[s
     if query.amount and not query.units and own_text is not None and not states_number(own_text):
         missing.append("所问的数量或期限")
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
+
+
+def _answer_constraints(query: Query, evidence: str) -> set[str]:
+    """The unmet constraints of issue 26 (quantity family, subject) for this evidence."""
+    family = {f"所问的{QUANTITY_NAMES.get(query.quantity, '数量')}"} if query.quantity else set()
+    return family | set(subject_unmet(query, evidence))
 
 
 def subject_unmet(query: Query, evidence: str) -> list[str]:
@@ -344,6 +354,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
         own = "\n".join([*(c for c in scored.clause.context
                             if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
         item = Evidence(scored, rank, unmet_constraints(query, text, own))
+        item.on_topic = set(item.unmet) <= _answer_constraints(query, text)
         item.features = features_of(query, scored, rank, text, best)
         item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)
                       or bool(query.defined and defines(scored.clause.text, query.defined)))
@@ -363,7 +374,7 @@ def _relative_features(judged: list[Evidence]) -> None:
     best_cov = max((e.features["coverage"] for e in judged), default=0.0)
     best_sent = max((e.features["sentence_coverage"] for e in judged), default=0.0)
     seen: set[str] = set()
-    admitted = len([e for e in judged if e.admissible]) / max(len(judged), 1)
+    admitted = len([e for e in judged if e.on_topic]) / max(len(judged), 1)
     for item in judged:
         item.features["admitted"] = admitted
         item.features["coverage_gap"] = item.features["coverage"] - best_cov
