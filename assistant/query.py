@@ -165,7 +165,9 @@ def states_number(text: str) -> bool:
 
 
 # Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
-_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名"}
+# 几个 asks a count in any classifier: 新增5种, 2名, 3类 answer it.
+_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名",
+               "个": "个|种|项|类|名|人|家|所|批|条|次|辆|台|张|级"}
 
 
 def states_quantity(text: str, unit: str) -> bool:
