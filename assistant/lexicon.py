@@ -774,9 +774,22 @@ QUANTITY_ASKED = (
 )
 
 
+def asked_quantities(question: str) -> tuple[str, ...]:
+    """Every unit family the question asks for, in the order it asks (有效期是几年，到期前多久
+    要申请延续 → years, duration); a span already read for one family counts for no other."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for family, pattern in QUANTITY_ASKED:
+        for match in pattern.finditer(question):
+            if not any(s < match.end() and match.start() < e for s, e in taken):
+                taken.append(match.span())
+                found.append((match.start(), family))
+    return tuple(dict.fromkeys(family for _, family in sorted(found)))
+
+
 def asked_quantity(question: str) -> str | None:
-    """The unit family a question asks for in plain words, or None."""
-    return next((family for family, pattern in QUANTITY_ASKED if pattern.search(question)), None)
+    """The unit family a question asks for in plain words (the first it asks), or None."""
+    return next(iter(asked_quantities(question)), None)
 
 
 # --- who and what a question is about: roles, issuers, programmes (issue 26) ------------

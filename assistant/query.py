@@ -22,7 +22,7 @@ from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import (
     Synonyms,
-    asked_quantity,
+    asked_quantities,
     find_doc_numbers,
     issuers_in,
     jieba_module,
@@ -406,6 +406,7 @@ class Query:
     # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
     quantity: str | None = None
+    quantities: tuple[str, ...] = ()  # every family asked (几年…多久), `quantity` first
     # Who and what it is about: the groups it names (企业职工, 护士, 一级医院), the issuing
     # bodies it names as issuer (国家医保局印发的), the plans or programmes it names
     # (健康中国2030规划纲要). The cited clause or its document must meet each.
@@ -457,6 +458,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
     alternatives = alternatives_of(text, terms, synonyms)
     terms += tuple(t for t, _ in alternatives if t not in terms)
     meta = tuple(meta_kinds(text))
+    families = () if meta else asked_quantities(text)
     return Query(
         text=text, asked=asked, terms=terms, places=places(text), alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
@@ -466,7 +468,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
-        quantity=asked_quantity(text) if not meta else None,
+        quantity=next(iter(families), None), quantities=families,
         roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms))
 

@@ -39,6 +39,7 @@ NOTICE = """测试市卫生健康委员会
 二、人员配备。各医疗机构要明确发热门诊报告员的职责。每个发热门诊配备报告员不少于2名。
 三、办理时限。区卫生健康局收到医疗机构的备案申请后，应当在十五个工作日内办结。
 四、考核。医师每两年参加一次报告工作考核。
+五、资料保存。报告资料由医疗机构统一归档管理。报告资料保存期限为三年。确需续存的，期满前三十日内提出。
 测试市卫生健康委员会
 2025年3月1日
 """
@@ -87,6 +88,11 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
 def test_a_question_in_plain_words_asks_for_a_unit_family(question, family):
     assert asked_quantity(question) == family
     assert analyse(question).quantity == family
+
+
+def test_a_question_asking_two_quantities_asks_both_in_order():
+    assert analyse("排污许可证有效期是几年，到期前多久要申请延续？").quantities == ("years", "duration")
+    assert analyse("多少个工作日内要通知当事人？").quantities == ("days",)  # one span, one family
 
 
 def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_it():
@@ -151,6 +157,12 @@ def test_a_plain_words_quantity_question_leads_with_the_sentence_holding_the_num
     assert not answer.abstained, answer.warnings
     assert fact in answer.sentences[0].text  # the asked fact first, then the context
     assert any(c.number == "测卫发〔2025〕7号" for c in answer.citations)
+
+
+def test_both_facts_of_a_two_part_quantity_question_are_in_the_answer(store):
+    answer = ask(store, "报告资料保存期限是几年，期满前多少天内要提出续存申请？")
+    assert not answer.abstained, answer.warnings
+    assert "三年" in answer.answer and "三十日内" in answer.answer
 
 
 def test_a_group_the_clause_does_not_name_is_refused_saying_which(store):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
@@ -87,8 +87,8 @@ def asks_fact(query: Query) -> bool:
 def states_asked(query: Query, sentence: str) -> bool:
     """The sentence states what the question asks for: a quantity of the asked unit family
     (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时)."""
-    if query.quantity:
-        return states_quantity_of(sentence, query.quantity)
+    if query.quantities:
+        return any(states_quantity_of(sentence, family) for family in query.quantities)
     if query.units:
         return any(states_quantity(sentence, unit) for unit in query.units)
     if query.amount:
@@ -262,15 +262,22 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
 
 
 def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
-    """When no chosen sentence states the asked fact, the first sentence of the first
-    chosen clause that does (it shares no word with the question: 应于2小时内报告)."""
-    if not chosen or not asks_fact(query) or any(states_asked(query, c.text) for c in chosen):
+    """For each fact asked that no chosen sentence states, the first sentence of the chosen
+    clauses that does (it may share no word with the question: 应于2小时内报告; a question
+    may ask two: 有效期是几年，到期前多久要申请延续)."""
+    if not chosen or not asks_fact(query):
         return chosen
-    block = chosen[0].block
-    for position, sentence in enumerate(clause_sentences(block.scored.clause.text)):
-        if states_asked(query, sentence):
-            return [*chosen, Candidate(block, position, sentence, 0.0)]
-    return chosen
+    asked = [replace(query, quantities=(f,), quantity=f) for f in query.quantities] or [query]
+    added = list(chosen)
+    blocks = list({c.block.marker: c.block for c in chosen}.values())
+    for one in asked:
+        if any(states_asked(one, c.text) for c in added):
+            continue
+        stating = next((Candidate(b, i, s, 0.0) for b in blocks
+                        for i, s in enumerate(clause_sentences(b.scored.clause.text))
+                        if states_asked(one, s)), None)
+        added += [stating] if stating else []
+    return added
 
 
 def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
