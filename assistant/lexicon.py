@@ -635,17 +635,18 @@ _UNIT_ALIASES = {
     "分钟": "分钟", "人": "人", "名": "人", "位": "人", "万元": "元", "亿元": "元", "元": "元",
     "%": "%", "％": "%", "‰": "%", "‱": "%", "个百分点": "百分点", "百分点": "百分点",
     "倍": "倍", "周岁": "岁", "岁": "岁", "次": "次", "张": "张", "所": "所", "家": "家",
+    "例": "例",
 }
 _UNIT_SCALE = {"万元": 10_000, "亿元": 100_000_000, "‰": 0.1, "‱": 0.01}
 UNIT_FAMILY = {"日": "days", "工作日": "days", "周": "days", "月": "months", "年": "years",
                "小时": "hours", "分钟": "hours", "人": "persons", "元": "money",
-               "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age"}
+               "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age", "例": "cases"}
 # What each asked family accepts: 多少天 is answered by 1周内 as well; 多久 by any span.
 FAMILY_ACCEPTS = {
     # A fine is stated in 元 or as a share of something (按罚款数额的百分之三, 一倍以上).
     "days": {"days"}, "hours": {"hours"}, "persons": {"persons"}, "money": {"money"},
     "fine": {"money", "ratio"},
-    "ratio": {"ratio"}, "age": {"age"}, "months": {"months", "years", "days"},
+    "ratio": {"ratio"}, "age": {"age"}, "cases": {"cases"}, "months": {"months", "years", "days"},
     "years": {"years", "months"},
     "duration": {"days", "hours", "months", "years"},
 }
@@ -770,6 +771,7 @@ QUANTITY_ASKED = (
                        r"多大年龄")),
     ("persons", re.compile(r"(?:多少|几)\s*(?:名|位)(?!次)|(?:多少|几)\s*(?:个)?[\u4e00-\u9fff]{0,8}?"
                            r"(?:人|员|医生|师|护士|司机|专家)(?!民|口|均|单位|会|次|范)")),
+    ("cases", re.compile(r"(?:多少|几)\s*(?:个)?(?:病)?例")),
     ("duration", re.compile(r"多久|多长时间|多少时间|多长期限|期限是多少|多长")),
 )
 

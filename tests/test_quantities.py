@@ -83,6 +83,7 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     ("报销比例最多降多少？", "ratio"),
     ("一个月加班最多多少小时？", "hours"),
     ("多大的孩子不能独自留在家？", "age"),
+    ("今年确诊病例已经有多少例？", "cases"),
     ("乐从镇分成几个防控片区？", None),  # a count of things, answered by a list as well
 ])
 def test_a_question_in_plain_words_asks_for_a_unit_family(question, family):

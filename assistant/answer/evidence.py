@@ -262,7 +262,7 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
 
 # How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
 QUANTITY_NAMES = {"days": "天数或期限", "hours": "小时数", "months": "月数", "years": "年数",
-                  "persons": "人数", "money": "金额", "fine": "罚款数额", "ratio": "比例", "age": "年龄",
+                  "persons": "人数", "money": "金额", "fine": "罚款数额", "ratio": "比例", "age": "年龄", "cases": "病例数",
                   "duration": "时长或期限"}
 
 
