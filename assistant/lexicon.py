@@ -645,3 +645,276 @@ def instruction_in(text: str) -> str | None:
         return f"对模型的指令“{found.group(0)}”"
     found = SECRET_CLAIM.search(text)
     return f"密码等机密内容“{found.group(0)[:12]}…”" if found else None
+
+
+# --- quantities: numbers with their unit and bound (issue 26) ---------------------------
+# 十五个工作日 = 15 工作日, 不少于2名 = ≥ 2 人, 两小时内 = ≤ 2 小时, 万分之五 = 0.05 %.
+# A question asked in plain words (多少天内要办完, 最少配几个人, 罚多少钱) asks for a unit
+# family; a clause answers it only when it states a quantity of that family.
+
+@dataclass(frozen=True)
+class Quantity:
+    """value in `unit` (canonical: 日 工作日 周 月 年 小时 分钟 人 元 % 岁 次 …), `bound`
+    "min" (不少于, 至少, 以上), "max" (不超过, 以内, 内, 以下) or None; `text` as written."""
+
+    value: float
+    unit: str
+    bound: str | None
+    text: str
+
+    @property
+    def family(self) -> str:
+        return UNIT_FAMILY.get(self.unit, self.unit)
+
+
+# Written unit → canonical unit. Longest first when matching (工作日 before 日).
+_UNIT_ALIASES = {
+    "个工作日": "工作日", "工作日": "工作日", "日": "日", "天": "日", "个星期": "周", "星期": "周",
+    "周": "周", "个月": "月", "年": "年", "小时": "小时", "个小时": "小时",
+    "分钟": "分钟", "人": "人", "名": "人", "位": "人", "万元": "元", "亿元": "元", "元": "元",
+    "%": "%", "％": "%", "‰": "%", "‱": "%", "个百分点": "百分点", "百分点": "百分点",
+    "倍": "倍", "周岁": "岁", "岁": "岁", "次": "次", "张": "张", "所": "所", "家": "家",
+    "例": "例",
+}
+_UNIT_SCALE = {"万元": 10_000, "亿元": 100_000_000, "‰": 0.1, "‱": 0.01}
+UNIT_FAMILY = {"日": "days", "工作日": "days", "周": "days", "月": "months", "年": "years",
+               "小时": "hours", "分钟": "hours", "人": "persons", "元": "money",
+               "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age", "例": "cases"}
+# What each asked family accepts: 多少天 is answered by 1周内 as well; 多久 by any span.
+FAMILY_ACCEPTS = {
+    # A fine is stated in 元 or as a share of something (按罚款数额的百分之三, 一倍以上).
+    "days": {"days"}, "hours": {"hours"}, "persons": {"persons"}, "money": {"money"},
+    "fine": {"money", "ratio"},
+    "ratio": {"ratio"}, "age": {"age"}, "cases": {"cases"}, "months": {"months", "years", "days"},
+    "years": {"years", "months"},
+    "duration": {"days", "hours", "months", "years"},
+}
+_MIN_BEFORE = r"不少于|不低于|不得少于|不得低于|至少|最少|最低|不小于|满"
+_MAX_BEFORE = r"不超过|不得超过|不多于|不高于|不大于|最多|最长|最高|未满|不满|不足|低于|少于"
+_MIN_AFTER = r"及以上|以上|或以上"
+_MAX_AFTER = r"及以下|以下|以内|之内|内|或以下"
+_CN_NUM = "[零〇一二三四五六七八九十百千万两]"
+_NUM = rf"(?:\d+(?:\.\d+)?|{_CN_NUM}+)"
+_FRACTION_RE = re.compile(rf"(百|千|万)分之\s*({_NUM})")
+_FRACTION_SCALE = {"百": 1.0, "千": 0.1, "万": 0.01}  # as a percentage
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNIT_ALIASES), key=len, reverse=True))
+QUANTITY_RE = re.compile(
+    rf"(?P<before>{_MIN_BEFORE}|{_MAX_BEFORE})?\s*"
+    rf"(?P<number>(?:百|千|万)分之\s*{_NUM}|{_NUM}(?:\s*[-—~～至到]\s*{_NUM})?)\s*"
+    rf"(?P<unit>{_UNIT_RE})?\s*(?P<after>{_MIN_AFTER}|{_MAX_AFTER})?")
+
+
+def parse_number(text: str) -> float | None:
+    """十五 → 15, 三十 → 30, 两 → 2, 3.5 → 3.5, 一万 → 10000, 三万 → 30000; None if not a number."""
+    text = half_width_digits(text.strip())
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if not re.fullmatch(f"{_CN_NUM}+", text):
+        return None
+    if "万" in text:
+        high, _, low = text.partition("万")
+        return (parse_number(high) if high else 1.0) * 10_000 + (parse_number(low) or 0.0)
+    return float(cn_to_int(text))
+
+
+# Dates are points in time, not amounts: 2025年3月1日, 4月29日前, 2025年 (a 3月 alone names a
+# month; a span is written 3个月).
+_DATE_LIKE = re.compile(r"(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}\s*年")
+
+
+def _without_dates(text: str) -> str:
+    return _DATE_LIKE.sub(lambda m: "　" * len(m.group(0)), half_width_digits(text))
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every quantity with a unit (or a 百分之/万分之 share) written in `text`; dates are none."""
+    found = []
+    for match in QUANTITY_RE.finditer(_without_dates(text)):
+        quantity = _quantity(match)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _quantity(match: re.Match) -> Quantity | None:
+    number, written = match.group("number"), match.group("unit")
+    fraction = _FRACTION_RE.fullmatch(number.replace(" ", ""))
+    if fraction:
+        value = parse_number(fraction.group(2))
+        unit, scale = "%", _FRACTION_SCALE[fraction.group(1)]
+    else:
+        if not written:
+            return None  # a bare number (a year, a label) is no quantity
+        value = parse_number(re.split(r"\s*[-—~～至到]\s*", number)[-1])
+        unit, scale = _UNIT_ALIASES[written], _UNIT_SCALE.get(written, 1)
+    if value is None:
+        return None
+    return Quantity(value * scale, unit, _bound(match), match.group(0).strip())
+
+
+def _bound(match: re.Match) -> str | None:
+    before, after = match.group("before") or "", match.group("after") or ""
+    if re.fullmatch(_MAX_BEFORE, before) or re.fullmatch(_MAX_AFTER, after):
+        return "max"
+    if before or after:
+        return "min"
+    return None
+
+
+def normalise_quantities(text: str) -> str:
+    """Each quantity written in digits with its canonical unit: 十五个工作日 → 15工作日,
+    两小时内 → 2小时内, 万分之五 → 0.05% (bounds kept as written; dates untouched)."""
+    text = half_width_digits(text)
+    masked = _without_dates(text)
+    pieces, last = [], 0
+    for match in QUANTITY_RE.finditer(masked):
+        quantity = _quantity(match)
+        if quantity is None:
+            continue
+        unit = "个月" if quantity.unit == "月" else quantity.unit
+        pieces += [text[last:match.start()], match.group("before") or "",
+                   f"{quantity.value:g}{unit}", match.group("after") or ""]
+        last = match.end()
+    return "".join(pieces) + text[last:]
+
+
+# 多久考一次 is answered by a frequency as well: 每季度, 每两年, 每年.
+_FREQUENCY = re.compile(r"[每按]\s*(?:个)?(?:月|季度?|年|周|半年|日|天)|季度")
+
+
+def states_quantity_of(text: str, family: str) -> bool:
+    """`text` states a quantity of a unit the asked `family` accepts (days: 15日, 十个工作日,
+    1周; persons: 不少于2名; money: 二百元; ratio: 百分之三, 5‰, 10个百分点)."""
+    accepted = FAMILY_ACCEPTS.get(family, {family})
+    text = matching_text(text)
+    if family == "duration" and _FREQUENCY.search(text):
+        return True
+    return any(q.family in accepted for q in find_quantities(text))
+
+
+# How a question asks for each family in plain words. Order matters: the first match wins
+# (多少个工作日 before 多少天; 几个人 before a bare 几个).
+_ASK = r"(?:多少|几|多长|多久|多大|多高)"
+QUANTITY_ASKED = (
+    ("days", re.compile(rf"{_ASK}\s*(?:个)?(?:工作日|天|日(?!期))|几周|多少周")),
+    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟)")),  # 几点 asks a clock time
+    ("months", re.compile(rf"{_ASK}\s*个月")),
+    ("years", re.compile(rf"{_ASK}\s*年(?!级|龄|纪)")),
+    ("fine", re.compile(r"罚多少|罚款(?:是|有|标准是)?多少|罚款数额")),
+    ("money", re.compile(rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|赔多少|补贴多少|"
+                         r"(?:多少|几)[\u4e00-\u9fff]{0,3}?(?:费|补贴|补助|奖金|津贴)|"
+                         r"(?:费|金额|补助|补贴|奖励)(?:是|有|标准是)?多少")),
+    ("ratio", re.compile(r"百分之几|(?:比例|比率|率|占比|降幅|幅度)(?:是|要|应|最多|最少|能|"
+                         r"不能|达到|为)?.{0,4}多少|多少倍|几倍|几成|多少个百分点|降多少|低多少")),
+    ("age", re.compile(r"多大年纪|多大岁数|多少岁|几岁|多大(?:的|以下|以上)?(?:孩子|儿童|员工|年龄)|"
+                       r"多大年龄")),
+    ("persons", re.compile(r"(?:多少|几)\s*(?:名|位)(?!次)|(?:多少|几)\s*(?:个)?[\u4e00-\u9fff]{0,8}?"
+                           r"(?:人|员|医生|师|护士|司机|专家)(?!民|口|均|单位|会|次|范)")),
+    ("cases", re.compile(r"(?:多少|几)\s*(?:个)?(?:病)?例")),
+    ("duration", re.compile(r"多久|多长时间|多少时间|多长期限|期限是多少|多长")),
+)
+
+
+def asked_quantities(question: str) -> tuple[str, ...]:
+    """Every unit family the question asks for, in the order it asks (有效期是几年，到期前多久
+    要申请延续 → years, duration); a span already read for one family counts for no other."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for family, pattern in QUANTITY_ASKED:
+        for match in pattern.finditer(question):
+            if not any(s < match.end() and match.start() < e for s, e in taken):
+                taken.append(match.span())
+                found.append((match.start(), family))
+    return tuple(dict.fromkeys(family for _, family in sorted(found)))
+
+
+def asked_quantity(question: str) -> str | None:
+    """The unit family a question asks for in plain words (the first it asks), or None."""
+    return next(iter(asked_quantities(question)), None)
+
+
+# --- who and what a question is about: roles, issuers, programmes (issue 26) ------------
+# A rule for 医师 does not answer a question about 护士; one for 女职工 none about 男职工.
+# Each group a question may name → the words a text applying to it uses.
+ROLE_FORMS: dict[str, tuple[str, ...]] = {
+    "企业职工": ("企业职工",), "国家机关工作人员": ("国家机关工作人员", "机关工作人员"),
+    "机关事业单位工作人员": ("机关事业单位",), "公务员": ("公务员", "国家机关工作人员", "机关工作人员"), "城镇职工": ("城镇职工",),
+    "城乡居民": ("城乡居民",), "农村居民": ("农村居民", "农民"), "退休人员": ("退休",),
+    "灵活就业人员": ("灵活就业",), "农民工": ("农民工",), "男职工": ("男职工", "男方", "配偶"),
+    "女职工": ("女职工", "妇女"), "护士": ("护士", "护理人员"), "乡村医生": ("乡村医生", "乡村医疗卫生人员", "村医"),
+    "村医": ("乡村医生", "村医"), "药师": ("药师",), "儿童": ("儿童",), "婴幼儿": ("婴幼儿",),
+    "幼儿园": ("幼儿园", "托幼"), "老年人": ("老年人",), "残疾人": ("残疾人",),
+    "小学生": ("小学",), "中学生": ("中学",), "大学生": ("大学", "高等学校"),
+    "研究生": ("研究生",), "外籍人员": ("外籍", "外国人"), "港澳台": ("港澳台", "香港", "澳门", "台湾"),
+    "商业保险": ("商业保险", "商业健康保险"), "民营医院": ("民营医院", "社会办医"),
+    "个体工商户": ("个体工商户",), "军人": ("军人", "军队"),
+}
+_ROLE_RE = re.compile("|".join(sorted(map(re.escape, ROLE_FORMS), key=len, reverse=True)))
+# 一级医院 / 二级以上医院 / 三级医疗机构: a rule for 二级以上 covers 三级, not 一级.
+_LEVEL_RE = re.compile(r"([一二三])级(及以上|以上)?(?:公立)?(?:医院|医疗机构)")
+_LEVEL_IN_TEXT = re.compile(r"([一二三])级(及以上|以上)?")
+
+
+def roles_in(text: str) -> tuple[str, ...]:
+    """The groups `text` names (企业职工, 护士, 一级医院, 二级以上医院)."""
+    found = _ROLE_RE.findall(text) + [m.group(0) for m in _LEVEL_RE.finditer(text)]
+    return tuple(dict.fromkeys(found))
+
+
+def role_met(role: str, text: str) -> bool:
+    """`text` applies to `role`: names it in one of its forms (a hospital level: that level,
+    or a lower one with 以上)."""
+    level = _LEVEL_RE.fullmatch(role)
+    if level is None:
+        return any(form in text for form in ROLE_FORMS.get(role, (role,)))
+    asked = cn_to_int(level.group(1))
+    for found in _LEVEL_IN_TEXT.finditer(text):
+        stated = cn_to_int(found.group(1))
+        if stated == asked or (found.group(2) and stated <= asked):
+            return True
+    return False
+
+
+# An issuing body named as the issuer: 国家医保局印发的…, 国务院发布的….
+_ISSUER_ASKED = re.compile(
+    r"(国务院(?:办公厅)?|(?:国家|中央)[\u4e00-\u9fff]{1,10}?(?:委员会|总局|委|局|部|署|办公厅|办公室)"
+    r"|[\u4e00-\u9fff]{1,6}?(?:省|市|区|县)(?:人民政府|政府|卫生健康委员会|卫健委|卫生健康局|卫健局|"
+    r"医疗保障局|医保局|人社厅|人社局|办公厅|办公室|指挥部))"
+    r"(?=(?:联合)?(?:印发|发布|出台|制定|下发|发的|发文))")
+# Short and full names of bodies, one form for comparing (卫健委 = 卫生健康委员会).
+_ISSUER_FORMS = (("卫健", "卫生健康"), ("医保局", "医疗保障局"), ("人社", "人力资源和社会保障"),
+                 ("发改委", "发展改革委"), ("发展和改革", "发展改革"), ("委员会", "委"),
+                 ("市场监管", "市场监督管理"))
+
+
+def issuers_in(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_ISSUER_ASKED.findall(question)))
+
+
+def issuer_form(text: str) -> str:
+    """The comparable form of a body's name (or of a text naming bodies)."""
+    text = matching_text(text)
+    for short, full in _ISSUER_FORMS:
+        text = text.replace(short, full)
+    return text
+
+
+def issuer_met(issuer: str, text: str) -> bool:
+    return issuer_form(issuer) in issuer_form(text)
+
+
+# A plan or programme named by its name: 健康中国2030规划纲要, DRG/DIP三年行动计划.
+_PROGRAMME_RE = re.compile(
+    r"(?:^|(?<=[，。？！、《“”\s]))(?:按照|根据|依据|关于|落实)?"
+    r"([A-Za-z0-9/“”\u4e00-\u9fff]{2,24}?(?:规划纲要|行动计划|实施方案|工作方案|工作要点))")
+_NAME_NOISE = re.compile(r"[《》“”\"'「」\s·]")
+
+
+def programmes_in(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for m in _PROGRAMME_RE.findall(question)
+                               if not re.search(r"的|什么|哪|怎么|如何|这|那|该|本|此|有关|相关", m)))
+
+
+def name_form(name: str) -> str:
+    """A document or programme name without quotes, brackets or spaces, for comparing."""
+    return _NAME_NOISE.sub("", name).removeprefix(_COUNTRY_PREFIX)

@@ -22,11 +22,15 @@ from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
 from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import (
     Synonyms,
+    asked_quantities,
     find_doc_numbers,
+    issuers_in,
     jieba_module,
     jieba_tagger,
     load_synonyms,
     matching_text,
+    programmes_in,
+    roles_in,
 )
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
@@ -161,7 +165,9 @@ def states_number(text: str) -> bool:
 
 
 # Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
-_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名"}
+# 几个 asks a count in any classifier: 新增5种, 2名, 3类 answer it.
+_UNIT_FORMS = {"天": "天|日", "岁": "岁|周岁", "人": "人|名",
+               "个": "个|种|项|类|名|人|家|所|批|条|次|辆|台|张|级"}
 
 
 def states_quantity(text: str, unit: str) -> bool:
@@ -396,6 +402,17 @@ class Query:
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
+    # The unit family of the quantity it asks for in plain words (lexicon.asked_quantity):
+    # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
+    # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
+    quantity: str | None = None
+    quantities: tuple[str, ...] = ()  # every family asked (几年…多久), `quantity` first
+    # Who and what it is about: the groups it names (企业职工, 护士, 一级医院), the issuing
+    # bodies it names as issuer (国家医保局印发的), the plans or programmes it names
+    # (健康中国2030规划纲要). The cited clause or its document must meet each.
+    roles: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
     # A rewritten follow-up's topic, carried over from the earlier question: its content
     # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
     # about that topic, not merely about the new place.
@@ -441,6 +458,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
     alternatives = alternatives_of(text, terms, synonyms)
     terms += tuple(t for t, _ in alternatives if t not in terms)
     meta = tuple(meta_kinds(text))
+    families = () if meta else asked_quantities(text)
     return Query(
         text=text, asked=asked, terms=terms, places=places(text), alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
@@ -450,6 +468,8 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
+        quantity=next(iter(families), None), quantities=families,
+        roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms))
 
 

@@ -118,7 +118,8 @@ def test_an_amount_question_needs_a_number_in_the_clause_or_its_articles_lead_in
                          (["第十二条"], "两次采集间隔期不少于六个月。")])
     vague, exact = assess(analyse("献血以后多久才能再献？"), [scored(doc, 0), scored(doc, 1)],
                           load_model())
-    assert vague.unmet == ["所问的数量或期限"] and vague.score == 0.0 and exact.admissible
+    # 多久 asks for a span of time: the refusal says so.
+    assert vague.unmet == ["所问的时长或期限"] and vague.score == 0.0 and exact.admissible
     # Dates in the document's metadata do not count as the clause stating a number.
     item = make_doc("e", [(["第十八条", "（一）"], "（一）非法采集血液的；")], number="某法〔2021〕1号")
     [bare] = assess(analyse("非法采集血液要罚多少？"), [scored(item, 0)], load_model())

@@ -35,9 +35,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
-from assistant.lexicon import is_article_label
+from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
 from assistant.models import ScoredClause
-from assistant.query import Query, defines, place_forms, states_number, states_quantity, states_time
+from assistant.query import (
+    Query,
+    content_terms,
+    defines,
+    place_forms,
+    states_number,
+    states_quantity,
+    states_time,
+)
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
@@ -206,6 +214,10 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     named: bool = False  # the question named this clause or quotes its words
+    # Fails at most the constraints on what the answer states (the asked quantity's unit
+    # family, the group, issuer or programme named): the gate model's `admitted` share was
+    # fitted on the place, year and number constraints alone, and counts these candidates.
+    on_topic: bool = True
 
     @property
     def admissible(self) -> bool:
@@ -234,18 +246,65 @@ def coverage(terms, evidence: str, query: Query | None = None) -> float:
 def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) -> list[str]:
     """Places, years, stated numbers and asked-for quantities (多少元) the query names that
     `evidence` lacks, and, for a question asking an amount (多少, 多久), a number in the
-    clause's own words (`own_text`: its context and text, not the metadata's dates)."""
+    clause's own words (`own_text`: its context and text, not the metadata's dates); then
+    the group, issuer and document or programme it names (`subject_unmet`)."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     if query.carried and coverage(query.carried, evidence, query) < CARRIED_MIN:
         missing.append("上一问所问的" + "、".join(
             t for t in query.carried if not query.covers(t, evidence)))
-    if query.amount and not query.units and own_text is not None and not states_number(own_text):
-        missing.append("所问的数量或期限")
+    missing += _quantity_unmet(query, evidence, own_text)
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
     missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+    return missing + subject_unmet(query, evidence)
+
+
+# How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
+QUANTITY_NAMES = {"days": "天数或期限", "hours": "小时数", "months": "月数", "years": "年数",
+                  "persons": "人数", "money": "金额", "fine": "罚款数额", "ratio": "比例", "age": "年龄", "cases": "病例数",
+                  "duration": "时长或期限"}
+
+
+def _quantity_unmet(query: Query, evidence: str, own_text: str | None) -> list[str]:
+    """The asked quantity the clause does not state: by unit family when the question asks
+    one in plain words (最少配几个人 → a number of persons, 不少于2名), else by the unit it
+    names (多少张) or any number at all (多少, 第几)."""
+    if query.quantity and own_text is not None:
+        if states_quantity_of(own_text, query.quantity):
+            return []
+        return [f"所问的{QUANTITY_NAMES.get(query.quantity, '数量')}"]
+    missing = []
+    if query.amount and not query.units and own_text is not None and not states_number(own_text):
+        missing.append("所问的数量或期限")
     return missing + [f"以“{u}”计的数量" for u in query.units if not states_quantity(evidence, u)]
+
+
+def _answer_constraints(query: Query, evidence: str) -> set[str]:
+    """The unmet constraints of issue 26 (quantity family, subject) for this evidence."""
+    family = {f"所问的{QUANTITY_NAMES.get(query.quantity, '数量')}"} if query.quantity else set()
+    return family | set(subject_unmet(query, evidence))
+
+
+def subject_unmet(query: Query, evidence: str) -> list[str]:
+    """The group (企业职工), issuer (国家医保局) and document or programme (健康中国2030规划纲要)
+    the question names that the clause and its document's metadata (`evidence`) do not."""
+    missing = [f"所问的对象“{r}”" for r in query.roles if not role_met(r, evidence)]
+    missing += [f"发文机关“{i}”" for i in query.issuers if not issuer_met(i, evidence)]
+    named = name_form(evidence)
+    missing += [f"《{t}》" for t in query.titles if name_form(t) not in named]
+    # The document's title and issuer (metadata_lines), for a programme described in words.
+    heading = name_form("".join(re.findall(r"^(?:标题|发文机关)：(.*)$", evidence, re.MULTILINE)))
+    return missing + [f"《{p}》" for p in query.programmes
+                      if not _names_programme(p, named, heading)]
+
+
+def _names_programme(programme: str, named: str, heading: str) -> bool:
+    """The evidence names the programme, or its document's title and issuer hold every word
+    of a description of it (海南州医疗卫生服务体系实施方案 for 海南州's
+    关于进一步改革完善医疗卫生服务体系的实施方案)."""
+    name = name_form(programme)
+    return name in named or all(t in heading for t in content_terms(name))
 
 
 def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
@@ -295,6 +354,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
         own = "\n".join([*(c for c in scored.clause.context
                             if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
         item = Evidence(scored, rank, unmet_constraints(query, text, own))
+        item.on_topic = set(item.unmet) <= _answer_constraints(query, text)
         item.features = features_of(query, scored, rank, text, best)
         item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)
                       or bool(query.defined and defines(scored.clause.text, query.defined)))
@@ -314,7 +374,7 @@ def _relative_features(judged: list[Evidence]) -> None:
     best_cov = max((e.features["coverage"] for e in judged), default=0.0)
     best_sent = max((e.features["sentence_coverage"] for e in judged), default=0.0)
     seen: set[str] = set()
-    admitted = len([e for e in judged if e.admissible]) / max(len(judged), 1)
+    admitted = len([e for e in judged if e.on_topic]) / max(len(judged), 1)
     for item in judged:
         item.features["admitted"] = admitted
         item.features["coverage_gap"] = item.features["coverage"] - best_cov

@@ -16,12 +16,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
-from assistant.lexicon import EFFECTIVE_CLAUSE, instruction_in, strip_leading_marker
-from assistant.query import Query, analyse, defines
+from assistant.lexicon import (
+    EFFECTIVE_CLAUSE,
+    instruction_in,
+    states_quantity_of,
+    strip_leading_marker,
+)
+from assistant.query import Query, analyse, defines, states_number, states_quantity, states_time
 from assistant.settings import Settings
 
 MAX_SENTENCES = 4
@@ -74,13 +79,40 @@ def term_weights(query: Query, sentences: list[str]) -> dict[str, float]:
     return weights
 
 
+def asks_fact(query: Query) -> bool:
+    """The question asks for one stated fact: a quantity, a number or a time."""
+    return bool(query.quantity or query.units or query.amount or query.when)
+
+
+def states_asked(query: Query, sentence: str) -> bool:
+    """The sentence states what the question asks for: a quantity of the asked unit family
+    (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时)."""
+    if query.quantities:
+        return any(states_quantity_of(sentence, family) for family in query.quantities)
+    if query.units:
+        return any(states_quantity(sentence, unit) for unit in query.units)
+    if query.amount:
+        return states_number(sentence)
+    return query.when and states_time(sentence)
+
+
+# A sentence stating the asked fact gets this share of all the question terms' weight on
+# top of its own overlap: a quantity question is answered by the sentence with the number,
+# not by its neighbour that repeats more of the question's words.
+ASKED_FACT_BONUS = 0.5
+
+
 def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
     pool = [(rank, block, position, sentence) for rank, block in enumerate(blocks)
             for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
     weights = term_weights(query, [p[3] for p in pool])
+    bonus = ASKED_FACT_BONUS * sum(weights.values()) if asks_fact(query) else 0.0
     found = []
     for rank, block, position, sentence in pool:
-        score = sum(w for t, w in weights.items() if query.covers(t, sentence)) * (1.0 - 0.05 * rank)
+        score = sum(w for t, w in weights.items() if query.covers(t, sentence))
+        if score > 0 and bonus and states_asked(query, sentence):
+            score += bonus
+        score *= 1.0 - 0.05 * rank
         if score > 0:  # retrieval order (rank) breaks ties
             found.append(Candidate(block, position, sentence, score))
     return found
@@ -222,11 +254,39 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
     else:
         bars = (cite_threshold, cite_threshold if doc_cite_threshold is None else doc_cite_threshold)
         chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query))
-    sentences = [c.cited() for c in chosen]
+    sentences = [c.cited() for c in lead_with_asked(query, with_asked_fact(query, chosen))]
     if chosen and query.asks_duty:
         duty = duty_sentence(chosen[0].block)
-        sentences += [duty] if duty else []
+        sentences = ([duty] if duty else []) + sentences  # the unit in charge first
     return sentences
+
+
+def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
+    """For each fact asked that no chosen sentence states, the first sentence of the chosen
+    clauses that does (it may share no word with the question: 应于2小时内报告; a question
+    may ask two: 有效期是几年，到期前多久要申请延续)."""
+    if not chosen or not asks_fact(query):
+        return chosen
+    asked = [replace(query, quantities=(f,), quantity=f) for f in query.quantities] or [query]
+    added = list(chosen)
+    blocks = list({c.block.marker: c.block for c in chosen}.values())
+    for one in asked:
+        if any(states_asked(one, c.text) for c in added):
+            continue
+        stating = next((Candidate(b, i, s, 0.0) for b in blocks
+                        for i, s in enumerate(clause_sentences(b.scored.clause.text))
+                        if states_asked(one, s)), None)
+        added += [stating] if stating else []
+    return added
+
+
+def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
+    """The sentences stating the asked fact (the number, the deadline) first, then the
+    context, each group in document order."""
+    if not asks_fact(query):
+        return chosen
+    first = [c for c in chosen if states_asked(query, c.text)]
+    return first + [c for c in chosen if c not in first]
 
 
 def _two_versions(blocks: list[ContextBlock]) -> tuple[ContextBlock, ContextBlock] | None:

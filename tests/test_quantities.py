@@ -1,0 +1,179 @@
+"""Quantities and the question's other constraints (issue 26).
+
+Chinese numerals, units and bounds are read as one typed quantity; a question asking for
+one in plain words (多少天内要办完, 最少配几个人, 多长时间内上报) is answered by the sentence
+stating it, first; a question naming a group or an issuer the clause's document does not
+is refused, saying which.
+"""
+
+from __future__ import annotations
+
+import pytest
+from answer_fixtures import build_store, make_doc, scored
+
+from assistant.answer.evidence import assess, load_model
+from assistant.answer.pipeline import answer_question
+from assistant.lexicon import (
+    Quantity,
+    asked_quantity,
+    find_quantities,
+    issuer_met,
+    issuers_in,
+    normalise_quantities,
+    parse_number,
+    programmes_in,
+    role_met,
+    roles_in,
+    states_quantity_of,
+)
+from assistant.query import analyse
+
+# A notice of our own: each clause states one quantity, in Chinese numerals, beside a
+# sentence that repeats more of the question's words but states no number.
+NOTICE = """测试市卫生健康委员会
+关于加强发热病例报告管理的通知
+测卫发〔2025〕7号
+各区卫生健康局：
+为做好发热病例报告工作，现通知如下。
+一、报告时限。各医疗机构发现疑似发热病例后，应当立即开展发热病例流行病学调查。调查结束后应于两小时内报告辖区疾控中心。
+二、人员配备。各医疗机构要明确发热门诊报告员的职责。每个发热门诊配备报告员不少于2名。
+三、办理时限。区卫生健康局收到医疗机构的备案申请后，应当在十五个工作日内办结。
+四、考核。医师每两年参加一次报告工作考核。
+五、资料保存。报告资料由医疗机构统一归档管理。报告资料保存期限为三年。确需续存的，期满前三十日内提出。
+测试市卫生健康委员会
+2025年3月1日
+"""
+
+
+@pytest.mark.parametrize("text, value, unit, bound", [
+    ("十五日内", 15, "日", "max"),
+    ("三十个工作日", 30, "工作日", None),
+    ("两小时内报告", 2, "小时", "max"),
+    ("不少于2名", 2, "人", "min"),
+    ("至少1名联络员", 1, "人", "min"),
+    ("降幅不超过10个百分点", 10, "百分点", "max"),
+    ("60日以内", 60, "日", "max"),
+    ("万分之五", 0.05, "%", None),
+    ("百分之十", 10, "%", None),
+    ("5‰", 0.5, "%", None),
+    ("三千元以下", 3000, "元", "max"),
+    ("3万元", 30000, "元", None),
+    ("未满十六周岁", 16, "岁", "max"),
+    ("暂停执业活动3个月", 3, "月", None),
+])
+def test_numerals_units_and_bounds_are_one_typed_quantity(text, value, unit, bound):
+    [quantity] = find_quantities(text)
+    assert (quantity.value, quantity.unit, quantity.bound) == (pytest.approx(value), unit, bound)
+
+
+def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
+    assert find_quantities("自2025年3月1日起至11月30日，依照第二十九条") == []
+    assert normalise_quantities("4月29日前，在十五个工作日内") == "4月29日前，在15工作日内"
+    assert normalise_quantities("两小时内，不少于2名") == "2小时内，不少于2人"
+    assert parse_number("一百二十") == 120 and parse_number("两") == 2 and parse_number("二万") == 20000
+    assert isinstance(find_quantities("十五日")[0], Quantity)
+
+
+@pytest.mark.parametrize("question, family", [
+    ("收到申请后多少天内要办完？", "days"),
+    ("发热门诊最少配几个人？", "persons"),
+    ("发现病例后多长时间内上报？", "duration"),
+    ("当场最多罚多少钱？", "fine"),  # a fine: 二百元以下, or 按罚款数额的百分之三
+    ("办理备案要交多少手续费？", "money"),
+    ("报销比例最多降多少？", "ratio"),
+    ("一个月加班最多多少小时？", "hours"),
+    ("多大的孩子不能独自留在家？", "age"),
+    ("今年确诊病例已经有多少例？", "cases"),
+    ("乐从镇分成几个防控片区？", None),  # a count of things, answered by a list as well
+])
+def test_a_question_in_plain_words_asks_for_a_unit_family(question, family):
+    assert asked_quantity(question) == family
+    assert analyse(question).quantity == family
+
+
+def test_a_question_asking_two_quantities_asks_both_in_order():
+    assert analyse("排污许可证有效期是几年，到期前多久要申请延续？").quantities == ("years", "duration")
+    assert analyse("多少个工作日内要通知当事人？").quantities == ("days",)  # one span, one family
+
+
+def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_it():
+    assert states_quantity_of("应当在十五个工作日内办结", "days")
+    assert states_quantity_of("配备报告员不少于2名", "persons")
+    assert states_quantity_of("处二百元以下罚款", "money")
+    assert states_quantity_of("每日按罚款数额的百分之三加处罚款", "fine")
+    assert not states_quantity_of("覆盖率达到95%", "money")
+    assert not states_quantity_of("配备报告员不少于2名", "days")
+    assert not states_quantity_of("于2025年4月29日前报送", "days")  # a date is not a span
+    doc = make_doc("d", [(["二、"], "二、每个发热门诊配备报告员不少于2名。"),
+                         (["三、"], "三、收到申请后，应当在十五个工作日内办结。")])
+    persons, days = assess(analyse("发热门诊最少配几个人？"), [scored(doc, 0), scored(doc, 1)],
+                           load_model())
+    assert persons.admissible and days.unmet == ["所问的人数"]
+
+
+def test_a_clause_lacking_only_the_asked_quantity_still_counts_as_on_topic_for_the_gate():
+    doc = make_doc("d", [(["二、"], "二、佛山市每个发热门诊配备报告员不少于2名。"),
+                         (["三、"], "三、佛山市发热门诊报告员负责登记。"),
+                         (["四、"], "四、江门市发热门诊配备报告员。")])
+    judged = assess(analyse("佛山市发热门诊最少配几个报告员？"),
+                    [scored(doc, 0), scored(doc, 1), scored(doc, 2)], load_model())
+    stated, lacking, elsewhere = judged
+    assert stated.admissible and not lacking.admissible and lacking.on_topic
+    assert not elsewhere.on_topic  # another place: off topic, as before
+    assert stated.features["admitted"] == pytest.approx(2 / 3)
+
+
+def test_programmes_and_issuers_named_in_a_question():
+    assert programmes_in("DRG/DIP三年行动计划的文号是什么？") == ("DRG/DIP三年行动计划",)
+    assert programmes_in("海南州这份实施方案是根据哪份意见制定的？") == ()  # a description
+    assert issuers_in("国家医保局印发的通知要求什么？") == ("国家医保局",)
+    assert issuers_in("督导报告要交到市卫健局吗？") == ()  # an addressee, not the issuer
+    assert issuer_met("国家卫健委", "发文机关：国家卫生健康委员会办公厅")
+
+
+def test_roles_and_hospital_levels():
+    assert roles_in("企业职工每年带薪年休假有几天？") == ("企业职工",)
+    assert not role_met("企业职工", "国家机关工作人员的休假办法")
+    assert role_met("三级医院", "二级以上医院应当配备") and not role_met("一级医院", "二级以上医院应当配备")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("index"), "hashing", {"report-notice.txt": NOTICE})
+
+
+def ask(store, question):
+    index, settings = store
+    return answer_question(question, index, settings)
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("疑似发热病例调查结束后，多长时间内要报告辖区疾控中心？", "两小时内"),
+    ("每个发热门诊最少配几个报告员？", "不少于2名"),
+    ("区卫生健康局收到备案申请后多少天内要办完？", "十五个工作日"),
+])
+def test_a_plain_words_quantity_question_leads_with_the_sentence_holding_the_number(
+        store, question, fact):
+    answer = ask(store, question)
+    assert not answer.abstained, answer.warnings
+    assert fact in answer.sentences[0].text  # the asked fact first, then the context
+    assert any(c.number == "测卫发〔2025〕7号" for c in answer.citations)
+
+
+def test_both_facts_of_a_two_part_quantity_question_are_in_the_answer(store):
+    answer = ask(store, "报告资料保存期限是几年，期满前多少天内要提出续存申请？")
+    assert not answer.abstained, answer.warnings
+    assert "三年" in answer.answer and "三十日内" in answer.answer
+
+
+def test_a_group_the_clause_does_not_name_is_refused_saying_which(store):
+    answer = ask(store, "护士每几年参加一次报告工作考核？")
+    assert answer.abstained
+    assert any("护士" in w for w in answer.warnings)
+    assert not ask(store, "医师每几年参加一次报告工作考核？").abstained
+
+
+def test_an_issuer_the_document_does_not_have_is_refused_saying_which(store):
+    answer = ask(store, "国家医保局印发的发热病例报告通知要求多长时间内报告疾控中心？")
+    assert answer.abstained
+    assert any("国家医保局" in w for w in answer.warnings)
