@@ -12,7 +12,6 @@ import pytest
 from answer_fixtures import build_store, make_doc, scored
 
 from assistant.answer.evidence import assess, load_model
-from assistant.answer.pipeline import answer_question
 from assistant.lexicon import (
     Quantity,
     asked_quantity,
@@ -27,6 +26,7 @@ from assistant.lexicon import (
     states_quantity_of,
 )
 from assistant.query import analyse
+from assistant.service import answer_question
 
 # A notice of our own: each clause states one quantity, in Chinese numerals, beside a
 # sentence that repeats more of the question's words but states no number.
