@@ -95,6 +95,10 @@ def test_hallucinations_outside_context_and_invented_doc_numbers():
     # a longer prefix grabbed by the pattern still matches the known number
     clean = metrics.hallucinations([], [], "的文号为川办函〔2021〕56号", known, [])
     assert clean["unknown_numbers"] == []
+    # 令 numbers carry no year bracket: quoted ones pass, invented ones are flagged
+    decree = metrics.hallucinations([], [], "依据国务院令第735号和国务院令第9号", [],
+                                    ["《条例》（国务院令第735号）"])
+    assert decree["unknown_numbers"] == ["国务院令第9号"]
 
 
 def test_percentile_and_mean():

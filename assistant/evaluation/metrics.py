@@ -108,8 +108,10 @@ def hallucinations(cited_ids: Sequence[str], retrieved_ids: Iterable[str],
 def _vouched(number: str, known: set[str], quoted: str) -> bool:
     # The pattern may take a longer prefix than the real issuer code ("的文号为川办函〔…"),
     # so a known number only has to end the match, and a quoted one to share its last
-    # two prefix characters and the 〔year〕number号 part.
-    core = number[max(number.index("〔") - 2, 0):]
+    # two prefix characters and the 〔year〕number号 part. A 令 number (国务院令第735号) has
+    # no year bracket and must be quoted whole.
+    year_at = number.find("〔")
+    core = number[max(year_at - 2, 0):] if year_at >= 0 else number
     return any(number.endswith(k) for k in known) or core in quoted
 
 
