@@ -32,7 +32,9 @@ def test_load_run_counts_errors(corpus_index):
     with live(api_settings(corpus_index, audit_enabled=False)) as url:
         result = run_load(url, clients=2, asks=2, key="wrong-key")
     assert len(result.errors) == 4 and "HTTP 401" in result.errors[0]
-    assert main(["--url", url, "--clients", "1", "--asks", "1"]) == 1  # server gone: error
+    gone = run_load(url, clients=1, asks=1)  # server stopped: no response at all
+    assert len(gone.dropped) == 1 and gone.errors == [] and gone.failed
+    assert main(["--url", url, "--clients", "1", "--asks", "1"]) == 1
 
 
 def test_percentiles():
@@ -50,3 +52,19 @@ def test_load_while_work_runs_keeps_asking_until_it_ends(corpus_index):
     assert result.errors == [] and result.requests >= 2
     assert result.seconds >= 1.0  # the clients asked for as long as the work ran
     assert first > 0
+
+
+def test_an_explained_refusal_is_shed_not_an_error():
+    import time
+
+    import httpx
+
+    from assistant.bench.loadtest import _record
+
+    result = LoadResult(1, 3, 1.0)
+    started = time.perf_counter()
+    _record(result, httpx.Response(503, headers={"Retry-After": "2"}, json={}), started)
+    _record(result, httpx.Response(503, json={"detail": "busy"}), started)  # no Retry-After
+    _record(result, httpx.Response(200, json={"answer": "…"}), started)
+    assert result.shed == 1 and len(result.errors) == 1 and len(result.latencies_ms) == 1
+    assert result.requests == 3 and result.failed

@@ -14,20 +14,39 @@ CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
 
 def _result(single=20.0, many=40.0, p95_50=900.0, ask_p50=30.0, bare=25.0, idle=100.0,
-            upload=150.0, first=80.0) -> dict:
+            upload=150.0, first=80.0, cpu_per_ask=50.0, embedding_cpu=40.0) -> dict:
     row = lambda rate, p50=50.0, p95=100.0: {"requests_per_s": rate, "p50_ms": p50,
                                              "p95_ms": p95}
-    return {"load": {1: row(single, ask_p50), 16: row(many), 50: row(many, p95=p95_50)},
-            "bare_query_embedding": {"p50_ms": bare}, "idle_4_clients": {"p95_ms": idle},
+    return {"load": {1: {**row(single, ask_p50), "server_cpu_per_ask_ms": cpu_per_ask},
+                     16: row(many), 50: row(many, p95=p95_50)},
+            "crowd_100_clients": {"dropped": 1, "errors": 0, "shed": 30},
+            "bare_query_embedding": {"p50_ms": bare, "cpu_ms": embedding_cpu}, "cores": 2,
+            "idle_4_clients": {"p95_ms": idle},
             "during_upload_4_clients": {"p95_ms": upload}, "first_ask_after_ready_ms": first}
 
 
 def test_ratios_are_the_targets_quantities():
     ratios = perf.serving_ratios(_result())
+    # 2 cores / 50 ms CPU per ask = a ceiling of 40 asks/s; 16 clients reach 40
     assert ratios == {"throughput_16_vs_1": 2.0, "throughput_50_vs_1": 2.0,
+                      "throughput_16_vs_cpu_ceiling": 1.0,
+                      "server_cpu_per_ask_vs_embedding": 1.25,
                       "p95_50_clients_ms": 900.0, "ask_p50_vs_bare_embedding": 1.2,
-                      "upload_p95_vs_idle": 1.5, "first_ask_after_ready_ms": 80.0}
+                      "upload_p95_vs_idle": 1.5, "first_ask_after_ready_ms": 80.0,
+                      "dropped_100_clients": 1, "unexplained_failures_100_clients": 0}
     assert set(ratios) == set(perf.SERVING_TARGETS)
+
+
+def test_server_cpu_is_read_from_proc():
+    import os
+    import time
+
+    before = perf.process_cpu_s(os.getpid())
+    end = time.process_time() + 0.2
+    while time.process_time() < end:  # burn 0.2 s of CPU in this process
+        pass
+    assert 0.15 <= perf.process_cpu_s(os.getpid()) - before <= 1.0
+    assert perf.cores_available() >= 1
 
 
 def test_targets_are_judged_in_their_direction():

@@ -48,10 +48,18 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Refusals the service explains (429/503 with Retry-After): load shedding, not failure.
+    shed: int = 0
+    # Connections that ended without any response: never acceptable.
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
-        return len(self.latencies_ms) + len(self.errors)
+        return len(self.latencies_ms) + len(self.errors) + self.shed + len(self.dropped)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.dropped)
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -68,8 +76,10 @@ class LoadResult:
             f"latency p95:    {self.percentile(0.95):.0f} ms",
             f"latency max:    {max(self.latencies_ms, default=float('nan')):.0f} ms",
             f"errors:         {len(self.errors)}",
+            f"shed (429/503 + Retry-After): {self.shed}",
+            f"dropped (no response): {len(self.dropped)}",
         ]
-        lines += [f"  e.g. {e}" for e in dict.fromkeys(self.errors[:5])]
+        lines += [f"  e.g. {e}" for e in dict.fromkeys((self.errors + self.dropped)[:5])]
         return "\n".join(lines)
 
 
@@ -87,14 +97,24 @@ async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
         started = time.perf_counter()
         try:
             response = await http.post("/v1/ask", json=body)
-            ok = response.status_code == 200 and "answer" in response.json()
-            problem = "" if ok else f"HTTP {response.status_code}: {response.text[:200]}"
-        except (httpx.HTTPError, ValueError) as err:
-            problem = f"{type(err).__name__}: {err}"
-        if problem:
-            result.errors.append(problem)
-        else:
-            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+        except httpx.TransportError as err:
+            result.dropped.append(f"{type(err).__name__}: {err}")
+            continue
+        _record(result, response, started)
+
+
+def _record(result: LoadResult, response: httpx.Response, started: float) -> None:
+    if response.status_code in (429, 503) and "retry-after" in response.headers:
+        result.shed += 1
+        return
+    try:
+        ok = response.status_code == 200 and "answer" in response.json()
+    except ValueError:
+        ok = False
+    if ok:
+        result.latencies_ms.append((time.perf_counter() - started) * 1000)
+    else:
+        result.errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
 async def _load(url: str, clients: int, asks: int, key: str | None, backend: str,
@@ -240,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"started `assistant serve --no-ui` at {url}", file=sys.stderr)
             result = run_load(url, args.clients, args.asks, **options)
     print(result.summary())
-    return 1 if result.errors else 0
+    return 1 if result.failed else 0
 
 
 if __name__ == "__main__":

@@ -227,6 +227,12 @@ def _show_serving(result: dict, say) -> None:
     for clients, row in result["load"].items():
         say(f"  {clients:>3} clients: {row['requests_per_s']} req/s, p50 {row['p50_ms']} ms, "
             f"p95 {row['p95_ms']} ms, {row['errors']} errors")
+    crowd = result["crowd_100_clients"]
+    say(f"  100 clients: {crowd['requests_per_s']} req/s, {crowd['shed']} shed with "
+        f"Retry-After, {crowd['dropped']} dropped, {crowd['errors']} other failures")
+    say(f"  server CPU per ask at 1 client {result['load'][1]['server_cpu_per_ask_ms']} ms "
+        f"on {result['cores']} cores; bare query embedding CPU "
+        f"{result['bare_query_embedding']['cpu_ms']} ms")
     idle, during = result["idle_4_clients"], result["during_upload_4_clients"]
     say(f"  4 clients idle p95 {idle['p95_ms']} ms; during an upload p95 {during['p95_ms']} ms "
         f"({during['requests']} asks)")
