@@ -505,6 +505,7 @@ def region_of(issuer: str | None) -> str | None:
 _SPACE_IN_WORD = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000\u00a0]+(?=[\u3400-\u9fff])")
 
 
+@lru_cache(maxsize=16384)  # the gate asks it of the same clause texts term after term
 def matching_text(text: str) -> str:
     """`text` as matching and indexing see it: spaces between Chinese characters dropped.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 import threading
 import time
 
@@ -56,6 +57,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        _no_delay(transport)
         host = self.client[0] if self.client else "unknown"
         self._counted_host = host
         self._open[host] = self._open.get(host, 0) + 1
@@ -279,6 +281,17 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
+
+
+def _no_delay(transport) -> None:
+    """TCP_NODELAY on the connection, whatever socket it was accepted from: a reply written
+    in parts (headers, body) must not wait for the client's delayed ACK."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # closed already, or not TCP after all: nothing to speed up
 
 
 def _settings_of(app) -> Settings:
