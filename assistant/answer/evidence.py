@@ -312,15 +312,20 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
     """The clause's features; `best` is the top dense and BM25 score among the candidates:
     how far a clause is behind the best one says more than its raw score."""
     sentences = _SENTENCE_RE.findall(scored.clause.text)
-    absent = [len(t) for t in query.terms if not query.covers(t, evidence)]
+    # Each term is looked up in the evidence once; a term the clause's text lacks is in
+    # none of its sentences.
+    in_evidence = {t for t in (*query.terms, *query.focus) if query.covers(t, evidence)}
+    in_text = [t for t in query.terms if query.covers(t, scored.clause.text)]
+    absent = [len(t) for t in query.terms if t not in in_evidence]
     sparse = _log_sparse(scored)
     dense = scored.dense_score
     return {
-        "coverage": coverage(query.terms, evidence, query),
+        "coverage": _share(query.terms, in_evidence),
         # For the gate model only (`answer_features`); 1 when the question has no focus.
-        "focus_coverage": coverage(query.focus, evidence, query) if query.focus else 1.0,
-        "text_coverage": coverage(query.terms, scored.clause.text, query),
-        "sentence_coverage": max((coverage(query.terms, s, query) for s in sentences), default=0.0),
+        "focus_coverage": _share(query.focus, in_evidence) if query.focus else 1.0,
+        "text_coverage": _share(query.terms, in_text),
+        "sentence_coverage": max((_share(query.terms, in_text, query, s) for s in sentences),
+                                 default=0.0),
         # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
         "missing": min(max(absent, default=0), 4) / 4,
         "sparse": sparse,
@@ -336,6 +341,16 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
     }
+
+
+def _share(terms, covered, query: Query | None = None, text: str | None = None) -> float:
+    """`coverage` from terms already found: the length-weighted share of `terms` in
+    `covered`, or with `text`, of those of `covered` that `text` also holds."""
+    total = sum(len(t) for t in terms)
+    if not total:
+        return 0.0
+    found = covered if text is None else [t for t in covered if query.covers(t, text)]
+    return sum(len(t) for t in terms if t in found) / total
 
 
 def _log_sparse(scored: ScoredClause) -> float:

@@ -290,21 +290,24 @@ def _served_env(settings: Settings, index_dir: Path) -> dict[str, str]:
     return env
 
 
-def _load_row(result, server_cpu_s: float | None = None) -> dict:
+def _load_row(result, server_cpu_s: float | None = None, client_cpu_s: float = 0.0) -> dict:
     row = {"clients": result.clients, "requests": result.requests,
            "errors": len(result.errors), "shed": result.shed, "dropped": len(result.dropped),
            "requests_per_s": round(result.requests / result.seconds, 2),
            "p50_ms": round(result.percentile(0.5), 1), "p95_ms": round(result.percentile(0.95), 1)}
     if server_cpu_s is not None:
         row["server_cpu_per_ask_ms"] = round(server_cpu_s * 1000 / max(result.requests, 1), 2)
+        # cores each side kept busy: the load clients run on the same machine
+        row["server_cores_busy"] = round(server_cpu_s / result.seconds, 2)
+        row["client_cores_busy"] = round(client_cpu_s / result.seconds, 2)
     return row
 
 
 def _server_load(url: str, pid: int, clients: int, asks: int) -> dict:
-    """A load run and the CPU the server process spent on it."""
-    before = process_cpu_s(pid)
+    """A load run and the CPU the server process (and this, the clients' process) spent."""
+    before, client_before = process_cpu_s(pid), time.process_time()
     result = loadtest.run_load(url, clients, asks)
-    return _load_row(result, process_cpu_s(pid) - before)
+    return _load_row(result, process_cpu_s(pid) - before, time.process_time() - client_before)
 
 
 def _measure_server(url: str, pid: int, corpus_dir: Path) -> dict:

@@ -226,7 +226,8 @@ def _show_serving(result: dict, say) -> None:
     say("serving (`assistant serve --no-ui`, sample corpus, extractive backend):")
     for clients, row in result["load"].items():
         say(f"  {clients:>3} clients: {row['requests_per_s']} req/s, p50 {row['p50_ms']} ms, "
-            f"p95 {row['p95_ms']} ms, {row['errors']} errors")
+            f"p95 {row['p95_ms']} ms, {row['errors']} errors; cores busy: server "
+            f"{row['server_cores_busy']}, load clients {row['client_cores_busy']}")
     crowd = result["crowd_100_clients"]
     say(f"  100 clients: {crowd['requests_per_s']} req/s, {crowd['shed']} shed with "
         f"Retry-After, {crowd['dropped']} dropped, {crowd['errors']} other failures")
