@@ -165,10 +165,14 @@ class HandlePool:
             return None if request.done else self._free.pop()
 
     def _next_batch(self) -> list[_Request]:
+        # A handle takes its share of the queue, not all of it: a backlog taken whole by
+        # one handle runs on one core while the others finish and find nothing queued.
         with self._cond:
+            queued = sum(len(request.texts) for request in self._pending)
+            limit = min(self.query_batch, -(-queued // self.size))
             batch, count = [], 0
             while self._pending and (not batch or
-                                     count + len(self._pending[0].texts) <= self.query_batch):
+                                     count + len(self._pending[0].texts) <= limit):
                 count += len(self._pending[0].texts)
                 batch.append(self._pending.popleft())
             return batch

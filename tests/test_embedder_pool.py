@@ -93,6 +93,24 @@ def test_micro_batches_respect_the_batch_size():
     assert sorted(len(texts) for _, texts, _ in handles.calls) == [1, 2, 2]
 
 
+def test_a_backlog_is_shared_between_the_handles_not_taken_by_one():
+    handles = GatedHandles()
+    pool = HandlePool(["h0", "h1"], handles.encode, query_batch=8)
+    handles.gate.clear()
+    busy = [_thread(pool.queries, [t]) for t in "ab"]
+    handles.wait_entered(2)  # both handles busy
+    waiting = [_thread(pool.queries, [t]) for t in "cdef"]
+    _waiting(pool, 4)
+    handles.gate.set()
+    for thread, _ in busy + waiting:
+        thread.join(WAIT)
+    backlog = [texts for _, texts, _ in handles.calls[2:]]
+    # whichever handle frees first takes half of the 4 queued, leaving the rest to the other
+    assert max(len(texts) for texts in backlog) == 2
+    assert sorted(t for texts in backlog for t in texts) == list("cdef")
+    assert [out["value"].shape for _, out in busy + waiting] == [(1, 2)] * 6
+
+
 def test_with_an_ingest_handle_passages_never_take_a_query_handle():
     handles = GatedHandles()
     pool = HandlePool(["h0", "h1"], handles.encode, passage_chunk=2)
