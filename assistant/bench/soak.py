@@ -1,10 +1,13 @@
 """Soak and fault trials against a real `assistant serve` on loopback (`assistant bench --soak`).
 
-Three trials, each printing its figures:
+Four trials, each printing its figures:
 
 - load: N concurrent clients asking at once. Every request must end in an answer (200) or
   an explicit refusal (503/429 with Retry-After); anything else (a dropped connection, a
   5xx without Retry-After) is an error.
+- streams beside a crowd: 20 streaming chats from another key started while 100 ask
+  clients fill the queue: slots are shared per key, so the chats must complete (or be
+  refused with Retry-After), never all be pushed out by the crowd.
 - slow clients: many connections that never finish their headers, while a normal client
   keeps asking: its answers must keep coming, the slow connections must be cut at the
   header deadline, and the server's log must stay small.
@@ -38,6 +41,7 @@ from assistant.settings import Settings
 from assistant.stores.faiss.store import IndexStore
 
 SOAK_KEY = "soak-admin-key"
+STREAM_KEY = "soak-stream-key"  # another caller: fair slots are shared per key
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,7 +52,7 @@ def percentile(values: list[float], q: float) -> float:
 def _env(index_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir),
             "ASSISTANT_CORPUS_DIR": str(corpus_dir), "ASSISTANT_EMBEDDER": "hashing",
-            "ASSISTANT_ADMIN_KEYS": SOAK_KEY, "ASSISTANT_API_KEYS": "",
+            "ASSISTANT_ADMIN_KEYS": SOAK_KEY, "ASSISTANT_API_KEYS": STREAM_KEY,
             "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_AUDIT_ENABLED": "false",
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
 
@@ -101,6 +105,41 @@ async def _load(url: str, clients: int, rounds: int) -> dict:
 
 def trial_load(url: str, clients: int, rounds: int = 3) -> dict:
     return asyncio.run(_load(url, clients, rounds))
+
+
+# --- streaming chats beside a crowd of asks (another key)
+async def _stream(http: httpx.AsyncClient, n: int, tally: dict) -> None:
+    body = {"model": "extractive", "stream": True,
+            "messages": [{"role": "user", "content": f"{QUESTIONS[n % 7]}（流{n}）"}]}
+    try:
+        async with http.stream("POST", "/v1/chat/completions", json=body) as response:
+            text = "".join([chunk async for chunk in response.aiter_text()])
+    except httpx.HTTPError as err:
+        tally["dropped"].append(type(err).__name__)
+        return
+    if response.status_code == 200 and "[DONE]" in text:
+        tally["completed"] += 1
+    elif response.status_code in (429, 503) and response.headers.get("retry-after"):
+        tally["shed"] += 1
+    else:
+        tally["errors"].append(f"HTTP {response.status_code}")
+
+
+async def _streams_beside_crowd(url: str, clients: int, streams: int) -> dict:
+    tally: dict = {"completed": 0, "shed": 0, "errors": [], "dropped": []}
+    async with httpx.AsyncClient(base_url=url, timeout=120,
+                                 headers={"Authorization": f"Bearer {STREAM_KEY}"}) as http:
+        crowd = asyncio.create_task(_load(url, clients, 3))
+        await asyncio.sleep(0.2)  # the crowd has filled the queue when the chats start
+        await asyncio.gather(*(_stream(http, n, tally) for n in range(streams)))
+        load = await crowd
+    return {"streams": streams, "completed": tally["completed"], "shed": tally["shed"],
+            "errors": len(tally["errors"]), "dropped": len(tally["dropped"]),
+            "crowd": load}
+
+
+def trial_streams_beside_crowd(url: str, clients: int, streams: int = 20) -> dict:
+    return asyncio.run(_streams_beside_crowd(url, clients, streams))
 
 
 # --- slow clients
@@ -225,6 +264,13 @@ def run_soak(settings: Settings, clients: int = 100, slow: int = 300, kills: int
                 f"{load['answered']} answered, {load['shed']} shed (503/429 + Retry-After), "
                 f"{load['errors']} errors {load['error_kinds'] or ''}; p50 {load['p50_ms']} ms, "
                 f"p95 {load['p95_ms']} ms")
+            mixed = trial_streams_beside_crowd(served.url, clients)
+            crowd = mixed["crowd"]
+            say(f"  {mixed['streams']} streaming chats (another key) started beside "
+                f"{crowd['clients']} ask clients: {mixed['completed']} completed, "
+                f"{mixed['shed']} shed, {mixed['errors']} errors, {mixed['dropped']} dropped; "
+                f"the crowd: {crowd['answered']} answered, {crowd['shed']} shed, "
+                f"{crowd['errors']} errors")
             slowed = trial_slow_clients(served, slow, header_timeout)
             say(f"  slow clients: {slowed['slow_connections']} open, "
                 f"{slowed['cut_at_deadline']} cut at the {header_timeout:g} s header deadline; "
@@ -235,4 +281,5 @@ def run_soak(settings: Settings, clients: int = 100, slow: int = 300, kills: int
         say(f"  kill -9 during ingest (killed at 20-110% of a {killed['ingest_s']} s ingest): "
             f"{killed['survived']}/{killed['trials']} trials survived (old index "
             f"{killed['old']}, new index {killed['new']}, broken {killed['broken']})")
-    return {"load": load, "slow_clients": slowed, "kill9": killed}
+    return {"load": load, "streams_beside_crowd": mixed, "slow_clients": slowed,
+            "kill9": killed}
