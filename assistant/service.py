@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import pipeline as answers
 from assistant.compare import Comparison, compare
 from assistant.errors import UnknownClauseError, UnknownDocumentError
+from assistant.ingest.ocr import check_engine
 from assistant.ingest.pipeline import IngestReport, Progress, ingest_files, ms_since
 from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
@@ -45,6 +46,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        check_engine(self.settings.ocr)
         self._store: IndexReader | None = None
         self._lock = threading.Lock()
         self._watch = threading.Lock()  # one request at a time checks for a newer corpus

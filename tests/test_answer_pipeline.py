@@ -8,6 +8,7 @@ import json
 import pytest
 from answer_fixtures import PLANTED, build_store
 
+from assistant.answer.evidence import answer_fingerprint
 from assistant.answer.pipeline import ABSTAIN_TEXT
 from assistant.errors import AssistantError, RegistryError
 from assistant.models import Answer, SearchFilters
@@ -151,7 +152,7 @@ def test_answer_json_has_the_documented_shape(corpus):
                                          "path", "label", "text", "supported"}
     assert data["retrieved"][0]["clause_id"] and "score" in data["retrieved"][0]
     assert {"retrieve", "gate", "context", "generate", "verify", "total"} <= set(data["timings_ms"])
-    assert data["settings_hash"] == settings.fingerprint() and data["backend"] == "extractive"
+    assert data["settings_hash"] == answer_fingerprint(settings) and data["backend"] == "extractive"
 
 
 def test_bad_input_gets_a_clear_error(corpus):

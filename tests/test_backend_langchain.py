@@ -7,7 +7,8 @@ import pytest
 from answer_fixtures import build_store
 from langchain_core.language_models import FakeListChatModel, GenericFakeChatModel
 
-from assistant.answer.backends import BACKENDS, LLMBackend, get_backend
+from assistant.answer.backend_choice import get_backend
+from assistant.answer.backends import BACKENDS, LLMBackend
 from assistant.answer.langchain_backend import LangChainBackend
 from assistant.errors import BackendError
 from assistant.models import Answer

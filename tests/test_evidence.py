@@ -15,6 +15,7 @@ from assistant.answer.evidence import (
     EvidenceModel,
     LogisticModel,
     answer_features,
+    answer_fingerprint,
     assess,
     load_model,
     model_digest,
@@ -115,7 +116,9 @@ def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tm
     write_model(model, path)
     assert load_model(path).threshold == model.threshold
     assert model_digest(path) != model_digest()
-    assert Settings(evidence_model=path).fingerprint() != Settings().fingerprint()
+    assert answer_fingerprint(Settings(evidence_model=path)) != answer_fingerprint(Settings())
+    # The evidence model is answer-side: the index built before it was refitted still serves.
+    assert Settings(evidence_model=path).index_fingerprint() == Settings().index_fingerprint()
     with pytest.raises(ValueError, match="no positive rows"):
         fit_model([_row("u", False, 0.1, False)])
 

@@ -67,7 +67,7 @@ def test_write_then_open_round_trips_documents_and_manifest(settings, docs):
                                                                  HashingTestEmbedder.model, 256)
     assert (manifest.documents, manifest.clauses, manifest.index_type) == (2, 4, "flat-ip")
     assert manifest.tokenizer.startswith("jieba")
-    assert manifest.settings_fingerprint == settings.fingerprint()
+    assert manifest.settings_fingerprint == settings.index_fingerprint()
     assert manifest.corpus_fingerprint == written.manifest.corpus_fingerprint
     assert store.document("b").number == "川卫发〔2017〕65号" and store.document("zz") is None
     assert "三明医改" in HybridRetriever(store).search("三明医改经验", 1)[0].clause.text

@@ -46,6 +46,7 @@ from assistant.query import (
     states_quantity,
     states_time,
 )
+from assistant.settings import Settings
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
@@ -181,6 +182,11 @@ def _load(path: str, _mtime: int) -> EvidenceModel:
 def model_digest(path: Path | str | None = None) -> str:
     """Short hash of the model file: part of the settings fingerprint."""
     return hashlib.sha256(Path(path or DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
+
+
+def answer_fingerprint(settings: Settings) -> str:
+    """The settings fingerprint of an answer: the settings plus this model's digest."""
+    return settings.fingerprint(evidence=model_digest(settings.evidence_model))
 
 
 def answer_features(features: list[dict], scores: list[float]) -> dict[str, float]:

@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 
 from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
-from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
+from assistant.answer.backend_choice import get_backend
+from assistant.answer.backends import GenerationRequest, LLMBackend
 from assistant.answer.context import Context, build_context
-from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
+from assistant.answer.evidence import (
+    Evidence,
+    admissible_first,
+    answer_fingerprint,
+    assess,
+    load_model,
+)
 from assistant.answer.verify import split_sentences, verify
 from assistant.errors import BackendError
 from assistant.lexicon import instruction_in
@@ -59,7 +66,7 @@ class _Run:
         return Answer(question=self.question, answer=text, abstained=abstained,
                       retrieved=self.retrieved, warnings=list(dict.fromkeys(self.warnings)),
                       backend=backend, timings_ms=self.timings,
-                      settings_hash=self.settings.fingerprint(), **parts)
+                      settings_hash=answer_fingerprint(self.settings), **parts)
 
 
 def answer_question(query: Query, found: list[ScoredClause], store, settings: Settings, *,

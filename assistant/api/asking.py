@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.answer.backends import BACKENDS, get_backend, is_configured, load_builtin_backends
+from assistant.answer.backend_choice import get_backend, is_configured
+from assistant.answer.backends import BACKENDS
 from assistant.api.deps import ApiState
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Filters
@@ -31,7 +32,6 @@ def check_backend(backend: str | None, settings: Settings) -> str | None:
     """A backend name that exists and can be built from the settings (no network yet)."""
     if backend is None:
         return None
-    load_builtin_backends()
     if backend not in BACKENDS.names():
         raise bad_request(f"unknown backend {backend!r}; known: {', '.join(BACKENDS.names())}",
                           "Unknown backend")
