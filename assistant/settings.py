@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     admin_keys: str = Field("", description="comma-separated bearer keys that may ingest/delete")
     cors_origins: str = ""
     max_question_chars: int = 500
-    # Request rules (assistant/request_rules.py): every input that reaches the pipeline.
+    # Request rules (assistant/service/request_rules.py): every input that reaches the pipeline.
     max_history_turns: int = Field(20, description="earlier turns (messages) one request may send")
     max_turn_chars: int = Field(4000, description="characters in one earlier assistant turn "
                                                   "(an earlier user turn obeys max_question_chars)")

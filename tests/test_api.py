@@ -314,7 +314,7 @@ def test_cors_allowlist(corpus_index):
 
 # --- audit
 def test_answers_are_audited_without_the_key(client, corpus_index):
-    from assistant.audit import AuditLog, key_id
+    from assistant.service.audit import AuditLog, key_id
 
     question = "家庭医生签约服务有哪些要求？（审计）"
     client.post("/v1/ask", json={"question": question, "top_k": 5})

@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from assistant.database import Database
 from assistant.evaluation.dataset import load_gold
-from assistant.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main
 from assistant.models import Answer, Citation, DocStatus
+from assistant.service.database import Database
+from assistant.service.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main
 
 
 def cite(marker: int, number: str | None, title: str, label: str) -> Citation:

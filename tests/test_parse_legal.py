@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.ingest.document import build_document
-from assistant.service import resolve_clause
+from assistant.service.assistant import resolve_clause
 
 CHAPTERED = """# 某某管理条例
 

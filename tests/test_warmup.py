@@ -7,9 +7,9 @@ from pathlib import Path
 from assistant.answer import tokens
 from assistant.ingest.document import build_document
 from assistant.service import Assistant
+from assistant.service.warmup import warm_up
 from assistant.settings import Settings
 from assistant.stores.backends import write_index
-from assistant.warmup import warm_up
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 

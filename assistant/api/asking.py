@@ -2,7 +2,7 @@
 
 Shared by /v1/ask, /v1/search and /v1/chat/completions. The question, its history and
 top_k are checked once, by the service (`Assistant.ask`, `ask_stream`, `search` apply the
-request rules of assistant/request_rules.py for the API, the chat page and the CLI alike);
+request rules of assistant/service/request_rules.py for the API, the chat page and the CLI alike);
 a stream computes its first item before it opens, so a refused request is a 422, never a
 broken stream.
 """
@@ -20,7 +20,7 @@ from assistant.api.schemas import Filters
 from assistant.api.security import Principal
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.models import Answer, SearchFilters
-from assistant.request_rules import Caller
+from assistant.service.request_rules import Caller
 from assistant.settings import Settings
 
 

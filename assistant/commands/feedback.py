@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
-    from assistant.feedback import main
+    from assistant.service.feedback import main
 
     argv = ["--db", settings_from_args(args).feedback_database, "--out", str(args.out)]
     return main(argv + (["--review", str(args.review)] if args.review else []))

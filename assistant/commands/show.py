@@ -39,7 +39,7 @@ def document_detail(doc: Document) -> dict:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.service import Assistant, resolve_clause
+    from assistant.service.assistant import Assistant, resolve_clause
 
     document = Assistant(settings_from_args(args)).document(args.doc)
     if args.clause:

@@ -26,10 +26,10 @@ from assistant.errors import (
     IndexMismatchError,
     IndexNotBuiltError,
 )
-from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
-from assistant.request_rules import Caller, RequestRefused
 from assistant.service import Assistant
+from assistant.service.feedback import FeedbackError, FeedbackStore
+from assistant.service.request_rules import Caller, RequestRefused
 from assistant.settings import Settings
 from assistant.ui import render
 from assistant.ui.examples import example_questions

@@ -23,7 +23,7 @@ from assistant.api.problems import ApiError
 from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
 from assistant.api.sse import chat_frames, event_stream
 from assistant.models import Answer
-from assistant.request_rules import has_content
+from assistant.service.request_rules import has_content
 from assistant.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
