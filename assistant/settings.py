@@ -84,7 +84,9 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = Field(
         None, description="evidence score below which the assistant abstains; None = tuned default")
     # One clause can be ~1,800 tokens; 6,000 fits the top 8 of this corpus in an 8k window.
-    context_tokens: int = Field(6000, description="token budget for the context blocks (LLM backends)")
+    context_tokens: int = Field(
+        6000, description="token budget for the context blocks (LLM backends)"
+    )
     in_force_only: bool = False
     evidence_model: Path | None = Field(
         None, description="evidence model JSON (gate and citation choice); None = the fitted "
@@ -113,8 +115,10 @@ class Settings(BaseSettings):
     max_turn_chars: int = Field(4000, description="characters in one earlier assistant turn "
                                                   "(an earlier user turn obeys max_question_chars)")
     max_history_chars: int = Field(16_000, description="characters in all earlier turns together")
-    max_request_bytes: int = Field(1024 * 1024, description="body size cap on every route "
-                                                            "except the upload (checked before parsing)")
+    max_request_bytes: int = Field(
+        1024 * 1024,
+        description="body size cap on every route except the upload (checked before parsing)",
+    )
     # Load shedding (assistant/api/shedding.py): questions answered at once, and waiting.
     max_concurrent_asks: int = Field(4, description="/v1 question requests worked on at once")
     max_queued_asks: int = Field(64, description="more wait up to queue_wait_s; beyond: 503")

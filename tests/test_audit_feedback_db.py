@@ -92,12 +92,15 @@ def test_sixteen_threads_on_a_fresh_database_lose_no_rating(url):
 
 
 def test_processes_opening_a_fresh_database_at_once_all_succeed(url):
-    script = ("import sys; from test_audit_feedback_db import answer\n"
-              "from assistant.service.feedback import FeedbackStore\nfrom assistant.service.audit import AuditLog\n"
-              "log = AuditLog(sys.argv[1]); s = FeedbackStore(sys.argv[1])\n"
-              "[s.record(answer(), 'up') for _ in range(3)]\n"
-              "log.record(key_id=None, answer=answer(), latency_ms=1); log.close()\n"
-              "assert log.stats()['written'] == 1, log.stats()\n")
+    script = (
+        "import sys; from test_audit_feedback_db import answer\n"
+        "from assistant.service.feedback import FeedbackStore\n"
+        "from assistant.service.audit import AuditLog\n"
+        "log = AuditLog(sys.argv[1]); s = FeedbackStore(sys.argv[1])\n"
+        "[s.record(answer(), 'up') for _ in range(3)]\n"
+        "log.record(key_id=None, answer=answer(), latency_ms=1); log.close()\n"
+        "assert log.stats()['written'] == 1, log.stats()\n"
+    )
     tests_dir = str(__import__("pathlib").Path(__file__).parent)
     env = {**__import__("os").environ}
     env["PYTHONPATH"] = tests_dir + ":" + env.get("PYTHONPATH", "")

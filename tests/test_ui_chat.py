@@ -193,7 +193,10 @@ def test_export_offers_both_files(page):
     page.rate(turns, like(True))
     summary, files = page.export()
     assert "1 条点赞" in summary and len(files) == 2
-    assert '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]' in Path(files[0]).read_text()
+    assert (
+        '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]'
+        in Path(files[0]).read_text()
+    )
 
 
 def test_documents_tab_renders_metadata_and_tree(page):

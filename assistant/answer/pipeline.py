@@ -239,9 +239,11 @@ def _planted_instructions(context: Context) -> list[str]:
     for block in context.blocks:
         why = instruction_in(block.scored.clause.text)
         if why:
-            flags.append(f"文件内容含指令：资料[{block.marker}]（{block.doc.title or block.doc.doc_id}"
-                         f" {block.scored.clause.label}）含{why}，已当作文件内容处理，"
-                         "未作为回答（未能核实）。")
+            flags.append(
+                f"文件内容含指令：资料[{block.marker}]（{block.doc.title or block.doc.doc_id}"
+                f" {block.scored.clause.label}）含{why}，已当作文件内容处理，"
+                "未作为回答（未能核实）。"
+            )
     return flags
 
 

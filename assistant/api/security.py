@@ -22,7 +22,15 @@ from assistant.service.audit import key_id
 from assistant.service.request_rules import RateLimiter
 from assistant.settings import Settings
 
-__all__ = ["AuthThrottle", "KeyRing", "PageLogins", "Principal", "RateLimiter", "Role", "check_bind"]
+__all__ = [
+    "AuthThrottle",
+    "KeyRing",
+    "PageLogins",
+    "Principal",
+    "RateLimiter",
+    "Role",
+    "check_bind",
+]
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 

@@ -175,7 +175,10 @@ def approx_params(index) -> dict:
             "efSearch": int(index.hnsw.efSearch)}
 
 
-DISTRIBUTIONS = {"clustered": "clustered Gaussian (n/200 centres)", "uniform": "uniform on the sphere"}
+DISTRIBUTIONS = {
+    "clustered": "clustered Gaussian (n/200 centres)",
+    "uniform": "uniform on the sphere",
+}
 
 
 def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None = None,
@@ -279,7 +282,9 @@ def _load_row(result) -> dict:
 
 def _measure_server(url: str, corpus_dir: Path) -> dict:
     first = loadtest.first_ask_ms(url)
-    rows = {n: _load_row(loadtest.run_load(url, n, asks)) for n, asks in ((1, 40), (16, 8), (50, 8))}
+    rows = {
+        n: _load_row(loadtest.run_load(url, n, asks)) for n, asks in ((1, 40), (16, 8), (50, 8))
+    }
     idle = _load_row(loadtest.run_load(url, 4, 10))
     name, body = fresh_document(corpus_dir, str(time.time_ns())[-6:])
     during = _load_row(loadtest.run_load_while(url, lambda: upload(url, name, body), clients=4))

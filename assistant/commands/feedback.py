@@ -8,7 +8,9 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("feedback", help="export chat feedback as gold-set JSONL")
-    parser.add_argument("--out", type=Path, required=True, help="JSONL of 👍 answers as gold questions")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="JSONL of 👍 answers as gold questions"
+    )
     parser.add_argument("--review", type=Path, help="also write 👎 answers here for review")
     parser.set_defaults(func=run)
 

@@ -184,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     """Export feedback from the command line (uses the ASSISTANT_* settings)."""
     from assistant.settings import Settings
 
-    parser = argparse.ArgumentParser(prog="python -m assistant.service.feedback", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.service.feedback", description=main.__doc__
+    )
     parser.add_argument("--db", help="feedback database, a path or URL "
                         "(default: ASSISTANT_FEEDBACK_URL, else settings.feedback_path)")
     parser.add_argument("--out", type=Path, required=True,
