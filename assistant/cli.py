@@ -15,7 +15,18 @@ from pydantic import ValidationError
 
 from assistant.errors import AssistantError, storage_error
 
-COMMANDS = ("ingest", "docs", "show", "compare", "search", "ask", "eval", "serve", "bench", "feedback")
+COMMANDS = (
+    "ingest",
+    "docs",
+    "show",
+    "compare",
+    "search",
+    "ask",
+    "eval",
+    "serve",
+    "bench",
+    "feedback",
+)
 
 
 def _offline_environment() -> None:

@@ -2,8 +2,8 @@
 
 A 修订 often renumbers everything and moves articles, so articles are paired by what they
 say, not by number: every old/new pair is scored by the overlap of their character
-bigrams (the labels left out; see `_similarity`), a small nudge favours pairs at the same relative place, and
-pairs are taken best first, one-to-one, above a floor. What is left is added or removed.
+bigrams (the labels left out; see `_similarity`), a small nudge favours pairs at the same relative
+place, and pairs are taken best first, one-to-one, above a floor. What is left is added or removed.
 Units are the articles (第X条, with their 款/项) of a legal text, else the top-level items
 (一、二、…) of a notice.
 

@@ -3,8 +3,8 @@
 Recognisers for what every stage has to read the same way: Chinese numerals, clause labels
 (legal 第X编/章/节/条 and notice 一、（一）1.（1）①), 文号 and 令 numbers, dates, places
 and issuing bodies, and the everyday words people ask with for the documents' formal ones
-(`load_synonyms`: 社保 → 社会保险, 掏钱 → 费用). The parser, question routing, citation rendering and the eval import
-these; no stage keeps its own copy of the patterns.
+(`load_synonyms`: 社保 → 社会保险, 掏钱 → 费用). The parser, question routing, citation rendering
+and the eval import these; no stage keeps its own copy of the patterns.
 
 >>> match_marker("第二十九条 医疗机构…").label
 '第二十九条'
@@ -300,13 +300,19 @@ DOC_NUMBER_IN_TEXT = re.compile(
 )
 _NOT_OWN_NUMBER = re.compile(r"ICP|备案|公网安备|索引号")
 # The 文号 line under a title is often bracketed as a whole: （医保办发〔2024〕19 号）.
-_WHOLE_LINE_BRACKETS = re.compile(r"^[（(](?P<inner>[^（()）]*[〔\[［(（][^（()）]*[〕\]］)）][^（()）]*)[）)]$")
+_WHOLE_LINE_BRACKETS = re.compile(
+    r"^[（(](?P<inner>[^（()）]*[〔\[［(（][^（()）]*[〕\]］)）][^（()）]*)[）)]$"
+)
 # A disclosure stamp printed on the 文号 line of a red-header file: 依申请公开 佛卫办函〔2025〕11号.
-_DISCLOSURE_STAMP = re.compile(r"^(?:依申请公开|主动公开|不予公开|不公开|公开方式[:：]?\S{2,5}?公开)")
+_DISCLOSURE_STAMP = re.compile(
+    r"^(?:依申请公开|主动公开|不予公开|不公开|公开方式[:：]?\S{2,5}?公开)"
+)
 # 第735号令: the order number written after the number.
 _ORDER_NUMBER_AFTER = re.compile(r"^(?P<org>[\u4e00-\u9fff]{0,20}?)第(?P<seq>\d{1,4})号令$")
 # Words that run into an issuer abbreviation in free text: 根据川办函〔2021〕56号.
-_LEADING_WORDS = re.compile(r"^(?:按照|依照|遵照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+")
+_LEADING_WORDS = re.compile(
+    r"^(?:按照|依照|遵照|根据|依据|参照|对照|关于|以及|[与和及或并即是为在将把对的据见如])+"
+)
 
 
 def normalise_doc_number(text: str) -> str | None:
@@ -345,7 +351,8 @@ def find_doc_numbers(text: str) -> list[str]:
 
 
 def normalise_numbers_in(text: str) -> str:
-    """Every bracket form around a 文号's year → 〔〕, spaces dropped: 川卫发[2017]65号 → 川卫发〔2017〕65号."""
+    """Every bracket form around a 文号's year → 〔〕, spaces dropped:
+    川卫发[2017]65号 → 川卫发〔2017〕65号."""
     return _YEAR_IN_TEXT.sub(lambda m: f"〔{m.group(1)}〕{m.group(2)}号", re.sub(r"\s+", "", text))
 
 
@@ -356,7 +363,9 @@ _YEAR_IN_TEXT = re.compile(
 # --- dates ------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
-_CN_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+_CN_DATE = re.compile(
+    r"^([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$"
+)
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 ISO_DATE_IN_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
@@ -365,7 +374,9 @@ DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})
 DATE_SPAN = r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 
 # A clause saying when its document takes effect: 本法自1998年10月1日起施行, 本通知自印发之日起施行.
-EFFECTIVE_CLAUSE = re.compile(r"自[^。；\n]{2,30}?起(?:施行|生效|实施|执行)|自(?:公布|发布|印发)之日(?:起)?(?:施行|生效)")
+EFFECTIVE_CLAUSE = re.compile(
+    r"自[^。；\n]{2,30}?起(?:施行|生效|实施|执行)|自(?:公布|发布|印发)之日(?:起)?(?:施行|生效)"
+)
 
 
 def parse_date(text: str) -> date | None:
@@ -379,7 +390,9 @@ def parse_date(text: str) -> date | None:
         return safe_date(*(int(g) for g in found.groups()))
     found = _CN_DATE.match(text)
     if found:
-        year = int("".join(str("〇一二三四五六七八九".index(c)) if c != "零" else "0" for c in found[1]))
+        year = int(
+            "".join(str("〇一二三四五六七八九".index(c)) if c != "零" else "0" for c in found[1])
+        )
         return safe_date(year, cn_to_int(found[2]), cn_to_int(found[3]))
     return None
 
@@ -613,7 +626,9 @@ def names_document(target: str, title: str, number: str | None) -> bool:
     return own == wanted or f"《{wanted}》" in own and own.startswith("关于印发")
 
 
-_ISSUER_TAIL = re.compile(r"(?:公告|令)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*[号次].*$|公告$|令$")
+_ISSUER_TAIL = re.compile(
+    r"(?:公告|令)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*[号次].*$|公告$|令$"
+)
 
 
 def core_issuer(issuer: str | None) -> str:
@@ -720,7 +735,9 @@ def parse_number(text: str) -> float | None:
 
 # Dates are points in time, not amounts: 2025年3月1日, 4月29日前, 2025年 (a 3月 alone names a
 # month; a span is written 3个月).
-_DATE_LIKE = re.compile(r"(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}\s*年")
+_DATE_LIKE = re.compile(
+    r"(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}\s*年"
+)
 
 
 def _without_dates(text: str) -> str:
@@ -802,15 +819,35 @@ QUANTITY_ASKED = (
     ("months", re.compile(rf"{_ASK}\s*个月")),
     ("years", re.compile(rf"{_ASK}\s*年(?!级|龄|纪)")),
     ("fine", re.compile(r"罚多少|罚款(?:是|有|标准是)?多少|罚款数额")),
-    ("money", re.compile(rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|赔多少|补贴多少|"
-                         r"(?:多少|几)[\u4e00-\u9fff]{0,3}?(?:费|补贴|补助|奖金|津贴)|"
-                         r"(?:费|金额|补助|补贴|奖励)(?:是|有|标准是)?多少")),
-    ("ratio", re.compile(r"百分之几|(?:比例|比率|率|占比|降幅|幅度)(?:是|要|应|最多|最少|能|"
-                         r"不能|达到|为)?.{0,4}多少|多少倍|几倍|几成|多少个百分点|降多少|低多少")),
-    ("age", re.compile(r"多大年纪|多大岁数|多少岁|几岁|多大(?:的|以下|以上)?(?:孩子|儿童|员工|年龄)|"
-                       r"多大年龄")),
-    ("persons", re.compile(r"(?:多少|几)\s*(?:名|位)(?!次)|(?:多少|几)\s*(?:个)?[\u4e00-\u9fff]{0,8}?"
-                           r"(?:人|员|医生|师|护士|司机|专家)(?!民|口|均|单位|会|次|范)")),
+    (
+        "money",
+        re.compile(
+            rf"多少钱|{_ASK}\s*(?:块|元|万元|亿元)|赔多少|补贴多少|"
+            r"(?:多少|几)[\u4e00-\u9fff]{0,3}?(?:费|补贴|补助|奖金|津贴)|"
+            r"(?:费|金额|补助|补贴|奖励)(?:是|有|标准是)?多少"
+        ),
+    ),
+    (
+        "ratio",
+        re.compile(
+            r"百分之几|(?:比例|比率|率|占比|降幅|幅度)(?:是|要|应|最多|最少|能|"
+            r"不能|达到|为)?.{0,4}多少|多少倍|几倍|几成|多少个百分点|降多少|低多少"
+        ),
+    ),
+    (
+        "age",
+        re.compile(
+            r"多大年纪|多大岁数|多少岁|几岁|多大(?:的|以下|以上)?(?:孩子|儿童|员工|年龄)|"
+            r"多大年龄"
+        ),
+    ),
+    (
+        "persons",
+        re.compile(
+            r"(?:多少|几)\s*(?:名|位)(?!次)|(?:多少|几)\s*(?:个)?[\u4e00-\u9fff]{0,8}?"
+            r"(?:人|员|医生|师|护士|司机|专家)(?!民|口|均|单位|会|次|范)"
+        ),
+    ),
     ("cases", re.compile(r"(?:多少|几)\s*(?:个)?(?:病)?例")),
     ("duration", re.compile(r"多久|多长时间|多少时间|多长期限|期限是多少|多长")),
 )
@@ -838,17 +875,37 @@ def asked_quantity(question: str) -> str | None:
 # A rule for 医师 does not answer a question about 护士; one for 女职工 none about 男职工.
 # Each group a question may name → the words a text applying to it uses.
 ROLE_FORMS: dict[str, tuple[str, ...]] = {
-    "企业职工": ("企业职工",), "国家机关工作人员": ("国家机关工作人员", "机关工作人员"),
-    "机关事业单位工作人员": ("机关事业单位",), "公务员": ("公务员", "国家机关工作人员", "机关工作人员"), "城镇职工": ("城镇职工",),
-    "城乡居民": ("城乡居民",), "农村居民": ("农村居民", "农民"), "退休人员": ("退休",),
-    "灵活就业人员": ("灵活就业",), "农民工": ("农民工",), "男职工": ("男职工", "男方", "配偶"),
-    "女职工": ("女职工", "妇女"), "护士": ("护士", "护理人员"), "乡村医生": ("乡村医生", "乡村医疗卫生人员", "村医"),
-    "村医": ("乡村医生", "村医"), "药师": ("药师",), "儿童": ("儿童",), "婴幼儿": ("婴幼儿",),
-    "幼儿园": ("幼儿园", "托幼"), "老年人": ("老年人",), "残疾人": ("残疾人",),
-    "小学生": ("小学",), "中学生": ("中学",), "大学生": ("大学", "高等学校"),
-    "研究生": ("研究生",), "外籍人员": ("外籍", "外国人"), "港澳台": ("港澳台", "香港", "澳门", "台湾"),
-    "商业保险": ("商业保险", "商业健康保险"), "民营医院": ("民营医院", "社会办医"),
-    "个体工商户": ("个体工商户",), "军人": ("军人", "军队"),
+    "企业职工": ("企业职工",),
+    "国家机关工作人员": ("国家机关工作人员", "机关工作人员"),
+    "机关事业单位工作人员": ("机关事业单位",),
+    "公务员": ("公务员", "国家机关工作人员", "机关工作人员"),
+    "城镇职工": ("城镇职工",),
+    "城乡居民": ("城乡居民",),
+    "农村居民": ("农村居民", "农民"),
+    "退休人员": ("退休",),
+    "灵活就业人员": ("灵活就业",),
+    "农民工": ("农民工",),
+    "男职工": ("男职工", "男方", "配偶"),
+    "女职工": ("女职工", "妇女"),
+    "护士": ("护士", "护理人员"),
+    "乡村医生": ("乡村医生", "乡村医疗卫生人员", "村医"),
+    "村医": ("乡村医生", "村医"),
+    "药师": ("药师",),
+    "儿童": ("儿童",),
+    "婴幼儿": ("婴幼儿",),
+    "幼儿园": ("幼儿园", "托幼"),
+    "老年人": ("老年人",),
+    "残疾人": ("残疾人",),
+    "小学生": ("小学",),
+    "中学生": ("中学",),
+    "大学生": ("大学", "高等学校"),
+    "研究生": ("研究生",),
+    "外籍人员": ("外籍", "外国人"),
+    "港澳台": ("港澳台", "香港", "澳门", "台湾"),
+    "商业保险": ("商业保险", "商业健康保险"),
+    "民营医院": ("民营医院", "社会办医"),
+    "个体工商户": ("个体工商户",),
+    "军人": ("军人", "军队"),
 }
 _ROLE_RE = re.compile("|".join(sorted(map(re.escape, ROLE_FORMS), key=len, reverse=True)))
 # 一级医院 / 二级以上医院 / 三级医疗机构: a rule for 二级以上 covers 三级, not 一级.
@@ -912,8 +969,13 @@ _NAME_NOISE = re.compile(r"[《》“”\"'「」\s·]")
 
 
 def programmes_in(question: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m for m in _PROGRAMME_RE.findall(question)
-                               if not re.search(r"的|什么|哪|怎么|如何|这|那|该|本|此|有关|相关", m)))
+    return tuple(
+        dict.fromkeys(
+            m
+            for m in _PROGRAMME_RE.findall(question)
+            if not re.search(r"的|什么|哪|怎么|如何|这|那|该|本|此|有关|相关", m)
+        )
+    )
 
 
 def name_form(name: str) -> str:

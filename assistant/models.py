@@ -94,12 +94,15 @@ class DocumentInfo(BaseModel):
     published: date | None = Field(None, description="发布日期 (laws: 公布/通过 date of this text)")
     effective: date | None = Field(None, description="施行日期, where the document states it")
     history: list[str] = Field(
-        default_factory=list, description="issuance events as stated: 2019-08-26 修订, oldest first")
+        default_factory=list, description="issuance events as stated: 2019-08-26 修订, oldest first"
+    )
     status: DocStatus | None = Field(
         None, description="有效 / 失效 / 征求意见稿 / 试行; None if unstated")
     region: str | None = None
     rule_title: str | None = Field(
-        None, description="the rule an 印发 notice issues, when its text follows: 医师定期考核管理办法")
+        None,
+        description="the rule an 印发 notice issues, when its text follows: 医师定期考核管理办法",
+    )
     source: str = Field("", description="file name the document was ingested from")
     ocr: OcrInfo | None = Field(None, description="set when pages were read by OCR (scans)")
     # Derived by the library pass (assistant/ingest/validity.py) over every indexed document;
@@ -212,7 +215,9 @@ class Clause(BaseModel):
     end: int
     units: list[str] = Field(default_factory=list, description="responsible units, lead first")
     parent_id: str | None = None
-    in_rule: bool = Field(False, description="part of the rule an 印发 notice issues (cited by its title)")
+    in_rule: bool = Field(
+        False, description="part of the rule an 印发 notice issues (cited by its title)"
+    )
     context: list[str] = Field(
         default_factory=list,
         description="document title and the ancestors' labelled headings, root first",
@@ -229,7 +234,8 @@ class Clause(BaseModel):
 
 
 def display_label(path: list[str]) -> str:
-    """["附件", "一、", "（一）"] → "附件一、（一）"; ["第三章", "第十九条", "（四）"] → "第十九条第（四）项".
+    """["附件", "一、", "（一）"] → "附件一、（一）"; ["第三章", "第十九条", "（四）"] →
+    "第十九条第（四）项".
 
     Notices join their path; inside a legal article the lawyer's form is used (chapters stay
     in the path only), see `assistant.lexicon.legal_label`.
@@ -343,7 +349,9 @@ class AnswerSentence(BaseModel):
     text: str
     markers: list[int] = Field(default_factory=list)
     supported: bool = True
-    missing: list[str] = Field(default_factory=list, description="facts not found in the cited clauses")
+    missing: list[str] = Field(
+        default_factory=list, description="facts not found in the cited clauses"
+    )
 
 
 class Answer(BaseModel):

@@ -37,30 +37,44 @@ QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
 STOPWORDS = frozenset(  # a word list reads best as one string
     (  # noqa: SIM905
-    "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 哪些 哪个 哪里 哪 什么 怎么 怎样 如何 "
-    "是否 多少 几 谁 何时 什么时候 那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 "
-    "上 下 前 后 等 其 该 各 个 需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知"
-    ).split())
+        "的 了 吗 呢 吧 啊 是 在 有 和 与 及 或 对 为 以 从 把 被 "
+        "哪些 哪个 哪里 哪 什么 怎么 怎样 如何 是否 多少 几 谁 何时 什么时候 "
+        "那 那么 这 这个 那个 一下 请问 请 要求 规定 提出 关于 中 上 下 前 后 等 其 该 各 个 "
+        "需要 可以 能否 应当 应该 主要 相关 有关 方面 内容 工作 文件 通知"
+    ).split()
+)
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
                              "中华人民共和国", "中国", "全国", "我国"})
 
 _CHANGE_RE = re.compile(
     r"(修订|修改|修正|新版|新旧)[^。？?]{0,40}?(变化|变动|改动|不同|区别|调整|修改了什么|改了什么)"
     r"|(变化|改动|区别|不同)[^，。？?]{0,6}(修订|修改|修正|新旧|前后)")
-_MULTI_DOC_RE = re.compile(r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市")
+_MULTI_DOC_RE = re.compile(
+    r"哪些文件|哪几份|各地|哪些地方|哪些地区|各市|各省|分别|不同地区|几个文件|哪些地市"
+)
 _META_PATTERNS = {
-    "status": re.compile(r"已(经)?失效|是否(仍然|还)?有效|(正式)?(施行|生效)了吗|是否(正式)?(施行|生效)|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"
-                         r"|现行(的)?(版本|文本)|最新(的)?版本|(是否|有没有|有无)(被)?修订|被修订"),
-    "date": re.compile(r"(何时|哪天|哪一天|什么时候|什么时间|哪年)(印发|发布|出台|成文|签发|下发)|成文日期|发布日期|"
-                       r"(印发|签发|发布)(时间|日期)"),
-    "issuer": re.compile(r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定|发的)|由谁(印发|发布)|谁发的|"
-                         r"印发单位|发布机构"),
-    "basis": re.compile(r"(根据|依据)(哪个|哪份|哪些|什么|中央哪份|国务院哪个).{0,8}制定|是(根据|依据)哪"),
+    "status": re.compile(
+        r"已(经)?失效|是否(仍然|还)?有效|(正式)?(施行|生效)了吗|是否(正式)?(施行|生效)|有效性|是否失效|失效了|废止|还有效|仍有效|是否现行|征求意见稿"
+        r"|现行(的)?(版本|文本)|最新(的)?版本|(是否|有没有|有无)(被)?修订|被修订"
+    ),
+    "date": re.compile(
+        r"(何时|哪天|哪一天|什么时候|什么时间|哪年)(印发|发布|出台|成文|签发|下发)|成文日期|发布日期|"
+        r"(印发|签发|发布)(时间|日期)"
+    ),
+    "issuer": re.compile(
+        r"发文机关|发文单位|哪个(部门|单位|机关)(印发|发布|制定|发的)|由谁(印发|发布)|谁发的|"
+        r"印发单位|发布机构"
+    ),
+    "basis": re.compile(
+        r"(根据|依据)(哪个|哪份|哪些|什么|中央哪份|国务院哪个).{0,8}制定|是(根据|依据)哪"
+    ),
     "addressee": re.compile(r"发给(了)?(哪些|谁)|主送|印发给哪些|下发给"),
     "number": re.compile(r"文号是|什么文号|文号为|发文字号"),
     # When the document takes effect (not whether it is in force: 施行了吗 is a status question).
-    "effective": re.compile(r"(何时|哪天|哪一天|哪年|几号|什么时候|什么时间|从哪天|从什么时候|从何时)(起|开始)?"
-                            r"(正式)?(施行|生效|实行|实施|执行|管用|开始用|起用)的?[？?。]?$|(施行|生效)(日期|时间)"),
+    "effective": re.compile(
+        r"(何时|哪天|哪一天|哪年|几号|什么时候|什么时间|从哪天|从什么时候|从何时)(起|开始)?"
+        r"(正式)?(施行|生效|实行|实施|执行|管用|开始用|起用)的?[？?。]?$|(施行|生效)(日期|时间)"
+    ),
 }
 
 
@@ -120,7 +134,9 @@ _TIME_STATED_RE = re.compile(
 
 # 工伤保险条例说的工资总额是什么意思 / 什么是停工留薪期 / 分别负责指的是什么: the term whose
 # definition is asked for (laws define their terms: 本条例所称工资总额，是指…).
-_DEFINITION_ASK = r"(?:是什么意思|是指什么|指的是什么|指什么|的含义是什么|的意思是什么|怎么定义|如何定义)"
+_DEFINITION_ASK = (
+    r"(?:是什么意思|是指什么|指的是什么|指什么|的含义是什么|的意思是什么|怎么定义|如何定义)"
+)
 _DEFINITION_RES = (
     re.compile(rf"[“\"](?P<term>[^”\"]{{2,16}})[”\"]{_DEFINITION_ASK}"),
     re.compile(r"^(?:请问)?(?:.*?(?:说的|所说的|所称的?|里的|中的|规定的))?[“\"]?(?P<term>[^，。？?“”\"]{2,16}?)[”\"]?"
@@ -249,7 +265,9 @@ def asked_status(question: str) -> str | None:
 
 
 # A question about when a document takes effect names the document (条例, 通知, 〔2021〕5号…).
-_DOCUMENT_NOUN_RE = re.compile(r"法|条例|办法|规定|细则|通知|方案|意见|决定|规矩|法规|文件|〕\s*\d+\s*号")
+_DOCUMENT_NOUN_RE = re.compile(
+    r"法|条例|办法|规定|细则|通知|方案|意见|决定|规矩|法规|文件|〕\s*\d+\s*号"
+)
 
 
 def meta_kinds(question: str) -> list[str]:
@@ -277,8 +295,21 @@ _TAIL_RE = re.compile(r"(的情况|怎么样|又如何|如何)?\s*(呢|吗)?\s*[
 MAX_FOLLOWUP_CHARS = 16
 # Administrative level of a place by its suffix, and of the sub-units a question asks for
 # (在哪些城市): a 区 has no 城市 within it, so that part of the question cannot carry over.
-_LEVEL = {"省": 4, "自治区": 4, "市": 3, "州": 3, "盟": 3, "区": 2, "县": 2, "旗": 2, "镇": 1, "乡": 1}
-_SUBUNITS_RE = re.compile(r"在?(哪些|哪几个|哪个)(城市|地市|市州|市|州|县区|区县|县|区|乡镇|地区|地方)")
+_LEVEL = {
+    "省": 4,
+    "自治区": 4,
+    "市": 3,
+    "州": 3,
+    "盟": 3,
+    "区": 2,
+    "县": 2,
+    "旗": 2,
+    "镇": 1,
+    "乡": 1,
+}
+_SUBUNITS_RE = re.compile(
+    r"在?(哪些|哪几个|哪个)(城市|地市|市州|市|州|县区|区县|县|区|乡镇|地区|地方)"
+)
 _SUBUNIT_LEVEL = {"城市": 3, "地市": 3, "市州": 3, "市": 3, "州": 3, "县区": 2, "区县": 2,
                   "县": 2, "区": 2, "乡镇": 1, "地区": 3, "地方": 3}
 
@@ -333,8 +364,10 @@ def _with_place(previous: str, place: str) -> str:
 
 # What the question word asks about: 夜班补贴标准 in 医务人员的夜班补贴标准是多少, 试点城市
 # in 长期护理保险的试点城市有哪些. A clause lacking it answers a neighbouring question.
-_ASK_WORD_RE = re.compile(r"是多少|多少|几|多久|多长|什么|哪些|哪个|哪|怎么|怎样|如何|是否|吗|有没有|"
-                          r"能不能|可不可以")
+_ASK_WORD_RE = re.compile(
+    r"是多少|多少|几|多久|多长|什么|哪些|哪个|哪|怎么|怎样|如何|是否|吗|有没有|"
+    r"能不能|可不可以"
+)
 FOCUS_BEFORE, FOCUS_AFTER = 8, 6
 
 
@@ -374,13 +407,13 @@ class Query:
     text: the standalone question that retrieval and the gate use (a rewritten follow-up);
     asked: the user's own words; terms: content words (jieba, no stopwords); places, years,
     doc_numbers (文号 named), quoted (terms in quotes, matched verbatim), units (of an
-    asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); when: it asks
-    when something happens (什么时候; a question about a document's dates is `meta`);
-    defined: the term it asks the definition of (工资总额 in …工资总额是什么意思); focus: the content words next to
-    the question word (夜班补贴标准 in …的夜班补贴标准是多少); meta: the document facts it asks for (status, date,
-    issuer, number, basis, addressee); spanning: it asks across documents in so many words
-    (哪些文件, 各地); asks_duty: it asks who is responsible; status_asked: the status of
-    the documents it asks for (哪份文件已失效 → 失效).
+    asked-for quantity: 多少元 → 元); amount: it asks for a number at all (多少, 多久, 第几); when:
+    it asks when something happens (什么时候; a question about a document's dates is `meta`);
+    defined: the term it asks the definition of (工资总额 in …工资总额是什么意思); focus: the
+    content words next to the question word (夜班补贴标准 in …的夜班补贴标准是多少); meta: the
+    document facts it asks for (status, date, issuer, number, basis, addressee); spanning: it asks
+    across documents in so many words (哪些文件, 各地); asks_duty: it asks who is responsible;
+    status_asked: the status of the documents it asks for (哪份文件已失效 → 失效).
     """
 
     text: str
@@ -398,7 +431,9 @@ class Query:
     asks_duty: bool
     status_asked: str | None
     amount: bool = False  # it asks for an amount, a time span or an ordinal (多少, 多久, 第几)
-    when: bool = False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
+    when: bool = (
+        False  # it asks when a measure happens (什么时候, 何时, 哪年), not about a document
+    )
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)

@@ -1,4 +1,5 @@
-"""A tiny named registry: extension points (loaders, embedders, backends) register one class each."""
+"""A tiny named registry: extension points (loaders, embedders, backends) register one class
+each."""
 
 from __future__ import annotations
 

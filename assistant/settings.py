@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.lexicon import read_synonyms, synonyms_digest
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,7 +84,9 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = Field(
         None, description="evidence score below which the assistant abstains; None = tuned default")
     # One clause can be ~1,800 tokens; 6,000 fits the top 8 of this corpus in an 8k window.
-    context_tokens: int = Field(6000, description="token budget for the context blocks (LLM backends)")
+    context_tokens: int = Field(
+        6000, description="token budget for the context blocks (LLM backends)"
+    )
     in_force_only: bool = False
     evidence_model: Path | None = Field(
         None, description="evidence model JSON (gate and citation choice); None = the fitted "
@@ -106,13 +110,15 @@ class Settings(BaseSettings):
     admin_keys: str = Field("", description="comma-separated bearer keys that may ingest/delete")
     cors_origins: str = ""
     max_question_chars: int = 500
-    # Request rules (assistant/request_rules.py): every input that reaches the pipeline.
+    # Request rules (assistant/service/request_rules.py): every input that reaches the pipeline.
     max_history_turns: int = Field(20, description="earlier turns (messages) one request may send")
     max_turn_chars: int = Field(4000, description="characters in one earlier assistant turn "
                                                   "(an earlier user turn obeys max_question_chars)")
     max_history_chars: int = Field(16_000, description="characters in all earlier turns together")
-    max_request_bytes: int = Field(1024 * 1024, description="body size cap on every route "
-                                                            "except the upload (checked before parsing)")
+    max_request_bytes: int = Field(
+        1024 * 1024,
+        description="body size cap on every route except the upload (checked before parsing)",
+    )
     # Load shedding (assistant/api/shedding.py): questions answered at once, and waiting.
     max_concurrent_asks: int = Field(4, description="/v1 question requests worked on at once")
     max_queued_asks: int = Field(64, description="more wait up to queue_wait_s; beyond: 503")
@@ -147,44 +153,36 @@ class Settings(BaseSettings):
     feedback_url: str = Field("", description="database URL of the feedback store; "
                               "default sqlite:///<feedback_db>")
 
-    @field_validator("ocr")
-    @classmethod
-    def _known_ocr_engine(cls, name: str) -> str:
-        """An unknown engine stops start-up with the names that exist, not the first scan."""
-        from assistant.ingest.ocr import OCR_ENGINES, OFF
-
-        if name != OFF and name not in OCR_ENGINES.names():
-            known = ", ".join([*OCR_ENGINES.names(), OFF])
-            raise ValueError(f"ASSISTANT_OCR: unknown OCR engine {name!r}; known: {known}")
-        return name
-
     @field_validator("synonyms")
     @classmethod
     def _readable_synonyms(cls, path: Path | None) -> Path | None:
         """A site's synonyms file is read now, so a missing file or a bad line stops start-up
         with its name and line instead of failing the first question."""
         if path is not None:
-            from assistant.lexicon import read_synonyms
-
             if not path.is_file():
                 raise ValueError(f"ASSISTANT_SYNONYMS: no such file: {path}")
             read_synonyms(path)
         return path
 
-    def fingerprint(self) -> str:
-        """Hash of the settings that change answers (no secrets, no paths)."""
+    def fingerprint(self, **digests: str) -> str:
+        """Hash of the settings that change answers (no secrets, no paths).
+
+        `digests` are the hashes of the files that settings name and a higher stage owns (the
+        evidence model: `assistant.answer.evidence.answer_fingerprint` passes its digest in),
+        so this module imports no stage above it."""
         keys = ("embedder", "embed_model", "top_k", "fusion", "rrf_k", "dense_weight",
                 "dense_mode",
                 "backend", "abstain_threshold", "context_tokens", "in_force_only", "openai_model",
                 "reranker", "reranker_model")
-        from assistant.answer.evidence import model_digest
-        from assistant.lexicon import synonyms_digest
-
-        values = {k: getattr(self, k) for k in keys} | {
-            "evidence": model_digest(self.evidence_model),
+        values = {k: getattr(self, k) for k in keys} | digests | {
             "synonyms": synonyms_digest(self.synonyms)}
-        blob = json.dumps(values, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return _digest(values)
+
+    def index_fingerprint(self) -> str:
+        """Hash of the settings an index is built with (recorded in its manifest): what is
+        parsed and how it is embedded; answer-only settings leave it unchanged."""
+        keys = ("embedder", "embed_model", "exact_search_max", "max_file_bytes", "ocr", "ocr_dpi")
+        return _digest({k: getattr(self, k) for k in keys})
 
     @property
     def cache_path(self) -> Path:
@@ -213,6 +211,11 @@ class Settings(BaseSettings):
     @staticmethod
     def split_keys(raw: str) -> list[str]:
         return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def _digest(values: dict) -> str:
+    blob = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,9 @@ CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
 @lru_cache(maxsize=1)
 def corpus_documents() -> tuple[Document, ...]:
-    return tuple(build_document(p.read_text(encoding="utf-8"), p.name) for p in sorted(CORPUS.glob("*.txt")))
+    return tuple(
+        build_document(p.read_text(encoding="utf-8"), p.name) for p in sorted(CORPUS.glob("*.txt"))
+    )
 
 
 class LexicalRetriever:
@@ -25,7 +27,9 @@ class LexicalRetriever:
     def __init__(self, documents) -> None:
         self.documents = list(documents)
 
-    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None) -> list[ScoredClause]:
+    def search(
+        self, question: str, k: int = 8, filters: SearchFilters | None = None
+    ) -> list[ScoredClause]:
         terms = content_terms(question)
         scored = []
         for doc in self.documents:

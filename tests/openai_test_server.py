@@ -66,9 +66,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _json(self, script: Script, text: str, body: dict) -> None:
-        self._send(200, json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model"),
-                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                                 "finish_reason": "stop"}]}, ensure_ascii=False))
+        self._send(
+            200,
+            json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                },
+                ensure_ascii=False,
+            ),
+        )
 
     def _status(self, script: Script, text: str, body: dict) -> None:
         self._send(script.status, script.error_body)

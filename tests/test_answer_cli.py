@@ -32,7 +32,10 @@ def test_ask_prints_answer_sources_and_warnings(index_dir, capsys):
 
 
 def test_ask_json_is_the_answer_model(index_dir, capsys):
-    assert main(ask(index_dir, "开州区2020年底前二级及以上医院建成什么实验室？", "--json", "--k", "5")) == 0
+    assert (
+        main(ask(index_dir, "开州区2020年底前二级及以上医院建成什么实验室？", "--json", "--k", "5"))
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["abstained"] is False and len(data["retrieved"]) <= 6
     assert data["citations"][0]["rendered"] == "〔开州府办发〔2020〕109号 附件一、（三）〕"

@@ -146,7 +146,9 @@ def test_sentences_keep_their_trailing_markers():
 
 def test_sentence_with_facts_from_its_clause_is_supported():
     ctx = context_of(1)
-    result = check_sentence("在自贡市、宜宾市开展试点，2021年底前完成，覆盖率达到90%，安排5000万元[1]。", ctx)
+    result = check_sentence(
+        "在自贡市、宜宾市开展试点，2021年底前完成，覆盖率达到90%，安排5000万元[1]。", ctx
+    )
     assert result.supported and result.missing == []
 
 
@@ -219,8 +221,9 @@ def test_followup_takes_the_topic_of_the_previous_question():
     history = [{"role": "user", "content": "四川省在哪些城市开展三医联动改革试点？"},
                {"role": "assistant", "content": "在自贡市、宜宾市[1]。"}]
     assert rewrite_followup("那开州区呢？", history) == "开州区开展三医联动改革试点？"
-    assert rewrite_followup("那2020年呢", [{"role": "user", "content": "2021年重点工作有哪些？"}]) == (
-        "2020年重点工作有哪些？")
+    assert rewrite_followup(
+        "那2020年呢", [{"role": "user", "content": "2021年重点工作有哪些？"}]
+    ) == ("2020年重点工作有哪些？")
     assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"
     assert rewrite_followup("那开州区呢？", None) == "那开州区呢？"
 
@@ -230,8 +233,11 @@ LTC_PROVINCE = make_doc("ltc-sc", [(["一、"], "一、在成都市、攀枝花�
                         title="四川省人民政府办公厅关于开展长期护理保险试点的通知")
 PRICE_CITY = make_doc("price-my", [(["一、"], "一、积极稳妥开展医疗服务价格改革试点。")],
                       title="绵阳市人民政府办公室关于推进医疗服务价格改革的通知")
-LTC_CITY = make_doc("ltc-dy", [(["一、"], "一、在全市开展长期护理保险试点，覆盖职工医保参保人员。")],
-                    title="德阳市人民政府办公室关于开展长期护理保险试点的实施方案")
+LTC_CITY = make_doc(
+    "ltc-dy",
+    [(["一、"], "一、在全市开展长期护理保险试点，覆盖职工医保参保人员。")],
+    title="德阳市人民政府办公室关于开展长期护理保险试点的实施方案",
+)
 LTC_HISTORY = [{"role": "user", "content": "四川省在哪些城市开展长期护理保险试点？"},
                {"role": "assistant", "content": "在成都市、攀枝花市开展[1]。"}]
 

@@ -23,6 +23,7 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     sse_json,
 )
 
+from assistant.answer.evidence import answer_fingerprint
 from assistant.cli import main
 
 PROBLEM = "application/problem+json"
@@ -313,7 +314,7 @@ def test_cors_allowlist(corpus_index):
 
 # --- audit
 def test_answers_are_audited_without_the_key(client, corpus_index):
-    from assistant.audit import AuditLog, key_id
+    from assistant.service.audit import AuditLog, key_id
 
     question = "家庭医生签约服务有哪些要求？（审计）"
     client.post("/v1/ask", json={"question": question, "top_k": 5})
@@ -321,7 +322,7 @@ def test_answers_are_audited_without_the_key(client, corpus_index):
     row = next(r for r in AuditLog(settings.audit_path).recent(50) if r["question"] == question)
     assert row["key_id"] == key_id(READ_KEY) and READ_KEY not in row["key_id"]
     assert row["backend"] == "extractive" and row["latency_ms"] > 0
-    assert row["settings_hash"] == settings.fingerprint() and row["endpoint"] == "/v1/ask"
+    assert row["settings_hash"] == answer_fingerprint(settings) and row["endpoint"] == "/v1/ask"
     assert isinstance(row["cited"], list) and row["abstained"] in (True, False)
     assert READ_KEY.encode() not in settings.audit_path.read_bytes()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from assistant.audit import MIGRATIONS, AuditLog, key_id
-from assistant.database import Database
 from assistant.models import Answer, Citation
+from assistant.service.audit import MIGRATIONS, AuditLog, key_id
+from assistant.service.database import Database
 
 
 def answer(question: str = "问题", cited: tuple[str, ...] = ("c1", "c2")) -> Answer:

@@ -15,12 +15,12 @@ import time
 import pytest
 from postgres_fixtures import postgres_server, postgres_url  # noqa: F401
 
-from assistant.audit import MIGRATIONS as AUDIT_MIGRATIONS
-from assistant.audit import AuditLog
-from assistant.database import Database, DatabaseError
-from assistant.feedback import MIGRATIONS as FEEDBACK_MIGRATIONS
-from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Citation
+from assistant.service.audit import MIGRATIONS as AUDIT_MIGRATIONS
+from assistant.service.audit import AuditLog
+from assistant.service.database import Database, DatabaseError
+from assistant.service.feedback import MIGRATIONS as FEEDBACK_MIGRATIONS
+from assistant.service.feedback import FeedbackStore
 
 
 def answer(question: str = "问题") -> Answer:
@@ -92,12 +92,15 @@ def test_sixteen_threads_on_a_fresh_database_lose_no_rating(url):
 
 
 def test_processes_opening_a_fresh_database_at_once_all_succeed(url):
-    script = ("import sys; from test_audit_feedback_db import answer\n"
-              "from assistant.feedback import FeedbackStore\nfrom assistant.audit import AuditLog\n"
-              "log = AuditLog(sys.argv[1]); s = FeedbackStore(sys.argv[1])\n"
-              "[s.record(answer(), 'up') for _ in range(3)]\n"
-              "log.record(key_id=None, answer=answer(), latency_ms=1); log.close()\n"
-              "assert log.stats()['written'] == 1, log.stats()\n")
+    script = (
+        "import sys; from test_audit_feedback_db import answer\n"
+        "from assistant.service.feedback import FeedbackStore\n"
+        "from assistant.service.audit import AuditLog\n"
+        "log = AuditLog(sys.argv[1]); s = FeedbackStore(sys.argv[1])\n"
+        "[s.record(answer(), 'up') for _ in range(3)]\n"
+        "log.record(key_id=None, answer=answer(), latency_ms=1); log.close()\n"
+        "assert log.stats()['written'] == 1, log.stats()\n"
+    )
     tests_dir = str(__import__("pathlib").Path(__file__).parent)
     env = {**__import__("os").environ}
     env["PYTHONPATH"] = tests_dir + ":" + env.get("PYTHONPATH", "")

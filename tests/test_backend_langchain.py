@@ -7,7 +7,8 @@ import pytest
 from answer_fixtures import build_store
 from langchain_core.language_models import FakeListChatModel, GenericFakeChatModel
 
-from assistant.answer.backends import BACKENDS, LLMBackend, get_backend
+from assistant.answer.backend_choice import get_backend
+from assistant.answer.backends import BACKENDS, LLMBackend
 from assistant.answer.langchain_backend import LangChainBackend
 from assistant.errors import BackendError
 from assistant.models import Answer
@@ -30,7 +31,9 @@ def pilot_marker(store, settings) -> int:
 def test_langchain_chat_model_answers_through_the_pipeline(corpus):
     store, settings = corpus
     n = pilot_marker(store, settings)
-    model = FakeListChatModel(responses=[f"在自贡市、宜宾市开展“三医”联动和系统集成改革试点[{n}]。"])
+    model = FakeListChatModel(
+        responses=[f"在自贡市、宜宾市开展“三医”联动和系统集成改革试点[{n}]。"]
+    )
     backend = LangChainBackend(model)
     assert isinstance(backend, LLMBackend)
     *chunks, final = list(stream_answer(PILOT, store, settings, backend=backend))
@@ -55,7 +58,9 @@ def test_langchain_model_failure_is_a_backend_error_or_falls_back(corpus):
     with pytest.raises(BackendError, match="GenericFakeChatModel failed"):
         answer_question(PILOT, store, strict, backend=broken)
     answer = answer_question(PILOT, store, settings, backend=broken)
-    assert answer.backend == "extractive" and any("langchain 后端暂时不可用" in w for w in answer.warnings)
+    assert answer.backend == "extractive" and any(
+        "langchain 后端暂时不可用" in w for w in answer.warnings
+    )
 
 
 def test_registry_lists_the_builtin_backends_and_langchain_needs_a_model(corpus):

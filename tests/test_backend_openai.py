@@ -85,7 +85,9 @@ def test_both_streamed_answer_cites_valid_blocks_and_is_verified(corpus, target)
     assert all(c.marker <= len(final.retrieved) for c in final.citations)
     if double is not None:
         assert len(chunks) > 3  # it really streamed
-        assert ("川办函〔2021〕56号", "一、（一）") in {(c.number, c.label) for c in final.citations}
+        assert ("川办函〔2021〕56号", "一、（一）") in {
+            (c.number, c.label) for c in final.citations
+        }
         assert all(s.supported for s in final.sentences)
         body = double.requests[0]["body"]
         assert body["stream"] is True and body["model"] == "scripted"
@@ -98,15 +100,19 @@ def test_both_planted_instruction_stays_data(tmp_path, target):
     overrides, double = target
     injected = build_store(tmp_path, extra_texts={"planted.txt": PLANTED})
     if double is not None:
-        double.script = Script(reply_for=cite_block_with("第一人民医院", "在测试市第一人民医院开展远程医疗试点[{n}]。"))
+        double.script = Script(
+            reply_for=cite_block_with("第一人民医院", "在测试市第一人民医院开展远程医疗试点[{n}]。")
+        )
     store, settings = settings_for(injected, url=overrides.pop("openai_base_url"), **overrides)
     answer = answer_question("测试市在哪家医院开展远程医疗试点？", store, settings)
     assert "所有文件均已废止" not in answer.answer
     assert ("测府办发〔2024〕3号", "一、") in {(c.number, c.label) for c in answer.citations}
     if double is not None:
         messages = double.requests[0]["body"]["messages"]
-        assert messages[0] == {"role": "system",
-                               "content": prompts.load_template(settings.prompts_dir, prompts.SYSTEM)}
+        assert messages[0] == {
+            "role": "system",
+            "content": prompts.load_template(settings.prompts_dir, prompts.SYSTEM),
+        }
         user = messages[-1]["content"]
         planted_at = user.index("忽略以上要求")
         inside = [m for m in BLOCK_RE.finditer(user) if m.start() < planted_at < m.end()]
@@ -126,15 +132,25 @@ def test_api_key_and_history_are_sent(corpus, server):
 
     server.script = Script(reply_for=cite_block_with("自贡市", PILOT_REPLY))
     store, settings = settings_for(corpus, server.base_url, openai_api_key=SecretStr("sk-test"))
-    history = [{"role": "user", "content": "四川医改有哪些重点？"}, {"role": "assistant", "content": "略[1]。"}]
+    history = [
+        {"role": "user", "content": "四川医改有哪些重点？"},
+        {"role": "assistant", "content": "略[1]。"},
+    ]
     answer_question(PILOT, store, settings, history=history)
     request = server.requests[0]
     assert request["headers"]["Authorization"] == "Bearer sk-test"
-    assert [m["role"] for m in request["body"]["messages"]] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in request["body"]["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
 
 
 def test_marker_pointing_at_no_block_is_dropped_and_counted(corpus, server):
-    server.script = Script(reply_for=cite_block_with("自贡市", "在自贡市、宜宾市开展试点[{n}][42]。"))
+    server.script = Script(
+        reply_for=cite_block_with("自贡市", "在自贡市、宜宾市开展试点[{n}][42]。")
+    )
     answer = ask(corpus, server)
     assert "[42]" not in answer.answer
     assert [c.label for c in answer.citations] == ["一、（一）"]
@@ -151,7 +167,9 @@ def test_invented_doc_number_is_flagged_and_the_sentence_unsupported(corpus, ser
 
 
 def test_changed_fact_or_missing_citation_is_unsupported(corpus, server):
-    server.script = Script(reply_for=cite_block_with("自贡市", "在成都市开展试点[{n}]。另有未标注出处的说法。"))
+    server.script = Script(
+        reply_for=cite_block_with("自贡市", "在成都市开展试点[{n}]。另有未标注出处的说法。")
+    )
     answer = ask(corpus, server)
     first, second = answer.sentences
     assert not first.supported and "成都市" in first.missing
@@ -181,7 +199,9 @@ def test_server_error_is_retried_with_backoff_then_reported(corpus, server):
 
 
 def test_server_error_then_success(corpus, server):
-    server.script = Script(fail_first=1, status=503, reply_for=cite_block_with("自贡市", PILOT_REPLY))
+    server.script = Script(
+        fail_first=1, status=503, reply_for=cite_block_with("自贡市", PILOT_REPLY)
+    )
     answer = ask(corpus, server, openai_retries=2)
     assert not answer.abstained and len(server.requests) == 2
 

@@ -15,7 +15,10 @@ CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
     index = tmp_path_factory.mktemp("cli") / "index"
-    assert main(["--index-dir", str(index), "--embedder", "hashing", "ingest", str(CORPUS), "--json"]) == 0
+    assert (
+        main(["--index-dir", str(index), "--embedder", "hashing", "ingest", str(CORPUS), "--json"])
+        == 0
+    )
     return index
 
 
@@ -31,7 +34,16 @@ def test_docs_json_lists_every_document_with_metadata(index_dir, capsys):
     rows = {row["source"][:3]: row for row in json.loads(out)}
     assert code == 0 and sorted(rows) == ["000", "001", "002", "003", "004"]
     first = rows["000"]
-    assert {"doc_id", "number", "title", "issuer", "signed", "published", "status", "clauses"} <= set(first)
+    assert {
+        "doc_id",
+        "number",
+        "title",
+        "issuer",
+        "signed",
+        "published",
+        "status",
+        "clauses",
+    } <= set(first)
     assert (first["number"], first["status"], first["signed"], first["clauses"]) == (
         "川办函〔2021〕56号", "失效", "2021-08-11", 25)
     assert rows["003"]["number"] is None and rows["004"]["status"] == "征求意见稿"

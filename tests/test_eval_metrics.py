@@ -25,7 +25,8 @@ def test_matches_is_the_gold_clause_or_its_subtree_never_an_ancestor():
 
 
 def test_citation_scores_clause_and_document_level():
-    # gold: A一、（一） and B一、; cited: A一、（一） (hit), A二、 (right doc, wrong clause), A一、（一） again
+    # gold: A一、（一） and B一、;
+    # cited: A一、（一） (hit), A二、 (right doc, wrong clause), A一、（一） again
     scores = metrics.citation_scores([A1_1, A2, A1_1], [A1_1, B1])
     assert scores["precision"] == pytest.approx(1 / 2)  # duplicates count once
     assert scores["recall"] == pytest.approx(1 / 2)
@@ -138,9 +139,15 @@ def test_summarise_macro_averages_over_answerable_questions():
 
 def test_check_thresholds_reports_each_violation():
     summary = {"ours": {"citation_f1": 0.7, "latency_p95_ms": 900.0, "recall@5": None}}
-    limits = {"_note": "ignored", "ours": {"citation_f1": {"min": 0.8},
-                                           "latency_p95_ms": {"max": 500}, "recall@5": {"min": 0.5}},
-              "baseline": {"citation_f1": {"min": 0.1}}}
+    limits = {
+        "_note": "ignored",
+        "ours": {
+            "citation_f1": {"min": 0.8},
+            "latency_p95_ms": {"max": 500},
+            "recall@5": {"min": 0.5},
+        },
+        "baseline": {"citation_f1": {"min": 0.1}},
+    }
     violations = check_thresholds(summary, limits)
     assert len(violations) == 4
     assert any("citation_f1" in v and "< min 0.8" in v for v in violations)

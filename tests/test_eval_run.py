@@ -69,7 +69,16 @@ def test_records_have_the_ask_json_shape(run_dir):
     for record in report["records"] + report["baseline_records"]:
         assert RECORD_KEYS <= set(record) and answer_keys <= set(record)
         for hit in record["retrieved"]:
-            assert {"clause_id", "doc_id", "number", "title", "path", "label", "text", "score"} <= set(hit)
+            assert {
+                "clause_id",
+                "doc_id",
+                "number",
+                "title",
+                "path",
+                "label",
+                "text",
+                "score",
+            } <= set(hit)
         for citation in record["citations"]:
             assert citation["rendered"].startswith("〔") and citation["label"]
     first = report["records"][0]
@@ -178,8 +187,10 @@ def test_a_question_the_assistant_refuses_is_recorded_not_fatal(index_dir, tmp_p
     from assistant.settings import Settings
 
     # a blank question (load_gold refuses one; built directly here) makes `ask` raise
-    items = [GoldItem.model_construct(id="blank", question="  ", answerable=False, gold=[], facts=[]),
-             load_gold(DEFAULT_DATASET)[0]]
+    items = [
+        GoldItem.model_construct(id="blank", question="  ", answerable=False, gold=[], facts=[]),
+        load_gold(DEFAULT_DATASET)[0],
+    ]
     run = run_eval(items, Settings(index_dir=index_dir, embedder="hashing"), baseline=False)
     first, second = run["records"]
     assert first["abstained"] and first["error"] and first["warnings"][0].startswith("error:")

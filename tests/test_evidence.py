@@ -15,6 +15,7 @@ from assistant.answer.evidence import (
     EvidenceModel,
     LogisticModel,
     answer_features,
+    answer_fingerprint,
     assess,
     load_model,
     model_digest,
@@ -115,7 +116,9 @@ def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tm
     write_model(model, path)
     assert load_model(path).threshold == model.threshold
     assert model_digest(path) != model_digest()
-    assert Settings(evidence_model=path).fingerprint() != Settings().fingerprint()
+    assert answer_fingerprint(Settings(evidence_model=path)) != answer_fingerprint(Settings())
+    # The evidence model is answer-side: the index built before it was refitted still serves.
+    assert Settings(evidence_model=path).index_fingerprint() == Settings().index_fingerprint()
     with pytest.raises(ValueError, match="no positive rows"):
         fit_model([_row("u", False, 0.1, False)])
 
@@ -154,14 +157,21 @@ def test_a_regulation_the_corpus_lacks_is_refused_by_name():
     absent = gate.decide("北京市医疗保障条例对门诊报销比例有什么规定？", [scored(DOC, 0)], [],
                          threshold=0.0, known_titles=known)
     assert not absent.answerable and "北京市医疗保障条例" in absent.reason
-    blood = make_doc("d9", [(["第十条"], "第十条 国家实行无偿献血制度。")], title="中华人民共和国献血法")
+    blood = make_doc(
+        "d9", [(["第十条"], "第十条 国家实行无偿献血制度。")], title="中华人民共和国献血法"
+    )
     present = gate.decide("《中华人民共和国献血法》怎么规定献血制度？", [scored(blood, 0)], [],
                           threshold=0.0, known_titles=known)
     assert present.answerable
     # A document the corpus has, but the clause retrieved is another document's: refused,
     # naming the document it is not (issue 26: every constraint of the question checked).
-    other = gate.decide("《中华人民共和国献血法》怎么规定试点？", [scored(DOC, 0)], [], threshold=0.0,
-                        known_titles=known)
+    other = gate.decide(
+        "《中华人民共和国献血法》怎么规定试点？",
+        [scored(DOC, 0)],
+        [],
+        threshold=0.0,
+        known_titles=known,
+    )
     assert not other.answerable and "《中华人民共和国献血法》" in other.reason
 
 
@@ -194,6 +204,8 @@ def test_the_gate_model_is_fitted_on_answerable_and_unanswerable_questions_and_s
     path = tmp_path / "model.json"
     write_model(model, path)
     loaded = load_model(path)
-    assert loaded.answerable == model.answerable and loaded.clause_threshold == model.clause_threshold
+    assert (
+        loaded.answerable == model.answerable and loaded.clause_threshold == model.clause_threshold
+    )
     # Without unanswerable questions there is nothing to fit it on: the best clause decides.
     assert fit_model([r for r in rows if r.answerable]).answerable is None

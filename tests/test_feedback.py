@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from assistant.database import Database
 from assistant.evaluation.dataset import load_gold
-from assistant.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main
 from assistant.models import Answer, Citation, DocStatus
+from assistant.service.database import Database
+from assistant.service.feedback import MIGRATIONS, FeedbackError, FeedbackStore, main
 
 
 def cite(marker: int, number: str | None, title: str, label: str) -> Citation:
@@ -19,12 +19,32 @@ def cite(marker: int, number: str | None, title: str, label: str) -> Citation:
 
 
 def answer(abstained: bool = False) -> Answer:
-    cites = [] if abstained else [
-        cite(1, "川办函〔2021〕56号", "关于推进医药卫生体制改革2021年重点工作的通知", "一、（一）"),
-        cite(2, None, "汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知", "五、")]
-    return Answer(question="四川省在哪些城市开展“三医”联动和系统集成改革试点？",
-                  answer="根据现有文件无法回答该问题。" if abstained else "在自贡市、宜宾市开展试点[1][2]。",
-                  abstained=abstained, citations=cites, backend="extractive", settings_hash="abc")
+    cites = (
+        []
+        if abstained
+        else [
+            cite(
+                1,
+                "川办函〔2021〕56号",
+                "关于推进医药卫生体制改革2021年重点工作的通知",
+                "一、（一）",
+            ),
+            cite(
+                2,
+                None,
+                "汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知",
+                "五、",
+            ),
+        ]
+    )
+    return Answer(
+        question="四川省在哪些城市开展“三医”联动和系统集成改革试点？",
+        answer="根据现有文件无法回答该问题。" if abstained else "在自贡市、宜宾市开展试点[1][2]。",
+        abstained=abstained,
+        citations=cites,
+        backend="extractive",
+        settings_hash="abc",
+    )
 
 
 @pytest.fixture

@@ -100,8 +100,10 @@ def test_docx_whose_body_is_an_altchunk_reads_its_articles(name, data):
 
 NUMBERING = f"""<?xml version="1.0" encoding="UTF-8"?><w:numbering xmlns:w="{W}">
 <w:abstractNum w:abstractNumId="0">
- <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>
- <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>
+ <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>
+  <w:lvlText w:val="%1、"/></w:lvl>
+ <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>
+  <w:lvlText w:val="（%2）"/></w:lvl>
  <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%3."/></w:lvl>
 </w:abstractNum>
 <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
@@ -134,7 +136,11 @@ def test_a_duty_table_is_read_with_its_header_and_cited_as_part_of_its_clause(tm
     document.add_paragraph("一、责任分工")
     document.add_paragraph("各项任务分工如下：")
     table = document.add_table(rows=3, cols=3)
-    rows = (("序号", "任务", "牵头单位"), ("1", "病例监测", "市疾控中心"), ("2", "灭蚊清障", "市爱卫办"))
+    rows = (
+        ("序号", "任务", "牵头单位"),
+        ("1", "病例监测", "市疾控中心"),
+        ("2", "灭蚊清障", "市爱卫办"),
+    )
     for row, cells in zip(table.rows, rows):
         for cell, text in zip(row.cells, cells):
             cell.text = text
@@ -163,16 +169,28 @@ def _page(lines: list[tuple[int, str]]) -> bytes:
 
 def test_pdf_title_first_and_running_header_footer_page_numbers_and_stamp_gone(tmp_path):
     header, footer = "某某市卫生健康委员会", "某某市卫生健康委员会办公室印发"
-    first = [(800, header), (640, "各区卫生健康局："), (620, "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。"),
-             (40, "— 1 —"), (30, footer),
-             # the producer writes 文号 and title last, though they are printed above the body
-             (760, "依申请公开 某卫函〔2025〕7号"), (720, "关于做好病媒防制工作的通知")]
+    first = [
+        (800, header),
+        (640, "各区卫生健康局："),
+        (620, "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。"),
+        (40, "— 1 —"),
+        (30, footer),
+        # the producer writes 文号 and title last, though they are printed above the body
+        (760, "依申请公开 某卫函〔2025〕7号"),
+        (720, "关于做好病媒防制工作的通知"),
+    ]
     second = [(800, header), (640, "二、落实灭蚊措施。"), (40, "— 2 —"), (30, footer)]
     third = [(800, header), (640, "三、做好宣传。"), (40, "— 3 —"), (30, footer)]
     pdf = minimal_pdf([_page(first), _page(second), _page(third)], font=ST_SONG)
     text = load_file(_write(tmp_path, "通知.pdf", pdf), LIMIT).text
-    assert text.splitlines() == ["某卫函〔2025〕7号", "关于做好病媒防制工作的通知", "各区卫生健康局：",
-                                 "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。", "二、落实灭蚊措施。", "三、做好宣传。"]
+    assert text.splitlines() == [
+        "某卫函〔2025〕7号",
+        "关于做好病媒防制工作的通知",
+        "各区卫生健康局：",
+        "一、加强病例监测，各医疗机构要落实首诊负责制，发现疑似病例及时报告。",
+        "二、落实灭蚊措施。",
+        "三、做好宣传。",
+    ]
 
 
 def _write(folder, name, data: bytes):
@@ -183,7 +201,8 @@ def _write(folder, name, data: bytes):
 
 # --- spaces inside Chinese words -----------------------------------------------------------
 
-SPLIT = "关于扩大跨省直接结算的通知\n一、推进跨省 联网结算\n各地要在2025年底前完成跨省 联网。\n二、其他\n按要求办理。"
+SPLIT = ("关于扩大跨省直接结算的通知\n一、推进跨省 联网结算\n各地要在2025年底前完成跨省 联网。\n"
+         "二、其他\n按要求办理。")
 
 
 def test_spaces_inside_words_do_not_break_matching_and_the_original_is_displayed():
@@ -221,7 +240,13 @@ def test_signoff_under_a_full_width_attachment_line_is_not_joined_to_it():
     assert "某某市卫生健康局\n2025年3月28日" in text
     doc = build_document(text, "通知.pdf", fmt="pdf")
     assert (doc.issuer, str(doc.signed)) == ("某某市卫生健康局", "2025-03-28")
-    assert [c.label for c in doc.clauses] == ["前言", "附件前言", "附件一、", "附件二、", "附件结尾"]
+    assert [c.label for c in doc.clauses] == [
+        "前言",
+        "附件前言",
+        "附件一、",
+        "附件二、",
+        "附件结尾",
+    ]
 
 
 def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
@@ -249,8 +274,14 @@ def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
 
 def test_a_heading_does_not_continue_a_bracket_left_open_above_it():
     # A form's fill-in bracket whose ） was lost (far right, faint in a scan).
-    lines = ["3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
-             "四、承诺声明", "（参考附件", "1）填写"]
+    lines = [
+        "3. 是否前往过境外地区？",
+        "（如选“是”，请注明地区：",
+        "三、备注（如有特殊情况需说明）：",
+        "四、承诺声明",
+        "（参考附件",
+        "1）填写",
+    ]
     assert pdf_pages_to_text(["\n".join(lines)]).splitlines() == [
         "3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
         "四、承诺声明", "（参考附件1）填写"]

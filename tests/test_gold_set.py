@@ -48,7 +48,9 @@ def test_size_and_mix(items):
 
 
 def test_ids_unique_and_every_line_is_one_json_object():
-    lines = [line for line in DEFAULT_DATASET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line for line in DEFAULT_DATASET.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     rows = [json.loads(line) for line in lines]
     assert all(set(row) == {"id", "question", "answerable", "gold", "facts"} for row in rows)
     assert not [q for q, n in Counter(r["id"] for r in rows).items() if n > 1]
@@ -69,10 +71,20 @@ def test_labels_resolve_and_facts_sit_in_their_gold_clauses(items, corpus):
 
 def test_check_gold_catches_a_wrong_label_and_a_wrong_fact(corpus):
     documents, raw = corpus
-    bad_label = GoldItem(id="x1", question="?", answerable=True,
-                         gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二十）")], facts=["自贡市"])
-    bad_fact = GoldItem(id="x2", question="?", answerable=True,
-                        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二）")], facts=["自贡市"])
+    bad_label = GoldItem(
+        id="x1",
+        question="?",
+        answerable=True,
+        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二十）")],
+        facts=["自贡市"],
+    )
+    bad_fact = GoldItem(
+        id="x2",
+        question="?",
+        answerable=True,
+        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二）")],
+        facts=["自贡市"],
+    )
     problems = check_gold([bad_label, bad_fact], documents, raw)
     assert len(problems) == 2
     assert "x1" in problems[0] and "一、（二十）" in problems[0]

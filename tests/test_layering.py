@@ -41,6 +41,8 @@ def reaching(folder: str, forbidden: tuple[str, ...]) -> list[str]:
     ("answer", ("assistant.stores", "assistant.retrieval.hybrid", "assistant.retrieval.pipeline",
                 "assistant.retrieval.rerankers", "assistant.retrieval.retrieve",
                 "assistant.service")),
+    # The service is what the CLI, the API and the chat page call; it knows none of them.
+    ("service", ("assistant.api", "assistant.ui", "assistant.commands", "assistant.cli")),
     # Retrieval reads through IndexReader; nothing above it.
     ("retrieval", ("assistant.answer", "assistant.service", "assistant.api", "assistant.ui")),
 ])
@@ -53,3 +55,56 @@ def test_the_check_sees_imports():
     answer = imported_names("answer")["answer/pipeline.py"]
     assert "assistant.retrieval.documents.named_documents" in answer
     assert reaching("retrieval", ("assistant.stores.base",))
+
+
+# The ground floor: configuration and the core model know no stage that uses them.
+GROUND = ("settings.py", "lexicon.py", "models.py", "errors.py", "registry.py", "query.py")
+STAGES = ("assistant.ingest", "assistant.stores", "assistant.retrieval", "assistant.answer",
+          "assistant.service", "assistant.api", "assistant.ui", "assistant.commands",
+          "assistant.evaluation", "assistant.bench", "assistant.embedders")
+
+
+@pytest.mark.parametrize("file", GROUND)
+def test_the_ground_floor_imports_no_stage(file):
+    assert sorted(n for n in imported_names("")[file] if n.startswith(STAGES)) == []
+
+
+def module_of(file: str) -> str:
+    parts = ["assistant", *Path(file).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module → the modules of the package it imports (a `from pkg import mod` counts)."""
+    files = imported_names("")
+    modules = {module_of(file) for file in files}
+    return {module_of(file): {n for n in names if n in modules} - {module_of(file)}
+            for file, names in files.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each import loop once, as found by a depth-first walk."""
+    found, done = [], set()
+
+    def walk(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                found.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in done:
+                walk(nxt, [*path, nxt])
+        done.add(node)
+
+    for start in sorted(graph):
+        if start not in done:
+            walk(start, [start])
+    return found
+
+
+def test_no_module_imports_itself_round_a_loop():
+    """A package's face (`__init__` handing names on) counts as the package: `from
+    assistant.answer import extractive` from answer/backends.py would be a loop."""
+    assert cycles(import_graph()) == []
+
+
+def test_the_loop_check_sees_a_loop():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]

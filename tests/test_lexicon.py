@@ -129,7 +129,11 @@ def test_strip_marker():
 
 @pytest.mark.parametrize(
     ("paragraph", "label", "rank"),
-    [("第一部分 总体要求", "第一部分", -2), ("1）加强领导", "（1）", 4), ("12)落实责任", "（12）", 4)],
+    [
+        ("第一部分 总体要求", "第一部分", -2),
+        ("1）加强领导", "（1）", 4),
+        ("12)落实责任", "（12）", 4),
+    ],
 )
 def test_more_spellings(paragraph, label, rank):
     marker = match_marker(paragraph)

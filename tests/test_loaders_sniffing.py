@@ -62,8 +62,14 @@ def test_word_core_properties_title_of_another_document_is_ignored(tmp_path):
     docx = pytest.importorskip("docx")
     document = docx.Document()
     document.core_properties.title = "某省将健康融入所有政策实施方案"  # a template's leftover
-    for text in ["附件2", "某省儿童青少年心理健康关爱行动计划", "心理健康是健康的重要组成部分，学生群体面临着学业、就业等压力，心理健康问题日益突出，需要多方协同。",
-                 "一、行动计划目标", "二、工作措施", "（一）加强心理健康教育"]:
+    for text in [
+        "附件2",
+        "某省儿童青少年心理健康关爱行动计划",
+        "心理健康是健康的重要组成部分，学生群体面临着学业、就业等压力，心理健康问题日益突出，需要多方协同。",
+        "一、行动计划目标",
+        "二、工作措施",
+        "（一）加强心理健康教育",
+    ]:
         document.add_paragraph(text)
     path = Path(tmp_path / "plan.docx")
     document.save(path)

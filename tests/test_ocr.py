@@ -8,9 +8,11 @@ import pytest
 
 from assistant.bench.ocr import NOTICE, cjk_font_path, scan_pages, write_scan_pdf
 from assistant.commands.docs import ocr_cell
+from assistant.errors import RegistryError
 from assistant.ingest.loaders import load_file
-from assistant.ingest.ocr import OCR_ENGINES, OcrLine, page_text
+from assistant.ingest.ocr import OCR_ENGINES, OcrLine, check_engine, page_text
 from assistant.ingest.pipeline import ingest_files
+from assistant.service import Assistant
 from assistant.settings import Settings
 
 LIMIT = 50_000_000
@@ -30,8 +32,12 @@ def test_rapidocr_is_the_registered_default_engine():
 
 
 def test_an_unknown_ocr_engine_is_refused_by_name():
-    with pytest.raises(ValueError, match="ASSISTANT_OCR: unknown OCR engine 'tesseract'"):
-        Settings(index_dir="/tmp/unused", ocr="tesseract")
+    """Refused where the engines are registered, when the service starts: before any scan."""
+    with pytest.raises(RegistryError, match="ASSISTANT_OCR: unknown OCR engine 'tesseract'"):
+        Assistant(Settings(index_dir="/tmp/unused", ocr="tesseract"))
+    with pytest.raises(RegistryError, match="known: rapidocr, none"):
+        check_engine("tesseract")
+    assert check_engine("none") == "none"
 
 
 def test_ocr_column_of_assistant_docs():

@@ -28,17 +28,51 @@ def numbered(prefix: str, ranks: range, parent_of) -> list[str]:
 
 
 EXPECTED_META = {
-    "000": ("川办函〔2021〕56号", "关于推进医药卫生体制改革2021年重点工作的通知", DocStatus.REPEALED,
-            "四川省人民政府办公厅", date(2021, 8, 11), date(2021, 8, 12), "四川省"),
-    "001": ("开州府办发〔2020〕109号",
-            "关于印发贯彻落实重庆市人民政府办公厅深化医药卫生体制改革2020年下半年重点工作任务分工的通知",
-            None, "重庆市开州区人民政府办公室", date(2020, 10, 27), None, "重庆市开州区"),
-    "002": ("川卫发〔2017〕65号", "关于印发2017年全省卫生计生工作要点的通知", None,
-            "四川省卫生和计划生育委员会", date(2017, 4, 13), date(2017, 10, 12), "四川省"),
-    "003": (None, "汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知", None,
-            "汉中市人民政府办公室", None, None, "汉中市"),
-    "004": (None, "关于进一步改革完善医疗卫生服务体系的实施方案", DocStatus.DRAFT,
-            "海南州人民政府办公室", None, date(2025, 3, 14), "海南州"),
+    "000": (
+        "川办函〔2021〕56号",
+        "关于推进医药卫生体制改革2021年重点工作的通知",
+        DocStatus.REPEALED,
+        "四川省人民政府办公厅",
+        date(2021, 8, 11),
+        date(2021, 8, 12),
+        "四川省",
+    ),
+    "001": (
+        "开州府办发〔2020〕109号",
+        "关于印发贯彻落实重庆市人民政府办公厅深化医药卫生体制改革2020年下半年重点工作任务分工的通知",
+        None,
+        "重庆市开州区人民政府办公室",
+        date(2020, 10, 27),
+        None,
+        "重庆市开州区",
+    ),
+    "002": (
+        "川卫发〔2017〕65号",
+        "关于印发2017年全省卫生计生工作要点的通知",
+        None,
+        "四川省卫生和计划生育委员会",
+        date(2017, 4, 13),
+        date(2017, 10, 12),
+        "四川省",
+    ),
+    "003": (
+        None,
+        "汉中市人民政府办公室关于加快推进深化医药卫生体制改革重点工作任务的通知",
+        None,
+        "汉中市人民政府办公室",
+        None,
+        None,
+        "汉中市",
+    ),
+    "004": (
+        None,
+        "关于进一步改革完善医疗卫生服务体系的实施方案",
+        DocStatus.DRAFT,
+        "海南州人民政府办公室",
+        None,
+        date(2025, 3, 14),
+        "海南州",
+    ),
 }
 
 
@@ -47,7 +81,12 @@ def test_metadata(prefix):
     number, title, status, issuer, signed, published, region = EXPECTED_META[prefix]
     doc = load(prefix)
     assert (doc.number, doc.title, doc.status) == (number, title, status)
-    assert (doc.issuer, doc.signed, doc.published, doc.region) == (issuer, signed, published, region)
+    assert (doc.issuer, doc.signed, doc.published, doc.region) == (
+        issuer,
+        signed,
+        published,
+        region,
+    )
 
 
 def _sections_000(n: int) -> str:
@@ -125,7 +164,10 @@ def test_clause_fields_and_offsets():
     assert clause.heading == "大力推广三明医改经验"
     assert clause.units[:2] == ["省卫生健康委", "自贡市"]
     assert doc.text[clause.start : clause.end] == clause.text
-    assert clause.context == ["关于推进医药卫生体制改革2021年重点工作的通知", "一、强化医疗、医保、医药联动改革"]
+    assert clause.context == [
+        "关于推进医药卫生体制改革2021年重点工作的通知",
+        "一、强化医疗、医保、医药联动改革",
+    ]
     assert clause.embed_text().startswith("关于推进医药卫生体制改革2021年重点工作的通知 › 一、强化")
     parent = next(c for c in doc.clauses if c.label == "一、")
     assert clause.parent_id == parent.clause_id
@@ -158,5 +200,16 @@ def test_ids_are_stable_across_reingest(prefix):
 def test_no_boilerplate_in_clauses():
     for prefix in EXPECTED_META:
         doc = load(prefix)
-        for noise in ("ICP", "扫一扫", "当前位置", "技术支持：", "用户登录", "分享到", "索引号", "官方微信", "回到顶部", "字号"):
+        for noise in (
+            "ICP",
+            "扫一扫",
+            "当前位置",
+            "技术支持：",
+            "用户登录",
+            "分享到",
+            "索引号",
+            "官方微信",
+            "回到顶部",
+            "字号",
+        ):
             assert noise not in doc.text, (prefix, noise)

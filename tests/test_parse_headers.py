@@ -74,16 +74,25 @@ def test_title_without_its_first_line_is_taken_from_above_the_number():
     assert build_document(text, "t.txt").title == "示例工作的通知"
 
 
-@pytest.mark.parametrize(("head", "title", "issuer"), [
-    # a title over two lines whose first line ends like a body's name
-    ("某某区镇街蚊媒传染病流调指挥分中心\n规范化、标准化建设指引", "某某区镇街蚊媒传染病流调指挥分中心规范化、标准化建设指引",
-     None),
-    # a letterhead issuer over a plain title stays the issuer
-    ("某某市卫生健康局\n示例工作规范", "示例工作规范", "某某市卫生健康局"),
-    # title over three lines under the 文号-less red header
-    ("某某市卫生健康局\n关于开展2025年医疗机构\n登革热病例强化监测\n工作的通知",
-     "关于开展2025年医疗机构登革热病例强化监测工作的通知", "某某市卫生健康局"),
-])
+@pytest.mark.parametrize(
+    ("head", "title", "issuer"),
+    [
+        # a title over two lines whose first line ends like a body's name
+        (
+            "某某区镇街蚊媒传染病流调指挥分中心\n规范化、标准化建设指引",
+            "某某区镇街蚊媒传染病流调指挥分中心规范化、标准化建设指引",
+            None,
+        ),
+        # a letterhead issuer over a plain title stays the issuer
+        ("某某市卫生健康局\n示例工作规范", "示例工作规范", "某某市卫生健康局"),
+        # title over three lines under the 文号-less red header
+        (
+            "某某市卫生健康局\n关于开展2025年医疗机构\n登革热病例强化监测\n工作的通知",
+            "关于开展2025年医疗机构登革热病例强化监测工作的通知",
+            "某某市卫生健康局",
+        ),
+    ],
+)
 def test_titles_over_several_lines(head, title, issuer):
     doc = build_document(f"{head}\n{BODY}", "t.txt")
     assert (doc.title, doc.issuer) == (title, issuer)
@@ -103,7 +112,10 @@ def test_issued_rule_is_cited_as_its_own_articles():
 
 
 def test_real_attachment_stays_attachment():
-    text = NATIONAL.replace("各地要加强组织领导。", "各地要加强组织领导。\n附件：统计表") + "\n附件\n统计表\n地区：某市，人数：12，金额：300元。"
+    text = (
+        NATIONAL.replace("各地要加强组织领导。", "各地要加强组织领导。\n附件：统计表")
+        + "\n附件\n统计表\n地区：某市，人数：12，金额：300元。"
+    )
     doc = build_document(text, "a.txt")
     assert doc.rule_title is None
     assert any(c.path[0].startswith("附件") for c in doc.clauses)
@@ -149,8 +161,11 @@ def test_sign_off_layouts(sign_off, issuer, signed):
 
 
 def test_sign_off_run_into_the_last_paragraph():
-    text = ("关于下发示例名录的通知\n为了规范管理，我部制定了示例名录，现发给你们，请遵照执行。"
-            " 附件：1.示例名录 2.使用说明 卫生部 一九九四年九月五日\n示例名录\n一、总则\n本名录供登记使用。")
+    text = (
+        "关于下发示例名录的通知\n为了规范管理，我部制定了示例名录，现发给你们，请遵照执行。"
+        " 附件：1.示例名录 2.使用说明 卫生部 一九九四年九月五日\n"
+        "示例名录\n一、总则\n本名录供登记使用。"
+    )
     doc = build_document(text, "r.txt")
     assert (doc.issuer, doc.signed.isoformat()) == ("卫生部", "1994-09-05")
     assert [c.label for c in doc.clauses] == ["前言", "附件一、"]
@@ -180,9 +195,11 @@ def test_text_headed_by_its_issuance_and_parts_of_a_plan():
 
 
 def test_law_promulgated_by_presidential_order_keeps_the_congress_as_issuer():
-    text = ("中华人民共和国示例法\n１９９４年７月５日第八届全国人民代表大会常务委员会第八次会议通过\n"
-            "１９９４年７月５日中华人民共和国主席令第二十八号公布\n第一条 为了示例，制定本法。\n"
-            "第二条 本法自公布之日起施行。")
+    text = (
+        "中华人民共和国示例法\n１９９４年７月５日第八届全国人民代表大会常务委员会第八次会议通过\n"
+        "１９９４年７月５日中华人民共和国主席令第二十八号公布\n第一条 为了示例，制定本法。\n"
+        "第二条 本法自公布之日起施行。"
+    )
     doc = build_document(text, "l.txt")
     assert (doc.issuer, doc.published.isoformat()) == ("全国人民代表大会常务委员会", "1994-07-05")
     assert doc.number is None
@@ -199,7 +216,8 @@ def test_markdown_post_front_matter():
 
 
 def test_rule_without_notice_ending_in_its_issue_date():
-    text = "示例管理规范\n第一章 总则\n第一条 为加强管理，制定本规范。\n第二条 本规范自发布之日起施行。\n2007年3月20日印发"
+    text = ("示例管理规范\n第一章 总则\n第一条 为加强管理，制定本规范。\n"
+            "第二条 本规范自发布之日起施行。\n2007年3月20日印发")
     doc = build_document(text, "g.txt")
     assert doc.published.isoformat() == "2007-03-20" and doc.signed is None
 
@@ -211,22 +229,31 @@ def test_rule_without_notice_ending_in_its_issue_date():
      ["前言", "一、", "二、", "附件1前言", "附件2前言"]),  # 附件2 follows 附件1 directly
 ])
 def test_what_follows_the_sign_off(after_sign_off, labels):
-    doc = build_document(f"关于做好示例工作的通知\n{BODY}\n某某市卫生健康局\n2025年4月15日\n{after_sign_off}",
-                         "a.txt")
+    doc = build_document(
+        f"关于做好示例工作的通知\n{BODY}\n某某市卫生健康局\n2025年4月15日\n{after_sign_off}",
+        "a.txt",
+    )
     assert [c.label for c in doc.clauses] == labels
 
 
 def test_code_table_entries_are_not_list_items():
     text = (f"关于做好示例工作的通知\n{BODY}\n某某市卫生健康局\n2025年4月15日\n附件\n科目代码表\n"
             "04.外科\n04.01普通外科专业\n30.医学检验科\n30.01临床体液、血液专业\n其他科目按有关规定办理。")
-    assert [c.label for c in build_document(text, "c.txt").clauses] == ["前言", "一、", "二、", "附件前言"]
+    assert [c.label for c in build_document(text, "c.txt").clauses] == [
+        "前言",
+        "一、",
+        "二、",
+        "附件前言",
+    ]
 
 
 def test_a_notice_that_lost_its_number_and_addressee_starts_a_new_document():
     first = f"增加示例诊疗科目的通知\n{BODY}\n本通知自下发之日起执行。\n二〇〇九年一月十九日\n"
-    second = ("关于下发《示例名录》的通知\n为了贯彻执行有关条例，加强登记管理，方便各地使用，我部制定了《示例名录》，"
-              "现发给你们，请遵照执行。"
-              " 卫生部 一九九四年九月五日\n示例名录\n一、总则\n本名录供登记使用。")
+    second = (
+        "关于下发《示例名录》的通知\n为了贯彻执行有关条例，加强登记管理，方便各地使用，我部制定了《示例名录》，"
+        "现发给你们，请遵照执行。"
+        " 卫生部 一九九四年九月五日\n示例名录\n一、总则\n本名录供登记使用。"
+    )
     docs = build_documents(first + second, "m.txt")
     assert [d.title for d in docs] == ["增加示例诊疗科目的通知", "关于下发《示例名录》的通知"]
     assert [d.signed.isoformat() for d in docs] == ["2009-01-19", "1994-09-05"]
@@ -266,22 +293,28 @@ def test_unnumbered_notice_of_two_paragraphs_has_two_units():
 
 
 def test_heading_run_into_a_paragraph_end_and_codes_under_a_later_heading():
-    text = ("示例名录使用说明\n一、本名录供登记使用，各地要认真执行。\n"
-            "二、申报表填报原则：\n1．申报表由申请单位填报。\n2．只开展门诊服务的，应注明“门诊”字样。 "
-            "三、许可证诊疗科目栏填写原则：\n1．由卫生行政部门填写。\n四、名词释义\n"
-            "01.预防保健科含社区保健。\n23.职业病科只供职业病防治机构使用。\n25.特种医学含航天医学。")
+    text = (
+        "示例名录使用说明\n一、本名录供登记使用，各地要认真执行。\n"
+        "二、申报表填报原则：\n1．申报表由申请单位填报。\n2．只开展门诊服务的，应注明“门诊”字样。 "
+        "三、许可证诊疗科目栏填写原则：\n1．由卫生行政部门填写。\n四、名词释义\n"
+        "01.预防保健科含社区保健。\n23.职业病科只供职业病防治机构使用。\n25.特种医学含航天医学。"
+    )
     labels = [c.label for c in build_document(text, "m.txt").clauses]
     assert labels == ["一、", "二、", "二、1.", "二、2.", "三、", "三、1.", "四、"]
 
 
 def test_markdown_post_with_raw_html():
-    text = ("---\ntitle: '示例新闻标题'\ndate: 2021-12-21\n---\n<div>\n"
-            "<p>　　原标题：示例新闻原标题</p>\n"
-            "<p cms-style=\"font-L\">　　新华社北京12月21日电，会议日前在京召开，宣布正式启动改革工作。</p>\n"
-            "<!--article_adlist[<p>【纠错】</p>]-->\n"
-            "<p cms-style=\"font-L\">　　据介绍，试点地区医疗机构服务行为更加规范，检查用药更加合理。</p>\n"
-            "<style>\n.qr&#123;float:left;&#125;\n</style>\n"
-            "<div class=\"qr\">海量资讯、精准解读，尽在新浪财经APP</div>\n</div>\n")
+    text = (
+        "---\ntitle: '示例新闻标题'\ndate: 2021-12-21\n---\n<div>\n"
+        "<p>　　原标题：示例新闻原标题</p>\n"
+        '<p cms-style="font-L">　　新华社北京12月21日电，'
+        "会议日前在京召开，宣布正式启动改革工作。</p>\n"
+        "<!--article_adlist[<p>【纠错】</p>]-->\n"
+        '<p cms-style="font-L">　　据介绍，'
+        "试点地区医疗机构服务行为更加规范，检查用药更加合理。</p>\n"
+        "<style>\n.qr&#123;float:left;&#125;\n</style>\n"
+        '<div class="qr">海量资讯、精准解读，尽在新浪财经APP</div>\n</div>\n'
+    )
     doc = build_document(text, "post.md")
     assert doc.title == "示例新闻标题"
     assert [c.text[:5] for c in doc.clauses] == ["新华社北京", "据介绍，试"]
@@ -339,8 +372,10 @@ def test_joint_issuers_set_above_the_title_open_it_and_are_both_the_issuer():
     assert doc.title == "中共某某市委办公室 某某市人民政府办公室关于成立某某市疫情防控指挥部的通知"
     assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
     # Above the 文号 the same names are the letterhead, not the title.
-    letterhead = JOINT_TITLE.replace("中共某某市委办公室\n某办函〔2025〕23号\n中共某某市委办公室 某某市人民政府办公室\n",
-                                     "中共某某市委办公室 某某市人民政府办公室\n某办函〔2025〕23号\n")
+    letterhead = JOINT_TITLE.replace(
+        "中共某某市委办公室\n某办函〔2025〕23号\n中共某某市委办公室 某某市人民政府办公室\n",
+        "中共某某市委办公室 某某市人民政府办公室\n某办函〔2025〕23号\n",
+    )
     doc = build_document(letterhead, "通知.txt")
     assert doc.title == "关于成立某某市疫情防控指挥部的通知"
     assert doc.issuer == "中共某某市委办公室 某某市人民政府办公室"
@@ -367,7 +402,10 @@ def test_a_joint_red_header_names_both_stacked_bodies_without_the_word_wenjian()
     doc = build_document(STACKED_LETTERHEAD, "通知.txt")
     assert doc.issuer == ("第九届全省运动会某某赛区执行委员会 "
                           "全省第八届残疾人运动会暨第六届特殊奥林匹克运动会某某赛区执行委员会")
-    assert (doc.number, doc.title) == ("省运某执〔2025〕57号", "关于加强赛区蚊媒传染病防控工作的通知")
+    assert (doc.number, doc.title) == (
+        "省运某执〔2025〕57号",
+        "关于加强赛区蚊媒传染病防控工作的通知",
+    )
     assert str(doc.signed) == "2025-07-29"
     # One body's 红头 (某某局文件) stays one issuer, 文件 dropped.
     single = STACKED_LETTERHEAD.replace(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.ingest.document import build_document
-from assistant.service import resolve_clause
+from assistant.service.assistant import resolve_clause
 
 CHAPTERED = """# 某某管理条例
 
@@ -88,16 +88,21 @@ def test_articles_keep_their_paragraphs_and_cross_references():
         assert doc.text[clause.start:clause.end] == clause.text
 
 
-@pytest.mark.parametrize("ref", ["第三条", "第三条第（二）项", "第三条第(二)项", "第 3 条", "第三条第二款"])
+@pytest.mark.parametrize(
+    "ref", ["第三条", "第三条第（二）项", "第三条第(二)项", "第 3 条", "第三条第二款"]
+)
 def test_service_resolves_lawyer_labels(ref):
     doc = build_document(CHAPTERED.format(chapter1="第一章 总则", chapter2="第二章 设置"), "t.md")
     assert resolve_clause(doc, ref).label.startswith("第三条")
 
 
 def test_second_list_of_an_article_hangs_on_its_paragraph():
-    text = ("某某管理法\n第九十八条 禁止生产假药、劣药。\n有下列情形之一的，为假药：\n（一）成份不符的；\n"
-            "（二）以非药品冒充药品的；\n有下列情形之一的，为劣药：\n（一）含量不符合标准；\n"
-            "（二）被污染的药品。\n禁止未取得批准证明文件生产药品。\n")
+    text = (
+        "某某管理法\n第九十八条 禁止生产假药、劣药。\n"
+        "有下列情形之一的，为假药：\n（一）成份不符的；\n"
+        "（二）以非药品冒充药品的；\n有下列情形之一的，为劣药：\n（一）含量不符合标准；\n"
+        "（二）被污染的药品。\n禁止未取得批准证明文件生产药品。\n"
+    )
     doc = build_document(text, "law.txt")
     assert [c.label for c in doc.clauses] == [
         "第九十八条", "第九十八条第（一）项", "第九十八条第（二）项", "第九十八条第三款",
@@ -143,7 +148,9 @@ def test_notice_whose_attachment_is_a_chaptered_rule():
 
 
 def test_unknown_numbering_becomes_paragraph_units():
-    paragraphs = [f"这是第{n}段正文，没有任何编号，但内容足够长，需要能够单独检索和引用。" for n in range(5)]
+    paragraphs = [
+        f"这是第{n}段正文，没有任何编号，但内容足够长，需要能够单独检索和引用。" for n in range(5)
+    ]
     doc = build_document("某某新闻标题\n" + "\n".join(paragraphs), "news.txt")
     assert [c.label for c in doc.clauses] == [f"第{n}段" for n in range(1, 6)]
     assert any("no known clause numbering" in w for w in doc.warnings)
@@ -173,11 +180,21 @@ def test_notice_numbering_edge_cases():
 
 
 def test_table_of_contents_is_not_a_second_set_of_chapters():
-    text = ("某某管理条例\n目　　录\n第一章 总则\n第二章 设置审批\n第三章 附则\n第一章 总则\n"
-            "第一条 为了加强管理，制定本条例。\n第二章 设置审批\n第二条 设置应当审批。\n第三章 附则\n"
-            "第三条 本条例自公布之日起施行。\n")
+    text = (
+        "某某管理条例\n目　　录\n第一章 总则\n第二章 设置审批\n第三章 附则\n第一章 总则\n"
+        "第一条 为了加强管理，制定本条例。\n第二章 设置审批\n第二条 设置应当审批。\n第三章 附则\n"
+        "第三条 本条例自公布之日起施行。\n"
+    )
     doc = build_document(text, "toc.txt")
-    assert [c.label for c in doc.clauses] == ["前言", "第一章", "第一条", "第二章", "第二条", "第三章", "第三条"]
+    assert [c.label for c in doc.clauses] == [
+        "前言",
+        "第一章",
+        "第一条",
+        "第二章",
+        "第二条",
+        "第三章",
+        "第三条",
+    ]
     assert "第三章 附则" in doc.clauses[0].text and not doc.warnings
 
 
@@ -188,7 +205,8 @@ def test_an_articles_items_carry_its_lead_in_in_their_context():
             "可以并处十万元以下的罚款：\n（一）非法采集血液的；\n1. 在街头采集的；\n"
             "（二）非法组织他人出卖血液的。\n第十九条 本法自公布之日起施行。\n")
     by_label = {c.label: c for c in build_document(text, "law.txt").clauses}
-    lead = "第十八条 有下列行为之一的，由县级以上地方人民政府卫生行政部门予以取缔，可以并处十万元以下的罚款："
+    lead = ("第十八条 有下列行为之一的，由县级以上地方人民政府卫生行政部门予以取缔，"
+            "可以并处十万元以下的罚款：")
     assert by_label["第十八条第（一）项"].context == ["某某献血法", lead]
     assert by_label["第十八条第（一）项第1目"].context[1] == lead
     assert by_label["第十八条第（二）项"].text == "（二）非法组织他人出卖血液的。"  # text unchanged

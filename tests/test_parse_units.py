@@ -102,16 +102,27 @@ def test_repeated_body_kept_once():
 
 
 def test_footer_and_breadcrumb_removed_body_kept():
-    text = ("当前位置:首页 > 政策\n关于做好某项工作的通知\n一、加强领导。电话咨询由区卫生健康委负责。\n"
-            "地址:\n某市某路1号\n电话:\n0813-8220310\n© 某网站 备案号:蜀ICP备1号\n")
+    text = (
+        "当前位置:首页 > 政策\n关于做好某项工作的通知\n一、加强领导。电话咨询由区卫生健康委负责。\n"
+        "地址:\n某市某路1号\n电话:\n0813-8220310\n© 某网站 备案号:蜀ICP备1号\n"
+    )
     result = clean_text(text)
-    assert result.paragraphs == ["关于做好某项工作的通知", "一、加强领导。电话咨询由区卫生健康委负责。"]
+    assert result.paragraphs == [
+        "关于做好某项工作的通知",
+        "一、加强领导。电话咨询由区卫生健康委负责。",
+    ]
 
 
 def test_units_from_bracketed_and_bare_notes():
-    assert extract_units("……。（省医保局、省卫生健康委等按职责分工负责）") == ["省医保局", "省卫生健康委"]
+    assert extract_units("……。（省医保局、省卫生健康委等按职责分工负责）") == [
+        "省医保局",
+        "省卫生健康委",
+    ]
     assert extract_units("……。责任单位：州财政局、卫健委") == ["州财政局", "卫健委"]
-    assert extract_units("（区卫生健康委负责，区级有关部门参与）") == ["区卫生健康委", "区级有关部门"]
+    assert extract_units("（区卫生健康委负责，区级有关部门参与）") == [
+        "区卫生健康委",
+        "区级有关部门",
+    ]
     assert extract_units("没有责任单位说明的条款。") == []
 
 

@@ -70,7 +70,11 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     assert find_quantities("自2025年3月1日起至11月30日，依照第二十九条") == []
     assert normalise_quantities("4月29日前，在十五个工作日内") == "4月29日前，在15工作日内"
     assert normalise_quantities("两小时内，不少于2名") == "2小时内，不少于2人"
-    assert parse_number("一百二十") == 120 and parse_number("两") == 2 and parse_number("二万") == 20000
+    assert (
+        parse_number("一百二十") == 120
+        and parse_number("两") == 2
+        and parse_number("二万") == 20000
+    )
     assert isinstance(find_quantities("十五日")[0], Quantity)
 
 
@@ -92,7 +96,10 @@ def test_a_question_in_plain_words_asks_for_a_unit_family(question, family):
 
 
 def test_a_question_asking_two_quantities_asks_both_in_order():
-    assert analyse("排污许可证有效期是几年，到期前多久要申请延续？").quantities == ("years", "duration")
+    assert analyse("排污许可证有效期是几年，到期前多久要申请延续？").quantities == (
+        "years",
+        "duration",
+    )
     assert analyse("多少个工作日内要通知当事人？").quantities == ("days",)  # one span, one family
 
 
@@ -134,7 +141,9 @@ def test_programmes_and_issuers_named_in_a_question():
 def test_roles_and_hospital_levels():
     assert roles_in("企业职工每年带薪年休假有几天？") == ("企业职工",)
     assert not role_met("企业职工", "国家机关工作人员的休假办法")
-    assert role_met("三级医院", "二级以上医院应当配备") and not role_met("一级医院", "二级以上医院应当配备")
+    assert role_met("三级医院", "二级以上医院应当配备") and not role_met(
+        "一级医院", "二级以上医院应当配备"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,9 @@ def test_standalone_questions_are_not_rewritten():
     history = [{"role": "user", "content": SICHUAN}]
     assert rewrite_followup("医保支付方式改革怎么做？", history) == "医保支付方式改革怎么做？"
     assert rewrite_followup("那开州区呢？", None) == "那开州区呢？"
-    assert rewrite_followup("那开州区呢？", [{"role": "assistant", "content": "x"}]) == "那开州区呢？"
+    assert (
+        rewrite_followup("那开州区呢？", [{"role": "assistant", "content": "x"}]) == "那开州区呢？"
+    )
 
 
 @pytest.mark.parametrize("question, numbers", [
@@ -80,7 +82,9 @@ def test_a_clause_lacking_a_stated_number_is_not_evidence():
     [judged] = assess(analyse("床位在500张以上的医院许可证多久校验一次？"), [scored(doc, 0)],
                       load_model())
     assert judged.unmet == ["500"] and judged.score == 0.0
-    [ok] = assess(analyse("床位在100张以上的医院许可证多久校验一次？"), [scored(doc, 0)], load_model())
+    [ok] = assess(
+        analyse("床位在100张以上的医院许可证多久校验一次？"), [scored(doc, 0)], load_model()
+    )
     assert ok.admissible
 
 
@@ -121,7 +125,9 @@ def test_an_amount_question_needs_a_number_in_the_clause_or_its_articles_lead_in
     # 多久 asks for a span of time: the refusal says so.
     assert vague.unmet == ["所问的时长或期限"] and vague.score == 0.0 and exact.admissible
     # Dates in the document's metadata do not count as the clause stating a number.
-    item = make_doc("e", [(["第十八条", "（一）"], "（一）非法采集血液的；")], number="某法〔2021〕1号")
+    item = make_doc(
+        "e", [(["第十八条", "（一）"], "（一）非法采集血液的；")], number="某法〔2021〕1号"
+    )
     [bare] = assess(analyse("非法采集血液要罚多少？"), [scored(item, 0)], load_model())
     assert not bare.admissible
     item.clauses[0].context.append("第十八条 有下列行为之一的，可以并处十万元以下的罚款：")

@@ -200,8 +200,8 @@ def run_assistant(words: list[str], index_dir: Path, tmp_path: Path) -> None:
 
 
 def seed_feedback(index_dir: Path, database: Path) -> None:
-    from assistant.feedback import FeedbackStore
     from assistant.service import Assistant
+    from assistant.service.feedback import FeedbackStore
 
     bot = Assistant(api_settings(index_dir, api_keys="", admin_keys="", audit_enabled=False))
     FeedbackStore(database).record(bot.ask("川办函〔2021〕56号 一、（一）的内容是什么？"), "up")

@@ -24,10 +24,10 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     server,
 )
 
-from assistant.audit import AuditLog
 from assistant.cli import main
-from assistant.request_rules import RateLimited, RequestRefused
 from assistant.service import Assistant
+from assistant.service.audit import AuditLog
+from assistant.service.request_rules import RateLimited, RequestRefused
 
 FOLLOWUP = "那宜宾市呢？"
 
@@ -196,7 +196,7 @@ def test_the_chat_page_sends_only_the_history_that_fits(chat_page):
 
 
 def test_rate_limited_is_raised_by_the_service_for_a_rate_limited_caller(corpus_index):
-    from assistant.request_rules import Caller
+    from assistant.service.request_rules import Caller
 
     bot = Assistant(api_settings(corpus_index, rate_limit_per_minute=1, audit_enabled=False))
     caller = Caller("test", bucket="ip:192.0.2.1")

@@ -35,7 +35,9 @@ def tiny_cross_encoder(tmp_path_factory):
 
 
 def _scored(n: int, text: str) -> ScoredClause:
-    clause = Clause(clause_id=f"c{n}", doc_id="d", path=[f"{n}."], text=text, start=0, end=len(text))
+    clause = Clause(
+        clause_id=f"c{n}", doc_id="d", path=[f"{n}."], text=text, start=0, end=len(text)
+    )
     return ScoredClause(clause=clause, doc=DocumentInfo(doc_id="d", title="t"), score=1.0 / n)
 
 

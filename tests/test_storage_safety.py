@@ -25,9 +25,9 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     policy_text,
 )
 
-from assistant.audit import open_audit_log
 from assistant.cli import main
-from assistant.feedback import FeedbackStore
+from assistant.service.audit import open_audit_log
+from assistant.service.feedback import FeedbackStore
 from assistant.stores.faiss import generations
 
 NUMBER = "测试办发〔2026〕9号"

@@ -43,12 +43,27 @@ def settings(tmp_path):
 @pytest.fixture
 def docs():
     return [
-        make_doc("a", "川办函〔2021〕56号", {"一、": "一、推广三明医改经验，在自贡市、宜宾市开展试点。",
-                                          "二、": "二、深化医保支付方式改革，推行DRG付费。"},
-                 status=DocStatus.REPEALED, issuer="四川省人民政府办公厅", signed=date(2021, 8, 11)),
-        make_doc("b", "川卫发〔2017〕65号", {"一、": "一、完善分级诊疗制度，落实基层首诊。",
-                                          "二、": "二、加强中医药人才队伍建设。"},
-                 issuer="四川省卫生和计划生育委员会", signed=date(2017, 4, 13)),
+        make_doc(
+            "a",
+            "川办函〔2021〕56号",
+            {
+                "一、": "一、推广三明医改经验，在自贡市、宜宾市开展试点。",
+                "二、": "二、深化医保支付方式改革，推行DRG付费。",
+            },
+            status=DocStatus.REPEALED,
+            issuer="四川省人民政府办公厅",
+            signed=date(2021, 8, 11),
+        ),
+        make_doc(
+            "b",
+            "川卫发〔2017〕65号",
+            {
+                "一、": "一、完善分级诊疗制度，落实基层首诊。",
+                "二、": "二、加强中医药人才队伍建设。",
+            },
+            issuer="四川省卫生和计划生育委员会",
+            signed=date(2017, 4, 13),
+        ),
     ]
 
 
@@ -67,7 +82,7 @@ def test_write_then_open_round_trips_documents_and_manifest(settings, docs):
                                                                  HashingTestEmbedder.model, 256)
     assert (manifest.documents, manifest.clauses, manifest.index_type) == (2, 4, "flat-ip")
     assert manifest.tokenizer.startswith("jieba")
-    assert manifest.settings_fingerprint == settings.fingerprint()
+    assert manifest.settings_fingerprint == settings.index_fingerprint()
     assert manifest.corpus_fingerprint == written.manifest.corpus_fingerprint
     assert store.document("b").number == "川卫发〔2017〕65号" and store.document("zz") is None
     assert "三明医改" in HybridRetriever(store).search("三明医改经验", 1)[0].clause.text
@@ -210,7 +225,9 @@ def test_reindex_rebuilds_the_indexed_documents_with_the_current_settings(settin
     fresh = settings.model_copy(update={"exact_search_max": 1})
     store = reindex(fresh)
     assert [d.doc_id for d in store.documents] == ["a", "b"]
-    assert store.manifest.index_type == "hnsw-ip" and store.manifest.reused == store.manifest.passages
+    assert (
+        store.manifest.index_type == "hnsw-ip" and store.manifest.reused == store.manifest.passages
+    )
 
 
 def test_a_broken_generation_is_a_clear_error_not_a_missing_index(settings, docs):

@@ -180,7 +180,10 @@ def test_staff_ask_see_citation_abstain_and_dislike(server, page):
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
 
     abstained = ask(page, UNANSWERABLE, ".pa-abstain-msg")
-    assert abstained.locator(".pa-abstain-msg").inner_text() == "现有文件中没有找到能回答该问题的内容。"
+    assert (
+        abstained.locator(".pa-abstain-msg").inner_text()
+        == "现有文件中没有找到能回答该问题的内容。"
+    )
     assert abstained.locator("a.pa-cite").count() == 0
 
     page.locator(DISLIKE).last.click()

@@ -125,7 +125,7 @@ def test_unknown_backend_is_a_chinese_message_and_the_question_comes_back(page):
 
 
 def test_every_request_refusal_has_staff_wording():
-    from assistant.request_rules import RateLimited, RequestRules
+    from assistant.service.request_rules import RateLimited, RequestRules
 
     rules = RequestRules(Settings(embedder="hashing"))
     refusals = []
@@ -172,7 +172,7 @@ def test_rating_stores_a_row_and_reason(page):
 
 
 def test_a_failed_feedback_store_is_said_in_chinese(page, monkeypatch):
-    from assistant.feedback import FeedbackError
+    from assistant.service.feedback import FeedbackError
 
     def broken(*args, **kwargs):
         raise FeedbackError("无法打开反馈数据库 sqlite:///x：disk I/O error")
@@ -193,7 +193,10 @@ def test_export_offers_both_files(page):
     page.rate(turns, like(True))
     summary, files = page.export()
     assert "1 条点赞" in summary and len(files) == 2
-    assert '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]' in Path(files[0]).read_text()
+    assert (
+        '"gold": [{"doc": "川办函〔2021〕56号", "clause": "一、（一）"}]'
+        in Path(files[0]).read_text()
+    )
 
 
 def test_documents_tab_renders_metadata_and_tree(page):

@@ -27,19 +27,33 @@ SUPPORT = "在自贡市、宜宾市开展“三医”联动和系统集成改革
 
 
 def citation(marker: int = 1, status: DocStatus | None = DocStatus.REPEALED, **extra) -> Citation:
-    fields = {"marker": marker, "clause_id": f"c{marker}", "doc_id": "d0", "number": "川办函〔2021〕56号",
-                  "title": "关于推进医药卫生体制改革2021年重点工作的通知", "status": status,
-                  "path": ["一、", "（一）"], "label": "一、（一）", "text": CLAUSE_TEXT,
-                  "rendered": "〔川办函〔2021〕56号 一、（一）〕"}
+    fields = {
+        "marker": marker,
+        "clause_id": f"c{marker}",
+        "doc_id": "d0",
+        "number": "川办函〔2021〕56号",
+        "title": "关于推进医药卫生体制改革2021年重点工作的通知",
+        "status": status,
+        "path": ["一、", "（一）"],
+        "label": "一、（一）",
+        "text": CLAUSE_TEXT,
+        "rendered": "〔川办函〔2021〕56号 一、（一）〕",
+    }
     return Citation(**{**fields, **extra})
 
 
 def answered(**extra) -> Answer:
     text = f"{SUPPORT}[1]"
-    fields = {"question": "四川省在哪些城市开展“三医”联动和系统集成改革试点？", "answer": text,
-                  "abstained": False, "citations": [citation()], "backend": "extractive",
-                  "sentences": [AnswerSentence(text=text, markers=[1])],
-                  "warnings": ["川办函〔2021〕56号 已失效，仅供参考。"], "timings_ms": {"total": 1234.0}}
+    fields = {
+        "question": "四川省在哪些城市开展“三医”联动和系统集成改革试点？",
+        "answer": text,
+        "abstained": False,
+        "citations": [citation()],
+        "backend": "extractive",
+        "sentences": [AnswerSentence(text=text, markers=[1])],
+        "warnings": ["川办函〔2021〕56号 已失效，仅供参考。"],
+        "timings_ms": {"total": 1234.0},
+    }
     return Answer(**{**fields, **extra})
 
 
@@ -115,10 +129,16 @@ def test_text_from_documents_and_users_is_escaped():
 
 
 def test_abstention_says_so_plainly_and_offers_related_clauses_apart():
-    answer = Answer(question="杭州市2023年医保报销比例是多少？", answer="根据现有文件无法回答该问题。",
-                    abstained=True, backend="extractive",
-                    retrieved=[scored("开州府办发〔2020〕109号", "附件四、", "提高城乡居民医保财政补助标准。"),
-                               scored(None, "二、", "完善医保支付。")])
+    answer = Answer(
+        question="杭州市2023年医保报销比例是多少？",
+        answer="根据现有文件无法回答该问题。",
+        abstained=True,
+        backend="extractive",
+        retrieved=[
+            scored("开州府办发〔2020〕109号", "附件四、", "提高城乡居民医保财政补助标准。"),
+            scored(None, "二、", "完善医保支付。"),
+        ],
+    )
     html = render.answer_html(answer, turn=1)
     assert render.ABSTAIN_MESSAGE == "现有文件中没有找到能回答该问题的内容。"
     assert render.ABSTAIN_MESSAGE in html
@@ -173,8 +193,15 @@ def test_rewritten_follow_up_is_shown_as_how_it_was_understood():
 
 
 def test_clause_tree_nests_children_under_parents():
-    parent = Clause(clause_id="p", doc_id="d", path=["一、"], heading="总体要求", text="一、总体要求",
-                    start=0, end=6)
+    parent = Clause(
+        clause_id="p",
+        doc_id="d",
+        path=["一、"],
+        heading="总体要求",
+        text="一、总体要求",
+        start=0,
+        end=6,
+    )
     child = Clause(clause_id="c", doc_id="d", path=["一、", "（一）"], text="（一）具体<内容>。",
                    start=6, end=16, parent_id="p")
     doc = Document(doc_id="d", title="t", clauses=[parent, child])
@@ -198,8 +225,13 @@ def test_clause_tree_of_a_parsed_sample_document():
 
 
 def test_document_meta_lists_fields_and_badge():
-    info = DocumentInfo(doc_id="d", number="川办函〔2021〕56号", title="标题", issuer="四川省人民政府办公厅",
-                        status=DocStatus.REPEALED)
+    info = DocumentInfo(
+        doc_id="d",
+        number="川办函〔2021〕56号",
+        title="标题",
+        issuer="四川省人民政府办公厅",
+        status=DocStatus.REPEALED,
+    )
     html = render.document_meta(info, 24)
     for part in ("川办函〔2021〕56号", "四川省人民政府办公厅", "24", "pa-badge-warn"):
         assert part in html
@@ -207,5 +239,8 @@ def test_document_meta_lists_fields_and_badge():
 
 
 def test_document_choice_prefers_number():
-    assert render.document_choice(DocumentInfo(doc_id="a", number="N号", title="T")) == ("N号 T", "a")
+    assert render.document_choice(DocumentInfo(doc_id="a", number="N号", title="T")) == (
+        "N号 T",
+        "a",
+    )
     assert render.document_choice(DocumentInfo(doc_id="b", title="T")) == ("T", "b")

@@ -18,8 +18,8 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
     corpus_index,
 )
 
-from assistant.audit import key_id
 from assistant.service import Assistant
+from assistant.service.audit import key_id
 
 gr = pytest.importorskip("gradio")
 

@@ -76,7 +76,7 @@ def test_a_chat_page_question_is_checked_once(corpus_index, tmp_path, monkeypatc
 @pytest.mark.parametrize("command", ["ask", "search"])
 def test_a_cli_question_is_checked_once(index_copy, monkeypatch, capsys, command):
     from assistant.cli import main
-    from assistant.request_rules import RequestRules
+    from assistant.service.request_rules import RequestRules
 
     calls: list[str] = []
     check = RequestRules.check_question

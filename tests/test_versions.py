@@ -47,7 +47,10 @@ def test_two_versions_of_one_rule_are_both_kept_and_the_older_is_superseded(sett
         report = ingest_into_index([path], settings)
         assert report.indexed and not report.warnings
     docs = IndexStore.open(settings).documents
-    old, new = by_title(docs, "清水市河道保洁条例", 2015), by_title(docs, "清水市河道保洁条例", 2021)
+    old, new = (
+        by_title(docs, "清水市河道保洁条例", 2015),
+        by_title(docs, "清水市河道保洁条例", 2021),
+    )
     assert old.doc_id != new.doc_id
     assert old.status == DocStatus.SUPERSEDED and old.status_source == "library"
     assert old.superseded_by.doc_id == new.doc_id
@@ -311,7 +314,9 @@ def test_the_documents_tab_shows_validity_and_the_comparison(settings):
 def test_answers_cite_the_current_text_unless_the_old_one_is_asked_for(settings):
     ingest_into_index([OLD, NEW], settings)
     current = ask(settings, "河道保洁责任人应当每日巡查河道几次？")
-    assert {c.rendered for c in current.citations} == {"〔《清水市河道保洁条例》（2021年修订）第六条〕"}
+    assert {c.rendered for c in current.citations} == {
+        "〔《清水市河道保洁条例》（2021年修订）第六条〕"
+    }
     assert "两次" in current.answer and not current.warnings
     old = ask(settings, "2015年公布的清水市河道保洁条例规定，保洁责任人每日巡查河道几次？")
     assert "〔《清水市河道保洁条例》（2015年）第六条〕" in {c.rendered for c in old.citations}

@@ -7,9 +7,9 @@ from pathlib import Path
 from assistant.answer import tokens
 from assistant.ingest.document import build_document
 from assistant.service import Assistant
+from assistant.service.warmup import warm_up
 from assistant.settings import Settings
 from assistant.stores.backends import write_index
-from assistant.warmup import warm_up
 
 CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
 
@@ -21,7 +21,7 @@ def test_warm_up_loads_every_part_once(tmp_path):
                 replace_all=True)
     assistant = Assistant(settings)
     timings = warm_up(assistant)
-    assert set(timings) == {"index", "embedder", "jieba", "tiktoken", "backends", "first_ask"}
+    assert set(timings) == {"index", "embedder", "jieba", "tiktoken", "first_ask"}
     assert all(ms >= 0 for ms in timings.values())
     assert tokens.encoding.cache_info().currsize == 1  # tiktoken's encoding is loaded
 

@@ -3,7 +3,7 @@
 A backend turns a `GenerationRequest` (the question, the numbered context blocks and
 the rendered prompts) into answer text, streamed as chunks, citing blocks by marker.
 Adding a backend is one class plus `@BACKENDS.register("name")` on a factory that
-takes the settings.
+takes the settings (and its module imported by `backend_choice`, which picks one).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from assistant.answer.context import Context
-from assistant.errors import BackendError
 from assistant.query import Query
 from assistant.registry import Registry
 from assistant.settings import Settings
@@ -55,39 +54,3 @@ class LLMBackend(Protocol):
 
 
 BACKENDS: Registry[Callable[[Settings], LLMBackend]] = Registry("backend")
-
-
-def get_backend(backend: str | LLMBackend | None, settings: Settings) -> LLMBackend:
-    """A backend instance from a registered name, an instance, or the settings' default."""
-    if backend is None or isinstance(backend, str):
-        load_builtin_backends()
-        return BACKENDS.get(backend or settings.backend)(settings)
-    if isinstance(backend, LLMBackend):
-        return backend
-    raise BackendError(f"not a backend: {backend!r}")
-
-
-# Settings that say an OpenAI-compatible server was set up for this site. Without one the
-# backend can be built (its URL has a default) but every answer would fail over to
-# extractive: it is not offered.
-_OPENAI_CONFIGURED = ("openai_base_url", "openai_api_key", "openai_model")
-
-
-def is_configured(name: str, settings: Settings) -> bool:
-    """Whether backend `name` was set up here: the default backend always is; `openai` once
-    its server is configured (URL, key or model set); any other once it can be built."""
-    if name == settings.backend or name == "extractive":
-        return True
-    if name == "openai":
-        return bool(settings.model_fields_set & set(_OPENAI_CONFIGURED))
-    try:
-        get_backend(name, settings)
-    except BackendError:
-        return False
-    return True
-
-
-def load_builtin_backends() -> None:
-    """Import the built-in backend modules; each registers itself on import."""
-    # Here, not at the top: each backend module imports this one to register itself.
-    from assistant.answer import extractive, langchain_backend, openai_backend  # noqa: F401

@@ -48,11 +48,14 @@ def render(scored: ScoredClause) -> str:
 
 
 def render_reference(doc: DocumentInfo, clause: Clause) -> str:
-    """〔川办函〔2021〕56号 一、（一）〕, or as lawyers cite a title: 〔《医疗机构管理条例》第二十九条〕."""
+    """〔川办函〔2021〕56号 一、（一）〕, or as lawyers cite a title:
+    〔《医疗机构管理条例》第二十九条〕."""
     ref = doc.short_ref
     if clause.in_rule and doc.rule_title:  # 〔卫医发〔2007〕66号《医师定期考核管理办法》第十四条〕
         ref = f"{doc.number}《{doc.rule_title}》" if doc.number else f"《{doc.rule_title}》"
-    gap = "" if ref.endswith(("》", "）")) else " "  # 《》（…） close the name; a 文号 needs a space
+    gap = (
+        "" if ref.endswith(("》", "）")) else " "
+    )  # 《》（…） close the name; a 文号 needs a space
     return f"〔{ref}{gap}{clause.label}〕"
 
 

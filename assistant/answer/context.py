@@ -93,6 +93,8 @@ def build_context(retrieved: list[ScoredClause], budget_tokens: int | None) -> C
             continue
         context.blocks.append(ContextBlock(marker, scored, text, tokens))
     if left_out:
-        context.warnings.append(f"上下文预算 {budget_tokens} tokens 不足，{len(left_out)} 个检索到的"
-                                f"条款未整条纳入（不截断条款）：{'；'.join(left_out)}。")
+        context.warnings.append(
+            f"上下文预算 {budget_tokens} tokens 不足，{len(left_out)} 个检索到的"
+            f"条款未整条纳入（不截断条款）：{'；'.join(left_out)}。"
+        )
     return context

@@ -46,6 +46,7 @@ from assistant.query import (
     states_quantity,
     states_time,
 )
+from assistant.settings import Settings
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
@@ -183,6 +184,11 @@ def model_digest(path: Path | str | None = None) -> str:
     return hashlib.sha256(Path(path or DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
 
 
+def answer_fingerprint(settings: Settings) -> str:
+    """The settings fingerprint of an answer: the settings plus this model's digest."""
+    return settings.fingerprint(evidence=model_digest(settings.evidence_model))
+
+
 def answer_features(features: list[dict], scores: list[float]) -> dict[str, float]:
     """The question-level features over the gate's candidates (clause features, scores)."""
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
@@ -256,14 +262,26 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
-    missing += [n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)]
+    missing += [
+        n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)
+    ]
     return missing + subject_unmet(query, evidence)
 
 
 # How a refusal names the quantity asked for (lexicon.QUANTITY_ASKED's families).
-QUANTITY_NAMES = {"days": "天数或期限", "hours": "小时数", "months": "月数", "years": "年数",
-                  "persons": "人数", "money": "金额", "fine": "罚款数额", "ratio": "比例", "age": "年龄", "cases": "病例数",
-                  "duration": "时长或期限"}
+QUANTITY_NAMES = {
+    "days": "天数或期限",
+    "hours": "小时数",
+    "months": "月数",
+    "years": "年数",
+    "persons": "人数",
+    "money": "金额",
+    "fine": "罚款数额",
+    "ratio": "比例",
+    "age": "年龄",
+    "cases": "病例数",
+    "duration": "时长或期限",
+}
 
 
 def _quantity_unmet(query: Query, evidence: str, own_text: str | None) -> list[str]:

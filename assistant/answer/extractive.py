@@ -6,9 +6,10 @@ model's cite threshold. When those clauses come from several documents each docu
 gets its best sentence; otherwise the best 1-4 sentences of the cited clauses (scored by
 overlap with the question's content words) are returned, each followed by its block
 marker, so a citation only ever stands beside a sentence taken from that clause. A
-question about responsibility also gets the clause's 责任单位 note. A question about a document itself (是否有效, 何时印发, 发文机关, 文号,
-发给哪些单位, 根据哪个文件制定) is answered from its metadata or preamble, citing the
-block that states it (the pipeline puts that document's preamble first).
+question about responsibility also gets the clause's 责任单位 note. A question about a document
+itself (是否有效, 何时印发, 发文机关, 文号, 发给哪些单位, 根据哪个文件制定) is answered from its
+metadata or preamble, citing the block that states it (the pipeline puts that document's preamble
+first).
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from assistant.settings import Settings
 MAX_SENTENCES = 4
 SINGLE_DOC_BLOCKS = 3
 MULTI_DOC_LIMIT = 4
-_DUTY_RE = re.compile(r"[（(][^（）()]*(?:负责|参与|牵头|配合|责任单位)[^（）()]*[）)]\s*$|责任单位[:：].*$")
-_DUTY_NOTE_RE = re.compile(r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)")
+_DUTY_RE = re.compile(
+    r"[（(][^（）()]*(?:负责|参与|牵头|配合|责任单位)[^（）()]*[）)]\s*$|责任单位[:：].*$"
+)
+_DUTY_NOTE_RE = re.compile(
+    r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)"
+)
 _SPLIT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
 
 
@@ -235,7 +240,9 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         return []
     if query.meta:
         # The pipeline puts the preambles of the documents asked about first, marked routed.
-        about = [b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"]
+        about = [
+            b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"
+        ]
         blocks = about or context.blocks[:1]
         return [s for block in blocks
                 for s in metadata_sentences(list(query.meta), block, context)]
@@ -249,10 +256,15 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         # 工资总额是什么意思: the article defining it answers (本条例所称工资总额，是指…), alone.
         chosen = pick_single(candidates(query, defining[:1])) or opening(defining[0])
     elif evidence is None:  # no evidence scores given (a direct call): word overlap alone
-        found = candidates(query, context.blocks if query.spanning else context.blocks[:SINGLE_DOC_BLOCKS])
+        found = candidates(
+            query, context.blocks if query.spanning else context.blocks[:SINGLE_DOC_BLOCKS]
+        )
         chosen = pick_per_document(found) if query.spanning else pick_single(found)
     else:
-        bars = (cite_threshold, cite_threshold if doc_cite_threshold is None else doc_cite_threshold)
+        bars = (
+            cite_threshold,
+            cite_threshold if doc_cite_threshold is None else doc_cite_threshold,
+        )
         chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query))
     sentences = [c.cited() for c in lead_with_asked(query, with_asked_fact(query, chosen))]
     if chosen and query.asks_duty:

@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 
 from assistant.answer import citations as cites
 from assistant.answer import gate, prompts
-from assistant.answer.backends import GenerationRequest, LLMBackend, get_backend
+from assistant.answer.backend_choice import get_backend
+from assistant.answer.backends import GenerationRequest, LLMBackend
 from assistant.answer.context import Context, build_context
-from assistant.answer.evidence import Evidence, admissible_first, assess, load_model
+from assistant.answer.evidence import (
+    Evidence,
+    admissible_first,
+    answer_fingerprint,
+    assess,
+    load_model,
+)
 from assistant.answer.verify import split_sentences, verify
 from assistant.errors import BackendError
 from assistant.lexicon import instruction_in
@@ -59,7 +66,7 @@ class _Run:
         return Answer(question=self.question, answer=text, abstained=abstained,
                       retrieved=self.retrieved, warnings=list(dict.fromkeys(self.warnings)),
                       backend=backend, timings_ms=self.timings,
-                      settings_hash=self.settings.fingerprint(), **parts)
+                      settings_hash=answer_fingerprint(self.settings), **parts)
 
 
 def answer_question(query: Query, found: list[ScoredClause], store, settings: Settings, *,
@@ -232,9 +239,11 @@ def _planted_instructions(context: Context) -> list[str]:
     for block in context.blocks:
         why = instruction_in(block.scored.clause.text)
         if why:
-            flags.append(f"文件内容含指令：资料[{block.marker}]（{block.doc.title or block.doc.doc_id}"
-                         f" {block.scored.clause.label}）含{why}，已当作文件内容处理，"
-                         "未作为回答（未能核实）。")
+            flags.append(
+                f"文件内容含指令：资料[{block.marker}]（{block.doc.title or block.doc.doc_id}"
+                f" {block.scored.clause.label}）含{why}，已当作文件内容处理，"
+                "未作为回答（未能核实）。"
+            )
     return flags
 
 

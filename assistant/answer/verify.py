@@ -20,7 +20,9 @@ from assistant.lexicon import CN_DIGITS, jieba_tagger
 from assistant.models import AnswerSentence, DocStatus
 
 # A sentence ends at 。！？；!? or a line break; markers right after it stay with it.
-_SENTENCE_RE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+|\n|$)(?:\s*" + MARKER_RE.pattern + r")*")
+_SENTENCE_RE = re.compile(
+    r"[^。！？；!?\n]+(?:[。！？；!?]+|\n|$)(?:\s*" + MARKER_RE.pattern + r")*"
+)
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
 _PERCENT_RE = re.compile(r"\d+(?:\.\d+)?\s*%")
 _AMOUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")

@@ -33,8 +33,8 @@ from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import AuthThrottle, KeyRing
 from assistant.errors import AssistantError
 from assistant.service import Assistant
+from assistant.service.warmup import warm_up
 from assistant.settings import Settings
-from assistant.warmup import warm_up
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:

@@ -2,7 +2,7 @@
 
 Shared by /v1/ask, /v1/search and /v1/chat/completions. The question, its history and
 top_k are checked once, by the service (`Assistant.ask`, `ask_stream`, `search` apply the
-request rules of assistant/request_rules.py for the API, the chat page and the CLI alike);
+request rules of assistant/service/request_rules.py for the API, the chat page and the CLI alike);
 a stream computes its first item before it opens, so a refused request is a 422, never a
 broken stream.
 """
@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.answer.backends import BACKENDS, get_backend, is_configured, load_builtin_backends
+from assistant.answer.backend_choice import get_backend, is_configured
+from assistant.answer.backends import BACKENDS
 from assistant.api.deps import ApiState
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Filters
 from assistant.api.security import Principal
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.models import Answer, SearchFilters
-from assistant.request_rules import Caller
+from assistant.service.request_rules import Caller
 from assistant.settings import Settings
 
 
@@ -31,7 +32,6 @@ def check_backend(backend: str | None, settings: Settings) -> str | None:
     """A backend name that exists and can be built from the settings (no network yet)."""
     if backend is None:
         return None
-    load_builtin_backends()
     if backend not in BACKENDS.names():
         raise bad_request(f"unknown backend {backend!r}; known: {', '.join(BACKENDS.names())}",
                           "Unknown backend")

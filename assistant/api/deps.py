@@ -15,8 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.problems import ApiError
 from assistant.api.security import AuthThrottle, KeyRing, Principal, RateLimiter, Role
-from assistant.request_rules import Caller
 from assistant.service import Assistant
+from assistant.service.request_rules import Caller
 from assistant.settings import Settings
 
 

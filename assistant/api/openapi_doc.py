@@ -171,19 +171,32 @@ def _name_backends(schemas: dict, settings: Settings) -> None:
 def build(app: FastAPI, settings: Settings, generate) -> dict:
     document = generate()
     for path, methods in document.get("paths", {}).items():
-        openai = is_openai_path(path)
-        for method, operation in methods.items():
-            responses = operation.setdefault("responses", {})
-            for status in statuses(path, method):
-                responses[str(status)] = _error_response(status, openai)
-            if openai and "422" in responses:  # OpenAI clients get 400 for invalid input
-                responses["400"] = responses.pop("422")
-                responses["400"]["description"] = WHY[422]
-            _document_stream(path, operation)
-        if path == "/readyz":  # open to all; a valid key gets the details
-            for operation in methods.values():
-                operation["security"] = [{}, {"HTTPBearer": []}]
+        _document_path(path, methods)
     schemas = document.get("components", {}).get("schemas", {})
+    _bound_schemas(schemas, settings)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document
+
+
+def _document_path(path: str, methods: dict) -> None:
+    """Every operation of one path: its error responses, its stream; /readyz open to all."""
+    openai = is_openai_path(path)
+    for method, operation in methods.items():
+        responses = operation.setdefault("responses", {})
+        for status in statuses(path, method):
+            responses[str(status)] = _error_response(status, openai)
+        if openai and "422" in responses:  # OpenAI clients get 400 for invalid input
+            responses["400"] = responses.pop("422")
+            responses["400"]["description"] = WHY[422]
+        _document_stream(path, operation)
+    if path == "/readyz":  # open to all; a valid key gets the details
+        for operation in methods.values():
+            operation["security"] = [{}, {"HTTPBearer": []}]
+
+
+def _bound_schemas(schemas: dict, settings: Settings) -> None:
+    """The request schemas say the limits and backends this server's settings allow."""
     for name in ("AskRequest", "SearchRequest", "ChatRequest"):
         if name in schemas:
             _bound_question(schemas[name], settings)
@@ -191,9 +204,6 @@ def build(app: FastAPI, settings: Settings, generate) -> dict:
         _bound_turn(schemas["Turn"], settings)
     _bound_chat(schemas, settings)
     _name_backends(schemas, settings)
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
-    return document
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:

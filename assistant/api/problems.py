@@ -27,7 +27,7 @@ from assistant.errors import (
     UnknownDocumentError,
     storage_error,
 )
-from assistant.request_rules import RateLimited
+from assistant.service.request_rules import RateLimited
 
 log = logging.getLogger("assistant.api")
 

@@ -1,6 +1,6 @@
 """API keys with two roles, failed-key throttling by address, and the bind-address rule.
 
-(The per-caller rate limit is one of the request rules: assistant/request_rules.py.)
+(The per-caller rate limit is one of the request rules: assistant/service/request_rules.py.)
 
 Keys come from settings (`ASSISTANT_API_KEYS` read, `ASSISTANT_ADMIN_KEYS` admin; an admin
 key also reads). With no key configured the API is open, which is only allowed on a
@@ -17,12 +17,20 @@ from dataclasses import dataclass
 from enum import Enum
 
 from assistant.api.problems import problem
-from assistant.audit import key_id
 from assistant.errors import AssistantError
-from assistant.request_rules import RateLimiter
+from assistant.service.audit import key_id
+from assistant.service.request_rules import RateLimiter
 from assistant.settings import Settings
 
-__all__ = ["AuthThrottle", "KeyRing", "PageLogins", "Principal", "RateLimiter", "Role", "check_bind"]
+__all__ = [
+    "AuthThrottle",
+    "KeyRing",
+    "PageLogins",
+    "Principal",
+    "RateLimiter",
+    "Role",
+    "check_bind",
+]
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 

@@ -175,7 +175,10 @@ def approx_params(index) -> dict:
             "efSearch": int(index.hnsw.efSearch)}
 
 
-DISTRIBUTIONS = {"clustered": "clustered Gaussian (n/200 centres)", "uniform": "uniform on the sphere"}
+DISTRIBUTIONS = {
+    "clustered": "clustered Gaussian (n/200 centres)",
+    "uniform": "uniform on the sphere",
+}
 
 
 def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None = None,

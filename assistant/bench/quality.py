@@ -53,7 +53,9 @@ def score(store: IndexStore, config: Config, questions, k: int = 10) -> Scores:
     result = Scores(config)
     totals: dict[str, float] = {}
     for item, gold in questions:
-        ranked = [[(s.doc.doc_id, tuple(s.clause.path))] for s in retriever.search(item.question, k)]
+        ranked = [
+            [(s.doc.doc_id, tuple(s.clause.path))] for s in retriever.search(item.question, k)
+        ]
         for name, value in retrieval_scores(ranked, gold).items():
             totals[name] = totals.get(name, 0.0) + value
         if retrieval_scores(ranked, gold)["recall@5"] < 1.0:

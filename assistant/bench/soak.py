@@ -97,10 +97,17 @@ async def _load(url: str, clients: int, rounds: int) -> dict:
                                    for i in range(clients)))
         seconds = time.perf_counter() - started
     requests = len(latencies) + tally["shed"] + len(tally["errors"])
-    return {"clients": clients, "requests": requests, "answered": len(latencies),
-            "shed": tally["shed"], "errors": len(tally["errors"]),
-            "error_kinds": sorted(set(tally["errors"])), "seconds": round(seconds, 1),
-            "p50_ms": round(percentile(latencies, 0.5)), "p95_ms": round(percentile(latencies, 0.95))}
+    return {
+        "clients": clients,
+        "requests": requests,
+        "answered": len(latencies),
+        "shed": tally["shed"],
+        "errors": len(tally["errors"]),
+        "error_kinds": sorted(set(tally["errors"])),
+        "seconds": round(seconds, 1),
+        "p50_ms": round(percentile(latencies, 0.5)),
+        "p95_ms": round(percentile(latencies, 0.95)),
+    }
 
 
 def trial_load(url: str, clients: int, rounds: int = 3) -> dict:

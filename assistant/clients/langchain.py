@@ -7,7 +7,8 @@ text, `rendered`, `supported`), plus `warnings` and `abstained`; `usage_metadata
 token counts.
 
 >>> chat = PolicyAssistantChat(base_url="http://127.0.0.1:7860/v1", api_key="r1")  # doctest: +SKIP
->>> chat.invoke("四川省在哪些城市开展三医联动改革试点？").response_metadata["citations"][0]["rendered"]  # doctest: +SKIP
+>>> reply = chat.invoke("四川省在哪些城市开展三医联动改革试点？")  # doctest: +SKIP
+>>> reply.response_metadata["citations"][0]["rendered"]  # doctest: +SKIP
 '〔川办函〔2021〕56号 一、（一）〕'
 """
 

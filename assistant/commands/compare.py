@@ -36,7 +36,9 @@ def print_comparison(comparison: Comparison, show_unchanged: bool = False) -> No
     old, new = comparison.old, comparison.new
     print(f"旧: {old.version_ref}  [{old.doc_id}]\n新: {new.version_ref}  [{new.doc_id}]")
     counts = comparison.counts
-    print("  ".join(f"{_KIND[k]} {counts[k]}" for k in _KIND) + f"  重新编号 {counts['renumbered']}")
+    print(
+        "  ".join(f"{_KIND[k]} {counts[k]}" for k in _KIND) + f"  重新编号 {counts['renumbered']}"
+    )
     for change in comparison.changes:
         if change.kind != "unchanged" or show_unchanged or change.renumbered:
             print(describe(change))

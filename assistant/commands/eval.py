@@ -29,11 +29,17 @@ def add_parser(subparsers) -> None:
                              "scored with a model refitted on the other folds (how the quality "
                              "gate and docs/evaluation.md measure the gold sets)")
     parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
-    parser.add_argument("--abstain-threshold", type=float, help="override settings.abstain_threshold")
+    parser.add_argument(
+        "--abstain-threshold", type=float, help="override settings.abstain_threshold"
+    )
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
                         help="print the metric deltas of run B over run A and exit")
-    parser.add_argument("--check-thresholds", type=Path, metavar="FILE",
-                        help="fail (exit 1) if the run violates these bounds (eval/thresholds.json)")
+    parser.add_argument(
+        "--check-thresholds",
+        type=Path,
+        metavar="FILE",
+        help="fail (exit 1) if the run violates these bounds (eval/thresholds.json)",
+    )
     parser.add_argument("--write-thresholds", type=Path, metavar="FILE",
                         help="write this run's numbers less --margin as bounds to FILE")
     parser.add_argument("--margin", type=float, default=0.03,

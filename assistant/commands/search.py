@@ -27,9 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
     from assistant.models import SearchFilters
-    from assistant.request_rules import Caller
     from assistant.retrieval.hybrid import HybridRetriever
     from assistant.service import Assistant
+    from assistant.service.request_rules import Caller
 
     bot = Assistant(settings_from_args(args))
     doc_ids = [bot.document(ref).doc_id for ref in args.doc] if args.doc else None

@@ -103,7 +103,7 @@ def _progress_printer():
 
 def warm_up(assistant) -> None:
     """Open the index and load everything the first ask needs before the port opens."""
-    from assistant.warmup import warm_up as load_for_first_ask
+    from assistant.service.warmup import warm_up as load_for_first_ask
 
     timings = load_for_first_ask(assistant)
     store = assistant.store

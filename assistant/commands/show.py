@@ -39,7 +39,7 @@ def document_detail(doc: Document) -> dict:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli import settings_from_args
     from assistant.commands._output import print_json
-    from assistant.service import Assistant, resolve_clause
+    from assistant.service.assistant import Assistant, resolve_clause
 
     document = Assistant(settings_from_args(args)).document(args.doc)
     if args.clause:
@@ -60,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_tree(document: Document) -> None:
     print(f"{document.short_ref}  {document.title}")
-    print(f"发文机关: {document.issuer or '—'}  成文: {document.signed or '—'}  "
-          f"发布: {document.published or '—'}  状态: {document.status.value if document.status else '未标注'}")
+    status = document.status.value if document.status else "未标注"
+    print(
+        f"发文机关: {document.issuer or '—'}  成文: {document.signed or '—'}  "
+        f"发布: {document.published or '—'}  状态: {status}"
+    )
     for clause in document.clauses:
         indent = "  " * (len(clause.path) - 1)
         print(f"{indent}{clause.label}  {clause.heading or clause.text[:40]}")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from assistant.errors import AssistantError, UnknownDocumentError
 from assistant.lexicon import ISO_DATE_IN_TEXT as _ISO_DATE
 from assistant.models import Document
-from assistant.service import resolve_document
+from assistant.service.assistant import resolve_document
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl"
 

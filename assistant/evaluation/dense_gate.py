@@ -49,7 +49,9 @@ def observe(items: Sequence[GoldItem], settings: Settings) -> list[Observation]:
     store = IndexStore.open(settings)
     always = HybridRetriever(store, dense_mode="always")
     # A gate that trusts any BM25 evidence: BM25 alone wherever the real gate could skip.
-    bm25 = HybridRetriever(store, dense_mode="adaptive", gate=DenseGate(min_top=-0.5, max_ratio=1.0))
+    bm25 = HybridRetriever(
+        store, dense_mode="adaptive", gate=DenseGate(min_top=-0.5, max_ratio=1.0)
+    )
     observations = []
     for item in (i for i in items if i.answerable and i.gold):
         gold = gold_keys(item, store.documents)

@@ -2,8 +2,8 @@
 
 One row per (question, retrieved clause that meets the question's constraints): the
 features of `assistant.answer.evidence` and whether the clause is a gold clause (or inside
-one). A logistic regression (numpy, L2, unweighted so it stays calibrated) is fitted twice — with the dense
-similarity and without it (the lexical variant) — then, on the same training rows, the
+one). A logistic regression (numpy, L2, unweighted so it stays calibrated) is fitted twice — with
+the dense similarity and without it (the lexical variant) — then, on the same training rows, the
 question-level gate model (answerable or not, over each question's top candidates) with its
 cut and the best clause's floor (each refusing at most 3% of the answerable questions), and
 the two cite cuts (another clause of the best one's document; another document's best
@@ -119,8 +119,13 @@ def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) 
     y = np.array([float(r.label) for r in rows])
     dense_rows = [r for r in rows if r.features.get("dense") is not None]
     lexical = fit_logistic(_matrix(rows, LEXICAL_FEATURES), y, LEXICAL_FEATURES)
-    full = (fit_logistic(_matrix(dense_rows, FEATURES), np.array([float(r.label) for r in dense_rows]),
-                         FEATURES) if dense_rows else lexical)
+    full = (
+        fit_logistic(
+            _matrix(dense_rows, FEATURES), np.array([float(r.label) for r in dense_rows]), FEATURES
+        )
+        if dense_rows
+        else lexical
+    )
     draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
     scores = [draft.probability(r.features) for r in rows]
     plain = [lexical.probability(r.features) for r in rows]
@@ -129,7 +134,9 @@ def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) 
     answerable, gate = _fit_answerable(rows, scores, ANSWER_FEATURES)
     lexical_answerable, plain_gate = _fit_answerable(rows, plain, LEXICAL_ANSWER_FEATURES)
     # The best clause's own floor under the answerability model: a safety net, so loose.
-    clause, plain_clause = (_gate_threshold(rows, s, CLAUSE_FLOOR_REFUSALS) for s in (scores, plain))
+    clause, plain_clause = (
+        _gate_threshold(rows, s, CLAUSE_FLOOR_REFUSALS) for s in (scores, plain)
+    )
     return EvidenceModel(full, lexical, gate, cite, note, embedder,
                          (plain_gate, plain_cite, plain_doc_cite, plain_clause), doc_cite,
                          answerable, lexical_answerable, clause)

@@ -62,8 +62,10 @@ def retrieval_scores(ranked: Sequence[Iterable[Key]], gold: Sequence[Key],
     """
     gold = list(dict.fromkeys(gold))
     first_hit = _first_hits(ranked, gold)
-    scores = {f"recall@{k}": _share(gold, lambda g, k=k: first_hit[g] is not None and first_hit[g] < k)
-              for k in ks}
+    scores = {
+        f"recall@{k}": _share(gold, lambda g, k=k: first_hit[g] is not None and first_hit[g] < k)
+        for k in ks
+    }
     found = [rank for rank in first_hit.values() if rank is not None and rank < 10]
     scores["mrr@10"] = 1.0 / (min(found) + 1) if found else 0.0
     dcg = sum(1.0 / math.log2(rank + 2) for rank in found)
@@ -102,7 +104,11 @@ def hallucinations(cited_ids: Sequence[str], retrieved_ids: Iterable[str],
     known = set(known_numbers)
     quoted = "".join(cited_texts)
     flagged = sorted({n for n in find_doc_numbers(answer) if not _vouched(n, known, quoted)})
-    return {"citations": len(cited_ids), "outside_context": len(outside), "unknown_numbers": flagged}
+    return {
+        "citations": len(cited_ids),
+        "outside_context": len(outside),
+        "unknown_numbers": flagged,
+    }
 
 
 def _vouched(number: str, known: set[str], quoted: str) -> bool:

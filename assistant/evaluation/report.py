@@ -85,12 +85,20 @@ def load_report(path: Path | str) -> dict:
 # --- Markdown
 def render_markdown(run: dict) -> str:
     meta = run["meta"]
-    lines = ["# Eval report", "",
-             (f"{meta['questions']} questions · backend `{meta['backend']}` · embedder "
-              f"`{meta['embedder']}` · fusion `{meta['fusion']}` · settings `{meta['settings_hash']}`"
-              f" · {meta['created']}"), "",
-             f"**{scoring_line(meta)}**; gold sets: {datasets_line(meta)}", "",
-             "| metric | ours | baseline | Δ |", "|---|---:|---:|---:|"]
+    lines = [
+        "# Eval report",
+        "",
+        (
+            f"{meta['questions']} questions · backend `{meta['backend']}` · embedder "
+            f"`{meta['embedder']}` · fusion `{meta['fusion']}` · settings `{meta['settings_hash']}`"
+            f" · {meta['created']}"
+        ),
+        "",
+        f"**{scoring_line(meta)}**; gold sets: {datasets_line(meta)}",
+        "",
+        "| metric | ours | baseline | Δ |",
+        "|---|---:|---:|---:|",
+    ]
     lines += [f"| {m} | {a} | {b} | {d} |" for m, a, b, d in summary_rows(run)]
     failures = [r for r in run["records"] if is_failure(r)]
     lines += ["", f"## Failures ({len(failures)})", ""]
@@ -186,7 +194,9 @@ def _html_summary(run: dict) -> str:
 def _html_record(record: dict) -> str:
     fail = is_failure(record)
     esc = html.escape
-    gold = "; ".join(f"{g['doc']} {g['clause']}" for g in record["gold"]) or "不可回答 (unanswerable)"
+    gold = (
+        "; ".join(f"{g['doc']} {g['clause']}" for g in record["gold"]) or "不可回答 (unanswerable)"
+    )
     cited = "; ".join(c["rendered"] or c["label"] for c in record["citations"]) or "–"
     retrieved = "; ".join(f"{r['number'] or r['title']} {r['label']}" for r in record["retrieved"])
     state = "abstained" if record["abstained"] else "answered"
@@ -207,7 +217,13 @@ class _Plot:
     """Maps k-index and recall (0..1) to SVG coordinates."""
 
     def __init__(self, width: int, height: int) -> None:
-        self.width, self.left, self.right, self.top, self.bottom = width, 40, width - 40, 20, height - 30
+        self.width, self.left, self.right, self.top, self.bottom = (
+            width,
+            40,
+            width - 40,
+            20,
+            height - 30,
+        )
 
     def x(self, i: int) -> float:
         return self.left + i * (self.right - self.left) / (len(_KS) - 1)
@@ -228,13 +244,21 @@ def recall_svg(run: dict, width: int = 420, height: int = 240) -> str:
     return "".join(parts) + "</svg>"
 
 
+def _line(x1: float, y1: float, x2: float, y2: float) -> str:
+    return f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='#333'/>"
+
+
 def _axes(plot: _Plot) -> list[str]:
-    out = [f"<line x1='{plot.left}' y1='{plot.bottom}' x2='{plot.right}' y2='{plot.bottom}' stroke='#333'/>",
-           f"<line x1='{plot.left}' y1='{plot.top}' x2='{plot.left}' y2='{plot.bottom}' stroke='#333'/>"]
+    out = [
+        _line(plot.left, plot.bottom, plot.right, plot.bottom),
+        _line(plot.left, plot.top, plot.left, plot.bottom),
+    ]
     for v in (0, 0.25, 0.5, 0.75, 1.0):
-        out.append(f"<line x1='{plot.left}' y1='{plot.y(v):.1f}' x2='{plot.right}' y2='{plot.y(v):.1f}' "
-                   f"stroke='#eee'/><text x='{plot.left - 6}' y='{plot.y(v) + 4:.1f}' font-size='10' "
-                   f"text-anchor='end'>{v:g}</text>")
+        out.append(
+            f"<line x1='{plot.left}' y1='{plot.y(v):.1f}' x2='{plot.right}' y2='{plot.y(v):.1f}' "
+            f"stroke='#eee'/><text x='{plot.left - 6}' y='{plot.y(v) + 4:.1f}' font-size='10' "
+            f"text-anchor='end'>{v:g}</text>"
+        )
     out += [f"<text x='{plot.x(i):.1f}' y='{plot.bottom + 16}' font-size='11' "
             f"text-anchor='middle'>@{k}</text>" for i, k in enumerate(_KS)]
     return out

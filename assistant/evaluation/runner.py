@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from assistant.answer.evidence import answer_fingerprint
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.baseline import ChunkBaseline
@@ -92,7 +93,7 @@ def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -
         "embed_model": settings.embed_model, "fusion": settings.fusion,
         "dense_weight": settings.dense_weight, "rrf_k": settings.rrf_k,
         "abstain_threshold": settings.abstain_threshold, "top_k": settings.top_k,
-        "settings_hash": settings.fingerprint(), "questions": count, "baseline": baseline,
+        "settings_hash": answer_fingerprint(settings), "questions": count, "baseline": baseline,
     }
 
 

@@ -57,7 +57,9 @@ def _documents(loaded) -> list:
     try:
         from assistant.ingest.document import build_documents
     except ImportError:  # an older checkout: one file, one document
-        return [build_document(loaded.text, loaded.source, encoding=loaded.encoding, fmt=loaded.fmt)]
+        return [
+            build_document(loaded.text, loaded.source, encoding=loaded.encoding, fmt=loaded.fmt)
+        ]
     return build_documents(loaded.text, loaded.source, encoding=loaded.encoding, fmt=loaded.fmt)
 
 
@@ -140,7 +142,9 @@ def print_table(scores: list[DocScore], verbose: bool = False) -> None:
         if s.missing or s.unreadable:
             print(f"{name:<44} {'missing' if s.missing else 'unreadable: ' + s.unreadable[:60]}")
             continue
-        print(f"{name:<44} {s.fields_exact}/{s.fields_total}     {'yes' if s.labels_exact else 'no'}")
+        print(
+            f"{name:<44} {s.fields_exact}/{s.fields_total}     {'yes' if s.labels_exact else 'no'}"
+        )
         if verbose:
             for key, (want, got) in s.wrong.items():
                 print(f"    {key}: want {want!r} got {got!r}")

@@ -22,7 +22,9 @@ SHOWN = ("citation_f1", "recall@1", "recall@5", "mrr@10", "ndcg@10", "fact_cover
          "abstain_f1", "false_abstention_rate", "abstain_recall")
 
 
-def sweep(items: Sequence[GoldItem], settings: Settings, grid: Sequence[dict]) -> list[tuple[dict, dict]]:
+def sweep(
+    items: Sequence[GoldItem], settings: Settings, grid: Sequence[dict]
+) -> list[tuple[dict, dict]]:
     """(overrides, our summary) for each settings override in `grid`, on one shared index."""
     assistant = Assistant(settings)
     results = []
@@ -36,8 +38,12 @@ def sweep(items: Sequence[GoldItem], settings: Settings, grid: Sequence[dict]) -
 
 
 def default_grid() -> list[dict]:
-    fusion = [{"fusion": "rrf"}, {"fusion": "weighted", "dense_weight": 0.3},
-              {"fusion": "weighted", "dense_weight": 0.5}, {"fusion": "weighted", "dense_weight": 0.7}]
+    fusion = [
+        {"fusion": "rrf"},
+        {"fusion": "weighted", "dense_weight": 0.3},
+        {"fusion": "weighted", "dense_weight": 0.5},
+        {"fusion": "weighted", "dense_weight": 0.7},
+    ]
     thresholds = [{"abstain_threshold": t} for t in (0.3, 0.4, 0.5, 0.6, 0.7)]
     return fusion + thresholds
 

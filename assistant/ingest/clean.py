@@ -26,25 +26,47 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _BOILERPLATE = [
     r"(当前位置|您当前位置|您的位置|你的位置|当前的位置|所在位置)\s*[:：]",
     r"首页\s*[>＞»]",
-    r"导航$", r"回到顶部$", r"返回顶部$", r"分享到\s*[:：]?", r"【?打印(正文|本页)?】?$",
-    r"\[\s*打印\s*\]$", r"排行榜$", r"相关(政策与解读|政策解读|解读|链接|阅读|文章)$",
-    r"【?关闭(窗口)?】?$", r"用户登录$", r"[×xX]$", r"字体\s*[:：]", r"字号\s*[:：]",
-    r"(扫一扫|扫描二维码|手机扫码)", r"您好[!！]?\s*欢迎",
+    r"导航$",
+    r"回到顶部$",
+    r"返回顶部$",
+    r"分享到\s*[:：]?",
+    r"【?打印(正文|本页)?】?$",
+    r"\[\s*打印\s*\]$",
+    r"排行榜$",
+    r"相关(政策与解读|政策解读|解读|链接|阅读|文章)$",
+    r"【?关闭(窗口)?】?$",
+    r"用户登录$",
+    r"[×xX]$",
+    r"字体\s*[:：]",
+    r"字号\s*[:：]",
+    r"(扫一扫|扫描二维码|手机扫码)",
+    r"您好[!！]?\s*欢迎",
     r"(联系我们|网站地图|关于我们|隐私声明|网站声明)$",
     r"(地址|电话|传真|邮编|邮箱|E-?mail)\s*[:：]\s*$",
     r".{0,20}官方(微信|微博)(号)?$",
     r"(主办单位|承办单位|运行维护单位|技术支持|网站标识码|网站识别码)\s*[:：]",
     r".*(ICP\s*备|ICP证|公网安备|备案号).*",
-    r"©|Copyright", r"(微信|微博|客户端|头条号|手机版|电脑版|无障碍)(\s+\S+)?$",
-    r"(图片|文字|视频|动漫|访谈)解读\s*[:：]?$", r"(省政府常务会|新闻发布会|部门发文|市州发文|相关文件|地方发文)\s*[:：]?$",
-    r"来源\s*[:：]", r"作者\s*[:：]", r"(阅读|浏览|点击)(次数|量)?\s*[:：]", r"阅\s*[:：]\s*\d+$",
+    r"©|Copyright",
+    r"(微信|微博|客户端|头条号|手机版|电脑版|无障碍)(\s+\S+)?$",
+    r"(图片|文字|视频|动漫|访谈)解读\s*[:：]?$",
+    r"(省政府常务会|新闻发布会|部门发文|市州发文|相关文件|地方发文)\s*[:：]?$",
+    r"来源\s*[:：]",
+    r"作者\s*[:：]",
+    r"(阅读|浏览|点击)(次数|量)?\s*[:：]",
+    r"阅\s*[:：]\s*\d+$",
     r"\d{3,4}-\d{7,8}$",  # a bare phone number line
     r"\d{4}年\d{2}月\d{2}日\s+\d{1,2}时\d{2}分$",  # page timestamp
     # News and platform furniture: disclaimers, credits, counters, report buttons.
-    r"(免责声明|郑重声明|版权声明)\s*[:：]", r"(文章|稿件|信息)?来源\s*[|｜]", r"文章来源\s*[:：]",
-    r"原标题\s*[:：]", r"(责任)?编辑\s*[|｜:：]", r".{0,20}尽在\S{0,12}(APP|App|客户端)$",
+    r"(免责声明|郑重声明|版权声明)\s*[:：]",
+    r"(文章|稿件|信息)?来源\s*[|｜]",
+    r"文章来源\s*[:：]",
+    r"原标题\s*[:：]",
+    r"(责任)?编辑\s*[|｜:：]",
+    r".{0,20}尽在\S{0,12}(APP|App|客户端)$",
     r"(供\s*稿|编\s*辑|排\s*版|签\s*发|审\s*核|校\s*对)\s*[|｜]",  # credits, letter-spaced
-    r"校对\s*[|｜:：]", r"举报$", r"\+\s*关注$",
+    r"校对\s*[|｜:：]",
+    r"举报$",
+    r"\+\s*关注$",
     r"(阅读|在看|点赞)\s*\d+(\.\d+)?万?\+?$",
 ]
 _BOILERPLATE_RE = re.compile("^(?:" + "|".join(_BOILERPLATE) + ")", re.IGNORECASE)
@@ -114,7 +136,9 @@ def is_boilerplate(line: str, was_bullet: bool) -> bool:
     return was_bullet and len(line) < 80
 
 
-def drop_repeated_run(paragraphs: list[str], min_run: int = 3, min_chars: int = 200) -> tuple[list[str], int]:
+def drop_repeated_run(
+    paragraphs: list[str], min_run: int = 3, min_chars: int = 200
+) -> tuple[list[str], int]:
     """Remove a second copy of a run of paragraphs (a page that prints the body twice)."""
     first_seen: dict[str, int] = {}
     for j, para in enumerate(paragraphs):
@@ -131,7 +155,11 @@ def drop_repeated_run(paragraphs: list[str], min_run: int = 3, min_chars: int = 
 
 def _run_length(paragraphs: list[str], i: int, j: int) -> int:
     length = 0
-    while j + length < len(paragraphs) and i + length < j and paragraphs[i + length] == paragraphs[j + length]:
+    while (
+        j + length < len(paragraphs)
+        and i + length < j
+        and paragraphs[i + length] == paragraphs[j + length]
+    ):
         length += 1
     return length
 

@@ -47,18 +47,34 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
     meta = read_metadata(text, paragraphs, layout, source, title_hint)
     doc_id = stable_id(*identity(meta, source), length=12)
     offsets = _offsets(paragraphs)
-    clauses, clause_warnings = build_clauses(doc_id, meta.title or source, paragraphs, offsets, layout)
+    clauses, clause_warnings = build_clauses(
+        doc_id, meta.title or source, paragraphs, offsets, layout
+    )
     warnings = meta.warnings + clause_warnings
     if cleaned.duplicate_paragraphs:
-        warnings.append(f"body printed twice: {cleaned.duplicate_paragraphs} repeated paragraphs dropped")
+        warnings.append(
+            f"body printed twice: {cleaned.duplicate_paragraphs} repeated paragraphs dropped"
+        )
     if not clauses:
         warnings.append("no clauses found")
     return Document(
-        doc_id=doc_id, number=meta.number, title=meta.title or Path(source).stem, issuer=meta.issuer,
-        signed=meta.signed, published=meta.published, effective=meta.effective, history=meta.history, status=meta.status, region=meta.region,
+        doc_id=doc_id,
+        number=meta.number,
+        title=meta.title or Path(source).stem,
+        issuer=meta.issuer,
+        signed=meta.signed,
+        published=meta.published,
+        effective=meta.effective,
+        history=meta.history,
+        status=meta.status,
+        region=meta.region,
         rule_title=layout.rule_title,
-        source=Path(source).name, text="\n".join(paragraphs), clauses=clauses, warnings=warnings,
-        encoding=encoding, format=fmt,
+        source=Path(source).name,
+        text="\n".join(paragraphs),
+        clauses=clauses,
+        warnings=warnings,
+        encoding=encoding,
+        format=fmt,
     )
 
 

@@ -103,7 +103,9 @@ def _letter(number: int) -> str:
 _FORMATS: dict[str, Callable[[int], str]] = {
     "decimal": str,
     "decimalZero": lambda n: f"{n:02d}",
-    "decimalFullWidth": lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    "decimalFullWidth": lambda n: str(n).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    ),
     "decimalEnclosedCircle": lambda n: CIRCLED[n - 1] if 0 < n <= len(CIRCLED) else str(n),
     "decimalEnclosedCircleChinese": lambda n: CIRCLED[n - 1] if 0 < n <= len(CIRCLED) else str(n),
     "chineseCounting": int_to_cn,
@@ -136,7 +138,10 @@ class Numbering:
             ref = num.find(qn("w:abstractNumId"))
             base = dict(abstract.get(ref.get(qn("w:val")) if ref is not None else None, {}))
             for override in num.iterchildren(qn("w:lvlOverride")):
-                level, start = int(override.get(qn("w:ilvl"), "0")), override.find(qn("w:startOverride"))
+                level, start = (
+                    int(override.get(qn("w:ilvl"), "0")),
+                    override.find(qn("w:startOverride")),
+                )
                 if start is not None and level in base:
                     base[level] = (int(start.get(qn("w:val"))),) + base[level][1:]
             levels[num.get(qn("w:numId"))] = base

@@ -26,8 +26,10 @@ _HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""",
                            re.IGNORECASE)
 _HEADINGS = ("h1", "h2", "h3")
-_MARKUP_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b",
-                           re.IGNORECASE | re.DOTALL)
+_MARKUP_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def declared_charset(data: bytes) -> str | None:

@@ -34,7 +34,8 @@ from assistant.models import DocStatus
 __all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "find_doc_numbers", "is_date_line", "is_org_line",
            "normalise_doc_number", "parse_date", "region_of"]
 
-TITLE_END = r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要|公告|通报|指南|规则|条例|措施|清单|答复|复函)"
+TITLE_END = (r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要"
+             r"|公告|通报|指南|规则|条例|措施|清单|答复|复函)")
 _TITLE = re.compile(rf"^(?P<org>.*?)(?P<gap>\s*)(?P<title>关于.+?{TITLE_END})\s*"
                     rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?"
                     r"(?:[（(](?:19|20)\d{2}[）)])?$")  # a collector's year: …的通知（2007）
@@ -42,7 +43,9 @@ _DRAFT = re.compile(r"征求意见稿|草案|送审稿|意见征集")
 _TRIAL = re.compile(r"试行|暂行")
 _REPEALED = re.compile(r"[（(【\[]?\s*(已失效|已废止|失效|废止)\s*[）)】\]]?$")
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
-_TITLE_WORD = re.compile(rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程|指引|规范|规程|要点)$")
+_TITLE_WORD = re.compile(
+    rf"(?:{TITLE_END[3:-1]}|行动|法|清单|制度|标准|守则|章程|指引|规范|规程|要点)$"
+)
 # A title set over two lines whose first line happens to end like a body's name
 # (…流调指挥分中心 / 规范化、标准化建设指引): a line this long is a wrapped title, not a letterhead.
 _WRAPPED_TITLE_LINE = 15
@@ -54,7 +57,9 @@ _EVENT = re.compile(
     r"(?:第[一二三四五六七八九十]次)?(?P<act>通过|公布|发布|批准|修订|修正|施行)")
 _IN_FORCE_ON_ISSUE = re.compile(r"^[（(]?自?(公布|发布|印发)之日起?施行[）)]?$")
 _EFFECTIVE = re.compile(rf"自\s*({DATE_SPAN})\s*起施行")
-_STAMP = re.compile(r"((?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)\s*\d{1,2}[:：]\d{2}")
+_STAMP = re.compile(
+    r"((?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)\s*\d{1,2}[:：]\d{2}"
+)
 
 
 @dataclass
@@ -74,11 +79,14 @@ class Metadata:
 _MARKDOWN_TITLE = re.compile(r"^\s*#\s+(.+?)\s*$")
 
 
-_PROMULGATED = re.compile(r"^《(?P<title>[^》]{2,60})》已?经.{0,80}?(?:通过|批准|审议|修订).{0,40}?现予(?:公布|发布)")
+_PROMULGATED = re.compile(
+    r"^《(?P<title>[^》]{2,60})》已?经.{0,80}?(?:通过|批准|审议|修订).{0,40}?现予(?:公布|发布)"
+)
 
 
 def promulgated_title(paragraphs: list[str]) -> str | None:
-    """An order (令) that promulgates a text names it: 《医疗保障基金使用监督管理条例》已经…现予公布."""
+    """An order (令) that promulgates a text names it:
+    《医疗保障基金使用监督管理条例》已经…现予公布."""
     for para in paragraphs[:8]:
         found = _PROMULGATED.match(para)
         if found:
@@ -118,7 +126,9 @@ def metadata_box(text: str) -> dict[str, str]:
         if METADATA_KEY.match(line):
             key, _, value = re.split(r"([:：])", line, maxsplit=1)
             box[re.sub(r"\s+", "", key)] = value.strip()
-    for found in re.finditer(r"发布(?:时间|日期)\s*[:：]\s*(\d{4}[-./年]\d{1,2}[-./月]\d{1,2})", text):
+    for found in re.finditer(
+        r"发布(?:时间|日期)\s*[:：]\s*(\d{4}[-./年]\d{1,2}[-./月]\d{1,2})", text
+    ):
         box.setdefault("发布日期", found.group(1))
     for found in re.finditer(r"来源\s*[:：]\s*([\u4e00-\u9fff]{2,30}?)(?=\s|$|发布)", text):
         box.setdefault("来源", found.group(1))
@@ -147,7 +157,9 @@ def find_title(header: list[str], hint: str | None = None) -> tuple[str | None, 
                     titled_issuers.add(id(found))
                 break
     if not candidates:
-        title = title_above_number(header) or (normalise_line(hint) if hint else plain_title(header))
+        title = title_above_number(header) or (
+            normalise_line(hint) if hint else plain_title(header)
+        )
         return title, None, any(_DRAFT.search(line) for line in header[:3])
     # Issuer-prefixed titles: a whole issuer name (not a wrapped tail like 局 or 人民政府办公室,
     # the end of a longer name found from an earlier line) wins.
@@ -257,9 +269,9 @@ class Issuance:
 def issuance(header: list[str]) -> Issuance:
     """The issuer, 公布 date, 施行 date and history from a law's issuance lines.
 
-    （2019年3月2日中华人民共和国国务院令第709号公布　自公布之日起施行）, 1994年2月26日 国务院令第149号
-    发布, 2019年8月26日 第十三届全国人民代表大会常务委员会第十二次会议第二次修订, or one
-    bracketed paragraph with several events (…通过　根据…第一次修正): the latest event dates
+    （2019年3月2日中华人民共和国国务院令第709号公布　自公布之日起施行）, 1994年2月26日
+    国务院令第149号 发布, 2019年8月26日 第十三届全国人民代表大会常务委员会第十二次会议第二次修订, or
+    one bracketed paragraph with several events (…通过　根据…第一次修正): the latest event dates
     the text in hand.
     """
     found = Issuance()
@@ -284,7 +296,9 @@ def _add_event(found: Issuance, event: re.Match[str], line: str) -> None:
         return
     if found.published is None or when >= found.published:
         found.published, found.issuer = when, _issuing_body(event["body"]) or found.issuer
-    if re.search(r"自(公布|发布)之日起施行|(公布|发布)之日施行", line[event.end():event.end() + 12]):
+    if re.search(
+        r"自(公布|发布)之日起施行|(公布|发布)之日施行", line[event.end() : event.end() + 12]
+    ):
         found.effective = when
     later = _EFFECTIVE.search(line, event.end())
     if later:
@@ -350,7 +364,9 @@ def status_of(box: dict[str, str], header: list[str], draft: bool,
         return DocStatus.REPEALED
     if draft or any(_DRAFT.search(line) for line in header):
         return DocStatus.DRAFT
-    if _TRIAL.search(title or "") or any(re.search(r"[（(](试行|暂行)[）)]$", line) for line in header):
+    if _TRIAL.search(title or "") or any(
+        re.search(r"[（(](试行|暂行)[）)]$", line) for line in header
+    ):
         return DocStatus.TRIAL
     if "有效" in validity:
         return DocStatus.IN_FORCE

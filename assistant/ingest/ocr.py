@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
 
+from assistant.errors import RegistryError
 from assistant.models import OcrInfo
 from assistant.registry import Registry
 
@@ -200,9 +201,18 @@ def unread_warnings(info: OcrInfo | None) -> list[str]:
             for number in info.unread]
 
 
+def check_engine(name: str) -> str:
+    """The engine name, or a `RegistryError` naming the engines that exist: the service checks
+    it at start-up, so an unknown engine stops the server, not its first scan."""
+    if name != OFF and name not in OCR_ENGINES.names():
+        known = ", ".join([*OCR_ENGINES.names(), OFF])
+        raise RegistryError(f"ASSISTANT_OCR: unknown OCR engine {name!r}; known: {known}")
+    return name
+
+
 def ocr_reader(engine: str, dpi: int = 150,
                progress: Callable[[int, int], None] | None = None) -> OcrReader | None:
     """A reader for the named engine; None when OCR is off (`none`)."""
-    if engine == OFF:
+    if check_engine(engine) == OFF:
         return None
     return OcrReader(OCR_ENGINES.get(engine)(), dpi, progress)

@@ -42,7 +42,9 @@ _CLOSING_START = re.compile(
     r"本(通知|方案|意见|办法|规定|细则|要点|计划)|以上|特此|此件|联系人|附\s*件\s*[:：])"
 )
 # After the signature: distribution lines and stamps, part of no clause.
-_TAIL_LINE = re.compile(r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件|^[（(][^（()）:：]{0,12}联系人")
+_TAIL_LINE = re.compile(
+    r"^(抄送|抄报|印发|主送|分送|发送)\s*[:：]|^[（(]此件|^[（(][^（()）:：]{0,12}联系人"
+)
 _ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*(\d*)\s*[:：]?\s*")
 # 附件：1.… / 2.…: the closing list of attachments, whose numbers are not clauses.
 _ATTACHMENT_LIST = re.compile(r"^附\s*件\s*[:：]")
@@ -66,7 +68,8 @@ _ARABIC_RANK = 3  # 1. 2. 3.
 # split at a space). It opens the attachment's text.
 _TABLE_ROW = re.compile(r"^[^\s《》]{2,12}(?:[ \t\u3000]+[^\s《》]{2,12}){2,}$")
 _ATTACHMENT_TITLE_LINES = 3  # more short lines after a 落款 are a table, not a title
-_ADDRESSEE_WITHIN = 8  # an unnumbered notice's 主送 line stands in its first lines  # paragraphs: about the first page of a notice
+# An unnumbered notice's 主送 line stands in its first 8 paragraphs: about its first page.
+_ADDRESSEE_WITHIN = 8
 _TITLE_IN_RUN = re.compile(rf"关于.+{TITLE_END}$")
 _TITLE_CONTINUED = re.compile(rf"》?的?{TITLE_END}$")
 
@@ -200,9 +203,13 @@ def _mark_issued_rule(paragraphs: list[str], layout: Layout) -> None:
     if not attachments or not attachments[0].title or layout.parts[0].prefix:
         return
     part, title = attachments[0], re.sub(r"\s+", "", attachments[0].title)
-    notice = re.sub(r"\s+", "", "".join(paragraphs[i] for i in layout.header + layout.parts[0].paragraphs))
+    notice = re.sub(
+        r"\s+", "", "".join(paragraphs[i] for i in layout.header + layout.parts[0].paragraphs)
+    )
     named = f"《{title}》" in notice or re.search(rf"(?:印发|下发|发布){re.escape(title)}", notice)
-    articles = any((m := match_marker(paragraphs[i])) and m.rank == ARTICLE_RANK for i in part.paragraphs)
+    articles = any(
+        (m := match_marker(paragraphs[i])) and m.rank == ARTICLE_RANK for i in part.paragraphs
+    )
     if named and articles:
         part.prefix, part.rule, layout.rule_title = [], True, title
 
@@ -438,7 +445,8 @@ def _paragraph_units(preamble: _Node, part: Part, paragraphs: list[str],
 
 def _repair_lost_first_heading(preamble: _Node, nodes: list[_Node], paragraphs: list[str],
                                warnings: list[str]) -> None:
-    """二、 is the first top-level marker and a short heading line stands before it: that was 一、."""
+    """二、 is the first top-level marker and a short heading line stands before it: that was
+    一、."""
     top = [n for n in nodes if n.rank == 1 and len(n.path) == len(nodes[0].path)]
     if not top or top[0] is not nodes[0] or top[0].path[-1] != make_label(1, 2):
         return
@@ -479,7 +487,9 @@ def _split_closing(nodes: list[_Node], paragraphs: list[str], part: Part) -> lis
     # 三、加强督导 / 各乡镇卫生院要…: under a bare heading the first paragraph is the item's body.
     opening = paragraphs[last.paragraphs[0]]
     marker = match_marker(opening)
-    first_is_body = not last.inferred and _is_title_line(opening[marker.length:] if marker else opening)
+    first_is_body = not last.inferred and _is_title_line(
+        opening[marker.length :] if marker else opening
+    )
     for offset, index in enumerate(tail):
         if offset == 0 and first_is_body and not _ATTACHMENT_LIST.match(paragraphs[index]):
             continue
@@ -507,7 +517,9 @@ def heading_of(text: str, marker: Marker | None) -> str | None:
     return body[:_HEADING_MAX] + "…"
 
 
-_UNIT_NOTE = re.compile(r"[（(]([^（()）]*?(?:负责|责任单位|牵头|配合|参与|落实)[^（()）]*?)[）)]?\s*$")
+_UNIT_NOTE = re.compile(
+    r"[（(]([^（()）]*?(?:负责|责任单位|牵头|配合|参与|落实)[^（()）]*?)[）)]?\s*$"
+)
 # 「责任单位：…」, with or without the brackets the scraper may have lost.
 _UNIT_LIST = re.compile(r"责任单位\s*[:：]\s*([^（()）。]+?)[）)]?\s*$")
 _UNIT_ROLE = re.compile(
@@ -543,10 +555,14 @@ def build_clauses(
     for part, nodes in parsed:
         if _needs_paragraph_units(nodes, paragraphs, numbered):
             nodes = _paragraph_units(nodes[0], part, paragraphs, warnings)
-        part_context = [title] + ([f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else [])
+        part_context = [title] + (
+            [f"{part.prefix[0]}：{part.title}"] if part.prefix and part.title else []
+        )
         part_context += [f"《{part.title}》"] if part.rule else []
         for node in nodes:
-            clause = _make_clause(doc_id, node, paragraphs, offsets, by_path, part_context, warnings)
+            clause = _make_clause(
+                doc_id, node, paragraphs, offsets, by_path, part_context, warnings
+            )
             clause.in_rule = part.rule
             by_path[tuple(clause.path)] = clause
             clauses.append(clause)
@@ -576,13 +592,19 @@ def _make_clause(
     first, last = node.paragraphs[0], node.paragraphs[-1]
     start, end = offsets[first], offsets[last] + len(paragraphs[last])
     text = "\n".join(paragraphs[i] for i in node.paragraphs)
-    marker = match_marker(paragraphs[first]) if node.kind == "clause" and not node.inferred else None
+    marker = (
+        match_marker(paragraphs[first]) if node.kind == "clause" and not node.inferred else None
+    )
     key = "/".join(node.path)
     if tuple(node.path) in by_path:
         warnings.append(f"{''.join(node.path)}: label appears twice; kept both")
         key += f"#{start}"
     parent = by_path.get(tuple(node.path[:-1]))
-    ancestors = [by_path[tuple(node.path[:i])] for i in range(1, len(node.path)) if tuple(node.path[:i]) in by_path]
+    ancestors = [
+        by_path[tuple(node.path[:i])]
+        for i in range(1, len(node.path))
+        if tuple(node.path[:i]) in by_path
+    ]
     context = part_context + [_ancestor_line(a) for a in ancestors]
     return Clause(
         clause_id=stable_id(doc_id, key),

@@ -19,12 +19,18 @@ _PAGE_NUMBER = re.compile(
     # "一" too: OCR reads the dashes of "— 2 —" as the numeral.
     r"^(?:[—\-–－~～_一]*\s*\d{1,4}\s*[—\-–－~～_一]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4})$")
-_DISCLOSURE = re.compile(r"^[【\[（(]?\s*(依申请公开|主动公开|不予公开|免予公开|内部资料)\s*[】\]）)]?$")
+_DISCLOSURE = re.compile(
+    r"^[【\[（(]?\s*(依申请公开|主动公开|不予公开|免予公开|内部资料)\s*[】\]）)]?$"
+)
 # The stamp printed on the 文号 line of a red-header notice ("依申请公开 佛卫函〔2025〕17号").
-_DISCLOSURE_PREFIX = re.compile(r"^[【\[（(]?(依申请公开|主动公开|不予公开|免予公开)[】\]）)]?\s+(?=\S)")
+_DISCLOSURE_PREFIX = re.compile(
+    r"^[【\[（(]?(依申请公开|主动公开|不予公开|免予公开)[】\]）)]?\s+(?=\S)"
+)
 _CJK = "\u3400-\u9fff"
 _LETTER_SPACED = re.compile(rf"^(?:[{_CJK}]\s){{3,}}[{_CJK}]$")
-_DIGIT_GAP = re.compile(rf"(?<=[{_CJK}，。、：；（）])\s+(?=\d)|(?<=\d)\s+(?=[{_CJK}，。、：；（）])")
+_DIGIT_GAP = re.compile(
+    rf"(?<=[{_CJK}，。、：；（）])\s+(?=\d)|(?<=\d)\s+(?=[{_CJK}，。、：；（）])"
+)
 _CJK_PUNCT_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[，。、：；！？）”])|(?<=[（“])\s+(?=[{_CJK}])")
 _SENTENCE_END = ("。", "！", "？", "：", "；", "…", ":", ";", "!", "?")
 _FULL_LINE_SHARE = 0.85
@@ -101,7 +107,11 @@ def _running_lines(page_lines: list[list[str]]) -> set[str]:
     for lines in page_lines:
         kept = [line for line in lines if line]
         edges.update(set(kept[:2] + kept[-2:]))
-    return {line for line, count in edges.items() if count >= max(_REPEAT_MIN_PAGES, len(page_lines) // 2)}
+    return {
+        line
+        for line, count in edges.items()
+        if count >= max(_REPEAT_MIN_PAGES, len(page_lines) // 2)
+    }
 
 
 def _width(line: str) -> int:
@@ -119,9 +129,16 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     for at, line in enumerate(lines):
         entry = is_name_list_entry(line)
         # A bracket left open continues even before a marker-like start: （参考附件 / 1）…
-        if ((open_bracket and not _is_heading(line)) or (open_line and not match_marker(line) and not entry
-                             and not _signs_off(line, lines[at + 1:at + 2]))
-                or (open_entry and _ends_post(line, lines[at + 1:at + 2]))):
+        if (
+            (open_bracket and not _is_heading(line))
+            or (
+                open_line
+                and not match_marker(line)
+                and not entry
+                and not _signs_off(line, lines[at + 1 : at + 2])
+            )
+            or (open_entry and _ends_post(line, lines[at + 1 : at + 2]))
+        ):
             paragraphs[-1] += line
         else:
             paragraphs.append(line)

@@ -2,7 +2,7 @@
 
 One bad file never spoils the batch: it becomes a `FileError` in the `IngestReport`
 and the rest go in. Ingest stops at Documents: the service writes them into the index
-(`assistant.service.ingest_into_index`).
+(`assistant.service.ingest.ingest_into_index`).
 """
 
 from __future__ import annotations

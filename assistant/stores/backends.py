@@ -59,7 +59,7 @@ INDEX_BACKENDS: Registry[IndexBackend] = Registry("index backend")
 
 
 class FaissBackend:
-    """FAISS + bm25s generations under settings.index_dir (assistant/stores/faiss/generations.py)."""
+    """FAISS + bm25s generations under settings.index_dir (`faiss/generations.py`)."""
 
     def open(self, settings: Settings) -> IndexReader:
         return IndexStore.open(settings)

@@ -34,7 +34,7 @@ class Prepared:
         embedder = self.embedder
         return Manifest(
             generation=name, embedder=embedder.name, model=embedder.model, dim=embedder.dim,
-            settings_fingerprint=settings.fingerprint(),
+            settings_fingerprint=settings.index_fingerprint(),
             corpus_fingerprint=corpus_fingerprint(self.documents),
             documents=len(self.documents), clauses=len(self.pairs),
             passages=len(self.owners), max_passages=int(counts.max()), index_type=index_type,

@@ -26,10 +26,10 @@ from assistant.errors import (
     IndexMismatchError,
     IndexNotBuiltError,
 )
-from assistant.feedback import FeedbackError, FeedbackStore
 from assistant.models import Answer, DocStatus, Document, SearchFilters
-from assistant.request_rules import Caller, RequestRefused
 from assistant.service import Assistant
+from assistant.service.feedback import FeedbackError, FeedbackStore
+from assistant.service.request_rules import Caller, RequestRefused
 from assistant.settings import Settings
 from assistant.ui import render
 from assistant.ui.examples import example_questions
@@ -43,7 +43,9 @@ RESPOND_CONCURRENCY = 4  # questions answered at once per process (retrieval is 
 INTERNAL_ERROR = "处理问题时出现内部错误，请稍后重试；如果反复出现，请联系管理员。"
 # What staff read for a problem whose message is written for developers (English, settings).
 UNAVAILABLE = "暂时无法回答这个问题，请稍后重试；如果反复出现，请联系管理员。"
-INDEX_UNAVAILABLE = "文件库暂时无法使用（可能尚未建立或正在更新），请稍后再试；如果反复出现，请联系管理员。"
+INDEX_UNAVAILABLE = (
+    "文件库暂时无法使用（可能尚未建立或正在更新），请稍后再试；如果反复出现，请联系管理员。"
+)
 STAFF_WORDING: dict[type[AssistantError], str] = {
     IndexNotBuiltError: INDEX_UNAVAILABLE, IndexMismatchError: INDEX_UNAVAILABLE,
     BackendError: "大模型服务暂时没有响应，请稍后重试，或在左侧「回答方式」中改用「抽取式」。",
@@ -399,8 +401,14 @@ def _conversation(documents, max_chars: int):
                             placeholder="例如：引用的条款不对、漏了某项要求…")
         save = gr.Button("提交原因", scale=1, elem_id="pa-reason-save")
     with gr.Row():
-        box = gr.Textbox(placeholder="输入问题，按回车发送（可以接着上一个问题追问）",
-                         label="问题", show_label=False, scale=6, elem_id="pa-question", autofocus=True)
+        box = gr.Textbox(
+            placeholder="输入问题，按回车发送（可以接着上一个问题追问）",
+            label="问题",
+            show_label=False,
+            scale=6,
+            elem_id="pa-question",
+            autofocus=True,
+        )
         send = gr.Button("发送", variant="primary", scale=1, elem_id="pa-send")
     # chat.js keeps the count current as staff type; the limit is the service's own.
     gr.HTML(f'<div id="pa-count" data-limit="{max_chars}">0/{max_chars} 字</div>', padding=False)

@@ -137,7 +137,9 @@ def evidence_for(answer: Answer, marker: int) -> list[str]:
 def source_block(citation: Citation, turn: int, evidence: Iterable[str]) -> str:
     """One cited clause: 文号, title, clause label, status badge, text with support highlighted."""
     ref = escape(citation.number or "无文号")
-    unsupported = "" if citation.supported else '<span class="pa-badge pa-badge-warn">未能核实</span>'
+    unsupported = (
+        "" if citation.supported else '<span class="pa-badge pa-badge-warn">未能核实</span>'
+    )
     summary = (f'<summary><span class="pa-marker">[{citation.marker}]</span> '
                f'<span class="pa-docno">{ref}</span> '
                f'<span class="pa-label">{escape(citation.label)}</span> '
@@ -244,7 +246,13 @@ def standalone_question(answer: Answer) -> str:
 def footer(answer: Answer) -> str:
     backend = BACKEND_NAMES.get(answer.backend, answer.backend)
     ms = answer.timings_ms.get("total")
-    took = "" if ms is None else f" · 用时 {ms / 1000:.1f} 秒" if ms >= 1000 else f" · 用时 {ms:.0f} 毫秒"
+    took = (
+        ""
+        if ms is None
+        else f" · 用时 {ms / 1000:.1f} 秒"
+        if ms >= 1000
+        else f" · 用时 {ms:.0f} 毫秒"
+    )
     return f'<div class="pa-footer">{escape(backend)}{took}</div>'
 
 
@@ -267,7 +275,9 @@ def validity_rows(doc: DocumentInfo) -> str:
         rows.append(("效力说明", doc.status_warning()))
     if len(doc.versions) > 1:
         which = "旧版本" if doc.superseded_by else "最新版本"
-        rows.append(("版本", f"本库收录 {len(doc.versions)} 个版本，本文为{doc.version_label or ''}{which}"))
+        rows.append(
+            ("版本", f"本库收录 {len(doc.versions)} 个版本，本文为{doc.version_label or ''}{which}")
+        )
     if doc.repeals_missing:
         names = "、".join(m.target for m in doc.repeals_missing)
         rows.append(("所废止文件（未收录）", names))

@@ -15,14 +15,15 @@ import uuid
 
 from fastapi import APIRouter
 
-from assistant.answer.backends import BACKENDS, is_configured, load_builtin_backends
+from assistant.answer.backend_choice import is_configured
+from assistant.answer.backends import BACKENDS
 from assistant.api.asking import ask_job, bad_request
 from assistant.api.deps import Reader, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
 from assistant.api.sse import chat_frames, event_stream
 from assistant.models import Answer
-from assistant.request_rules import has_content
+from assistant.service.request_rules import has_content
 from assistant.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -82,7 +83,6 @@ def retrieve_model(model: str, principal: Reader, state: StateDep):
 def usable_models(settings: Settings) -> list[str]:
     """Registered backends set up on this server (an LLM backend without its server
     configured would only ever fail over to extractive: it is not listed)."""
-    load_builtin_backends()
     return [name for name in BACKENDS.names() if is_configured(name, settings)]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter, Request
 
-from assistant.answer.backends import get_backend
+from assistant.answer.backend_choice import get_backend
 from assistant.api.deps import Credentials, StateDep
 from assistant.api.problems import ApiError
 from assistant.api.schemas import Health, Ready

@@ -1,8 +1,8 @@
 """The FAISS backend's read side: one generation of files, opened into memory.
 
 The layout is described in assistant/stores/layout.py; builds and swaps live in
-assistant/stores/faiss/generations.py (the write side). A reader loads one generation and keeps using it
-while a writer builds the next one; the previous generation is kept so a reader that
+assistant/stores/faiss/generations.py (the write side). A reader loads one generation and keeps
+using it while a writer builds the next one; the previous generation is kept so a reader that
 read CURRENT just before a swap still finds its files.
 """
 

@@ -20,14 +20,16 @@ from typing import TYPE_CHECKING
 from assistant.answer import pipeline as answers
 from assistant.compare import Comparison, compare
 from assistant.errors import UnknownClauseError, UnknownDocumentError
-from assistant.ingest.pipeline import IngestReport, Progress, ingest_files, ms_since
+from assistant.ingest.ocr import check_engine
+from assistant.ingest.pipeline import IngestReport
 from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
 from assistant.query import Query, analyse
-from assistant.request_rules import Caller, RequestRules
 from assistant.retrieval import retrieve
+from assistant.service.ingest import ingest_into_index
+from assistant.service.request_rules import Caller, RequestRules
 from assistant.settings import Settings, get_settings
-from assistant.stores.backends import corpus_version, open_index, remove_documents, write_index
+from assistant.stores.backends import corpus_version, open_index, remove_documents
 
 if TYPE_CHECKING:
     from assistant.stores.base import IndexReader
@@ -45,6 +47,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        check_engine(self.settings.ocr)
         self._store: IndexReader | None = None
         self._lock = threading.Lock()
         self._watch = threading.Lock()  # one request at a time checks for a newer corpus
@@ -181,22 +184,6 @@ def answer_question(question: str, store: IndexReader, settings: Settings,
     """`stream_answer`'s final `Answer`."""
     *_, final = stream_answer(question, store, settings, **options)
     return final
-
-
-def ingest_into_index(paths: Sequence[Path | str], settings: Settings,
-                      progress: Progress | None = None, *,
-                      replace_all: bool = False) -> IngestReport:
-    """Ingest the files and upsert the good documents into the index (built aside, swapped).
-    The index is only touched when at least one document is good."""
-    documents, report = ingest_files(paths, settings, progress)
-    if not documents:
-        report.warnings.append("no document could be ingested; the index was left unchanged")
-        return report
-    started = time.perf_counter()
-    write_index(documents, settings, replace_all=replace_all, progress=progress)
-    report.indexed = True
-    report.timings_ms["index"] = ms_since(started)
-    return report
 
 
 def resolve_document(documents: Sequence[Document], ref: str) -> Document:

@@ -1,5 +1,5 @@
 """Staff feedback (👍/👎 with an optional reason) on answers, in a database named by a URL
-(SQLite by default, PostgreSQL when API replicas share it; see assistant/database.py).
+(SQLite by default, PostgreSQL when API replicas share it; see assistant/service/database.py).
 
 Each row stores the question, the answer text and its citations, so a liked answer can
 become a gold question: `export_jsonl` writes 👍 rows in the eval set's format
@@ -8,7 +8,7 @@ assistant/evaluation/dataset.py); `export_review_jsonl` writes 👎 rows for a p
 The schema grows only by appending numbered migrations, applied race-free across
 threads and processes.
 
-    python -m assistant.feedback --out feedback.jsonl [--review review.jsonl]
+    python -m assistant.service.feedback --out feedback.jsonl [--review review.jsonl]
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.database import Database, DatabaseError, Migration, now, primary_key
 from assistant.errors import AssistantError
 from assistant.models import Answer
+from assistant.service.database import Database, DatabaseError, Migration, now, primary_key
 
 Rating = Literal["up", "down"]
 
@@ -184,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     """Export feedback from the command line (uses the ASSISTANT_* settings)."""
     from assistant.settings import Settings
 
-    parser = argparse.ArgumentParser(prog="python -m assistant.feedback", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.service.feedback", description=main.__doc__
+    )
     parser.add_argument("--db", help="feedback database, a path or URL "
                         "(default: ASSISTANT_FEEDBACK_URL, else settings.feedback_path)")
     parser.add_argument("--out", type=Path, required=True,

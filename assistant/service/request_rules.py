@@ -1,6 +1,6 @@
 """The rules every question passes, whoever asks: the HTTP API, the chat page and the CLI.
 
-`Assistant.ask` / `ask_stream` apply them (assistant/service.py), so no caller can skip
+`Assistant.ask` / `ask_stream` apply them (assistant/service/assistant.py), so no caller can skip
 them: limits on every input that reaches the pipeline (the question, each earlier turn,
 their count and total: a follow-up is rewritten from the earlier question, so an
 unbounded history would be unbounded work), text that can be encoded (a lone surrogate
@@ -18,8 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.audit import AuditLog, open_audit_log
 from assistant.errors import AssistantError
+from assistant.service.audit import AuditLog, open_audit_log
 from assistant.settings import Settings
 
 if TYPE_CHECKING:

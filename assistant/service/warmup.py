@@ -4,7 +4,7 @@ the first request).
 
 It opens the index, runs one call on every embedder handle, initialises jieba (its
 dictionary and its part-of-speech tagger), loads the tiktoken encoding the LLM backends
-count with, registers the answer backends, then answers one question end to end with the
+count with, then answers one question end to end with the
 extractive backend, which fills whatever else loads lazily on the way.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from assistant.answer.backends import load_builtin_backends
 from assistant.answer.tokens import count_tokens
 from assistant.errors import AssistantError
 from assistant.lexicon import jieba_tagger
@@ -31,7 +30,6 @@ def warm_up(assistant) -> dict[str, float]:
     _timed(timings, "embedder", lambda: _warm_embedder(store.embedder()))
     _timed(timings, "jieba", _warm_jieba)
     _timed(timings, "tiktoken", _warm_tiktoken)
-    _timed(timings, "backends", _warm_backends)
     _timed(timings, "first_ask", lambda: _first_ask(assistant))
     assistant._warmed = True
     return timings
@@ -58,10 +56,6 @@ def _warm_jieba() -> None:
 
 def _warm_tiktoken() -> None:
     count_tokens("预热")
-
-
-def _warm_backends() -> None:
-    load_builtin_backends()
 
 
 def _first_ask(assistant) -> None:

@@ -24,8 +24,8 @@ import time
 import weakref
 from pathlib import Path
 
-from assistant.database import Database, Migration, now, primary_key
 from assistant.models import Answer
+from assistant.service.database import Database, Migration, now, primary_key
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
