@@ -60,6 +60,32 @@ def test_history_count_item_and_total_are_limited(client, history, needle):
                needle)
 
 
+def test_the_schema_states_each_roles_limit_and_the_service_keeps_it(client):
+    # An earlier answer may be long (up to max_turn_chars): the schema once said 500 for
+    # every turn, so a client validating against it refused real conversations, and a
+    # 600-character answer in history was "schema-invalid but accepted".
+    turn = client.get("/openapi.json").json()["components"]["schemas"]["Turn"]
+    limits = {o["properties"]["role"]["const"]: o["properties"]["content"]["maxLength"]
+              for o in turn["oneOf"]}
+    assert limits == {"user": 500, "assistant": 4000}
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "答" * 600}]
+    answered = client.post("/v1/ask", json={"question": FOLLOWUP, "history": history})
+    assert answered.status_code == 200, answered.text
+    history[0]["content"] = "问" * 501
+    problem_of(client.post("/v1/ask", json={"question": FOLLOWUP, "history": history}), 422,
+               "the limit is 500")
+
+
+def test_every_chat_message_keeps_its_roles_limit_wherever_it_stands(client):
+    after = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "答" * 4001}]
+    response = client.post("/v1/chat/completions", json={"messages": after})
+    assert response.status_code == 400, response.text
+    assert "message 2 (assistant) is 4001 characters long" in response.json()["error"]["message"]
+    system = [{"role": "system", "content": "请依据文件回答。" * 100},  # 800 characters: fine
+              {"role": "user", "content": QUESTION}]
+    assert client.post("/v1/chat/completions", json={"messages": system}).status_code == 200
+
+
 def test_chat_completion_messages_are_limited(client):
     big = [{"role": "user", "content": "x" * 30_000}, {"role": "assistant", "content": "y"}] * 3
     messages = [*big, {"role": "user", "content": QUESTION}]

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from assistant.api.openai_errors import is_openai_path
 from assistant.api.problems import PROBLEM_JSON
+from assistant.service.request_rules import role_limits
 from assistant.settings import Settings
 
 PROBLEM_SCHEMA = {
@@ -86,7 +87,9 @@ def _bound_question(schema: dict, settings: Settings) -> None:
         props["question"].update(minLength=1, maxLength=settings.max_question_chars,
                                  pattern=HAS_LETTER_OR_DIGIT)
     if "top_k" in props:
-        props["top_k"] = {"type": "integer", "minimum": 1, "maximum": settings.max_top_k,
+        # null accepted as omitted, as the request models do
+        props["top_k"] = {"anyOf": [{"type": "integer", "minimum": 1,
+                                     "maximum": settings.max_top_k}, {"type": "null"}],
                           "description": "clauses to retrieve"}
     if "history" in props:
         props["history"]["maxItems"] = settings.max_history_turns
@@ -100,11 +103,21 @@ HAS_LETTER_OR_DIGIT = ("[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0400-
 
 
 def _bound_turn(schema: dict, settings: Settings) -> None:
-    # Each turn at most an even share of the total, so no schema-valid history is over it.
-    share = _turn_share(settings)
-    content = schema.get("properties", {}).get("content")
-    if content is not None:
-        content["maxLength"] = share
+    # Exact per role. The total over all turns (max_history_chars) is a rule across items
+    # that JSON Schema cannot state: the service refuses it with a specific 422.
+    props = schema.get("properties", {})
+    if "content" not in props:
+        return
+    props["content"].pop("maxLength", None)
+    roles = props.get("role", {}).get("enum", ["user", "assistant"])
+    limits = role_limits(settings)
+    schema["oneOf"] = [{"properties": {"role": {"const": role},
+                                       "content": {"maxLength": limits[role]}}}
+                       for role in roles]
+    schema["description"] = (
+        f"an earlier turn: a user turn at most {settings.max_question_chars} characters, an "
+        f"assistant turn at most {settings.max_turn_chars}; all turns together at most "
+        f"{settings.max_history_chars} (refused with 422 beyond)")
 
 
 # One Server-Sent Event as sent (assistant/api/sse.py): /v1/ask names its events and
@@ -130,14 +143,8 @@ def _document_stream(path: str, operation: dict) -> None:
         content["text/event-stream"] = {"schema": event}
 
 
-def _turn_share(settings: Settings) -> int:
-    return min(settings.max_question_chars,
-               settings.max_history_chars // max(1, settings.max_history_turns))
-
-
 def _bound_chat(schemas: dict, settings: Settings) -> None:
-    """Chat messages within the history limits, and at least one user message that asks."""
-    share = _turn_share(settings)
+    """Chat messages within the per-role limits, and at least one user message that asks."""
     request = schemas.get("ChatRequest", {}).get("properties", {})
     if "messages" in request:
         request["messages"]["maxItems"] = settings.max_history_turns + 1
@@ -145,15 +152,26 @@ def _bound_chat(schemas: dict, settings: Settings) -> None:
             "type": "object", "required": ["role", "content"],
             "properties": {"role": {"const": "user"},
                            "content": {"type": "string", "pattern": HAS_LETTER_OR_DIGIT}}}
-    message = schemas.get("ChatMessage", {}).get("properties", {})
-    for option in message.get("content", {}).get("anyOf", []):
-        if option.get("type") == "string":
-            option["maxLength"] = share
-        if option.get("type") == "array":
-            option["maxItems"] = 1
-    part = schemas.get("TextPart", {}).get("properties", {})
-    if "text" in part:
-        part["text"]["maxLength"] = share
+    message = schemas.get("ChatMessage")
+    if message is not None:
+        roles = message.get("properties", {}).get("role", {}).get("enum", [])
+        limits = role_limits(settings)
+        message["oneOf"] = [{"properties": {"role": {"const": role},
+                                            "content": _content_within(limits[role])}}
+                            for role in roles]
+        message["description"] = (
+            f"a user message at most {settings.max_question_chars} characters, any other at "
+            f"most {settings.max_turn_chars}; the user and assistant messages before the "
+            f"question together at most {settings.max_history_chars} (refused beyond)")
+
+
+def _content_within(limit: int) -> dict:
+    """A message's content (text, one text part, or null) of at most `limit` characters."""
+    part = {"type": "object", "required": ["text"],
+            "properties": {"type": {"const": "text"},
+                           "text": {"type": "string", "maxLength": limit}}}
+    return {"anyOf": [{"type": "string", "maxLength": limit},
+                      {"type": "array", "maxItems": 1, "items": part}, {"type": "null"}]}
 
 
 def _name_backends(schemas: dict, settings: Settings) -> None:

@@ -8,10 +8,18 @@ Limits that depend on settings (question length, top_k maximum) are checked in
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 from assistant.models import AnswerSentence, Citation, DocumentInfo
 
@@ -24,14 +32,40 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _iso_date_text(value):
+    # Only what the schema says (a YYYY-MM-DD string): pydantic alone would also take 0 or
+    # "1700000000" as a Unix time, a request the published schema calls invalid.
+    if value is None or isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+
+def _json_integer(value):
+    # A JSON Schema integer: 3 or 3.0, never true or "3" (pydantic alone takes both).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("an integer")  # noqa: TRY004 - pydantic turns only ValueError into a 422
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("an integer")
+    return int(value)
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 # --- requests
 class Filters(Strict):
     doc_ids: list[str] | None = Field(
         None, max_length=MAX_FILTER_DOCS,
         description="only these documents (doc_id or 文号); unknown ones are a 422")
-    in_force_only: bool = Field(False, description="leave out documents marked 失效 or 征求意见稿")
-    date_from: date | None = Field(None, description="成文 (else 发布) date on or after")
-    date_to: date | None = Field(None, description="成文 (else 发布) date on or before")
+    in_force_only: StrictBool = Field(False,
+                                      description="leave out documents marked 失效 or 征求意见稿")
+    date_from: IsoDate | None = Field(None, description="成文 (else 发布) date on or after")
+    date_to: IsoDate | None = Field(None, description="成文 (else 发布) date on or before")
     issuer: str | None = Field(None, max_length=200, description="substring of the issuing body")
     region: str | None = Field(None, max_length=200, description="substring of the region")
 
@@ -52,7 +86,7 @@ class QuestionFields(Strict):
     # for every caller: a refused question is a 422 problem like a schema error.
     question: str = Field(description="the question; not empty, at most max_question_chars")
     filters: Filters | None = None
-    top_k: int | None = Field(None, ge=1, description="clauses to retrieve (1..max_top_k)")
+    top_k: JsonInt | None = Field(None, ge=1, description="clauses to retrieve (1..max_top_k)")
 
 
 class SearchRequest(QuestionFields):
@@ -62,7 +96,7 @@ class SearchRequest(QuestionFields):
 class AskRequest(QuestionFields):
     backend: str | None = Field(None, max_length=64,
                                 description="extractive | openai | langchain (default: settings)")
-    stream: bool = Field(False, description="answer as Server-Sent Events")
+    stream: StrictBool = Field(False, description="answer as Server-Sent Events")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="earlier turns, oldest first, for follow-ups")
 
@@ -85,7 +119,7 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool = Field(False, description="send token counts in a last chunk")
+    include_usage: StrictBool = Field(False, description="send token counts in a last chunk")
 
 
 class ChatRequest(BaseModel):
@@ -98,12 +132,12 @@ class ChatRequest(BaseModel):
 
     model: str | None = Field(None, max_length=64, description="the backend name")
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 2)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
     # Bounds documented, not validated: n=3 gets the route's specific 'unsupported' error.
-    n: int | None = Field(None, description="choices to return; only 1 is supported",
+    n: JsonInt | None = Field(None, description="choices to return; only 1 is supported",
                           json_schema_extra={"minimum": 1, "maximum": 1})
-    top_k: int | None = Field(None, ge=1, description="extension: clauses to retrieve")
+    top_k: JsonInt | None = Field(None, ge=1, description="extension: clauses to retrieve")
     filters: Filters | None = Field(None, description="extension: search filters")
 
 

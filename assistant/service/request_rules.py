@@ -273,3 +273,12 @@ class RequestRules:
             if self._audit is not None:
                 self._audit.close()
             self._audit, self._audit_opened = None, False
+
+
+def role_limits(settings: Settings) -> dict[str, int]:
+    """Characters one message may hold, by role: a user message is a question (earlier
+    ones too: a follow-up is rewritten from them); any other is an earlier answer or an
+    instruction, at most max_turn_chars."""
+    turn = settings.max_turn_chars
+    return {"user": settings.max_question_chars, "assistant": turn, "system": turn,
+            "developer": turn, "tool": turn}

@@ -23,7 +23,7 @@ from assistant.api.problems import ApiError
 from assistant.api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
 from assistant.api.sse import chat_frames, event_stream
 from assistant.models import Answer
-from assistant.service.request_rules import has_content
+from assistant.service.request_rules import has_content, role_limits
 from assistant.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -43,6 +43,7 @@ def chat_completions(body: ChatRequest, principal: Reader, state: StateDep):
                        "service returns exactly one choice per request (send n=1 or omit n)",
                        param="n")
     model = check_model(body.model, state.settings) if body.model else state.settings.backend
+    check_message_lengths(body.messages, state.settings)
     question, history = split_messages(body.messages)
     job = ask_job(state, principal, "/v1/chat/completions", question=question,
                   filters=body.filters, top_k=body.top_k, backend=body.model or None,
@@ -93,6 +94,17 @@ def check_model(model: str, settings: Settings) -> str:
                        f"{', '.join(usable)} (the model name is the answer backend)",
                        param="model")
     return model
+
+
+def check_message_lengths(messages: list[ChatMessage], settings: Settings) -> None:
+    """Every message within its role's limit, as the schema says, wherever it stands (a
+    message the answer ignores is still part of the request)."""
+    limits = role_limits(settings)
+    for number, message in enumerate(messages, 1):
+        length, limit = len(message.text()), limits[message.role]
+        if length > limit:
+            raise bad_request(f"message {number} ({message.role}) is {length} characters long; "
+                              f"the limit is {limit}")
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
