@@ -66,7 +66,7 @@ def settings_from_args(args: argparse.Namespace):
         if value is not None
     }
     settings = Settings(**overrides)
-    os.umask(int(settings.umask, 8))  # the files this process creates (index, audit, exports)
+    os.umask(int(settings.server.umask, 8))  # the files this process creates (index, exports…)
     return settings
 
 

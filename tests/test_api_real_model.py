@@ -22,7 +22,7 @@ QUESTION = "四川省在哪些城市开展三医联动改革试点?"
 def test_fresh_serve_builds_the_index_and_answers_with_citations(tmp_path):
     # Reuse passage vectors from the checkout's own index if one was built (same vectors,
     # keyed by text hash): the build then takes seconds instead of minutes.
-    shipped_cache = Settings().index_dir / "cache"
+    shipped_cache = Settings().paths.index_dir / "cache"
     if shipped_cache.is_dir():
         shutil.copytree(shipped_cache, tmp_path / "index" / "cache")
     port = _free_port()

@@ -28,7 +28,7 @@ def test_boxes_on_one_row_join_left_to_right_and_rows_go_top_down():
 
 def test_rapidocr_is_the_registered_default_engine():
     assert "rapidocr" in OCR_ENGINES.names()
-    assert Settings(index_dir="/tmp/unused").ocr == "rapidocr"
+    assert Settings(index_dir="/tmp/unused").ingest.ocr == "rapidocr"
 
 
 def test_an_unknown_ocr_engine_is_refused_by_name():

@@ -45,9 +45,10 @@ class OpenAIBackend:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
-        return cls(settings.openai_base_url, settings.openai_model,
-                   settings.openai_api_key.get_secret_value(), settings.openai_timeout,
-                   settings.openai_retries)
+        answer = settings.answer
+        return cls(answer.openai_base_url, answer.openai_model,
+                   answer.openai_api_key.get_secret_value(), answer.openai_timeout,
+                   answer.openai_retries)
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         for attempt in range(self.retries + 1):

@@ -83,13 +83,13 @@ def _bound_question(schema: dict, settings: Settings) -> None:
     """The question and history limits of the request rules, as JSON Schema."""
     props = schema.get("properties", {})
     if "question" in props:
-        props["question"].update(minLength=1, maxLength=settings.max_question_chars,
+        props["question"].update(minLength=1, maxLength=settings.limits.max_question_chars,
                                  pattern=HAS_LETTER_OR_DIGIT)
     if "top_k" in props:
-        props["top_k"] = {"type": "integer", "minimum": 1, "maximum": settings.max_top_k,
+        props["top_k"] = {"type": "integer", "minimum": 1, "maximum": settings.limits.max_top_k,
                           "description": "clauses to retrieve"}
     if "history" in props:
-        props["history"]["maxItems"] = settings.max_history_turns
+        props["history"]["maxItems"] = settings.limits.max_history_turns
 
 
 # A letter or digit of the scripts staff write (the service accepts any script's):
@@ -131,8 +131,8 @@ def _document_stream(path: str, operation: dict) -> None:
 
 
 def _turn_share(settings: Settings) -> int:
-    return min(settings.max_question_chars,
-               settings.max_history_chars // max(1, settings.max_history_turns))
+    return min(settings.limits.max_question_chars,
+               settings.limits.max_history_chars // max(1, settings.limits.max_history_turns))
 
 
 def _bound_chat(schemas: dict, settings: Settings) -> None:
@@ -140,7 +140,7 @@ def _bound_chat(schemas: dict, settings: Settings) -> None:
     share = _turn_share(settings)
     request = schemas.get("ChatRequest", {}).get("properties", {})
     if "messages" in request:
-        request["messages"]["maxItems"] = settings.max_history_turns + 1
+        request["messages"]["maxItems"] = settings.limits.max_history_turns + 1
         request["messages"]["contains"] = {
             "type": "object", "required": ["role", "content"],
             "properties": {"role": {"const": "user"},

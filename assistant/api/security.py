@@ -60,7 +60,8 @@ class KeyRing:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
-        return cls(Settings.split_keys(settings.api_keys), Settings.split_keys(settings.admin_keys))
+        server = settings.server
+        return cls(Settings.split_keys(server.api_keys), Settings.split_keys(server.admin_keys))
 
     @property
     def enabled(self) -> bool:

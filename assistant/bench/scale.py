@@ -141,7 +141,7 @@ def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
                 settings=None) -> dict:
     """`settings` with an http(s) `milvus_uri` runs the Milvus part on that server."""
     server = None
-    if settings is not None and "://" in settings.milvus_uri:
+    if settings is not None and "://" in settings.store.milvus_uri:
         server = client(settings)
     rows = []
     for n in sizes:

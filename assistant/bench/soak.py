@@ -261,9 +261,9 @@ def run_soak(settings: Settings, clients: int = 100, slow: int = 300, kills: int
     with tempfile.TemporaryDirectory(prefix="assistant-soak-") as folder:
         work = Path(folder)
         corpus, index_dir = work / "corpus", work / "index"
-        shutil.copytree(settings.corpus_dir, corpus)
+        shutil.copytree(settings.paths.corpus_dir, corpus)
         env = _env(index_dir, corpus, ASSISTANT_HEADER_TIMEOUT_S=str(header_timeout))
-        say(f"soak: `assistant serve --no-ui` on loopback, corpus {settings.corpus_dir} "
+        say(f"soak: `assistant serve --no-ui` on loopback, corpus {settings.paths.corpus_dir} "
             "(hashing embedder)")
         with Served(env, work / "server.log") as served:
             load = trial_load(served.url, clients)

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.rebuild:
         return _rebuild(args, settings)
-    paths = args.paths or [settings.corpus_dir]
+    paths = args.paths or [settings.paths.corpus_dir]
     with _progress_bar() as progress:
         report = ingest_into_index(paths, settings, progress, replace_all=args.replace)
     if args.json:
@@ -58,12 +58,12 @@ def _rebuild(args: argparse.Namespace, settings) -> int:
         store = reindex(settings, progress)
     summary = {"documents": len(store.documents),
                "clauses": sum(len(d.clauses) for d in store.documents),
-               "embedder": settings.embedder, "index_dir": str(settings.index_dir)}
+               "embedder": settings.index.embedder, "index_dir": str(settings.paths.index_dir)}
     if args.json:
         print_json(summary)
     else:
         print(f"rebuilt {summary['documents']} document(s), {summary['clauses']} clauses "
-              f"with {settings.embedder} in {where(settings)}")
+              f"with {settings.index.embedder} in {where(settings)}")
     return 0
 
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
 
     settings = settings_from_args(args)
-    host, port = args.host or settings.host, args.port or settings.port
+    host, port = args.host or settings.server.host, args.port or settings.server.port
     warning = check_bind(settings, host)  # raises before anything slow happens
     if warning:
         _say(warning)
@@ -72,19 +72,20 @@ def _say(line: str) -> None:
 
 
 def ensure_index(settings) -> None:
-    """Build the index from `settings.corpus_dir` if there is none yet, printing progress."""
+    """Build the index from `settings.paths.corpus_dir` if there is none yet, printing progress."""
     from assistant.errors import AssistantError
     from assistant.service import ingest_into_index
     from assistant.stores.backends import corpus_version
 
     if corpus_version(settings) is not None:
         return
-    _say(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} "
-         f"with embedder {settings.embedder!r} (once; later starts reuse it)")
-    report = ingest_into_index([settings.corpus_dir], settings, _progress_printer())
+    _say(f"no index in {settings.paths.index_dir}: building it from {settings.paths.corpus_dir} "
+         f"with embedder {settings.index.embedder!r} (once; later starts reuse it)")
+    report = ingest_into_index([settings.paths.corpus_dir], settings, _progress_printer())
     if not report.ok:
         reasons = "; ".join(f"{e.path}: {e.message}" for e in report.errors) or "no documents"
-        raise AssistantError(f"could not build the index from {settings.corpus_dir}: {reasons}")
+        raise AssistantError(
+            f"could not build the index from {settings.paths.corpus_dir}: {reasons}")
     clauses = sum(d.clauses for d in report.documents)
     _say(f"index built: {len(report.documents)} documents, {clauses} clauses")
 

@@ -74,7 +74,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
     retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
     for item in items:
-        query = analyse(item.question, synonyms=load_synonyms(store.settings.synonyms))
+        query = analyse(item.question, synonyms=load_synonyms(store.settings.retrieval.synonyms))
         found = retriever.search(query.text, top_k, expansion=query.expansion)
         gold = golds[item.id]
         groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")

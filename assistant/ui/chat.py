@@ -94,11 +94,11 @@ def history(turns: list[Turn]) -> list[dict]:
 def available_backends(settings: Settings) -> list[str]:
     """Extractive always works offline; an LLM backend counts once it is configured."""
     names = ["extractive"]
-    if settings.openai_api_key.get_secret_value() or settings.backend == "openai":
+    if settings.answer.openai_api_key.get_secret_value() or settings.answer.backend == "openai":
         names.append("openai")
-    if settings.backend == "langchain":
+    if settings.answer.backend == "langchain":
         names.append("langchain")
-    default = settings.backend if settings.backend in names else "extractive"
+    default = settings.answer.backend if settings.answer.backend in names else "extractive"
     return [default, *(n for n in names if n != default)]
 
 
@@ -365,7 +365,7 @@ def _chat_tab(page: ChatPage, choices, backends: list[str], documents) -> dict:
             doc_filter, in_force, backend, clear = _filters(choices, backends)
         with gr.Column(scale=4):
             chatbot, reason_row, reason, save, box, send, notice = _conversation(
-                documents, page.assistant.settings.max_question_chars)
+                documents, page.assistant.settings.limits.max_question_chars)
     inputs = [box, turns, doc_filter, in_force, backend]
     for event in (box.submit, send.click):
         event(page.respond, inputs, [chatbot, turns, box, notice], show_progress="hidden",

@@ -76,7 +76,7 @@ def upload_document(file: UploadFile, principal: Admin, state: StateDep):
     _check_type(name)
     with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
         path = Path(folder) / name
-        _save(file, path, state.settings.max_upload_bytes)
+        _save(file, path, state.settings.limits.max_upload_bytes)
         with state.write_lock:
             report = state.assistant.ingest([path])
     if not report.ok:
