@@ -80,7 +80,8 @@ def test_flat_keywords_go_to_their_groups():
     lambda: Settings(index_dir="/tmp/unused").with_(tok_k=5),
 ])
 def test_an_unknown_setting_is_an_error_that_names_it(make):
-    with pytest.raises(ValidationError, match=r"unknown setting 'tok_k' \(did you mean 'top_k'\?\)"):
+    hint = r"unknown setting 'tok_k' \(did you mean 'top_k'\?\)"
+    with pytest.raises(ValidationError, match=hint):
         make()
 
 

@@ -138,7 +138,8 @@ def mount_ui(app, assistant) -> bool:
     if logins.keys.enabled:  # the page calls the assistant directly: the same keys and roles
         login = {"auth": logins.login, "auth_message": LOGIN_HINT}
     blocks = build_ui(assistant, logins)
-    blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
+    # bounded: a full queue refuses
+    blocks.queue(max_size=assistant.settings.server.max_queued_asks)
     gr.mount_gradio_app(app, blocks, path="/", **login)
     return True
 

@@ -240,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant(Settings(**overrides))
     items = [item for path in args.dataset for item in load_gold(path)]
     golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
-    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.top_k)
+    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.retrieval.top_k)
     names = " + ".join(p.name for p in args.dataset)
     note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
-            f"embedder {assistant.settings.embedder}; refit: python -m "
+            f"embedder {assistant.settings.index.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
-    model = fit_model(rows, note, assistant.settings.embedder)
+    model = fit_model(rows, note, assistant.settings.index.embedder)
     write_model(model, args.out)
     print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
     return 0

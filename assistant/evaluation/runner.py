@@ -119,7 +119,7 @@ def _ask(assistant, question: str, backend: str | None) -> tuple[Answer, str | N
     try:
         return assistant.ask(question, **options), None
     except AssistantError as err:
-        name = backend or assistant.settings.backend
+        name = backend or assistant.settings.answer.backend
         return Answer(question=question, answer="", abstained=True, backend=name,
                       warnings=[f"error: {err}"]), str(err)
 
