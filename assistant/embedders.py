@@ -378,8 +378,8 @@ class SentenceTransformerEmbedder:
     def __init__(self, settings: Settings) -> None:
         if not settings.index.embed_model:
             raise EmbedderError(
-                "the sentence-transformers embedder needs a model: set ASSISTANT_EMBED_MODEL "
-                "or --embed-model to a local model directory")
+                "the sentence-transformers embedder needs a model: set "
+                "ASSISTANT_INDEX__EMBED_MODEL or --embed-model to a local model directory")
         self.model = model_id(settings)
         self.batch_size = settings.compute.embed_batch_size
         self._st = self._load(settings.index.embed_model)

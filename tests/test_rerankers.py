@@ -51,7 +51,7 @@ def test_off_by_default_and_registered():
 
 
 def test_missing_model_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(RerankerError, match="ASSISTANT_RERANKER_MODEL"):
+    with pytest.raises(RerankerError, match="ASSISTANT_RETRIEVAL__RERANKER_MODEL"):
         get_reranker(Settings(reranker="cross-encoder", reranker_model=tmp_path / "absent"))
 
 

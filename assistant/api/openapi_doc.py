@@ -42,7 +42,8 @@ WHY = {
     403: "the key may read but not write (use an admin key)",
     404: "no such document, clause or model",
     405: "the path exists but not with this method (Allow lists the methods)",
-    413: "the body is over ASSISTANT_MAX_REQUEST_BYTES (uploads: ASSISTANT_MAX_UPLOAD_BYTES)",
+    413: "the body is over ASSISTANT_LIMITS__MAX_REQUEST_BYTES "
+         "(uploads: ASSISTANT_LIMITS__MAX_UPLOAD_BYTES)",
     415: "a file type that cannot be ingested",
     422: "invalid input, or a request rule refused it (limits, empty question, bad text)",
     429: "rate limit, or too many failed keys from this address (see Retry-After)",

@@ -143,7 +143,7 @@ class GuardedH11Protocol(H11Protocol):
 
 _TIMEOUT_BODY = (b'{"type":"/problems/request-timeout","title":"Request timeout","status":408,'
                  b'"detail":"the request body did not arrive within the body deadline '
-                 b'(ASSISTANT_BODY_TIMEOUT_S)"}')
+                 b'(ASSISTANT_SERVER__BODY_TIMEOUT_S)"}')
 _REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
                     b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
                     % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
@@ -156,7 +156,7 @@ def _too_many_connections(host: str, limit: int):
                     host, limit)
         response = problem(503, "Too many connections",
                            f"more than {limit} open connections from this address "
-                           "(ASSISTANT_MAX_CONNECTIONS_PER_CLIENT); close some and retry",
+                           "(ASSISTANT_SERVER__MAX_CONNECTIONS_PER_CLIENT); close some and retry",
                            {"Retry-After": "1", "Connection": "close"})
         await response(scope, receive, send)
 

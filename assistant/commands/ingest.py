@@ -17,7 +17,8 @@ def add_parser(subparsers) -> None:
                     "into clauses and add them to the index. Bad files are reported and "
                     "skipped; the rest go in. Exit code 1 if no document went in.")
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="files or folders (default: the sample corpus, ASSISTANT_CORPUS_DIR)")
+                        help="files or folders (default: the sample corpus, "
+                             "ASSISTANT_PATHS__CORPUS_DIR)")
     parser.add_argument("--replace", action="store_true",
                         help="rebuild the index from these documents only (default: add/update)")
     parser.add_argument("--rebuild", action="store_true",

@@ -21,9 +21,11 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="run the HTTP API and the chat page",
         description="Serve the API and the chat page with uvicorn. Without API keys "
-                    "(ASSISTANT_API_KEYS / ASSISTANT_ADMIN_KEYS) only a loopback host is allowed.")
-    parser.add_argument("--host", help="address to bind (default ASSISTANT_HOST, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default ASSISTANT_PORT, 7860)")
+                    "(ASSISTANT_SERVER__API_KEYS / ASSISTANT_SERVER__ADMIN_KEYS) only a loopback "
+                    "host is allowed.")
+    parser.add_argument("--host",
+                        help="address to bind (default ASSISTANT_SERVER__HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default ASSISTANT_SERVER__PORT, 7860)")
     parser.add_argument("--no-ui", action="store_true", help="serve the API only, no chat page")
     parser.set_defaults(func=run)
 

@@ -4,7 +4,8 @@ A reranker re-orders the retrieved clauses by its own (question, clause) relevan
 Off by default (`reranker = "none"`): no cross-encoder ships offline. Users bring one
 (bge-reranker-v2-m3 or similar) as a local directory:
 
-    ASSISTANT_RERANKER=cross-encoder ASSISTANT_RERANKER_MODEL=/models/bge-reranker-v2-m3
+    ASSISTANT_RETRIEVAL__RERANKER=cross-encoder
+    ASSISTANT_RETRIEVAL__RERANKER_MODEL=/models/bge-reranker-v2-m3
 
 Adding a reranker is one class with `score(question, passages)` plus
 `@RERANKERS.register("name")`.
@@ -52,7 +53,7 @@ class CrossEncoderReranker:
         if not settings.retrieval.reranker_model or not settings.retrieval.reranker_model.is_dir():
             raise RerankerError(
                 "the cross-encoder reranker needs a local model directory: set "
-                f"ASSISTANT_RERANKER_MODEL (got {settings.retrieval.reranker_model!s})")
+                f"ASSISTANT_RETRIEVAL__RERANKER_MODEL (got {settings.retrieval.reranker_model!s})")
         CrossEncoder = offline_sentence_transformers(RerankerError).CrossEncoder
         try:
             self._model = CrossEncoder(str(settings.retrieval.reranker_model), device="cpu")

@@ -163,7 +163,7 @@ class RequestRules:
         limit = self.settings.limits.max_question_chars
         if len(question) > limit:
             raise RequestRefused(f"question is {len(question)} characters long; the limit is "
-                                 f"{limit} (ASSISTANT_MAX_QUESTION_CHARS)",
+                                 f"{limit} (ASSISTANT_LIMITS__MAX_QUESTION_CHARS)",
                                  staff=f"问题共 {len(question)} 字，超过了 {limit} 字的上限，"
                                        "请精简后再发送。")
         return question
@@ -176,7 +176,7 @@ class RequestRules:
         if len(history) > settings.limits.max_history_turns:
             raise RequestRefused(f"history has {len(history)} turns; the limit is "
                                  f"{settings.limits.max_history_turns} "
-                                 "(ASSISTANT_MAX_HISTORY_TURNS)",
+                                 "(ASSISTANT_LIMITS__MAX_HISTORY_TURNS)",
                                  staff=HISTORY_TOO_LONG)
         total = 0
         for number, turn in enumerate(history, 1):
@@ -185,8 +185,9 @@ class RequestRules:
             turn["content"] = content
             user = turn.get("role") == "user"
             limits = settings.limits
-            limit, name = ((limits.max_question_chars, "ASSISTANT_MAX_QUESTION_CHARS") if user
-                           else (limits.max_turn_chars, "ASSISTANT_MAX_TURN_CHARS"))
+            limit, name = ((limits.max_question_chars, "ASSISTANT_LIMITS__MAX_QUESTION_CHARS")
+                           if user else
+                           (limits.max_turn_chars, "ASSISTANT_LIMITS__MAX_TURN_CHARS"))
             if len(content) > limit:
                 raise RequestRefused(f"history turn {number} ({turn.get('role')}) is "
                                      f"{len(content)} characters long; the limit is {limit} "
@@ -195,7 +196,7 @@ class RequestRules:
         if total > settings.limits.max_history_chars:
             raise RequestRefused(f"history holds {total} characters; the limit is "
                                  f"{settings.limits.max_history_chars} "
-                                 "(ASSISTANT_MAX_HISTORY_CHARS)",
+                                 "(ASSISTANT_LIMITS__MAX_HISTORY_CHARS)",
                                  staff=HISTORY_TOO_LONG)
         return history
 

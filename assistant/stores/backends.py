@@ -1,4 +1,4 @@
-"""Index backends: a Protocol plus a registry, chosen by `ASSISTANT_INDEX_BACKEND`.
+"""Index backends: a Protocol plus a registry, chosen by `ASSISTANT_STORE__INDEX_BACKEND`.
 
     faiss   (default) FAISS + bm25s files under settings.paths.index_dir, one process's memory
     milvus  a Milvus collection (Milvus Lite file or server/cluster URI) that every API

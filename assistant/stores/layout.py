@@ -104,9 +104,9 @@ def check_compatible(manifest: Manifest, settings: Settings, where: object) -> N
             f"the index in {where} has format {manifest.format_version}, this version reads "
             f"{FORMAT_VERSION}; rebuild it: {rebuild_hint(settings)}")
     if (manifest.embedder, manifest.model) != (settings.index.embedder, wanted):
-        use = f"ASSISTANT_EMBEDDER={manifest.embedder}"
+        use = f"ASSISTANT_INDEX__EMBEDDER={manifest.embedder}"
         if manifest.embedder == "sentence-transformers":
-            use += f" ASSISTANT_EMBED_MODEL=<directory of {manifest.model}>"
+            use += f" ASSISTANT_INDEX__EMBED_MODEL=<directory of {manifest.model}>"
         raise IndexMismatchError(
             f"the index in {where} was built with embedder {manifest.embedder!r} "
             f"(model {manifest.model}, dim {manifest.dim}), but the settings ask for "

@@ -56,7 +56,7 @@ DOCUMENTS_REFRESH_S = 30  # an open page picks up documents added since it was l
 GOLD_EXPORT_NAME = "点赞的回答-评测题目.jsonl"
 REVIEW_EXPORT_NAME = "点踩的回答-待核对.jsonl"
 NOT_LOGGED_IN = "请先登录（以 API 密钥作为密码）后再提问。"
-ADMIN_ONLY = ("导出反馈仅限管理员：请用管理员密钥（ASSISTANT_ADMIN_KEYS）登录后再导出。"
+ADMIN_ONLY = ("导出反馈仅限管理员：请用管理员密钥（ASSISTANT_SERVER__ADMIN_KEYS）登录后再导出。"
               "反馈含所有工作人员填写的原因。")
 PLACEHOLDER = ("**请输入关于已收录政策文件的问题**\n\n"
                "回答只依据文件原文，每句注明文号与条款；文件中没有的内容会如实说明。")

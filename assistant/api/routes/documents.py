@@ -118,7 +118,7 @@ def _save(upload: UploadFile, path: Path, limit: int) -> None:
             if size > limit:
                 raise ApiError(413, "File too large",
                                f"the upload exceeds the limit of {limit} bytes "
-                               "(ASSISTANT_MAX_UPLOAD_BYTES)")
+                               "(ASSISTANT_LIMITS__MAX_UPLOAD_BYTES)")
             out.write(chunk)
 
 
