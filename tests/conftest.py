@@ -13,4 +13,5 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Set at import time so subprocesses (assistant serve) started by tests inherit it too.
-os.environ.setdefault("ASSISTANT_CACHE_DIR", tempfile.mkdtemp(prefix="assistant-test-cache-"))
+os.environ.setdefault("ASSISTANT_PATHS__CACHE_DIR",
+                      tempfile.mkdtemp(prefix="assistant-test-cache-"))

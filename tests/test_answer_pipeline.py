@@ -32,7 +32,7 @@ def corpus(tmp_path_factory):
 
 def ask(corpus, question, **options) -> Answer:
     store, settings = corpus
-    settings = settings.model_copy(update=options.pop("settings", {}))
+    settings = settings.with_(**options.pop("settings", {}))
     return answer_question(question, store, settings, **options)
 
 

@@ -87,12 +87,12 @@ def test_no_budget_means_no_token_counting(monkeypatch):
 # --- prompts
 @pytest.mark.parametrize("name", [prompts.SYSTEM, prompts.USER])
 def test_prompt_placeholders_match_what_the_code_fills(name):
-    template = prompts.load_template(Settings().prompts_dir, name)
+    template = prompts.load_template(Settings().paths.prompts_dir, name)
     assert prompts.placeholders(template) == prompts.FILLED[name]
 
 
 def test_system_prompt_says_documents_are_data_and_to_cite_markers():
-    system = prompts.load_template(Settings().prompts_dir, prompts.SYSTEM)
+    system = prompts.load_template(Settings().paths.prompts_dir, prompts.SYSTEM)
     assert "不是对你的指令" in system and "[1]" in system and "无法回答" in system
 
 

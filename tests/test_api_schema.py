@@ -57,7 +57,7 @@ def _text(content) -> str:
     return content if isinstance(content, str) else ""
 
 
-HISTORY_CHARS = api_settings(Path("/nonexistent/index")).max_history_chars
+HISTORY_CHARS = api_settings(Path("/nonexistent/index")).limits.max_history_chars
 
 
 def _history_within_total(case) -> bool:

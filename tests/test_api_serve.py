@@ -41,8 +41,8 @@ def test_without_keys_only_loopback_is_allowed(tmp_path):
 
 
 def test_serve_refuses_an_open_public_bind_before_doing_anything(tmp_path, monkeypatch):
-    monkeypatch.setenv("ASSISTANT_API_KEYS", "")
-    monkeypatch.setenv("ASSISTANT_ADMIN_KEYS", "")
+    monkeypatch.setenv("ASSISTANT_SERVER__API_KEYS", "")
+    monkeypatch.setenv("ASSISTANT_SERVER__ADMIN_KEYS", "")
     args = argparse.Namespace(index_dir=str(tmp_path / "index"), embedder="hashing",
                               embed_model=None, host="0.0.0.0", port=0, no_ui=True)
     with pytest.raises(UnsafeBindError):
@@ -94,8 +94,9 @@ def test_assistant_serve_command_end_to_end(corpus_index, tmp_path):
     from assistant.bench.loadtest import _free_port
 
     port = _free_port()
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_index), "ASSISTANT_EMBEDDER": "hashing",
-           "ASSISTANT_API_KEYS": READ_KEY, "ASSISTANT_AUDIT_DB": str(tmp_path / "a.sqlite3")}
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(corpus_index),
+           "ASSISTANT_INDEX__EMBEDDER": "hashing", "ASSISTANT_SERVER__API_KEYS": READ_KEY,
+           "ASSISTANT_AUDIT__AUDIT_DB": str(tmp_path / "a.sqlite3")}
     process = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-ui",
                                 "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

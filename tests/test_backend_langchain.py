@@ -54,7 +54,7 @@ def test_langchain_reply_with_a_wrong_fact_is_marked_unsupported(corpus):
 def test_langchain_model_failure_is_a_backend_error_or_falls_back(corpus):
     store, settings = corpus
     broken = LangChainBackend(GenericFakeChatModel(messages=iter([])))
-    strict = settings.model_copy(update={"fallback_to_extractive": False})
+    strict = settings.with_(fallback_to_extractive=False)
     with pytest.raises(BackendError, match="GenericFakeChatModel failed"):
         answer_question(PILOT, store, strict, backend=broken)
     answer = answer_question(PILOT, store, settings, backend=broken)

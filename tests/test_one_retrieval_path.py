@@ -43,7 +43,7 @@ def _judged_order_of(asked: list[str], searched: list[str]) -> bool:
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_search_lists_the_clauses_ask_answers_from(corpus, question, in_force_only):
     _, settings = corpus
-    bot = Assistant(settings.model_copy(update={"in_force_only": in_force_only}))
+    bot = Assistant(settings.with_(in_force_only=in_force_only))
     searched = [s.clause.clause_id for s in bot.search(question)]
     answer = bot.ask(question)
     asked = [s.clause.clause_id for s in answer.retrieved]
@@ -54,7 +54,7 @@ def test_search_lists_the_clauses_ask_answers_from(corpus, question, in_force_on
 
 def test_the_in_force_setting_filters_search_as_it_filters_ask(corpus):
     _, settings = corpus
-    bot = Assistant(settings.model_copy(update={"in_force_only": True}))
+    bot = Assistant(settings.with_(in_force_only=True))
     question = QUESTIONS[0]  # answered by 川办函〔2021〕56号, which is 已失效
     searched = bot.search(question)
     assert searched and all(s.doc.in_force for s in searched)

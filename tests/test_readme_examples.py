@@ -89,8 +89,9 @@ def readme_env(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("readme") / "index"
     settings = api_settings(index_dir, api_keys=README_KEY, admin_keys="", audit_enabled=False)
     ingest_into_index([CORPUS], settings)
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_EMBEDDER": "hashing",
-           "ASSISTANT_CORPUS_DIR": str(CORPUS), "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(index_dir),
+           "ASSISTANT_INDEX__EMBEDDER": "hashing",
+           "ASSISTANT_PATHS__CORPUS_DIR": str(CORPUS), "PYTHONPATH": str(ROOT),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with live(settings) as url:
         yield env, url
@@ -120,9 +121,10 @@ def shell_index(tmp_path_factory) -> Path:
 
 def shell_env(index_dir: Path, scratch: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_EMBEDDER="hashing",
-               ASSISTANT_CORPUS_DIR=str(CORPUS), ASSISTANT_FEEDBACK_DB=str(scratch / "fb.db"),
-               ASSISTANT_AUDIT_DB=str(scratch / "audit.db"), PYTHONPATH=str(ROOT),
+    env.update(ASSISTANT_PATHS__INDEX_DIR=str(index_dir), ASSISTANT_INDEX__EMBEDDER="hashing",
+               ASSISTANT_PATHS__CORPUS_DIR=str(CORPUS),
+               ASSISTANT_AUDIT__FEEDBACK_DB=str(scratch / "fb.db"),
+               ASSISTANT_AUDIT__AUDIT_DB=str(scratch / "audit.db"), PYTHONPATH=str(ROOT),
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     return env
 

@@ -92,11 +92,12 @@ class Server:
 
 
 def base_env(tmp_path: Path, name: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "ASSISTANT_EMBEDDER": "hashing", "ASSISTANT_CORPUS_DIR": str(CORPUS),
-            "ASSISTANT_INDEX_DIR": str(tmp_path / name / "index"),
-            "ASSISTANT_AUDIT_DB": str(tmp_path / name / "audit.sqlite3"),
-            "ASSISTANT_API_KEYS": READ_KEY, "ASSISTANT_ADMIN_KEYS": ADMIN_KEY,
-            "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0", **extra}
+    return {**os.environ, "ASSISTANT_INDEX__EMBEDDER": "hashing",
+            "ASSISTANT_PATHS__CORPUS_DIR": str(CORPUS),
+            "ASSISTANT_PATHS__INDEX_DIR": str(tmp_path / name / "index"),
+            "ASSISTANT_AUDIT__AUDIT_DB": str(tmp_path / name / "audit.sqlite3"),
+            "ASSISTANT_SERVER__API_KEYS": READ_KEY, "ASSISTANT_SERVER__ADMIN_KEYS": ADMIN_KEY,
+            "ASSISTANT_SERVER__RATE_LIMIT_PER_MINUTE": "0", **extra}
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -141,7 +142,8 @@ def _accepts(port: int) -> bool:
 
 def test_two_replicas_over_one_milvus_see_each_others_upload_and_delete(tmp_path,
                                                                         milvus_server):
-    shared = {"ASSISTANT_INDEX_BACKEND": "milvus", "ASSISTANT_MILVUS_URI": milvus_server}
+    shared = {"ASSISTANT_STORE__INDEX_BACKEND": "milvus",
+              "ASSISTANT_STORE__MILVUS_URI": milvus_server}
     first_env = base_env(tmp_path, "first", **shared)
     second_env = base_env(tmp_path, "second", **shared)
     cli(first_env, "ingest")  # the sample corpus, into Milvus

@@ -50,7 +50,7 @@ def test_a_long_earlier_question_in_history_is_refused_fast(client):
 
 
 @pytest.mark.parametrize("history, needle", [
-    ([{"role": "assistant", "content": "答" * 4001}], "ASSISTANT_MAX_TURN_CHARS"),
+    ([{"role": "assistant", "content": "答" * 4001}], "ASSISTANT_LIMITS__MAX_TURN_CHARS"),
     ([{"role": "user", "content": "问"}, {"role": "assistant", "content": "答"}] * 11,
      "history has 22 turns; the limit is 20"),
     ([{"role": "assistant", "content": "答" * 4000}] * 5, "history holds 20000 characters"),
@@ -106,7 +106,7 @@ def test_an_earlier_turn_within_the_limits_still_makes_a_follow_up(client):
 def test_a_body_over_the_cap_is_refused_by_its_content_length(client):
     body = json.dumps({"question": QUESTION, "history": [], "pad": "x" * (2 << 20)})
     response = client.post("/v1/ask", content=body, headers={"Content-Type": "application/json"})
-    problem_of(response, 413, "ASSISTANT_MAX_REQUEST_BYTES")
+    problem_of(response, 413, "ASSISTANT_LIMITS__MAX_REQUEST_BYTES")
 
 
 def test_a_chunked_body_over_the_cap_is_refused(client):
@@ -201,7 +201,7 @@ def test_the_chat_page_passes_the_question_limit(chat_page):
     steps = list(chat_page.respond("问" * 501, [], None, False, None, staff()))
     assert steps[-1][1] == []  # not sent: said under the box, in the staff's words
     assert "问题共 501 字，超过了 500 字的上限" in steps[-1][3]
-    assert "ASSISTANT_MAX_QUESTION_CHARS" not in steps[-1][3]
+    assert "ASSISTANT_LIMITS__MAX_QUESTION_CHARS" not in steps[-1][3]
 
 
 def test_the_chat_page_is_rate_limited_and_audited(chat_page):

@@ -42,7 +42,7 @@ def _scored(n: int, text: str) -> ScoredClause:
 
 
 def test_off_by_default_and_registered():
-    assert Settings().reranker == "none" and get_reranker(Settings()) is None
+    assert Settings().retrieval.reranker == "none" and get_reranker(Settings()) is None
     assert "cross-encoder" in RERANKERS.names()
     found = [_scored(1, "甲"), _scored(2, "乙")]
     assert rerank(analyse("试点"), found, Settings()) == found
@@ -51,7 +51,7 @@ def test_off_by_default_and_registered():
 
 
 def test_missing_model_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(RerankerError, match="ASSISTANT_RERANKER_MODEL"):
+    with pytest.raises(RerankerError, match="ASSISTANT_RETRIEVAL__RERANKER_MODEL"):
         get_reranker(Settings(reranker="cross-encoder", reranker_model=tmp_path / "absent"))
 
 

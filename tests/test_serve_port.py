@@ -17,7 +17,8 @@ def test_busy_port_is_refused_before_the_index_is_built_or_serving_is_announced(
         holder.listen()
         port = holder.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-        env.update(ASSISTANT_INDEX_DIR=str(tmp_path / "index"), ASSISTANT_EMBEDDER="hashing")
+        env.update(ASSISTANT_PATHS__INDEX_DIR=str(tmp_path / "index"),
+                   ASSISTANT_INDEX__EMBEDDER="hashing")
         done = subprocess.run([sys.executable, "-m", "assistant", "serve", "--port", str(port)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
                               check=False)

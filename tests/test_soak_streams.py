@@ -17,7 +17,7 @@ from assistant.settings import Settings
 
 def test_streams_from_another_key_are_served_beside_a_crowd(tmp_path):
     corpus = tmp_path / "corpus"
-    shutil.copytree(Settings().corpus_dir, corpus)
+    shutil.copytree(Settings().paths.corpus_dir, corpus)
     env = soak._env(tmp_path / "index", corpus)
     with soak.Served(env, tmp_path / "server.log") as served:
         result = soak.trial_streams_beside_crowd(served.url, clients=100, streams=20)

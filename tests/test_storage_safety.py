@@ -90,7 +90,7 @@ def test_audit_and_feedback_databases_are_readable_by_their_owner_only(tmp_path,
 def test_the_cli_applies_the_configured_umask(tmp_path, monkeypatch, capsys):
     previous = os.umask(0o022)
     try:
-        monkeypatch.setenv("ASSISTANT_UMASK", "027")
+        monkeypatch.setenv("ASSISTANT_SERVER__UMASK", "027")
         main(["--index-dir", str(tmp_path / "none"), "--embedder", "hashing", "docs"])
         applied = os.umask(0o022)
     finally:

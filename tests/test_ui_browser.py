@@ -73,8 +73,9 @@ def server(tmp_path_factory) -> Iterator[dict]:
     base = tmp_path_factory.mktemp("ui-serve")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(base / "index"), ASSISTANT_CORPUS_DIR=str(CORPUS),
-               ASSISTANT_EMBEDDER="hashing", ASSISTANT_FEEDBACK_DB=str(base / "feedback.sqlite3"),
+    env.update(ASSISTANT_PATHS__INDEX_DIR=str(base / "index"),
+               ASSISTANT_PATHS__CORPUS_DIR=str(CORPUS), ASSISTANT_INDEX__EMBEDDER="hashing",
+               ASSISTANT_AUDIT__FEEDBACK_DB=str(base / "feedback.sqlite3"),
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     log = (base / "serve.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1",

@@ -105,7 +105,7 @@ def test_empty_question_adds_no_turn_and_says_what_to_do(page):
 
 
 def test_too_long_question_is_kept_in_the_box_with_a_chinese_note(page):
-    limit = page.assistant.settings.max_question_chars
+    limit = page.assistant.settings.limits.max_question_chars
     long_question = "医保" * (limit // 2 + 50)
     steps = list(page.respond(long_question, [], None, False, None))
     assert len(steps) == 1

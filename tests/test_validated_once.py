@@ -86,7 +86,7 @@ def test_a_cli_question_is_checked_once(index_copy, monkeypatch, capsys, command
         return check(rules, question)
 
     monkeypatch.setattr(RequestRules, "check_question", counting)
-    monkeypatch.setenv("ASSISTANT_AUDIT_DB", str(index_copy.parent / "audit.sqlite3"))
+    monkeypatch.setenv("ASSISTANT_AUDIT__AUDIT_DB", str(index_copy.parent / "audit.sqlite3"))
     args = ["--index-dir", str(index_copy), "--embedder", "hashing", command, QUESTION]
     assert main(args) == 0 and QUESTION.split()[0] in capsys.readouterr().out
     assert len(calls) == 1

@@ -184,7 +184,7 @@ def test_compare_over_the_cli_and_the_service(settings, capsys):
     from assistant.cli import main
 
     ingest_into_index([OLD, NEW], settings)
-    args = ["--index-dir", str(settings.index_dir), "--embedder", "hashing", "compare"]
+    args = ["--index-dir", str(settings.paths.index_dir), "--embedder", "hashing", "compare"]
     old = by_title(IndexStore.open(settings).documents, "清水市河道保洁条例", 2015)
     assert main(args + [old.doc_id, "清水市河道保洁条例（2021年修订）", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)

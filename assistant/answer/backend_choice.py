@@ -15,7 +15,7 @@ from assistant.settings import Settings
 def get_backend(backend: str | LLMBackend | None, settings: Settings) -> LLMBackend:
     """A backend instance from a registered name, an instance, or the settings' default."""
     if backend is None or isinstance(backend, str):
-        return BACKENDS.get(backend or settings.backend)(settings)
+        return BACKENDS.get(backend or settings.answer.backend)(settings)
     if isinstance(backend, LLMBackend):
         return backend
     raise BackendError(f"not a backend: {backend!r}")
@@ -30,10 +30,10 @@ _OPENAI_CONFIGURED = ("openai_base_url", "openai_api_key", "openai_model")
 def is_configured(name: str, settings: Settings) -> bool:
     """Whether backend `name` was set up here: the default backend always is; `openai` once
     its server is configured (URL, key or model set); any other once it can be built."""
-    if name == settings.backend or name == "extractive":
+    if name == settings.answer.backend or name == "extractive":
         return True
     if name == "openai":
-        return bool(settings.model_fields_set & set(_OPENAI_CONFIGURED))
+        return bool(settings.answer.model_fields_set & set(_OPENAI_CONFIGURED))
     try:
         get_backend(name, settings)
     except BackendError:

@@ -186,7 +186,7 @@ def model_digest(path: Path | str | None = None) -> str:
 
 def answer_fingerprint(settings: Settings) -> str:
     """The settings fingerprint of an answer: the settings plus this model's digest."""
-    return settings.fingerprint(evidence=model_digest(settings.evidence_model))
+    return settings.fingerprint(evidence=model_digest(settings.answer.evidence_model))
 
 
 def answer_features(features: list[dict], scores: list[float]) -> dict[str, float]:

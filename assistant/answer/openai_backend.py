@@ -45,9 +45,10 @@ class OpenAIBackend:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIBackend:
-        return cls(settings.openai_base_url, settings.openai_model,
-                   settings.openai_api_key.get_secret_value(), settings.openai_timeout,
-                   settings.openai_retries)
+        answer = settings.answer
+        return cls(answer.openai_base_url, answer.openai_model,
+                   answer.openai_api_key.get_secret_value(), answer.openai_timeout,
+                   answer.openai_retries)
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         for attempt in range(self.retries + 1):
@@ -100,7 +101,7 @@ class OpenAIBackend:
             raise _Retryable(f"server error {reply.status_code}: {body}")
         if reply.status_code == 400 and any(h in body.lower() for h in _OVERFLOW_HINTS):
             raise BackendError(f"{self._where()}: the prompt exceeds the model's context window "
-                               f"({body}); lower ASSISTANT_CONTEXT_TOKENS")
+                               f"({body}); lower ASSISTANT_ANSWER__CONTEXT_TOKENS")
         raise BackendError(f"{self._where()}: HTTP {reply.status_code}: {body}")
 
     def _read(self, reply, deadline: float) -> Iterator[str]:

@@ -92,7 +92,7 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     if started is not None:
         run.started = run._mark = started
     judged, named_docs, model = _judge(run, found, store, filters)
-    threshold = settings.abstain_threshold
+    threshold = settings.answer.abstain_threshold
     threshold = model.threshold if threshold is None else threshold
     decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model,
                            known_titles=[d.title for d in store.documents])
@@ -110,7 +110,7 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
     if not (query.changes or query.meta):
         usable = current_evidence(usable, query)
-    budget = settings.context_tokens if getattr(chosen, "needs_token_budget", True) else None
+    budget = settings.answer.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
     request = _request(query.asked, query, context, settings, history, usable, model)
@@ -128,7 +128,8 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
     query = run.query
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
-    model = load_model(run.settings.evidence_model).for_search(run.settings.embedder, found)
+    model = load_model(run.settings.answer.evidence_model).for_search(
+        run.settings.index.embedder, found)
     named = (named_documents(query, store, effective_filters(filters, run.settings))
              if query.meta else [])
     judged = admissible_first(assess(query, found, model))
@@ -165,8 +166,8 @@ def _request(question: str, query: Query, context: Context, settings: Settings,
              history: list[dict] | None, judged: list[Evidence], model) -> GenerationRequest:
     """The prompt keeps the user's words (LLMs also get the history); the extractive
     backend works from the standalone query and each clause's evidence score."""
-    system = prompts.render(settings.prompts_dir, prompts.SYSTEM)
-    user = prompts.render(settings.prompts_dir, prompts.USER, context=context.text,
+    system = prompts.render(settings.paths.prompts_dir, prompts.SYSTEM)
+    user = prompts.render(settings.paths.prompts_dir, prompts.USER, context=context.text,
                           question=question)
     scores = {e.scored.clause.clause_id: e.score for e in judged}
     return GenerationRequest(query.text, context, system, user, list(history or []),
@@ -183,7 +184,7 @@ def _generate(backend: LLMBackend, request: GenerationRequest, settings: Setting
             yield chunk
         return backend.name
     except BackendError as err:
-        if not settings.fallback_to_extractive or backend.name == "extractive":
+        if not settings.answer.fallback_to_extractive or backend.name == "extractive":
             raise
         # The error names the internal LLM server: it goes to the log, not to the reader.
         log.warning("backend %s failed, answered with extractive instead: %s", backend.name, err)

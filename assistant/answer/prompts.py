@@ -1,4 +1,4 @@
-"""Prompt templates are files in settings.prompts_dir with named `{placeholders}`."""
+"""Prompt templates are files in settings.paths.prompts_dir with named `{placeholders}`."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from assistant.settings import Settings
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     state = ApiState(settings=settings, assistant=assistant or Assistant(settings),
                      keys=KeyRing.from_settings(settings),
-                     throttle=AuthThrottle(settings.auth_failures_allowed))
+                     throttle=AuthThrottle(settings.server.auth_failures_allowed))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -58,18 +58,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     install_openapi(app, settings)
     for router in (ask.router, chat.router, documents.router, health.router):
         app.include_router(router)
-    origins = Settings.split_keys(settings.cors_origins)
+    origins = Settings.split_keys(settings.server.cors_origins)
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     # Added last = runs first: headers on everything, then the cheap refusals, then work.
-    app.add_middleware(LoadShedder, concurrent=settings.max_concurrent_asks,
-                       queued=settings.max_queued_asks, wait_s=settings.queue_wait_s,
+    app.add_middleware(LoadShedder, concurrent=settings.server.max_concurrent_asks,
+                       queued=settings.server.max_queued_asks, wait_s=settings.server.queue_wait_s,
                        keys=state.keys)
     app.add_middleware(LoginGuard, throttle=state.throttle)
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes,
-                       upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(BodyLimit, limit=settings.limits.max_request_bytes,
+                       upload_limit=settings.limits.max_upload_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(OpenAIErrorShape)  # outside the guards: it reshapes all their errors
     app.add_middleware(SecurityHeaders)
     return app

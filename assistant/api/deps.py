@@ -95,7 +95,8 @@ def require_admin(state: StateDep,
                   principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
     if principal.role is not Role.ADMIN:
         raise ApiError(403, "Forbidden", "this API key may read but not add or delete "
-                                         "documents: use an admin key (ASSISTANT_ADMIN_KEYS)")
+                                         "documents: use an admin key "
+                                         "(ASSISTANT_SERVER__ADMIN_KEYS)")
     return _rate_limited(state, principal)
 
 

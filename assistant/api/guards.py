@@ -91,8 +91,8 @@ class BodyLimit:
     def _limit(scope, cap: int) -> tuple[int, str]:
         """(the limit as configured, its setting): an upload's cap includes the envelope."""
         if scope["path"] == UPLOAD_PATH:
-            return cap - MULTIPART_OVERHEAD, "ASSISTANT_MAX_UPLOAD_BYTES"
-        return cap, "ASSISTANT_MAX_REQUEST_BYTES"
+            return cap - MULTIPART_OVERHEAD, "ASSISTANT_LIMITS__MAX_UPLOAD_BYTES"
+        return cap, "ASSISTANT_LIMITS__MAX_REQUEST_BYTES"
 
     async def _refuse(self, scope, receive, send, cap: int, size: str) -> None:
         limit, setting = self._limit(scope, cap)

@@ -43,7 +43,8 @@ WHY = {
     403: "the key may read but not write (use an admin key)",
     404: "no such document, clause or model",
     405: "the path exists but not with this method (Allow lists the methods)",
-    413: "the body is over ASSISTANT_MAX_REQUEST_BYTES (uploads: ASSISTANT_MAX_UPLOAD_BYTES)",
+    413: "the body is over ASSISTANT_LIMITS__MAX_REQUEST_BYTES "
+         "(uploads: ASSISTANT_LIMITS__MAX_UPLOAD_BYTES)",
     415: "a file type that cannot be ingested",
     422: "invalid input, or a request rule refused it (limits, empty question, bad text)",
     429: "rate limit, or too many failed keys from this address (see Retry-After)",
@@ -84,15 +85,15 @@ def _bound_question(schema: dict, settings: Settings) -> None:
     """The question and history limits of the request rules, as JSON Schema."""
     props = schema.get("properties", {})
     if "question" in props:
-        props["question"].update(minLength=1, maxLength=settings.max_question_chars,
+        props["question"].update(minLength=1, maxLength=settings.limits.max_question_chars,
                                  pattern=HAS_LETTER_OR_DIGIT)
     if "top_k" in props:
         # null accepted as omitted, as the request models do
         props["top_k"] = {"anyOf": [{"type": "integer", "minimum": 1,
-                                     "maximum": settings.max_top_k}, {"type": "null"}],
+                                     "maximum": settings.limits.max_top_k}, {"type": "null"}],
                           "description": "clauses to retrieve"}
     if "history" in props:
-        props["history"]["maxItems"] = settings.max_history_turns
+        props["history"]["maxItems"] = settings.limits.max_history_turns
 
 
 # A letter or digit of the scripts staff write (the service accepts any script's):
@@ -115,9 +116,9 @@ def _bound_turn(schema: dict, settings: Settings) -> None:
                                        "content": {"maxLength": limits[role]}}}
                        for role in roles]
     schema["description"] = (
-        f"an earlier turn: a user turn at most {settings.max_question_chars} characters, an "
-        f"assistant turn at most {settings.max_turn_chars}; all turns together at most "
-        f"{settings.max_history_chars} (refused with 422 beyond)")
+        f"an earlier turn: a user turn at most {settings.limits.max_question_chars} characters, an "
+        f"assistant turn at most {settings.limits.max_turn_chars}; all turns together at most "
+        f"{settings.limits.max_history_chars} (refused with 422 beyond)")
 
 
 # One Server-Sent Event as sent (assistant/api/sse.py): /v1/ask names its events and
@@ -147,7 +148,7 @@ def _bound_chat(schemas: dict, settings: Settings) -> None:
     """Chat messages within the per-role limits, and at least one user message that asks."""
     request = schemas.get("ChatRequest", {}).get("properties", {})
     if "messages" in request:
-        request["messages"]["maxItems"] = settings.max_history_turns + 1
+        request["messages"]["maxItems"] = settings.limits.max_history_turns + 1
         request["messages"]["contains"] = {
             "type": "object", "required": ["role", "content"],
             "properties": {"role": {"const": "user"},
@@ -160,9 +161,9 @@ def _bound_chat(schemas: dict, settings: Settings) -> None:
                                             "content": _content_within(limits[role])}}
                             for role in roles]
         message["description"] = (
-            f"a user message at most {settings.max_question_chars} characters, any other at "
-            f"most {settings.max_turn_chars}; the user and assistant messages before the "
-            f"question together at most {settings.max_history_chars} (refused beyond)")
+            f"a user message at most {settings.limits.max_question_chars} characters, any other at "
+            f"most {settings.limits.max_turn_chars}; the user and assistant messages before the "
+            f"question together at most {settings.limits.max_history_chars} (refused beyond)")
 
 
 def _content_within(limit: int) -> dict:

@@ -2,8 +2,8 @@
 
 (The per-caller rate limit is one of the request rules: assistant/service/request_rules.py.)
 
-Keys come from settings (`ASSISTANT_API_KEYS` read, `ASSISTANT_ADMIN_KEYS` admin; an admin
-key also reads). With no key configured the API is open, which is only allowed on a
+Keys come from settings (`ASSISTANT_SERVER__API_KEYS` read, `ASSISTANT_SERVER__ADMIN_KEYS`
+admin; an admin key also reads). With no key configured the API is open, which is only allowed on a
 loopback address: `check_bind` refuses anything else.
 """
 
@@ -60,7 +60,8 @@ class KeyRing:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
-        return cls(Settings.split_keys(settings.api_keys), Settings.split_keys(settings.admin_keys))
+        server = settings.server
+        return cls(Settings.split_keys(server.api_keys), Settings.split_keys(server.admin_keys))
 
     @property
     def enabled(self) -> bool:
@@ -180,7 +181,8 @@ def check_bind(settings: Settings, host: str) -> str | None:
     if not is_loopback(host):
         raise UnsafeBindError(
             f"refusing to serve on {host}: no API key is configured, so the API would be "
-            "open to anyone on the network. Set ASSISTANT_API_KEYS / ASSISTANT_ADMIN_KEYS, "
-            "or bind to 127.0.0.1.")
-    return (f"WARNING: no API key configured (ASSISTANT_API_KEYS / ASSISTANT_ADMIN_KEYS): "
+            "open to anyone on the network. Set ASSISTANT_SERVER__API_KEYS / "
+            "ASSISTANT_SERVER__ADMIN_KEYS, or bind to 127.0.0.1.")
+    return ("WARNING: no API key configured "
+            "(ASSISTANT_SERVER__API_KEYS / ASSISTANT_SERVER__ADMIN_KEYS): "
             f"the API is unauthenticated and served on {host} (this machine) only.")

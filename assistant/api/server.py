@@ -143,7 +143,7 @@ class GuardedH11Protocol(H11Protocol):
 
 _TIMEOUT_BODY = (b'{"type":"/problems/request-timeout","title":"Request timeout","status":408,'
                  b'"detail":"the request body did not arrive within the body deadline '
-                 b'(ASSISTANT_BODY_TIMEOUT_S)"}')
+                 b'(ASSISTANT_SERVER__BODY_TIMEOUT_S)"}')
 _REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
                     b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
                     % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
@@ -156,7 +156,7 @@ def _too_many_connections(host: str, limit: int):
                     host, limit)
         response = problem(503, "Too many connections",
                            f"more than {limit} open connections from this address "
-                           "(ASSISTANT_MAX_CONNECTIONS_PER_CLIENT); close some and retry",
+                           "(ASSISTANT_SERVER__MAX_CONNECTIONS_PER_CLIENT); close some and retry",
                            {"Retry-After": "1", "Connection": "close"})
         await response(scope, receive, send)
 
@@ -233,19 +233,19 @@ def server_config(app, settings: Settings, host: str, port: int, **options) -> u
     """uvicorn.Config with this project's connection limits (see the module docstring)."""
     files = raise_open_file_limit()
     # Keep well below the file limit: the index, models and logs need descriptors too.
-    connections = max(8, min(settings.max_connections, files - 64))
-    proxies = Settings.split_keys(settings.trusted_proxies)
+    connections = max(8, min(settings.server.max_connections, files - 64))
+    proxies = Settings.split_keys(settings.server.trusted_proxies)
     config = uvicorn.Config(app, host=host, port=port, http=GuardedH11Protocol,
                             limit_concurrency=connections,
                             # uvicorn believes X-Forwarded-For from 127.0.0.1 by default:
                             # only configured proxies may name the client.
                             proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
-                            timeout_keep_alive=max(1, round(settings.keep_alive_s)),
+                            timeout_keep_alive=max(1, round(settings.server.keep_alive_s)),
                             h11_max_incomplete_event_size=64 * 1024,
                             backlog=min(2048, connections * 4), **options)
-    config.header_timeout = settings.header_timeout_s
-    config.body_timeout = settings.body_timeout_s
-    config.per_client = settings.max_connections_per_client
+    config.header_timeout = settings.server.header_timeout_s
+    config.body_timeout = settings.server.body_timeout_s
+    config.per_client = settings.server.max_connections_per_client
     config.client_connections = {}  # address → open connections, shared by all of them
     guard_logging()  # after uvicorn.Config, which (re)configures its loggers
     return config

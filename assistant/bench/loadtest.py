@@ -191,7 +191,7 @@ def _free_port() -> int:
 class SpawnedServer:
     """`assistant serve --no-ui` in a subprocess, rate limit off; waits until /readyz is 200.
 
-    `env` adds or overrides environment variables (e.g. ASSISTANT_INDEX_DIR)."""
+    `env` adds or overrides environment variables (e.g. ASSISTANT_PATHS__INDEX_DIR)."""
 
     def __init__(self, ready_timeout: float = 600.0, env: dict[str, str] | None = None,
                  quiet: bool = False, log_path: Path | None = None) -> None:
@@ -208,7 +208,7 @@ class SpawnedServer:
         return self.url
 
     def start(self) -> None:
-        env = {**os.environ, "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+        env = {**os.environ, "ASSISTANT_SERVER__RATE_LIMIT_PER_MINUTE": "0",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **self.env}
         command = [sys.executable, "-m", "assistant", "serve", "--no-ui",
                    "--host", "127.0.0.1", "--port", str(self.port)]

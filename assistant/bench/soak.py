@@ -50,10 +50,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def _env(index_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir),
-            "ASSISTANT_CORPUS_DIR": str(corpus_dir), "ASSISTANT_EMBEDDER": "hashing",
-            "ASSISTANT_ADMIN_KEYS": SOAK_KEY, "ASSISTANT_API_KEYS": STREAM_KEY,
-            "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_AUDIT_ENABLED": "false",
+    return {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(index_dir),
+            "ASSISTANT_PATHS__CORPUS_DIR": str(corpus_dir), "ASSISTANT_INDEX__EMBEDDER": "hashing",
+            "ASSISTANT_SERVER__ADMIN_KEYS": SOAK_KEY, "ASSISTANT_SERVER__API_KEYS": STREAM_KEY,
+            "ASSISTANT_SERVER__RATE_LIMIT_PER_MINUTE": "0",
+            "ASSISTANT_AUDIT__AUDIT_ENABLED": "false",
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra}
 
 
@@ -261,9 +262,9 @@ def run_soak(settings: Settings, clients: int = 100, slow: int = 300, kills: int
     with tempfile.TemporaryDirectory(prefix="assistant-soak-") as folder:
         work = Path(folder)
         corpus, index_dir = work / "corpus", work / "index"
-        shutil.copytree(settings.corpus_dir, corpus)
-        env = _env(index_dir, corpus, ASSISTANT_HEADER_TIMEOUT_S=str(header_timeout))
-        say(f"soak: `assistant serve --no-ui` on loopback, corpus {settings.corpus_dir} "
+        shutil.copytree(settings.paths.corpus_dir, corpus)
+        env = _env(index_dir, corpus, ASSISTANT_SERVER__HEADER_TIMEOUT_S=str(header_timeout))
+        say(f"soak: `assistant serve --no-ui` on loopback, corpus {settings.paths.corpus_dir} "
             "(hashing embedder)")
         with Served(env, work / "server.log") as served:
             load = trial_load(served.url, clients)

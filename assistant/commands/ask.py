@@ -13,7 +13,8 @@ def add_parser(subparsers) -> None:
                     "against the clauses it cites.")
     parser.add_argument("question", help="the question, e.g. \"在哪些城市开展三医联动改革试点?\"")
     parser.add_argument("--backend", default=None,
-                        help="extractive | openai (env ASSISTANT_OPENAI_*); default: settings")
+                        help="extractive | openai (env ASSISTANT_ANSWER__OPENAI_*); "
+                             "default: settings")
     parser.add_argument("--json", action="store_true", help="print the Answer as JSON")
     parser.add_argument("--k", type=int, default=None, help="clauses to retrieve (default: top_k)")
     parser.add_argument("--in-force", action="store_true",

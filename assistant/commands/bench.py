@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if args.scale:
         return _run_scale(args, settings, say)
     if "sample" in args.parts:
-        say(f"sample corpus ({settings.corpus_dir}) with embedder {settings.embedder} …")
+        say(f"sample corpus ({settings.paths.corpus_dir}) "
+            f"with embedder {settings.index.embedder} …")
         with step_progress() as step:
             results["sample"] = perf.bench_sample(settings, perf.sample_questions(args.queries),
                                                   step=step)
@@ -149,8 +150,8 @@ def _run_scale(args, settings, say) -> int:
     from assistant.bench import perf, scale
     from assistant.commands._output import print_json
 
-    results = scale.bench_scale(args.scale_sizes, args.backends, settings.exact_search_max, say,
-                                settings=settings)
+    results = scale.bench_scale(args.scale_sizes, args.backends,
+                                settings.index.exact_search_max, say, settings=settings)
     say(f"scale ({results['vectors']}; k={results['k']}, {results['queries']} queries, "
         "one at a time):")
     for row in results["rows"]:
@@ -182,7 +183,7 @@ def _soak(args: argparse.Namespace, settings, say) -> int:
 def _clause_texts(settings) -> list[str]:
     from assistant.ingest.pipeline import ingest_files
 
-    documents, _ = ingest_files([settings.corpus_dir], settings)
+    documents, _ = ingest_files([settings.paths.corpus_dir], settings)
     return [clause.embed_text() for doc in documents for clause in doc.clauses]
 
 

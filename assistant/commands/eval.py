@@ -28,9 +28,9 @@ def add_parser(subparsers) -> None:
                              "ask` does. K >= 2: cross-validate by document instead, each fold "
                              "scored with a model refitted on the other folds (how the quality "
                              "gate and docs/evaluation.md measure the gold sets)")
-    parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override settings.fusion")
+    parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override the fusion setting")
     parser.add_argument(
-        "--abstain-threshold", type=float, help="override settings.abstain_threshold"
+        "--abstain-threshold", type=float, help="override settings.answer.abstain_threshold"
     )
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
                         help="print the metric deltas of run B over run A and exit")
@@ -93,7 +93,7 @@ def _write_thresholds(result: dict, path: Path, margin: float) -> None:
 def _settings(args: argparse.Namespace, settings):
     overrides = {k: v for k, v in (("fusion", args.fusion),
                                    ("abstain_threshold", args.abstain_threshold)) if v is not None}
-    return settings.model_copy(update=overrides) if overrides else settings
+    return settings.with_(**overrides) if overrides else settings
 
 
 class _progress:

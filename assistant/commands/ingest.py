@@ -17,7 +17,8 @@ def add_parser(subparsers) -> None:
                     "into clauses and add them to the index. Bad files are reported and "
                     "skipped; the rest go in. Exit code 1 if no document went in.")
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="files or folders (default: the sample corpus, ASSISTANT_CORPUS_DIR)")
+                        help="files or folders (default: the sample corpus, "
+                             "ASSISTANT_PATHS__CORPUS_DIR)")
     parser.add_argument("--replace", action="store_true",
                         help="rebuild the index from these documents only (default: add/update)")
     parser.add_argument("--rebuild", action="store_true",
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.rebuild:
         return _rebuild(args, settings)
-    paths = args.paths or [settings.corpus_dir]
+    paths = args.paths or [settings.paths.corpus_dir]
     with _progress_bar() as progress:
         report = ingest_into_index(paths, settings, progress, replace_all=args.replace)
     if args.json:
@@ -58,12 +59,12 @@ def _rebuild(args: argparse.Namespace, settings) -> int:
         store = reindex(settings, progress)
     summary = {"documents": len(store.documents),
                "clauses": sum(len(d.clauses) for d in store.documents),
-               "embedder": settings.embedder, "index_dir": str(settings.index_dir)}
+               "embedder": settings.index.embedder, "index_dir": str(settings.paths.index_dir)}
     if args.json:
         print_json(summary)
     else:
         print(f"rebuilt {summary['documents']} document(s), {summary['clauses']} clauses "
-              f"with {settings.embedder} in {where(settings)}")
+              f"with {settings.index.embedder} in {where(settings)}")
     return 0
 
 

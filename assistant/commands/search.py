@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "hybrid":
         results = bot.search(args.question, args.k, filters, caller=Caller.cli())
     else:  # one leg alone, a diagnostic; the service's rules still check the question
-        question, k = bot.rules.check_question(args.question), args.k or bot.settings.top_k
+        question = bot.rules.check_question(args.question)
+        k = args.k or bot.settings.retrieval.top_k
         results = HybridRetriever(bot.store, mode=args.mode).search(question, k, filters)
     if args.json:
         print_json({"results": [r.to_result() for r in results]})

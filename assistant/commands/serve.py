@@ -21,9 +21,11 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="run the HTTP API and the chat page",
         description="Serve the API and the chat page with uvicorn. Without API keys "
-                    "(ASSISTANT_API_KEYS / ASSISTANT_ADMIN_KEYS) only a loopback host is allowed.")
-    parser.add_argument("--host", help="address to bind (default ASSISTANT_HOST, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default ASSISTANT_PORT, 7860)")
+                    "(ASSISTANT_SERVER__API_KEYS / ASSISTANT_SERVER__ADMIN_KEYS) only a loopback "
+                    "host is allowed.")
+    parser.add_argument("--host",
+                        help="address to bind (default ASSISTANT_SERVER__HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default ASSISTANT_SERVER__PORT, 7860)")
     parser.add_argument("--no-ui", action="store_true", help="serve the API only, no chat page")
     parser.set_defaults(func=run)
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
 
     settings = settings_from_args(args)
-    host, port = args.host or settings.host, args.port or settings.port
+    host, port = args.host or settings.server.host, args.port or settings.server.port
     warning = check_bind(settings, host)  # raises before anything slow happens
     if warning:
         _say(warning)
@@ -72,19 +74,20 @@ def _say(line: str) -> None:
 
 
 def ensure_index(settings) -> None:
-    """Build the index from `settings.corpus_dir` if there is none yet, printing progress."""
+    """Build the index from `settings.paths.corpus_dir` if there is none yet, printing progress."""
     from assistant.errors import AssistantError
     from assistant.service import ingest_into_index
     from assistant.stores.backends import corpus_version
 
     if corpus_version(settings) is not None:
         return
-    _say(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} "
-         f"with embedder {settings.embedder!r} (once; later starts reuse it)")
-    report = ingest_into_index([settings.corpus_dir], settings, _progress_printer())
+    _say(f"no index in {settings.paths.index_dir}: building it from {settings.paths.corpus_dir} "
+         f"with embedder {settings.index.embedder!r} (once; later starts reuse it)")
+    report = ingest_into_index([settings.paths.corpus_dir], settings, _progress_printer())
     if not report.ok:
         reasons = "; ".join(f"{e.path}: {e.message}" for e in report.errors) or "no documents"
-        raise AssistantError(f"could not build the index from {settings.corpus_dir}: {reasons}")
+        raise AssistantError(
+            f"could not build the index from {settings.paths.corpus_dir}: {reasons}")
     clauses = sum(d.clauses for d in report.documents)
     _say(f"index built: {len(report.documents)} documents, {clauses} clauses")
 
@@ -137,7 +140,8 @@ def mount_ui(app, assistant) -> bool:
     if logins.keys.enabled:  # the page calls the assistant directly: the same keys and roles
         login = {"auth": logins.login, "auth_message": LOGIN_HINT}
     blocks = build_ui(assistant, logins)
-    blocks.queue(max_size=assistant.settings.max_queued_asks)  # bounded: a full queue refuses
+    # bounded: a full queue refuses
+    blocks.queue(max_size=assistant.settings.server.max_queued_asks)
     gr.mount_gradio_app(app, blocks, path="/", **login)
     return True
 

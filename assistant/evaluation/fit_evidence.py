@@ -74,7 +74,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
     retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
     for item in items:
-        query = analyse(item.question, synonyms=load_synonyms(store.settings.synonyms))
+        query = analyse(item.question, synonyms=load_synonyms(store.settings.retrieval.synonyms))
         found = retriever.search(query.text, top_k, expansion=query.expansion)
         gold = golds[item.id]
         groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")
@@ -240,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant(Settings(**overrides))
     items = [item for path in args.dataset for item in load_gold(path)]
     golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
-    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.top_k)
+    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.retrieval.top_k)
     names = " + ".join(p.name for p in args.dataset)
     note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
-            f"embedder {assistant.settings.embedder}; refit: python -m "
+            f"embedder {assistant.settings.index.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
-    model = fit_model(rows, note, assistant.settings.embedder)
+    model = fit_model(rows, note, assistant.settings.index.embedder)
     write_model(model, args.out)
     print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
     return 0

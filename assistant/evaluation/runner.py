@@ -64,7 +64,7 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
     """Records of every item, each answered by a model fitted without its fold's documents."""
     backend, known, progress = how
     settings = assistant.settings
-    rows, groups = collect_rows(assistant.store, items, golds, settings.top_k)
+    rows, groups = collect_rows(assistant.store, items, golds, settings.retrieval.top_k)
     fold_of = document_folds(groups, folds)
     records: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,8 +75,8 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
             fitted = any(r.label for r in train)
             path = Path(tmp) / f"fold-{fold}.json"
             if fitted:
-                write_model(fit_model(train, embedder=settings.embedder), path)
-            assistant.settings = (settings.model_copy(update={"evidence_model": path})
+                write_model(fit_model(train, embedder=settings.index.embedder), path)
+            assistant.settings = (settings.with_(evidence_model=path)
                                   if fitted else settings)
             for item in (i for i in items if fold_of[i.id] == fold):
                 records[item.id] = _ours(assistant, item, golds[item.id], backend, known, progress)
@@ -89,10 +89,10 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
 def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -> dict:
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "backend": backend or settings.backend, "embedder": settings.embedder,
-        "embed_model": settings.embed_model, "fusion": settings.fusion,
-        "dense_weight": settings.dense_weight, "rrf_k": settings.rrf_k,
-        "abstain_threshold": settings.abstain_threshold, "top_k": settings.top_k,
+        "backend": backend or settings.answer.backend, "embedder": settings.index.embedder,
+        "embed_model": settings.index.embed_model, "fusion": settings.retrieval.fusion,
+        "dense_weight": settings.retrieval.dense_weight, "rrf_k": settings.retrieval.rrf_k,
+        "abstain_threshold": settings.answer.abstain_threshold, "top_k": settings.retrieval.top_k,
         "settings_hash": answer_fingerprint(settings), "questions": count, "baseline": baseline,
     }
 
@@ -119,7 +119,7 @@ def _ask(assistant, question: str, backend: str | None) -> tuple[Answer, str | N
     try:
         return assistant.ask(question, **options), None
     except AssistantError as err:
-        name = backend or assistant.settings.backend
+        name = backend or assistant.settings.answer.backend
         return Answer(question=question, answer="", abstained=True, backend=name,
                       warnings=[f"error: {err}"]), str(err)
 

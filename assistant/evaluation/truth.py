@@ -9,7 +9,7 @@ exact yes/no) and the totals. Paths in the truth file are relative to the reposi
 documents that are not there are reported as missing, not scored.
 Only `load_file` and `build_document` are used, so an older checkout can be scored the same
 way (PYTHONPATH=<checkout> python assistant/evaluation/truth.py …). Scans are read with the OCR
-engine of ASSISTANT_OCR (rapidocr unless set to none), each file once per run.
+engine of ASSISTANT_INGEST__OCR (rapidocr unless set to none), each file once per run.
 """
 
 from __future__ import annotations
@@ -83,12 +83,13 @@ def _resolve(file: str, root: Path) -> Path:
 
 @cache
 def _ocr():
-    """The OCR reader of ASSISTANT_OCR; None for an older checkout without OCR or when off."""
+    """The OCR reader of ASSISTANT_INGEST__OCR; None for an older checkout without OCR or when
+    off."""
     try:
         from assistant.ingest.ocr import ocr_reader
     except ImportError:
         return None
-    return ocr_reader(os.environ.get("ASSISTANT_OCR", "rapidocr"))
+    return ocr_reader(os.environ.get("ASSISTANT_INGEST__OCR", "rapidocr"))
 
 
 @cache

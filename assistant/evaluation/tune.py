@@ -29,7 +29,7 @@ def sweep(
     assistant = Assistant(settings)
     results = []
     for overrides in grid:
-        tuned = settings.model_copy(update=overrides)
+        tuned = settings.with_(**overrides)
         assistant.settings = tuned
         assistant.store.settings = tuned  # the retriever reads fusion from the store's settings
         run = run_eval(items, tuned, baseline=False, assistant=assistant)

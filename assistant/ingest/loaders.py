@@ -149,7 +149,7 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
         raise LoadError(name, "the file is empty (0 bytes)", "empty")
     if size > max_bytes:
         raise LoadError(name, f"file is {_human(size)}, over the limit of {_human(max_bytes)}"
-                              " (ASSISTANT_MAX_FILE_BYTES)", "too_large")
+                              " (ASSISTANT_INGEST__MAX_FILE_BYTES)", "too_large")
 
 
 def _human(size: int) -> str:
@@ -260,7 +260,7 @@ def _docx_blocks(document, path: Path) -> list[str]:
     return blocks
 
 
-_OCR_OFF_HINT = "OCR is off (ASSISTANT_OCR=none); turn it on to read scans"
+_OCR_OFF_HINT = "OCR is off (ASSISTANT_INGEST__OCR=none); turn it on to read scans"
 # A page whose text layer has fewer characters than this is read as an image (scanners
 # sometimes add a page number or a stamp as text).
 _MIN_PAGE_CHARS = 5

@@ -206,7 +206,7 @@ def check_engine(name: str) -> str:
     it at start-up, so an unknown engine stops the server, not its first scan."""
     if name != OFF and name not in OCR_ENGINES.names():
         known = ", ".join([*OCR_ENGINES.names(), OFF])
-        raise RegistryError(f"ASSISTANT_OCR: unknown OCR engine {name!r}; known: {known}")
+        raise RegistryError(f"ASSISTANT_INGEST__OCR: unknown OCR engine {name!r}; known: {known}")
     return name
 
 

@@ -113,7 +113,7 @@ def ingest_files(
 def _ocr_reader(settings: Settings, progress: Progress | None) -> OcrReader | None:
     """The OCR engine of the settings; each page read is reported as stage "ocr"."""
     step = (lambda done, total: progress("ocr", done, total)) if progress else None
-    return ocr_reader(settings.ocr, settings.ocr_dpi, step)
+    return ocr_reader(settings.ingest.ocr, settings.ingest.ocr_dpi, step)
 
 
 def _ingest_one(path: Path, settings: Settings, report: IngestReport,
@@ -122,7 +122,7 @@ def _ingest_one(path: Path, settings: Settings, report: IngestReport,
     from assistant.ingest.document import build_documents
 
     try:
-        loaded = load_file(path, settings.max_file_bytes, ocr)
+        loaded = load_file(path, settings.ingest.max_file_bytes, ocr)
         found = build_documents(loaded.text, loaded.source, encoding=loaded.encoding,
                                 fmt=loaded.fmt, title_hint=loaded.title)
     except LoadError as err:

@@ -72,15 +72,16 @@ class HybridRetriever:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; known: {', '.join(MODES)}")
         settings = store.settings
-        self.dense_mode = dense_mode or settings.dense_mode
+        self.dense_mode = dense_mode or settings.retrieval.dense_mode
         if self.dense_mode not in DENSE_MODES:
             raise ValueError(f"unknown dense mode {self.dense_mode!r}; known: always, adaptive")
         self.gate = gate
         self.store = store
         self.mode = mode
-        self.fuse = FUSIONS.get(fusion or settings.fusion)
-        self.dense_weight = settings.dense_weight if dense_weight is None else dense_weight
-        self.rrf_k = rrf_k or settings.rrf_k
+        self.fuse = FUSIONS.get(fusion or settings.retrieval.fusion)
+        self.dense_weight = (settings.retrieval.dense_weight if dense_weight is None
+                             else dense_weight)
+        self.rrf_k = rrf_k or settings.retrieval.rrf_k
         self.depth = depth
         self.routing = routing
 

@@ -24,10 +24,10 @@ from assistant.settings import Settings
 
 def retrieve(query: Query, store, settings: Settings, *, k: int | None = None,
              filters: SearchFilters | None = None) -> list[ScoredClause]:
-    """The clauses that answer `query`, best first: k candidates (settings.top_k when None)
+    """The clauses that answer `query`, best first: k candidates (the top_k setting when None)
     re-ordered and led by the clauses the question is about (those carry `routed`)."""
     filters = effective_filters(filters, settings)
-    found = HybridRetriever(store).search(query, k or settings.top_k, filters)
+    found = HybridRetriever(store).search(query, k or settings.retrieval.top_k, filters)
     found = prefer_current(rerank(query, found, settings))
     if query.changes:
         found = versions_first(found, store)
@@ -38,6 +38,6 @@ def retrieve(query: Query, store, settings: Settings, *, k: int | None = None,
 
 def effective_filters(filters: SearchFilters | None, settings: Settings) -> SearchFilters | None:
     """The caller's filters, restricted to texts in force when the settings say so."""
-    if settings.in_force_only and not (filters and filters.in_force_only):
+    if settings.retrieval.in_force_only and not (filters and filters.in_force_only):
         return (filters or SearchFilters()).model_copy(update={"in_force_only": True})
     return filters

@@ -4,7 +4,8 @@ A reranker re-orders the retrieved clauses by its own (question, clause) relevan
 Off by default (`reranker = "none"`): no cross-encoder ships offline. Users bring one
 (bge-reranker-v2-m3 or similar) as a local directory:
 
-    ASSISTANT_RERANKER=cross-encoder ASSISTANT_RERANKER_MODEL=/models/bge-reranker-v2-m3
+    ASSISTANT_RETRIEVAL__RERANKER=cross-encoder
+    ASSISTANT_RETRIEVAL__RERANKER_MODEL=/models/bge-reranker-v2-m3
 
 Adding a reranker is one class with `score(question, passages)` plus
 `@RERANKERS.register("name")`.
@@ -49,16 +50,16 @@ class CrossEncoderReranker:
     name = "cross-encoder"
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.reranker_model or not settings.reranker_model.is_dir():
+        if not settings.retrieval.reranker_model or not settings.retrieval.reranker_model.is_dir():
             raise RerankerError(
                 "the cross-encoder reranker needs a local model directory: set "
-                f"ASSISTANT_RERANKER_MODEL (got {settings.reranker_model!s})")
+                f"ASSISTANT_RETRIEVAL__RERANKER_MODEL (got {settings.retrieval.reranker_model!s})")
         CrossEncoder = offline_sentence_transformers(RerankerError).CrossEncoder
         try:
-            self._model = CrossEncoder(str(settings.reranker_model), device="cpu")
+            self._model = CrossEncoder(str(settings.retrieval.reranker_model), device="cpu")
         except Exception as err:
-            raise RerankerError(f"cannot load CrossEncoder from {settings.reranker_model}: "
-                                f"{err}") from err
+            raise RerankerError(f"cannot load CrossEncoder from "
+                                f"{settings.retrieval.reranker_model}: {err}") from err
 
     def score(self, question: str, passages: Sequence[str]) -> list[float]:
         if not passages:
@@ -69,12 +70,12 @@ class CrossEncoderReranker:
 
 def get_reranker(settings: Settings) -> Reranker | None:
     """The reranker the settings name, loaded once per process; None when off."""
-    if settings.reranker == "none":
+    if settings.retrieval.reranker == "none":
         return None
-    key = (settings.reranker, str(settings.reranker_model))
+    key = (settings.retrieval.reranker, str(settings.retrieval.reranker_model))
     with _LOCK:
         if key not in _LOADED:
-            _LOADED[key] = RERANKERS.get(settings.reranker)(settings)
+            _LOADED[key] = RERANKERS.get(settings.retrieval.reranker)(settings)
         return _LOADED[key]
 
 

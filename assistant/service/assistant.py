@@ -47,7 +47,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        check_engine(self.settings.ocr)
+        check_engine(self.settings.ingest.ocr)
         self._store: IndexReader | None = None
         self._lock = threading.Lock()
         self._watch = threading.Lock()  # one request at a time checks for a newer corpus
@@ -62,9 +62,9 @@ class Assistant:
             with self._lock:
                 if self._store is None:
                     self._store = open_index(self.settings)
-                    self._next_check = time.monotonic() + self.settings.reload_interval_s
+                    self._next_check = time.monotonic() + self.settings.store.reload_interval_s
                 store = self._store
-        elif self.settings.reload_interval_s > 0 and time.monotonic() >= self._next_check:
+        elif self.settings.store.reload_interval_s > 0 and time.monotonic() >= self._next_check:
             store = self._follow_changes(store)
         return store
 
@@ -73,7 +73,7 @@ class Assistant:
         if not self._watch.acquire(blocking=False):
             return store  # another request is checking; answer from what we hold
         try:
-            self._next_check = time.monotonic() + self.settings.reload_interval_s
+            self._next_check = time.monotonic() + self.settings.store.reload_interval_s
             live = corpus_version(self.settings)
             if live is not None and live != store.version:
                 self.reload()
@@ -164,7 +164,7 @@ class Assistant:
 def analyse_question(question: str, settings: Settings,
                      history: list[dict] | None = None) -> Query:
     """The one analysis of a question (a follow-up rewritten against `history`)."""
-    return analyse(question, history, load_synonyms(settings.synonyms))
+    return analyse(question, history, load_synonyms(settings.retrieval.synonyms))
 
 
 def stream_answer(question: str, store: IndexReader, settings: Settings, *, backend=None,

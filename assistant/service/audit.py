@@ -214,4 +214,4 @@ class AuditLog:
 
 def open_audit_log(settings: Settings) -> AuditLog | None:
     """The audit log the settings ask for, or None when `audit_enabled` is off."""
-    return AuditLog(settings.audit_database) if settings.audit_enabled else None
+    return AuditLog(settings.audit_database) if settings.audit.audit_enabled else None

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m assistant.service.feedback", description=main.__doc__
     )
     parser.add_argument("--db", help="feedback database, a path or URL "
-                        "(default: ASSISTANT_FEEDBACK_URL, else settings.feedback_path)")
+                        "(default: ASSISTANT_AUDIT__FEEDBACK_URL, else settings.feedback_path)")
     parser.add_argument("--out", type=Path, required=True,
                         help="JSONL of 👍 answers as gold questions")
     parser.add_argument("--review", type=Path, help="also write 👎 answers here for review")

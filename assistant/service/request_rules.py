@@ -149,7 +149,7 @@ class RequestRules:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.limiter = RateLimiter(settings.server.rate_limit_per_minute)
         self._audit: AuditLog | None = None
         self._audit_opened = False
         self._lock = threading.Lock()
@@ -160,10 +160,10 @@ class RequestRules:
         if not has_content(question):
             raise RequestRefused("问题为空 (question is empty: it holds no letter or digit): "
                                  "send the question to answer", staff="请先输入问题。")
-        limit = self.settings.max_question_chars
+        limit = self.settings.limits.max_question_chars
         if len(question) > limit:
             raise RequestRefused(f"question is {len(question)} characters long; the limit is "
-                                 f"{limit} (ASSISTANT_MAX_QUESTION_CHARS)",
+                                 f"{limit} (ASSISTANT_LIMITS__MAX_QUESTION_CHARS)",
                                  staff=f"问题共 {len(question)} 字，超过了 {limit} 字的上限，"
                                        "请精简后再发送。")
         return question
@@ -173,9 +173,10 @@ class RequestRules:
         is a question: it obeys the question limit, since a follow-up is rewritten from it)."""
         history = [dict(turn) for turn in history or []]
         settings = self.settings
-        if len(history) > settings.max_history_turns:
+        if len(history) > settings.limits.max_history_turns:
             raise RequestRefused(f"history has {len(history)} turns; the limit is "
-                                 f"{settings.max_history_turns} (ASSISTANT_MAX_HISTORY_TURNS)",
+                                 f"{settings.limits.max_history_turns} "
+                                 "(ASSISTANT_LIMITS__MAX_HISTORY_TURNS)",
                                  staff=HISTORY_TOO_LONG)
         total = 0
         for number, turn in enumerate(history, 1):
@@ -183,16 +184,19 @@ class RequestRules:
                                                 f"history turn {number}"))
             turn["content"] = content
             user = turn.get("role") == "user"
-            limit, name = ((settings.max_question_chars, "ASSISTANT_MAX_QUESTION_CHARS") if user
-                           else (settings.max_turn_chars, "ASSISTANT_MAX_TURN_CHARS"))
+            limits = settings.limits
+            limit, name = ((limits.max_question_chars, "ASSISTANT_LIMITS__MAX_QUESTION_CHARS")
+                           if user else
+                           (limits.max_turn_chars, "ASSISTANT_LIMITS__MAX_TURN_CHARS"))
             if len(content) > limit:
                 raise RequestRefused(f"history turn {number} ({turn.get('role')}) is "
                                      f"{len(content)} characters long; the limit is {limit} "
                                      f"({name})", staff=HISTORY_TOO_LONG)
             total += len(content)
-        if total > settings.max_history_chars:
+        if total > settings.limits.max_history_chars:
             raise RequestRefused(f"history holds {total} characters; the limit is "
-                                 f"{settings.max_history_chars} (ASSISTANT_MAX_HISTORY_CHARS)",
+                                 f"{settings.limits.max_history_chars} "
+                                 "(ASSISTANT_LIMITS__MAX_HISTORY_CHARS)",
                                  staff=HISTORY_TOO_LONG)
         return history
 
@@ -206,20 +210,20 @@ class RequestRules:
         for turn in reversed(history):
             content = str(turn.get("content", ""))
             if turn.get("role") == "user":
-                if len(content) > settings.max_question_chars:
+                if len(content) > settings.limits.max_question_chars:
                     break
             else:
-                content = content[:settings.max_turn_chars]
-            if (len(kept) >= settings.max_history_turns
-                    or total + len(content) > settings.max_history_chars):
+                content = content[:settings.limits.max_turn_chars]
+            if (len(kept) >= settings.limits.max_history_turns
+                    or total + len(content) > settings.limits.max_history_chars):
                 break
             kept.append({**turn, "content": content})
             total += len(content)
         return kept[::-1]
 
     def check_top_k(self, top_k: int | None) -> int | None:
-        if top_k is not None and not 1 <= top_k <= self.settings.max_top_k:
-            raise RequestRefused(f"top_k must be between 1 and {self.settings.max_top_k}, "
+        if top_k is not None and not 1 <= top_k <= self.settings.limits.max_top_k:
+            raise RequestRefused(f"top_k must be between 1 and {self.settings.limits.max_top_k}, "
                                  f"got {top_k}")
         return top_k
 
@@ -230,7 +234,8 @@ class RequestRules:
             return
         wait = self.limiter.acquire(bucket)
         if wait:
-            raise RateLimited(f"rate limit of {self.settings.rate_limit_per_minute} requests per "
+            per_minute = self.settings.server.rate_limit_per_minute
+            raise RateLimited(f"rate limit of {per_minute} requests per "
                               f"minute exceeded; retry in {RateLimiter.retry_after(wait)} s",
                               wait)
 
@@ -279,6 +284,6 @@ def role_limits(settings: Settings) -> dict[str, int]:
     """Characters one message may hold, by role: a user message is a question (earlier
     ones too: a follow-up is rewritten from them); any other is an earlier answer or an
     instruction, at most max_turn_chars."""
-    turn = settings.max_turn_chars
-    return {"user": settings.max_question_chars, "assistant": turn, "system": turn,
+    turn = settings.limits.max_turn_chars
+    return {"user": settings.limits.max_question_chars, "assistant": turn, "system": turn,
             "developer": turn, "tool": turn}

@@ -1,6 +1,6 @@
-"""Index backends: a Protocol plus a registry, chosen by `ASSISTANT_INDEX_BACKEND`.
+"""Index backends: a Protocol plus a registry, chosen by `ASSISTANT_STORE__INDEX_BACKEND`.
 
-    faiss   (default) FAISS + bm25s files under settings.index_dir, one process's memory
+    faiss   (default) FAISS + bm25s files under settings.paths.index_dir, one process's memory
     milvus  a Milvus collection (Milvus Lite file or server/cluster URI) that every API
             replica reads; the replica keeps nothing on disk
 
@@ -59,7 +59,7 @@ INDEX_BACKENDS: Registry[IndexBackend] = Registry("index backend")
 
 
 class FaissBackend:
-    """FAISS + bm25s generations under settings.index_dir (`faiss/generations.py`)."""
+    """FAISS + bm25s generations under settings.paths.index_dir (`faiss/generations.py`)."""
 
     def open(self, settings: Settings) -> IndexReader:
         return IndexStore.open(settings)
@@ -102,7 +102,7 @@ INDEX_BACKENDS.register("milvus")(MilvusBackend())
 
 
 def backend_for(settings: Settings) -> IndexBackend:
-    return INDEX_BACKENDS.get(settings.index_backend)
+    return INDEX_BACKENDS.get(settings.store.index_backend)
 
 
 def open_index(settings: Settings) -> IndexReader:
@@ -165,6 +165,6 @@ def reindex(settings: Settings, progress: Progress | None = None) -> IndexReader
 
 
 def where(settings: Settings) -> str:
-    if settings.index_backend == "milvus":
-        return f"Milvus {settings.milvus_uri_or_default} (alias {settings.milvus_collection})"
-    return str(settings.index_dir)
+    if settings.store.index_backend == "milvus":
+        return f"Milvus {settings.milvus_uri_or_default} (alias {settings.store.milvus_collection})"
+    return str(settings.paths.index_dir)

@@ -1,6 +1,6 @@
 """What readers and writers agree on: the manifest, fingerprints, where a generation lives.
 
-FAISS layout under ``settings.index_dir``::
+FAISS layout under ``settings.paths.index_dir``::
 
     CURRENT                      name of the live generation (replaced with os.replace)
     generations/<gen>/           one complete, immutable build
@@ -65,13 +65,13 @@ def corpus_fingerprint(documents: Sequence[Document]) -> str:
 
 
 def generations_dir(settings: Settings) -> Path:
-    return settings.index_dir / "generations"
+    return settings.paths.index_dir / "generations"
 
 
 def current_name(settings: Settings) -> str | None:
     """The name in CURRENT (cheap: one small read), or None when there is no index."""
     try:
-        return (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+        return (settings.paths.index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
 
@@ -90,9 +90,9 @@ def read_documents(generation: Path) -> list[Document]:
 
 
 def rebuild_hint(settings: Settings) -> str:
-    flags = f"--embedder {settings.embedder}"
-    if settings.embed_model:
-        flags += f" --embed-model {settings.embed_model}"
+    flags = f"--embedder {settings.index.embedder}"
+    if settings.index.embed_model:
+        flags += f" --embed-model {settings.index.embed_model}"
     return f"assistant {flags} ingest --rebuild"
 
 
@@ -103,13 +103,13 @@ def check_compatible(manifest: Manifest, settings: Settings, where: object) -> N
         raise IndexMismatchError(
             f"the index in {where} has format {manifest.format_version}, this version reads "
             f"{FORMAT_VERSION}; rebuild it: {rebuild_hint(settings)}")
-    if (manifest.embedder, manifest.model) != (settings.embedder, wanted):
-        use = f"ASSISTANT_EMBEDDER={manifest.embedder}"
+    if (manifest.embedder, manifest.model) != (settings.index.embedder, wanted):
+        use = f"ASSISTANT_INDEX__EMBEDDER={manifest.embedder}"
         if manifest.embedder == "sentence-transformers":
-            use += f" ASSISTANT_EMBED_MODEL=<directory of {manifest.model}>"
+            use += f" ASSISTANT_INDEX__EMBED_MODEL=<directory of {manifest.model}>"
         raise IndexMismatchError(
             f"the index in {where} was built with embedder {manifest.embedder!r} "
             f"(model {manifest.model}, dim {manifest.dim}), but the settings ask for "
-            f"{settings.embedder!r} (model {wanted or 'unset'}). Either rebuild the index "
+            f"{settings.index.embedder!r} (model {wanted or 'unset'}). Either rebuild the index "
             f"with the new embedder: `{rebuild_hint(settings)}`, or keep the index and set "
             f"{use}.")

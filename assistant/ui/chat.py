@@ -56,7 +56,7 @@ DOCUMENTS_REFRESH_S = 30  # an open page picks up documents added since it was l
 GOLD_EXPORT_NAME = "点赞的回答-评测题目.jsonl"
 REVIEW_EXPORT_NAME = "点踩的回答-待核对.jsonl"
 NOT_LOGGED_IN = "请先登录（以 API 密钥作为密码）后再提问。"
-ADMIN_ONLY = ("导出反馈仅限管理员：请用管理员密钥（ASSISTANT_ADMIN_KEYS）登录后再导出。"
+ADMIN_ONLY = ("导出反馈仅限管理员：请用管理员密钥（ASSISTANT_SERVER__ADMIN_KEYS）登录后再导出。"
               "反馈含所有工作人员填写的原因。")
 PLACEHOLDER = ("**请输入关于已收录政策文件的问题**\n\n"
                "回答只依据文件原文，每句注明文号与条款；文件中没有的内容会如实说明。")
@@ -94,11 +94,11 @@ def history(turns: list[Turn]) -> list[dict]:
 def available_backends(settings: Settings) -> list[str]:
     """Extractive always works offline; an LLM backend counts once it is configured."""
     names = ["extractive"]
-    if settings.openai_api_key.get_secret_value() or settings.backend == "openai":
+    if settings.answer.openai_api_key.get_secret_value() or settings.answer.backend == "openai":
         names.append("openai")
-    if settings.backend == "langchain":
+    if settings.answer.backend == "langchain":
         names.append("langchain")
-    default = settings.backend if settings.backend in names else "extractive"
+    default = settings.answer.backend if settings.answer.backend in names else "extractive"
     return [default, *(n for n in names if n != default)]
 
 
@@ -365,7 +365,7 @@ def _chat_tab(page: ChatPage, choices, backends: list[str], documents) -> dict:
             doc_filter, in_force, backend, clear = _filters(choices, backends)
         with gr.Column(scale=4):
             chatbot, reason_row, reason, save, box, send, notice = _conversation(
-                documents, page.assistant.settings.max_question_chars)
+                documents, page.assistant.settings.limits.max_question_chars)
     inputs = [box, turns, doc_filter, in_force, backend]
     for event in (box.submit, send.click):
         event(page.respond, inputs, [chatbot, turns, box, notice], show_progress="hidden",

@@ -42,7 +42,7 @@ def chat_completions(body: ChatRequest, principal: Reader, state: StateDep):
         raise ApiError(400, "Unsupported option", f"n={body.n} is not supported: this "
                        "service returns exactly one choice per request (send n=1 or omit n)",
                        param="n")
-    model = check_model(body.model, state.settings) if body.model else state.settings.backend
+    model = check_model(body.model, state.settings) if body.model else state.settings.answer.backend
     check_message_lengths(body.messages, state.settings)
     question, history = split_messages(body.messages)
     job = ask_job(state, principal, "/v1/chat/completions", question=question,

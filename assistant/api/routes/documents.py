@@ -76,7 +76,7 @@ def upload_document(file: UploadFile, principal: Admin, state: StateDep):
     _check_type(name)
     with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
         path = Path(folder) / name
-        _save(file, path, state.settings.max_upload_bytes)
+        _save(file, path, state.settings.limits.max_upload_bytes)
         with state.write_lock:
             report = state.assistant.ingest([path])
     if not report.ok:
@@ -118,7 +118,7 @@ def _save(upload: UploadFile, path: Path, limit: int) -> None:
             if size > limit:
                 raise ApiError(413, "File too large",
                                f"the upload exceeds the limit of {limit} bytes "
-                               "(ASSISTANT_MAX_UPLOAD_BYTES)")
+                               "(ASSISTANT_LIMITS__MAX_UPLOAD_BYTES)")
             out.write(chunk)
 
 

@@ -37,13 +37,13 @@ def readyz(request: Request, state: StateDep, credentials: Credentials):
         raise ApiError(503, "Not ready", str(err) if detailed else public) from None
     problem = backend_problem(state.settings)
     if problem:
-        raise ApiError(503, "Not ready", problem if detailed else "the answer backend "
-                                                                 f"{state.settings.backend!r} "
-                                                                 "is not usable")
+        backend = state.settings.answer.backend
+        raise ApiError(503, "Not ready", problem if detailed else f"the answer backend "
+                                                                 f"{backend!r} is not usable")
     if not detailed:
         return Ready()
     return Ready(documents=len(store.documents), clauses=len(store.rows),
-                 generation=store.manifest.generation, backend=state.settings.backend)
+                 generation=store.manifest.generation, backend=state.settings.answer.backend)
 
 
 def _may_see_details(request: Request, state: StateDep, credentials) -> bool:
@@ -63,14 +63,14 @@ def _may_see_details(request: Request, state: StateDep, credentials) -> bool:
 def backend_problem(settings: Settings) -> str | None:
     """Why the default backend cannot answer, or None. Only HTTP backends can be away."""
     try:
-        get_backend(settings.backend, settings)
+        get_backend(settings.answer.backend, settings)
     except AssistantError as err:
-        return f"backend {settings.backend!r} cannot be built: {err}"
-    if settings.backend != "openai":
+        return f"backend {settings.answer.backend!r} cannot be built: {err}"
+    if settings.answer.backend != "openai":
         return None
-    url = settings.openai_base_url.rstrip("/") + "/models"
+    url = settings.answer.openai_base_url.rstrip("/") + "/models"
     try:
         httpx.get(url, timeout=2.0)  # any HTTP reply means the server is there
     except httpx.HTTPError as err:
-        return f"backend {settings.backend!r} is unreachable at {url}: {type(err).__name__}"
+        return f"backend {settings.answer.backend!r} is unreachable at {url}: {type(err).__name__}"
     return None

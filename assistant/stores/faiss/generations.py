@@ -36,8 +36,8 @@ from assistant.stores.sparse import SparseIndex
 @contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
     """Serialise writers; entering it also clears what killed writers left behind."""
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.index_dir / ".write.lock").open("w") as handle:
+    settings.paths.index_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.paths.index_dir / ".write.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             remove_leftover_builds(settings)
@@ -52,7 +52,7 @@ def remove_leftover_builds(settings: Settings) -> list[Path]:
     leftovers = sorted(folder.glob(".g*.building")) if folder.is_dir() else []
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
-    for stray in settings.index_dir.glob(".CURRENT.*.tmp"):
+    for stray in settings.paths.index_dir.glob(".CURRENT.*.tmp"):
         stray.unlink(missing_ok=True)
     return leftovers
 
@@ -89,7 +89,7 @@ def write_generation(prepared: Prepared, settings: Settings, directory: Path, na
     clauses = len(prepared.pairs)
     if progress:
         progress("index", 0, clauses)
-    dense = DenseIndex.build(prepared.vectors, prepared.owners, settings.exact_search_max)
+    dense = DenseIndex.build(prepared.vectors, prepared.owners, settings.index.exact_search_max)
     dense.save(directory)
     if clauses:
         SparseIndex.build(prepared.texts).save(directory / "bm25")
@@ -124,14 +124,14 @@ def fsync_tree(root: Path) -> None:
 
 
 def swap_pointer(settings: Settings, name: str) -> None:
-    pointer = settings.index_dir / "CURRENT"
-    temporary = settings.index_dir / f".CURRENT.{os.getpid()}.tmp"
+    pointer = settings.paths.index_dir / "CURRENT"
+    temporary = settings.paths.index_dir / f".CURRENT.{os.getpid()}.tmp"
     with temporary.open("w", encoding="utf-8") as handle:
         handle.write(name + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, pointer)  # atomic on POSIX: readers see the old or the new name
-    fsync_path(settings.index_dir)  # make the rename itself durable
+    fsync_path(settings.paths.index_dir)  # make the rename itself durable
 
 
 def collect_garbage(settings: Settings, keep: str) -> None:

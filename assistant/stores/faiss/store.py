@@ -54,20 +54,20 @@ class IndexStore(CorpusRows):
             except FileNotFoundError as err:
                 if current_generation(settings) == generation:  # not a swap race: broken
                     raise IndexMismatchError(
-                        f"the index in {settings.index_dir} is incomplete or from an older "
+                        f"the index in {settings.paths.index_dir} is incomplete or from an older "
                         f"version ({err.filename} is missing); rebuild it: "
                         f"{rebuild_hint(settings)}") from None
                 time.sleep(0.05 * (attempt + 1))  # swapped and collected while we read: retry
         raise IndexNotBuiltError(
-            f"no index in {settings.index_dir}: build it with `assistant ingest` "
-            f"(reads {settings.corpus_dir} when given no files)")
+            f"no index in {settings.paths.index_dir}: build it with `assistant ingest` "
+            f"(reads {settings.paths.corpus_dir} when given no files)")
 
     @classmethod
     def load(cls, generation: Path, settings: Settings, check: bool = True) -> IndexStore:
         manifest = Manifest.model_validate_json((generation / "manifest.json").read_text("utf-8"))
         if check:
-            check_compatible(manifest, settings, settings.index_dir)
+            check_compatible(manifest, settings, settings.paths.index_dir)
         documents = read_documents(generation)
-        dense = DenseIndex.load(generation, settings.exact_search_max)
+        dense = DenseIndex.load(generation, settings.index.exact_search_max)
         sparse = SparseIndex.load(generation / "bm25") if (generation / "bm25").is_dir() else None
         return cls(generation, manifest, documents, dense, sparse, settings)

@@ -6,7 +6,7 @@ One corpus version is two collections, written once and never changed:
                          index), vector (FLOAT_VECTOR, IP), sparse (SPARSE_FLOAT_VECTOR, IP)
     <alias>_g<ns>_meta   id 0: the manifest; ids 1…: the documents (JSON lines, in chunks)
 
-`<alias>` (settings.milvus_collection) names the live pair; a writer builds a new pair
+`<alias>` (settings.store.milvus_collection) names the live pair; a writer builds a new pair
 and moves the alias (assistant/stores/milvus/writer.py), so a reader never sees half a
 corpus. A replica holds the documents in memory, read from Milvus, and nothing on disk.
 
@@ -56,8 +56,8 @@ def token_dim(token: str) -> int:
 def client(settings: Settings):
     """One MilvusClient per (uri, database, token) per process, shared by threads."""
     uri = settings.milvus_uri_or_default
-    token = settings.milvus_token.get_secret_value()
-    key = (uri, settings.milvus_db, token)
+    token = settings.store.milvus_token.get_secret_value()
+    key = (uri, settings.store.milvus_db, token)
     with _clients_lock:
         found = _clients.get(key)
         if found is None:
@@ -68,8 +68,8 @@ def client(settings: Settings):
             options = {"uri": uri}
             if token:
                 options["token"] = token
-            if settings.milvus_db:
-                options["db_name"] = settings.milvus_db
+            if settings.store.milvus_db:
+                options["db_name"] = settings.store.milvus_db
             try:
                 found = _clients[key] = MilvusClient(**options)
             except Exception as err:  # noqa: BLE001 - any connection failure, said plainly
@@ -80,7 +80,7 @@ def client(settings: Settings):
 def live_collection(settings: Settings) -> str | None:
     """The collection the alias names now, or None when there is no index yet."""
     milvus = client(settings)
-    alias = settings.milvus_collection
+    alias = settings.store.milvus_collection
     try:
         if alias not in milvus.list_aliases().get("aliases", []):
             return None
@@ -141,8 +141,8 @@ class MilvusStore(CorpusRows):
         if name is None:
             raise IndexNotBuiltError(
                 f"no index in Milvus {settings.milvus_uri_or_default} (alias "
-                f"{settings.milvus_collection}): build it with `assistant ingest` "
-                f"(reads {settings.corpus_dir} when given no files)")
+                f"{settings.store.milvus_collection}): build it with `assistant ingest` "
+                f"(reads {settings.paths.corpus_dir} when given no files)")
         return cls.load(name, settings)
 
     @classmethod

@@ -48,7 +48,7 @@ def publish(documents: list[Document], settings: Settings, progress: Progress | 
             expected: str | None) -> MilvusStore:
     prepared = prepare(documents, settings, progress)
     milvus = client(settings)
-    name = f"{settings.milvus_collection}_g{time.time_ns()}"
+    name = f"{settings.store.milvus_collection}_g{time.time_ns()}"
     try:
         index_type = _create_collections(milvus, name, prepared, settings)
         _insert_passages(milvus, name, prepared, progress)
@@ -57,11 +57,11 @@ def publish(documents: list[Document], settings: Settings, progress: Progress | 
             milvus.flush(collection)
         if live_collection(settings) != expected:
             raise ConcurrentChangeError("another writer changed the corpus meanwhile")
-        _move_alias(milvus, settings.milvus_collection, name, expected)
+        _move_alias(milvus, settings.store.milvus_collection, name, expected)
     except BaseException:
         _drop(milvus, name)
         raise
-    _collect_garbage(milvus, settings.milvus_collection, keep=name)
+    _collect_garbage(milvus, settings.store.milvus_collection, keep=name)
     return MilvusStore.load(name, settings)
 
 
@@ -69,7 +69,7 @@ def _create_collections(milvus, name: str, prepared: Prepared, settings: Setting
     from pymilvus import DataType  # start-up cost (~0.7 s): Milvus backend only
 
     index_type = create_passage_collection(milvus, name, prepared.embedder.dim,
-                                           len(prepared.owners), settings.exact_search_max)
+                                           len(prepared.owners), settings.index.exact_search_max)
     meta = milvus.create_schema(auto_id=False)
     meta.add_field("id", DataType.INT64, is_primary=True)
     meta.add_field("data", DataType.VARCHAR, max_length=65_535)
