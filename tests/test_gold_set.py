@@ -71,20 +71,11 @@ def test_labels_resolve_and_facts_sit_in_their_gold_clauses(items, corpus):
 
 def test_check_gold_catches_a_wrong_label_and_a_wrong_fact(corpus):
     documents, raw = corpus
-    bad_label = GoldItem(
-        id="x1",
-        question="?",
-        answerable=True,
-        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二十）")],
-        facts=["自贡市"],
-    )
-    bad_fact = GoldItem(
-        id="x2",
-        question="?",
-        answerable=True,
-        gold=[GoldRef(doc="川办函〔2021〕56号", clause="一、（二）")],
-        facts=["自贡市"],
-    )
+    def item(item_id: str, clause: str) -> GoldItem:
+        return GoldItem(id=item_id, question="?", answerable=True, facts=["自贡市"],
+                        gold=[GoldRef(doc="川办函〔2021〕56号", clause=clause)])
+
+    bad_label, bad_fact = item("x1", "一、（二十）"), item("x2", "一、（二）")
     problems = check_gold([bad_label, bad_fact], documents, raw)
     assert len(problems) == 2
     assert "x1" in problems[0] and "一、（二十）" in problems[0]

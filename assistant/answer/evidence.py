@@ -244,9 +244,8 @@ def coverage(terms, evidence: str, query: Query | None = None) -> float:
     """Length-weighted share of `terms` that occur in `evidence` (with `query`, a term also
     counts when a formal word standing for it occurs: 社保 → 社会保险)."""
     terms = list(terms)
-    total = sum(len(t) for t in terms)
     found = (lambda t: query.covers(t, evidence)) if query else (lambda t: t in evidence)
-    return sum(len(t) for t in terms if found(t)) / total if total else 0.0
+    return _share(terms, {t for t in terms if found(t)})
 
 
 def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) -> list[str]:
@@ -333,7 +332,7 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
     # Each term is looked up in the evidence once; a term the clause's text lacks is in
     # none of its sentences.
     in_evidence = {t for t in (*query.terms, *query.focus) if query.covers(t, evidence)}
-    in_text = [t for t in query.terms if query.covers(t, scored.clause.text)]
+    in_text = {t for t in query.terms if query.covers(t, scored.clause.text)}
     absent = [len(t) for t in query.terms if t not in in_evidence]
     sparse = _log_sparse(scored)
     dense = scored.dense_score
@@ -342,8 +341,9 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         # For the gate model only (`answer_features`); 1 when the question has no focus.
         "focus_coverage": _share(query.focus, in_evidence) if query.focus else 1.0,
         "text_coverage": _share(query.terms, in_text),
-        "sentence_coverage": max((_share(query.terms, in_text, query, s) for s in sentences),
-                                 default=0.0),
+        "sentence_coverage": max((_share(query.terms, {t for t in in_text
+                                                        if query.covers(t, s)})
+                                  for s in sentences), default=0.0),
         # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
         "missing": min(max(absent, default=0), 4) / 4,
         "sparse": sparse,
@@ -361,14 +361,10 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
     }
 
 
-def _share(terms, covered, query: Query | None = None, text: str | None = None) -> float:
-    """`coverage` from terms already found: the length-weighted share of `terms` in
-    `covered`, or with `text`, of those of `covered` that `text` also holds."""
+def _share(terms, covered) -> float:
+    """The length-weighted share of `terms` that are in `covered` (the terms found)."""
     total = sum(len(t) for t in terms)
-    if not total:
-        return 0.0
-    found = covered if text is None else [t for t in covered if query.covers(t, text)]
-    return sum(len(t) for t in terms if t in found) / total
+    return sum(len(t) for t in terms if t in covered) / total if total else 0.0
 
 
 def _log_sparse(scored: ScoredClause) -> float:
