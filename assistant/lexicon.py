@@ -687,14 +687,15 @@ class Quantity:
 _UNIT_ALIASES = {
     "个工作日": "工作日", "工作日": "工作日", "日": "日", "天": "日", "个星期": "周", "星期": "周",
     "周": "周", "个月": "月", "年": "年", "小时": "小时", "个小时": "小时",
-    "分钟": "分钟", "人": "人", "名": "人", "位": "人", "万元": "元", "亿元": "元", "元": "元",
+    "分钟": "分钟", "学时": "学时", "课时": "学时",
+    "人": "人", "名": "人", "位": "人", "万元": "元", "亿元": "元", "元": "元",
     "%": "%", "％": "%", "‰": "%", "‱": "%", "个百分点": "百分点", "百分点": "百分点",
     "倍": "倍", "周岁": "岁", "岁": "岁", "次": "次", "张": "张", "所": "所", "家": "家",
     "例": "例",
 }
 _UNIT_SCALE = {"万元": 10_000, "亿元": 100_000_000, "‰": 0.1, "‱": 0.01}
 UNIT_FAMILY = {"日": "days", "工作日": "days", "周": "days", "月": "months", "年": "years",
-               "小时": "hours", "分钟": "hours", "人": "persons", "元": "money",
+               "小时": "hours", "分钟": "hours", "学时": "hours", "人": "persons", "元": "money",
                "%": "ratio", "百分点": "ratio", "倍": "ratio", "岁": "age", "例": "cases"}
 # What each asked family accepts: 多少天 is answered by 1周内 as well; 多久 by any span.
 FAMILY_ACCEPTS = {
@@ -815,7 +816,8 @@ def states_quantity_of(text: str, family: str) -> bool:
 _ASK = r"(?:多少|几|多长|多久|多大|多高)"
 QUANTITY_ASKED = (
     ("days", re.compile(rf"{_ASK}\s*(?:个)?(?:工作日|天|日(?!期))|几周|多少周")),
-    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟)")),  # 几点 asks a clock time
+    # 几点 asks a clock time, not hours
+    ("hours", re.compile(rf"{_ASK}\s*(?:个)?(?:小时|钟头|分钟|学时|课时)")),
     ("months", re.compile(rf"{_ASK}\s*个月")),
     ("years", re.compile(rf"{_ASK}\s*年(?!级|龄|纪)")),
     ("fine", re.compile(r"罚多少|罚款(?:是|有|标准是)?多少|罚款数额")),

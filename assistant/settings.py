@@ -154,9 +154,14 @@ class AnswerSettings(Group):
     context_tokens: int = Field(
         6000, description="token budget for the context blocks (LLM backends)"
     )
+    judge: str = Field("none", description="e5-judge (the cross-encoder trained here, "
+                       "docs/judge.md) | none: the evidence model without a judge")
+    judge_model: Path | None = Field(
+        None, description="judge weights; None = the trained assistant/answer/judge.npz")
     evidence_model: Path | None = Field(
         None, description="evidence model JSON (gate and citation choice); None = the fitted "
-                          "assistant/answer/evidence_model.json")
+                          "assistant/answer/evidence_model.json, or evidence_model_judge.json "
+                          "with the judge")
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "qwen2.5-7b-instruct"
     openai_api_key: SecretStr = SecretStr("")

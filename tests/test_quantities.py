@@ -60,6 +60,7 @@ NOTICE = """测试市卫生健康委员会
     ("3万元", 30000, "元", None),
     ("未满十六周岁", 16, "岁", "max"),
     ("暂停执业活动3个月", 3, "月", None),
+    ("不少于二十四学时", 24, "学时", "min"),  # class hours: answers 多少个小时
 ])
 def test_numerals_units_and_bounds_are_one_typed_quantity(text, value, unit, bound):
     [quantity] = find_quantities(text)
@@ -86,6 +87,7 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     ("办理备案要交多少手续费？", "money"),
     ("报销比例最多降多少？", "ratio"),
     ("一个月加班最多多少小时？", "hours"),
+    ("每年继续教育要修满多少学时？", "hours"),
     ("多大的孩子不能独自留在家？", "age"),
     ("今年确诊病例已经有多少例？", "cases"),
     ("乐从镇分成几个防控片区？", None),  # a count of things, answered by a list as well

@@ -35,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
+from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, judge_passage
 from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
 from assistant.models import ScoredClause
 from assistant.query import (
@@ -49,6 +50,11 @@ from assistant.query import (
 from assistant.settings import Settings
 
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
+# Fitted with the judge's probability as a feature (`judge`, and `max_judge` in the gate).
+JUDGE_MODEL = Path(__file__).with_name("evidence_model_judge.json")
+# The judge reads the first JUDGED admissible candidates (admissible_first order); the rest
+# get 0: each pair costs ~15 ms on 2 cores, and a clause ranked lower is rarely cited.
+JUDGED = 6
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
             "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
 LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
@@ -59,6 +65,8 @@ LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 ANSWER_FEATURES = ("best", "best_text_coverage", "best_missing", "min_missing", "admitted",
                    "max_dense", "max_focus")
 LEXICAL_ANSWER_FEATURES = tuple(f for f in ANSWER_FEATURES if not f.endswith("dense"))
+JUDGE_FEATURES = ("judge",)
+JUDGE_ANSWER_FEATURES = ("max_judge",)
 _SENTENCE_RE = re.compile(r"[^。；！？!?\n]+")
 
 
@@ -113,6 +121,8 @@ class EvidenceModel:
     # With `answerable`: the best clause's probability must still reach this (a question
     # unlike any the answerability model saw, sharing no word with its clauses, is refused).
     clause_threshold: float = 0.0
+    # The judge whose probability is the `judge` feature (None: fitted without one).
+    judge: str | None = None
 
     def gate_score(self, top: list[Evidence]) -> float:
         """The gate's score for these candidates (their scores already set)."""
@@ -154,6 +164,7 @@ class EvidenceModel:
                 "clause_threshold": self.clause_threshold,
                 "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
                 "full": self.full.to_json(), "lexical": self.lexical.to_json(),
+                "judge": self.judge,
                 "answerable": self.answerable.to_json() if self.answerable else None,
                 "lexical_answerable": (self.lexical_answerable.to_json()
                                        if self.lexical_answerable else None)}
@@ -176,7 +187,15 @@ def _load(path: str, _mtime: int) -> EvidenceModel:
                          float(data["cite_threshold"]), data.get("_note", ""),
                          data.get("embedder"), tuple(lexical) if lexical else None,
                          data.get("doc_cite_threshold"), answerable, lexical_answerable,
-                         float(data.get("clause_threshold") or 0.0))
+                         float(data.get("clause_threshold") or 0.0), data.get("judge"))
+
+
+def model_path(settings: Settings) -> Path:
+    """The evidence model the settings name: explicit, else the one fitted with the judge
+    they name (or without one)."""
+    if settings.answer.evidence_model:
+        return Path(settings.answer.evidence_model)
+    return DEFAULT_MODEL if settings.answer.judge == "none" else JUDGE_MODEL
 
 
 def model_digest(path: Path | str | None = None) -> str:
@@ -185,8 +204,13 @@ def model_digest(path: Path | str | None = None) -> str:
 
 
 def answer_fingerprint(settings: Settings) -> str:
-    """The settings fingerprint of an answer: the settings plus this model's digest."""
-    return settings.fingerprint(evidence=model_digest(settings.answer.evidence_model))
+    """The settings fingerprint of an answer: the settings plus the evidence model's and
+    the judge's digests."""
+    digests = {"evidence": model_digest(model_path(settings))}
+    if settings.answer.judge != "none":  # off: the hash is the one from before judges
+        digests["judge"] = settings.answer.judge + ":" + model_digest(
+            settings.answer.judge_model or DEFAULT_JUDGE)
+    return settings.fingerprint(**digests)
 
 
 def answer_features(features: list[dict], scores: list[float]) -> dict[str, float]:
@@ -207,6 +231,7 @@ def answer_features(features: list[dict], scores: list[float]) -> dict[str, floa
         "admitted": best.get("admitted", 1.0),
         # Does any candidate mention what the question word asks about (夜班补贴标准)?
         "max_focus": max(f.get("focus_coverage", 1.0) for f in features),
+        "max_judge": max(f.get("judge", 0.0) for f in features),
     }
 
 
@@ -371,8 +396,13 @@ def _log_sparse(scored: ScoredClause) -> float:
     return math.log1p(max(scored.sparse_score or 0.0, 0.0))
 
 
-def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) -> list[Evidence]:
-    """Every retrieved clause judged once: constraints, features, probability."""
+def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
+           judge: Judge | None = None) -> list[Evidence]:
+    """Every retrieved clause judged once: constraints, features, probability (with the
+    judge's probability as a feature when the model was fitted with one)."""
+    if model.judge and judge is None:
+        raise JudgeError(f"this evidence model was fitted with the judge {model.judge!r}; "
+                         "set ASSISTANT_ANSWER__JUDGE to it, or use a model fitted without")
     judged = []
     dense = [s.dense_score for s in retrieved if s.dense_score is not None]
     best = (max(dense) if dense else None, max((_log_sparse(s) for s in retrieved), default=0.0))
@@ -389,12 +419,24 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel) ->
                       or bool(query.defined and defines(scored.clause.text, query.defined)))
         judged.append(item)
     _relative_features(judged)
+    if judge is not None:
+        _judge_features(query, judged, judge)
     for item in judged:
         if item.named and item.admissible:
             item.score = 1.0
         elif item.admissible:
             item.score = model.probability(item.features)
     return judged
+
+
+def _judge_features(query: Query, judged: list[Evidence], judge: Judge) -> None:
+    """The judge's probability for the first JUDGED admissible candidates, 0 for the rest."""
+    read = [e for e in admissible_first(judged) if e.admissible][:JUDGED]
+    scores = judge.score(query.text, [judge_passage(e.scored.clause) for e in read])
+    for item in judged:
+        item.features["judge"] = 0.0
+    for item, score in zip(read, scores):
+        item.features["judge"] = score
 
 
 def _relative_features(judged: list[Evidence]) -> None:

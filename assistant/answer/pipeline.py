@@ -25,7 +25,9 @@ from assistant.answer.evidence import (
     answer_fingerprint,
     assess,
     load_model,
+    model_path,
 )
+from assistant.answer.judge import get_judge
 from assistant.answer.verify import split_sentences, verify
 from assistant.errors import BackendError
 from assistant.lexicon import instruction_in
@@ -128,11 +130,12 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
     query = run.query
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
-    model = load_model(run.settings.answer.evidence_model).for_search(
-        run.settings.index.embedder, found)
+    answer = run.settings.answer
+    model = load_model(model_path(run.settings)).for_search(run.settings.index.embedder, found)
+    judge = get_judge(answer.judge, answer.judge_model) if model.judge else None
     named = (named_documents(query, store, effective_filters(filters, run.settings))
              if query.meta else [])
-    judged = admissible_first(assess(query, found, model))
+    judged = admissible_first(assess(query, found, model, judge))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
     return judged, named, model

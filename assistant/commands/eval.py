@@ -28,6 +28,10 @@ def add_parser(subparsers) -> None:
                              "ask` does. K >= 2: cross-validate by document instead, each fold "
                              "scored with a model refitted on the other folds (how the quality "
                              "gate and docs/evaluation.md measure the gold sets)")
+    parser.add_argument("--judge-holdout", type=Path, nargs="+", metavar="NPZ", default=(),
+                        help="with --folds: K judge files, the i-th trained without fold i of "
+                             "K's documents (train_judge --holdout i/K); each question is "
+                             "judged by the one that never saw its document (docs/judge.md)")
     parser.add_argument("--fusion", choices=["rrf", "weighted"], help="override the fusion setting")
     parser.add_argument(
         "--abstain-threshold", type=float, help="override settings.answer.abstain_threshold"
@@ -64,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     items = items[: args.limit]
     with _progress(len(items), baseline=not args.no_baseline) as tick:
         result = run_eval(items, settings, backend=args.backend,
-                          baseline=not args.no_baseline, progress=tick, folds=args.folds)
+                          baseline=not args.no_baseline, progress=tick, folds=args.folds,
+                          judge_holdouts=args.judge_holdout)
     result["meta"]["datasets"] = [str(path) for path in datasets]
     paths = write_reports(result, args.out)
     _show(result, paths, as_json=args.json)

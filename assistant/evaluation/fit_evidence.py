@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,9 @@ from assistant.answer.evidence import (
     ANSWER_FEATURES,
     DEFAULT_MODEL,
     FEATURES,
+    JUDGE_ANSWER_FEATURES,
+    JUDGE_FEATURES,
+    JUDGE_MODEL,
     LEXICAL_ANSWER_FEATURES,
     LEXICAL_FEATURES,
     EvidenceModel,
@@ -39,6 +42,7 @@ from assistant.answer.evidence import (
     load_model,
 )
 from assistant.answer.gate import CANDIDATES, tune_threshold
+from assistant.answer.judge import Judge, get_judge
 from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
 from assistant.evaluation.metrics import matches
 from assistant.lexicon import load_synonyms
@@ -64,12 +68,16 @@ class Row:
     doc: str = ""  # the clause's document
 
 
-def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[Row], dict]:
+def collect_rows(store, items: Sequence, golds: dict, top_k: int,
+                 judge_for: Callable[[str], Judge | None] | None = None
+                 ) -> tuple[list[Row], dict]:
     """Rows for every item, and each item's document group (its fold key).
 
     A question's group is its first gold document; an unanswerable question's is the
     document of its top retrieved clause (the near-miss it would be confused with).
     Questions about documents' metadata bypass the gate, so they give no rows.
+    judge_for(group): the judge whose probability is the rows' `judge` feature — one that
+    never trained on the group's document, so the fit sees the judge as on new documents.
     """
     retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
@@ -80,12 +88,19 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int) -> tuple[list[
         groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")
         if query.meta:
             continue
-        admissible = [e for e in assess(query, found, model) if e.admissible and not e.named]
+        judge = judge_for(groups[item.id]) if judge_for else None
+        admissible = [e for e in assess(query, found, model, judge)
+                      if e.admissible and not e.named]
         for position, judged in enumerate(admissible):
             key = (judged.scored.clause.doc_id, tuple(judged.scored.clause.path))
             rows.append(Row(item.id, item.answerable, judged.features,
                             any(matches(key, g) for g in gold), position < CANDIDATES, key[0]))
     return rows, groups
+
+
+def document_fold(doc: str, k: int) -> int:
+    """A document's fold of k from a stable hash of its id alone (the judge's holdouts)."""
+    return int(hashlib.sha1(doc.encode()).hexdigest(), 16) % k
 
 
 def document_folds(groups: dict[str, str], k: int) -> dict[str, int]:
@@ -113,33 +128,39 @@ def _matrix(rows: Sequence[Row], names: tuple[str, ...]) -> np.ndarray:
     return np.array([[float(r.features.get(n) or 0.0) for n in names] for r in rows])
 
 
-def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None) -> EvidenceModel:
+def fit_model(rows: Sequence[Row], note: str = "", embedder: str | None = None,
+              judge: str | None = None) -> EvidenceModel:
+    """Both variants, the gate model and the cuts; with `judge`, the rows carry its
+    probability and every model takes it as one more feature."""
     if not rows or not any(r.label for r in rows):
         raise ValueError("no positive rows to fit the evidence model on")
+    extra, answer_extra = (JUDGE_FEATURES, JUDGE_ANSWER_FEATURES) if judge else ((), ())
+    names, lexical_names = FEATURES + extra, LEXICAL_FEATURES + extra
     y = np.array([float(r.label) for r in rows])
     dense_rows = [r for r in rows if r.features.get("dense") is not None]
-    lexical = fit_logistic(_matrix(rows, LEXICAL_FEATURES), y, LEXICAL_FEATURES)
+    lexical = fit_logistic(_matrix(rows, lexical_names), y, lexical_names)
     full = (
         fit_logistic(
-            _matrix(dense_rows, FEATURES), np.array([float(r.label) for r in dense_rows]), FEATURES
+            _matrix(dense_rows, names), np.array([float(r.label) for r in dense_rows]), names
         )
         if dense_rows
         else lexical
     )
-    draft = EvidenceModel(full, lexical, 0.5, 0.5, note)
+    draft = EvidenceModel(full, lexical, 0.5, 0.5, note, judge=judge)
     scores = [draft.probability(r.features) for r in rows]
     plain = [lexical.probability(r.features) for r in rows]
     cite, doc_cite = _cite_thresholds(rows, scores)
     plain_cite, plain_doc_cite = _cite_thresholds(rows, plain)
-    answerable, gate = _fit_answerable(rows, scores, ANSWER_FEATURES)
-    lexical_answerable, plain_gate = _fit_answerable(rows, plain, LEXICAL_ANSWER_FEATURES)
+    answerable, gate = _fit_answerable(rows, scores, ANSWER_FEATURES + answer_extra)
+    lexical_answerable, plain_gate = _fit_answerable(rows, plain,
+                                                     LEXICAL_ANSWER_FEATURES + answer_extra)
     # The best clause's own floor under the answerability model: a safety net, so loose.
     clause, plain_clause = (
         _gate_threshold(rows, s, CLAUSE_FLOOR_REFUSALS) for s in (scores, plain)
     )
     return EvidenceModel(full, lexical, gate, cite, note, embedder,
                          (plain_gate, plain_cite, plain_doc_cite, plain_clause), doc_cite,
-                         answerable, lexical_answerable, clause)
+                         answerable, lexical_answerable, clause, judge)
 
 
 def _fit_answerable(rows: Sequence[Row], scores: list[float], names: tuple[str, ...]
@@ -234,19 +255,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder")
     parser.add_argument("--index-dir")
     parser.add_argument("--dataset", type=Path, nargs="+", default=[DEFAULT_DATASET])
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: evidence_model.json, or evidence_model_judge.json "
+                             "with --judge")
+    parser.add_argument("--judge", type=Path, nargs="+", metavar="NPZ",
+                        help="fit with the judge's probability as a feature. One file: it "
+                             "scores every row. K files: the i-th was trained without the "
+                             "documents of fold i of K (train_judge --holdout i/K) and scores "
+                             "their rows, so the fit sees the judge as on new documents")
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("embedder", args.embedder), ("index_dir", args.index_dir)) if v}
     assistant = Assistant(Settings(**overrides))
     items = [item for path in args.dataset for item in load_gold(path)]
     golds = {i.id: gold_keys(i, assistant.documents()) for i in items}
-    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.retrieval.top_k)
+    judge_for = None
+    if args.judge:
+        judges = [get_judge("e5-judge", path) for path in args.judge]
+        judge_for = lambda group: judges[document_fold(group, len(judges))]
+    rows, _ = collect_rows(assistant.store, items, golds, assistant.settings.retrieval.top_k,
+                           judge_for)
     names = " + ".join(p.name for p in args.dataset)
     note = (f"fitted on {len(items)} questions of {names} ({len(rows)} rows), "
             f"embedder {assistant.settings.index.embedder}; refit: python -m "
             "assistant.evaluation.fit_evidence")
-    model = fit_model(rows, note, assistant.settings.index.embedder)
-    write_model(model, args.out)
+    if args.judge:
+        note += f"; judge features from {', '.join(p.name for p in args.judge)}"
+    model = fit_model(rows, note, assistant.settings.index.embedder,
+                      "e5-judge" if args.judge else None)
+    write_model(model, args.out or (JUDGE_MODEL if args.judge else DEFAULT_MODEL))
     print(json.dumps(model.to_json(), ensure_ascii=False, indent=2))
     return 0
 

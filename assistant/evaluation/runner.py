@@ -14,11 +14,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from assistant.answer.evidence import answer_fingerprint
+from assistant.answer.judge import get_judge
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.baseline import ChunkBaseline
 from assistant.evaluation.dataset import GoldItem, gold_keys
-from assistant.evaluation.fit_evidence import collect_rows, document_folds, fit_model, write_model
+from assistant.evaluation.fit_evidence import (
+    collect_rows,
+    document_fold,
+    document_folds,
+    fit_model,
+    write_model,
+)
 from assistant.evaluation.versions import library_scores
 from assistant.models import Answer
 from assistant.service import Assistant
@@ -30,19 +37,24 @@ Progress = Callable[[str], None]
 
 def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | None = None,
              baseline: bool = True, progress: Progress | None = None, assistant=None,
-             folds: int = 0) -> dict:
+             folds: int = 0, judge_holdouts: Sequence[Path] = ()) -> dict:
     """Evaluate every item; `progress(system)` is called once per question and system.
 
     `assistant` lets a caller reuse an opened index across runs (tuning sweeps).
     folds > 1: cross-validated by document — each fold's questions are answered with an
     evidence model fitted on the other folds' documents only. 0: the shipped model.
+    judge_holdouts: with folds, K judge files, the i-th trained without the documents of
+    fold i of K (`train_judge --holdout i/K`): each question is judged, and its training
+    rows scored, by the one that never saw its document. Without them the settings' judge
+    is kept fixed (it may have trained on the questions: not a measurement on them).
     """
     assistant = assistant or Assistant(settings)
     documents = assistant.documents()
     golds = {item.id: gold_keys(item, documents) for item in items}  # fail fast on a bad ref
     known = [d.number for d in documents if d.number]
     if folds > 1:
-        ours = _cross_validated(assistant, items, golds, (backend, known, progress), folds)
+        ours = _cross_validated(assistant, items, golds, (backend, known, progress), folds,
+                                list(judge_holdouts))
     else:
         ours = [_ours(assistant, item, golds[item.id], backend, known, progress) for item in items]
     run = {
@@ -60,11 +72,18 @@ def run_eval(items: Sequence[GoldItem], settings: Settings, *, backend: str | No
 
 
 def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tuple,
-                     folds: int) -> list[dict]:
+                     folds: int, holdouts: list[Path]) -> list[dict]:
     """Records of every item, each answered by a model fitted without its fold's documents."""
     backend, known, progress = how
     settings = assistant.settings
-    rows, groups = collect_rows(assistant.store, items, golds, settings.retrieval.top_k)
+    judged = settings.answer.judge != "none"
+    # The judge file for a document: the holdout that never saw it, else the settings' one.
+    judge_file = ((lambda group: holdouts[document_fold(group, len(holdouts))]) if holdouts
+                  else (lambda group: settings.answer.judge_model))
+    judge_for = ((lambda group: get_judge(settings.answer.judge, judge_file(group)))
+                 if judged else None)
+    rows, groups = collect_rows(assistant.store, items, golds, settings.retrieval.top_k,
+                                judge_for)
     fold_of = document_folds(groups, folds)
     records: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,10 +94,12 @@ def _cross_validated(assistant, items: Sequence[GoldItem], golds: dict, how: tup
             fitted = any(r.label for r in train)
             path = Path(tmp) / f"fold-{fold}.json"
             if fitted:
-                write_model(fit_model(train, embedder=settings.index.embedder), path)
-            assistant.settings = (settings.with_(evidence_model=path)
-                                  if fitted else settings)
+                write_model(fit_model(train, embedder=settings.index.embedder,
+                                      judge=settings.answer.judge if judged else None), path)
             for item in (i for i in items if fold_of[i.id] == fold):
+                own = {"judge_model": judge_file(groups[item.id])} if judged and holdouts else {}
+                assistant.settings = (settings.with_(evidence_model=path, **own)
+                                      if fitted else settings.with_(**own))
                 records[item.id] = _ours(assistant, item, golds[item.id], backend, known, progress)
                 records[item.id]["fold"] = fold
                 records[item.id]["fold_fitted"] = fitted

