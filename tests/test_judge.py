@@ -219,3 +219,26 @@ def test_the_service_answers_with_the_judge_on_and_off(notice_store):
         assert "二十四学时" in answer.sentences[0].text
         assert any(c.number == "测卫发〔2025〕9号" for c in answer.citations)
     assert on.settings_hash != off.settings_hash  # the judge's weights are in the hash
+
+
+def test_mined_pairs_label_gold_clauses_rewrites_and_headings(notice_store):
+    from assistant.evaluation.dataset import GoldItem
+    from assistant.evaluation.train_judge import mine_pairs
+    from assistant.service import Assistant
+
+    _, settings = notice_store
+    items = [
+        GoldItem(id="a", question="2025年新入职人员上岗前要培训多少学时？", answerable=True,
+                 gold=[{"doc": "测卫发〔2025〕9号", "clause": "一、（一）"}]),
+        GoldItem(id="b", question="护士夜班补贴标准是多少？", answerable=False),
+    ]
+    pairs = mine_pairs(Assistant(settings), items)
+    asked = [p for p in pairs if p.question == items[0].question]
+    assert [p.label for p in asked if "二十四学时" in p.passage] == [1.0]
+    assert all(p.label == 0.0 for p in asked if "二十四学时" not in p.passage)
+    # the rewrite moves the year: the same clause no longer answers it
+    [rewrite] = [p for p in pairs if p.source == "rewrite"]
+    assert "2025年" not in rewrite.question and "二十四学时" in rewrite.passage
+    assert rewrite.label == 0.0
+    assert all(p.label == 0.0 for p in pairs if p.question == items[1].question)
+    assert {p.source for p in pairs} >= {"retrieved", "unanswerable", "rewrite"}
