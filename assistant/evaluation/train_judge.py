@@ -33,7 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.judge import DEFAULT_JUDGE, judge_passage, pair_ids, segments
+from assistant.answer.judge import (
+    DEFAULT_JUDGE,
+    PairEmbedder,
+    judge_passage,
+    pair_ids,
+    segments,
+)
 from assistant.e5file import E5File, load
 from assistant.evaluation.dataset import gold_keys, load_gold
 from assistant.evaluation.fit_evidence import document_fold
@@ -201,34 +207,6 @@ def build_model(e5: E5File, layers: int):
     return CrossEncoder()
 
 
-class Embedder:
-    """The frozen input embeddings (word + position + type, normalised) of token id batches."""
-
-    def __init__(self, e5: E5File) -> None:
-        cfg = e5.config
-        self.e5, self.hidden, self.eps = e5, cfg.hidden, cfg.eps
-        self.pos = e5.tensor("emb.pos", (cfg.max_positions, cfg.hidden))
-        self.type = e5.floats("emb.type")[:cfg.hidden]
-        self.norm = (e5.floats("emb.ln.w"), e5.floats("emb.ln.b"))
-        self._rows: dict[int, np.ndarray] = {}
-
-    def __call__(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        missing = sorted({i for ids in batch for i in ids} - self._rows.keys())
-        if missing:
-            for i, row in zip(missing, self.e5.matrix("emb.word", self.hidden, np.array(missing))):
-                self._rows[i] = row
-        width = max(map(len, batch))
-        x = np.zeros((len(batch), width, self.hidden), dtype=np.float32)
-        mask = np.full((len(batch), 1, 1, width), -1e9, dtype=np.float32)
-        for r, ids in enumerate(batch):
-            words = np.stack([self._rows[i] for i in ids])
-            x[r, :len(ids)] = words + self.pos[:len(ids)] + self.type
-            mask[r, ..., :len(ids)] = 0.0
-        mean = x.mean(-1, keepdims=True)
-        x = (x - mean) / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + self.eps)
-        return x * self.norm[0] + self.norm[1], mask
-
-
 def train(pairs: Sequence[Pair], layers: int = 4, epochs: int = 3, batch: int = 16,
           lr: float = 1.5e-4, seed: int = 0, log=print):
     """The fine-tuned model over `pairs` (torch, CPU or the GPU when there is one)."""
@@ -236,7 +214,7 @@ def train(pairs: Sequence[Pair], layers: int = 4, epochs: int = 3, batch: int = 
 
     torch.manual_seed(seed)
     e5 = load()
-    embed = Embedder(e5)
+    embed = PairEmbedder(e5)
     model = build_model(e5, layers)
     encoded = [(pair_ids(e5, p.question, p.passage), p.label) for p in pairs]
     groups = [
