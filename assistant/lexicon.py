@@ -564,6 +564,7 @@ def load_synonyms(extra: Path | str | None = None) -> Synonyms:
     return tuple(merged.items())
 
 
+@lru_cache(maxsize=8)  # as `load_synonyms`: the table it hashes is read once per path
 def synonyms_digest(extra: Path | str | None = None) -> str:
     return hashlib.sha256(repr(load_synonyms(extra)).encode("utf-8")).hexdigest()[:12]
 

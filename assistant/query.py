@@ -459,14 +459,22 @@ class Query:
     def _formal(self) -> dict[str, tuple[str, ...]]:
         return dict(self.alternatives)
 
+    def _words(self, term: str) -> tuple[str, ...]:
+        return (term, *self._formal.get(term, ()))
+
     def covers(self, term: str, text: str) -> bool:
         """`term`, or a formal word standing for it, occurs in `text` (spaces inside Chinese
         words, as PDFs extract them, do not break the match)."""
-        words = (term, *self._formal.get(term, ()))
-        if any(w in text for w in words):
-            return True
-        joined = matching_text(text)
-        return joined != text and any(w in joined for w in words)
+        return bool(self.covered((term,), text))
+
+    def covered(self, terms, text: str) -> set[str]:
+        """The `terms` that `text` covers (as `covers`), with the text's space-stripped form
+        computed at most once: the gate asks this of every candidate (hot path)."""
+        found = {t for t in terms if any(w in text for w in self._words(t))}
+        rest = [t for t in terms if t not in found]
+        if rest and (joined := matching_text(text)) != text:
+            found.update(t for t in rest if any(w in joined for w in self._words(t)))
+        return found
 
     @property
     def expansion(self) -> str:

@@ -24,6 +24,7 @@ from api_fixtures import (  # noqa: F401  (pytest fixtures are used by name)
 )
 
 from assistant.answer.evidence import answer_fingerprint
+from assistant.api.schemas import AnswerResponse
 from assistant.cli import main
 
 PROBLEM = "application/problem+json"
@@ -122,6 +123,8 @@ def test_ask_returns_the_same_json_as_the_cli(client, corpus_index, capsys, monk
     assert body["citations"][0]["rendered"] == f"〔{N56} 一、（一）〕"
     assert "三明" in body["answer"] and not body["abstained"]
     assert any("已失效" in w for w in body["warnings"])
+    # The route serialises the Answer itself: exactly the declared schema, nothing more.
+    assert AnswerResponse.model_validate(body).model_dump(mode="json") == body
 
 
 def test_ask_abstains_off_corpus(client):

@@ -269,8 +269,8 @@ def coverage(terms, evidence: str, query: Query | None = None) -> float:
     """Length-weighted share of `terms` that occur in `evidence` (with `query`, a term also
     counts when a formal word standing for it occurs: 社保 → 社会保险)."""
     terms = list(terms)
-    found = (lambda t: query.covers(t, evidence)) if query else (lambda t: t in evidence)
-    return _share(terms, {t for t in terms if found(t)})
+    return _share(terms, query.covered(terms, evidence) if query
+                  else {t for t in terms if t in evidence})
 
 
 def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) -> list[str]:
@@ -280,8 +280,8 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     the group, issuer and document or programme it names (`subject_unmet`)."""
     missing = [p for p in query.places if not any(f in evidence for f in place_forms(p))]
     if query.carried and coverage(query.carried, evidence, query) < CARRIED_MIN:
-        missing.append("上一问所问的" + "、".join(
-            t for t in query.carried if not query.covers(t, evidence)))
+        stated = query.covered(query.carried, evidence)
+        missing.append("上一问所问的" + "、".join(t for t in query.carried if t not in stated))
     missing += _quantity_unmet(query, evidence, own_text)
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
@@ -356,8 +356,8 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
     sentences = _SENTENCE_RE.findall(scored.clause.text)
     # Each term is looked up in the evidence once; a term the clause's text lacks is in
     # none of its sentences.
-    in_evidence = {t for t in (*query.terms, *query.focus) if query.covers(t, evidence)}
-    in_text = {t for t in query.terms if query.covers(t, scored.clause.text)}
+    in_evidence = query.covered(dict.fromkeys((*query.terms, *query.focus)), evidence)
+    in_text = query.covered(query.terms, scored.clause.text)
     absent = [len(t) for t in query.terms if t not in in_evidence]
     sparse = _log_sparse(scored)
     dense = scored.dense_score
@@ -366,8 +366,7 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         # For the gate model only (`answer_features`); 1 when the question has no focus.
         "focus_coverage": _share(query.focus, in_evidence) if query.focus else 1.0,
         "text_coverage": _share(query.terms, in_text),
-        "sentence_coverage": max((_share(query.terms, {t for t in in_text
-                                                        if query.covers(t, s)})
+        "sentence_coverage": max((_share(query.terms, query.covered(in_text, s))
                                   for s in sentences), default=0.0),
         # A long specific term the clause never mentions (电子邮箱, 夜班补贴) marks a near-miss.
         "missing": min(max(absent, default=0), 4) / 4,

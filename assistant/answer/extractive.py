@@ -74,12 +74,13 @@ def duty_sentence(block: ContextBlock) -> str | None:
     return f"责任单位：{note}[{block.marker}]。"
 
 
-def term_weights(query: Query, sentences: list[str]) -> dict[str, float]:
-    """Longer and rarer (within these sentences) question terms count more."""
-    n = len(sentences) or 1
+def term_weights(query: Query, covered: list[set[str]]) -> dict[str, float]:
+    """Longer and rarer question terms count more; `covered`: the terms each sentence
+    of the pool covers."""
+    n = len(covered) or 1
     weights = {}
     for term in query.terms:
-        df = sum(query.covers(term, s) for s in sentences)
+        df = sum(term in found for found in covered)
         weights[term] = len(term) * math.log(1 + n / (df or 1))
     return weights
 
@@ -110,11 +111,12 @@ ASKED_FACT_BONUS = 0.5
 def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
     pool = [(rank, block, position, sentence) for rank, block in enumerate(blocks)
             for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
-    weights = term_weights(query, [p[3] for p in pool])
+    covered = [query.covered(query.terms, p[3]) for p in pool]
+    weights = term_weights(query, covered)
     bonus = ASKED_FACT_BONUS * sum(weights.values()) if asks_fact(query) else 0.0
     found = []
-    for rank, block, position, sentence in pool:
-        score = sum(w for t, w in weights.items() if query.covers(t, sentence))
+    for (rank, block, position, sentence), terms in zip(pool, covered):
+        score = sum(w for t, w in weights.items() if t in terms)
         if score > 0 and bonus and states_asked(query, sentence):
             score += bonus
         score *= 1.0 - 0.05 * rank

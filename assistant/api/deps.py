@@ -2,6 +2,10 @@
 
 Routes ask for `Reader` or `Admin` (a `Principal`), `AssistantDep`, `SettingsDep` or
 `StateDep` by annotation; nothing else reaches into `app.state`.
+
+The dependencies are `async def` because none of them blocks (lookups, a lock held for a
+counter): FastAPI runs a plain `def` dependency on the threadpool, one thread hand-off
+each, three per ask (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -35,18 +39,18 @@ class ApiState:
         return Caller(endpoint, key_id=principal.key_id, bucket=principal.bucket, admitted=True)
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
     return request.app.state.api
 
 
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_assistant(state: StateDep) -> Assistant:
+async def get_assistant(state: StateDep) -> Assistant:
     return state.assistant
 
 
@@ -62,7 +66,7 @@ def _unauthorized(detail: str, error: str | None = None) -> ApiError:
     return ApiError(401, "Unauthorized", detail, {"WWW-Authenticate": challenge})
 
 
-def authenticate(request: Request, state: StateDep, credentials: Credentials) -> Principal:
+async def authenticate(request: Request, state: StateDep, credentials: Credentials) -> Principal:
     """The caller, from the bearer key; the API is open (as admin) when no key is configured."""
     client = request.client.host if request.client else "unknown"
     if not state.keys.enabled:
@@ -86,12 +90,12 @@ def _rate_limited(state: ApiState, principal: Principal) -> Principal:
     return principal
 
 
-def require_reader(state: StateDep,
+async def require_reader(state: StateDep,
                    principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
     return _rate_limited(state, principal)
 
 
-def require_admin(state: StateDep,
+async def require_admin(state: StateDep,
                   principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
     if principal.role is not Role.ADMIN:
         raise ApiError(403, "Forbidden", "this API key may read but not add or delete "
