@@ -362,6 +362,65 @@ def _with_place(previous: str, place: str) -> str:
     return text
 
 
+# --- questions that ask two things
+# 住院病历要留多少年？电子病历呢？ / 门诊慢特病也一样吗 / 顺德区和乐从镇的…各担任什么: each
+# part may be answered by another document, so each is judged on its own (answer.pipeline).
+_PART_END_RE = re.compile(r"(?<=[？?；;！!])")
+# A closing "X也一样吗" / "X呢" after a comma is a second question about X.
+_ALSO_TAIL_RE = re.compile(
+    r"[，,]\s*([^，,？?]{1,16}?(?:也|又)[^，,？?]{0,8}吗|[^，,？?]{1,12}呢)\s*[？?]?$")
+_ALSO_RE = re.compile(r"^(.{1,16}?)(?:也|又)(?:是)?(?:一样|这样|相同|适用|如此)吗?\s*[？?]?$")
+# A pair asked about one by one (A和B…各/分别…): one part per member. 各 as a determiner
+# (各地, 各级) distributes nothing; a comparison (A和B效力一样吗) asks one thing.
+_DISTRIBUTIVE_RE = re.compile(r"分别|各(?![地级省市县区类种项界部单方个])")
+_PAIR_RE = re.compile(r"和|与|跟|及")
+_LEFT_STOP = "，,：:在对把从向"
+_RIGHT_STOP = "的里中在时各分都是，,？?"
+MAX_CONJUNCT = 12
+
+
+def question_parts(text: str) -> tuple[str, ...]:
+    """The questions a question asks one by one, each made standalone (its later sentences
+    read as follow-ups of the first; a pair split into its members), or () for one."""
+    sentences = [p.strip() for p in _PART_END_RE.split(text.strip()) if _is_wordlike(p)]
+    if len(sentences) == 1 and (tail := _ALSO_TAIL_RE.search(sentences[0])):
+        sentences = [sentences[0][:tail.start()] + "？", tail.group(1)]
+    first = sentences[0] if sentences else ""
+    standalone = [first] + [_standalone(s, first) for s in sentences[1:]]
+    # A part needs two words of its own: 效力一样吗 or a trailing （2-3） asks nothing.
+    parts = [member for s in standalone for member in _pair_members(s)
+             if len([t for t in content_terms(member) if not t.isdigit()]) >= 2]
+    return tuple(dict.fromkeys(parts)) if len(parts) > 1 else ()
+
+
+def _standalone(sentence: str, first: str) -> str:
+    also = _ALSO_RE.match(sentence)
+    if also:
+        return f"关于{also.group(1)}，{first}"
+    return rewrite_followup(sentence, [{"role": "user", "content": first}])
+
+
+def _pair_members(sentence: str) -> list[str]:
+    """顺德区和乐从镇的蚊媒指挥部里各担任什么 → 顺德区的…, 乐从镇的…; else the sentence."""
+    if not _DISTRIBUTIVE_RE.search(sentence):
+        return [sentence]
+    for pair in _PAIR_RE.finditer(sentence):
+        start = end = pair.start()
+        while start > 0 and sentence[start - 1] not in _LEFT_STOP:
+            start -= 1
+        end = pair.end()
+        while end < len(sentence) and sentence[end] not in _RIGHT_STOP:
+            end += 1
+        left, right = sentence[start:pair.start()], sentence[pair.end():end]
+        if not (0 < len(left) <= MAX_CONJUNCT and 0 < len(right) <= MAX_CONJUNCT) or \
+                _DISTRIBUTIVE_RE.search(left + right) or "各" in left + right:
+            continue
+        if sentence[end:end + 1] == "的":
+            left = left.removesuffix("的")  # 纸质的和电子的规定 → 纸质的规定
+        return [sentence[:start] + member + sentence[end:] for member in (left, right)]
+    return [sentence]
+
+
 # What the question word asks about: 夜班补贴标准 in 医务人员的夜班补贴标准是多少, 试点城市
 # in 长期护理保险的试点城市有哪些. A clause lacking it answers a neighbouring question.
 _ASK_WORD_RE = re.compile(
@@ -454,6 +513,9 @@ class Query:
     carried: tuple[str, ...] = ()
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A question asking two things (住院病历留多少年？电子病历呢？), each part analysed as a
+    # standalone question (`question_parts`); () for a question asking one.
+    parts: tuple[Query, ...] = ()
 
     @cached_property
     def _formal(self) -> dict[str, tuple[str, ...]]:
@@ -496,7 +558,7 @@ class Query:
 
 
 @lru_cache(maxsize=4096)
-def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
+def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True) -> Query:
     terms = content_terms(text)
     alternatives = alternatives_of(text, terms, synonyms)
     terms += tuple(t for t, _ in alternatives if t not in terms)
@@ -513,7 +575,9 @@ def _analysed(text: str, asked: str, synonyms: Synonyms) -> Query:
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
         quantity=next(iter(families), None), quantities=families,
         roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
-        carried=carried_terms(text, asked, terms))
+        carried=carried_terms(text, asked, terms),
+        parts=tuple(_analysed(p, p, synonyms, False) for p in question_parts(text)) if split
+        else ())
 
 
 

@@ -97,3 +97,27 @@ def build_store(index_dir, embedder: str = "hashing", extra_texts: dict[str, str
     documents, _ = ingest_files(sorted(CORPUS.glob("*.txt")), settings)
     documents += [build_document(text, name) for name, text in (extra_texts or {}).items()]
     return write_index(documents, settings, replace_all=True), settings
+
+
+# Two documents written for the two-part question test: each answers one part of
+# "接种疫苗后要在留观区留观多久才能离开？接种证遗失了怎么办？".
+VACCINATION_SITES = """测试市卫生健康委员会
+关于规范预防接种门诊服务的通知
+测卫发〔2024〕11号
+各接种单位：
+现就预防接种门诊服务有关事项通知如下。
+一、受种者接种疫苗后应当在接种单位留观区留观30分钟，无异常方可离开。
+二、接种门诊应当每日对冷链设备温度进行记录。
+测试市卫生健康委员会
+2024年3月1日
+"""
+VACCINATION_CARDS = """测试市疾病预防控制中心
+关于儿童预防接种证管理的通知
+测疾控发〔2024〕12号
+各区县疾病预防控制中心：
+现就儿童预防接种证管理有关事项通知如下。
+一、儿童出生后1个月内，其监护人应当到居住地接种单位为其办理预防接种证。
+二、预防接种证遗失的，监护人应当在15日内到原接种单位申请补办。
+测试市疾病预防控制中心
+2024年5月1日
+"""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.query import Query, analyse, as_query, rewrite_followup
+from assistant.query import Query, analyse, as_query, question_parts, rewrite_followup
 
 
 def test_analysis_fields():
@@ -158,3 +158,36 @@ def test_a_when_question_needs_a_time_in_the_clause():
                           load_model())
     assert vague.unmet == ["所问的时间"] and dated.admissible
     assert states_time("自收到申请之日起20个工作日内办理完毕") and not states_time("加强组织领导")
+
+
+# --- questions that ask two things (each part is judged on its own: answer.pipeline)
+@pytest.mark.parametrize("question, parts", [
+    # two sentences; the second a follow-up of the first
+    ("门诊病历要保存多少年？电子的呢？",
+     ("门诊病历要保存多少年？", "关于电子的，门诊病历要保存多少年？")),
+    # two sentences, each standalone
+    ("接种后要留观多久？接种证遗失了怎么办？", ("接种后要留观多久？", "接种证遗失了怎么办？")),
+    # "X也一样吗" after a comma: a second question about X
+    ("哪些人员可以申请执业注册，乡村医生也一样吗？",
+     ("哪些人员可以申请执业注册？", "关于乡村医生，哪些人员可以申请执业注册？")),
+    # a pair asked about one by one
+    ("甲市和乙县的夜班补贴标准分别是多少？",
+     ("甲市的夜班补贴标准分别是多少？", "乙县的夜班补贴标准分别是多少？")),
+    ("张三在市局和区局的工作专班里各担任什么职务？",
+     ("张三在市局的工作专班里各担任什么职务？", "张三在区局的工作专班里各担任什么职务？")),
+])
+def test_a_question_asking_two_things_has_a_standalone_part_for_each(question, parts):
+    assert question_parts(question) == parts
+    assert tuple(p.text for p in analyse(question).parts) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "门诊病历要保存多少年？",
+    "各地的夜班补贴标准是多少？",  # 各 as a determiner distributes nothing
+    "电子病历和纸质病历效力一样吗？",  # a comparison asks one thing
+    "起付线和报销比例按哪边的规定执行？",  # a pair asked about together
+    "如何推进医保支付方式改革？（1-2）",  # a trailing mark is no question
+])
+def test_a_question_asking_one_thing_has_no_parts(question):
+    assert question_parts(question) == ()
+    assert analyse(question).parts == ()

@@ -71,12 +71,17 @@ class _Run:
                       settings_hash=answer_fingerprint(self.settings), **parts)
 
 
+# A part's candidates, each with the clauses retrieval found for that part alone.
+Parts = list[tuple[Query, list[ScoredClause]]]
+
+
 def answer_question(query: Query, found: list[ScoredClause], store, settings: Settings, *,
                     backend=None, filters: SearchFilters | None = None,
-                    history: list[dict] | None = None, started: float | None = None) -> Answer:
+                    history: list[dict] | None = None, started: float | None = None,
+                    parts: Parts | None = None) -> Answer:
     final = None
     for item in stream_answer(query, found, store, settings, backend=backend, filters=filters,
-                              history=history, started=started):
+                              history=history, started=started, parts=parts):
         final = item
     assert isinstance(final, Answer)
     return final
@@ -84,11 +89,12 @@ def answer_question(query: Query, found: list[ScoredClause], store, settings: Se
 
 def stream_answer(query: Query, found: list[ScoredClause], store, settings: Settings, *,
                   backend=None, filters: SearchFilters | None = None,
-                  history: list[dict] | None = None, started: float | None = None
-                  ) -> Iterator[str | Answer]:
+                  history: list[dict] | None = None, started: float | None = None,
+                  parts: Parts | None = None) -> Iterator[str | Answer]:
     """The answer to `query` from the clauses `retrieval.retrieve` found for it (the search
     filters only tell which documents a metadata question may name); `started`: when the
-    question arrived, so the timings include its analysis and retrieval."""
+    question arrived, so the timings include its analysis and retrieval; `parts`: for a
+    question asking two things, each part's own candidates (`retrieval.retrieve_parts`)."""
     chosen = get_backend(backend, settings)
     run = _Run(query.asked, settings, query)
     if started is not None:
@@ -110,12 +116,16 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     # The older version a change question is about is evidence whatever year it names.
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
+    part_best = _best_per_part(parts or [], model, run.settings)
+    usable += [e for e in part_best.values()
+               if e.scored.clause.clause_id not in {u.scored.clause.clause_id for u in usable}]
     if not (query.changes or query.meta):
         usable = current_evidence(usable, query)
     budget = settings.answer.context_tokens if getattr(chosen, "needs_token_budget", True) else None
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
-    request = _request(query.asked, query, context, settings, history, usable, model)
+    request = _request(query.asked, query, context, settings, history, usable, model,
+                       {cid: e.score for cid, e in part_best.items()})
     run.lap("context")
     parts: list[str] = []
     used = yield from _generate(chosen, request, settings, parts, run.warnings)
@@ -139,6 +149,24 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
     return judged, named, model
+
+
+def _best_per_part(parts: Parts, model, settings: Settings) -> dict[str, Evidence]:
+    """Each part's best admissible clause, judged as the answer to that part alone by the
+    same evidence model (clause id → its Evidence, the best score when parts share one).
+    The gate has decided on the whole question; this only lets the answer cite, for each
+    part, the clause that answers it, when its probability clears the citing bars."""
+    best: dict[str, Evidence] = {}
+    embedder = settings.index.embedder
+    for part, found in parts:
+        judged = [e for e in assess(part, found, model.for_search(embedder, found))
+                  if e.admissible]
+        top = max(judged, key=lambda e: e.score, default=None)
+        if top is not None:
+            clause = top.scored.clause.clause_id
+            if clause not in best or best[clause].score < top.score:
+                best[clause] = top
+    return best
 
 
 def current_evidence(judged: list[Evidence], query: Query) -> list[Evidence]:
@@ -166,13 +194,17 @@ def _corpus_numbers(store) -> list[str]:
 
 
 def _request(question: str, query: Query, context: Context, settings: Settings,
-             history: list[dict] | None, judged: list[Evidence], model) -> GenerationRequest:
+             history: list[dict] | None, judged: list[Evidence], model,
+             part_scores: dict[str, float] | None = None) -> GenerationRequest:
     """The prompt keeps the user's words (LLMs also get the history); the extractive
-    backend works from the standalone query and each clause's evidence score."""
+    backend works from the standalone query and each clause's evidence score (a clause
+    that best answers one part of the question: the better of the two)."""
     system = prompts.render(settings.paths.prompts_dir, prompts.SYSTEM)
     user = prompts.render(settings.paths.prompts_dir, prompts.USER, context=context.text,
                           question=question)
     scores = {e.scored.clause.clause_id: e.score for e in judged}
+    for clause, score in (part_scores or {}).items():
+        scores[clause] = max(score, scores.get(clause, 0.0))
     return GenerationRequest(query.text, context, system, user, list(history or []),
                              query=query, evidence=scores, cite_threshold=model.cite_threshold,
                              doc_cite_threshold=model.other_document_threshold)

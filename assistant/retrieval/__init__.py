@@ -7,6 +7,6 @@ by `routing`, filtered), `rerankers` the reranker extension point, `versions` an
 
 from __future__ import annotations
 
-from assistant.retrieval.pipeline import effective_filters, retrieve
+from assistant.retrieval.pipeline import effective_filters, retrieve, retrieve_parts
 
-__all__ = ["effective_filters", "retrieve"]
+__all__ = ["effective_filters", "retrieve", "retrieve_parts"]

@@ -36,6 +36,14 @@ def retrieve(query: Query, store, settings: Settings, *, k: int | None = None,
     return found
 
 
+def retrieve_parts(query: Query, store, settings: Settings, *, k: int | None = None,
+                   filters: SearchFilters | None = None) -> list[tuple[Query, list[ScoredClause]]]:
+    """Each part of a question that asks two things (`Query.parts`), retrieved on its own:
+    the second part's answer is often in another document that the whole question's
+    candidates rank low or miss (纸质病历… 电子病历呢?)."""
+    return [(part, retrieve(part, store, settings, k=k, filters=filters)) for part in query.parts]
+
+
 def effective_filters(filters: SearchFilters | None, settings: Settings) -> SearchFilters | None:
     """The caller's filters, restricted to texts in force when the settings say so."""
     if settings.retrieval.in_force_only and not (filters and filters.in_force_only):

@@ -25,7 +25,7 @@ from assistant.ingest.pipeline import IngestReport
 from assistant.lexicon import load_synonyms, normalise_clause_ref, normalise_doc_number
 from assistant.models import Answer, Clause, Document, ScoredClause, SearchFilters
 from assistant.query import Query, analyse
-from assistant.retrieval import retrieve
+from assistant.retrieval import retrieve, retrieve_parts
 from assistant.service.ingest import ingest_into_index
 from assistant.service.request_rules import Caller, RequestRules
 from assistant.settings import Settings, get_settings
@@ -175,8 +175,10 @@ def stream_answer(question: str, store: IndexReader, settings: Settings, *, back
     started = time.perf_counter()
     query = analyse_question(question, settings, history)
     found = retrieve(query, store, settings, k=top_k, filters=filters)
+    parts = retrieve_parts(query, store, settings, k=top_k, filters=filters)
     yield from answers.stream_answer(query, found, store, settings, backend=backend,
-                                     filters=filters, history=history, started=started)
+                                     filters=filters, history=history, started=started,
+                                     parts=parts)
 
 
 def answer_question(question: str, store: IndexReader, settings: Settings,
