@@ -196,7 +196,8 @@ class ServerSettings(Group):
     admin_keys: str = Field("", description="comma-separated bearer keys that may ingest/delete")
     cors_origins: str = ""
     # Load shedding (assistant/api/shedding.py): questions answered at once, and waiting.
-    max_concurrent_asks: int = Field(4, description="/v1 question requests worked on at once")
+    max_concurrent_asks: int | None = Field(
+        None, ge=1, description="/v1 question requests worked on at once (None: 3 per core)")
     max_queued_asks: int = Field(64, description="more wait up to queue_wait_s; beyond: 503")
     queue_wait_s: float = Field(30.0, description="longest wait for a slot before a 503")
     # Connections (assistant/api/server.py): uvicorn limits.

@@ -171,6 +171,17 @@ def test_overload_is_shed_with_503_and_retry_after_and_logged(corpus_index, capl
     assert sum("shed POST /v1/ask" in r.getMessage() for r in caplog.records) == len(shed)
 
 
+def test_asks_worked_on_at_once_scale_with_the_cores_unless_set(monkeypatch):
+    from assistant.api import app as api_app
+    from assistant.settings import Settings
+
+    monkeypatch.setattr(api_app, "cpu_cores", lambda: 2)
+    assert api_app.concurrent_asks(Settings()) == 6  # three per core keep both handles fed
+    monkeypatch.setattr(api_app, "cpu_cores", lambda: 8)
+    assert api_app.concurrent_asks(Settings()) == 24
+    assert api_app.concurrent_asks(Settings(max_concurrent_asks=4)) == 4
+
+
 # --- logs
 def test_the_access_log_never_records_a_query_string():
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,

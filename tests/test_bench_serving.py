@@ -63,3 +63,17 @@ def test_the_uploaded_document_shares_no_passage_with_the_corpus():
     assert len(fresh.clauses) == len(original.clauses)  # the same structure, parsed alike
     shared = texts(fresh) & texts(original)
     assert len(shared) <= 0.1 * len(texts(fresh))  # nearly every passage must be embedded
+
+
+def test_each_load_run_asks_questions_no_earlier_run_asked():
+    """Runs against one server share its query-embedding cache: a run labelled apart asks
+    other questions (the idle run once repeated the load runs' and was served from it)."""
+    from assistant.bench.loadtest import question
+
+    runs = ["c1-", "c16-", "idle-", "upload-"]
+    asked = [{question(client, n, False, run) for client in range(16) for n in range(40)}
+             for run in runs]
+    for i, one in enumerate(asked):
+        for other in asked[i + 1:]:
+            assert not one & other
+    assert question(3, 5, True, "idle-") == question(3, 5, True)  # repeats stay repeats

@@ -31,10 +31,22 @@ from assistant.api.openapi_doc import install_openapi
 from assistant.api.problems import install_handlers
 from assistant.api.routes import ask, chat, documents, health
 from assistant.api.security import AuthThrottle, KeyRing
+from assistant.embedders import cpu_cores
 from assistant.errors import AssistantError
 from assistant.service import Assistant
 from assistant.service.warmup import warm_up
 from assistant.settings import Settings
+
+# An ask spends about four fifths of its CPU in the embedder (one handle per core) and the
+# rest in Python; three asks per core keep every handle fed while the others do their
+# Python part (16 clients on 2 cores: 0.93 of the CPU ceiling with 6 at once, 0.76 with 4;
+# docs/performance.md).
+ASKS_PER_CORE = 3
+
+
+def concurrent_asks(settings: Settings) -> int:
+    """Question requests worked on at once: the setting, else ASKS_PER_CORE per core."""
+    return settings.server.max_concurrent_asks or ASKS_PER_CORE * cpu_cores()
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
@@ -64,7 +76,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     # Added last = runs first: headers on everything, then the cheap refusals, then work.
-    app.add_middleware(LoadShedder, concurrent=settings.server.max_concurrent_asks,
+    app.add_middleware(LoadShedder, concurrent=concurrent_asks(settings),
                        queued=settings.server.max_queued_asks, wait_s=settings.server.queue_wait_s,
                        keys=state.keys)
     app.add_middleware(LoginGuard, throttle=state.throttle)

@@ -83,17 +83,20 @@ class LoadResult:
         return "\n".join(lines)
 
 
-def question(client: int, n: int, repeat: bool) -> str:
+def question(client: int, n: int, repeat: bool, run: str = "") -> str:
     """The n-th question of a client; made unique unless `repeat`, so that the server's
-    query-embedding cache does not turn the run into cache hits."""
+    query-embedding cache does not turn the run into cache hits. `run` labels one run of
+    several against the same server: without it a later run repeats an earlier one's
+    questions (client 0's 1st question is the same in every run) and is served from the
+    cache."""
     text = QUESTIONS[(client + n) % len(QUESTIONS)]
-    return text if repeat else f"{text}（{client}-{n}）"
+    return text if repeat else f"{text}（{run}{client}-{n}）"
 
 
 async def _client(http: httpx.AsyncClient, index: int, asks: int, backend: str,
-                  result: LoadResult, repeat: bool, first: int = 0) -> None:
+                  result: LoadResult, repeat: bool, first: int = 0, run: str = "") -> None:
     for n in range(first, first + asks):
-        body = {"question": question(index, n, repeat), "backend": backend}
+        body = {"question": question(index, n, repeat, run), "backend": backend}
         started = time.perf_counter()
         try:
             response = await http.post("/v1/ask", json=body)
@@ -118,13 +121,13 @@ def _record(result: LoadResult, response: httpx.Response, started: float) -> Non
 
 
 async def _load(url: str, clients: int, asks: int, key: str | None, backend: str,
-                timeout: float, repeat: bool) -> LoadResult:
+                timeout: float, repeat: bool, run: str) -> LoadResult:
     # Drop idle connections before uvicorn does (its keep-alive is 5 s): reusing one the
     # server is closing at that instant fails with ReadError, a client-side artefact.
     async with _client_for(url, clients, key, timeout) as http:
         result = LoadResult(clients, asks, 0.0)
         started = time.perf_counter()
-        await asyncio.gather(*(_client(http, i, asks, backend, result, repeat)
+        await asyncio.gather(*(_client(http, i, asks, backend, result, repeat, run=run)
                                for i in range(clients)))
         result.seconds = time.perf_counter() - started
     return result
@@ -138,11 +141,11 @@ def _client_for(url: str, clients: int, key: str | None, timeout: float) -> http
 
 
 async def _load_while(url: str, clients: int, busy: threading.Thread, key: str | None,
-                      backend: str, timeout: float) -> LoadResult:
+                      backend: str, timeout: float, run: str) -> LoadResult:
     async def client(http, index):
         n = 0
         while busy.is_alive() or n == 0:
-            await _client(http, index, 1, backend, result, repeat=False, first=n)
+            await _client(http, index, 1, backend, result, repeat=False, first=n, run=run)
             n += 1
 
     result = LoadResult(clients, 0, 0.0)
@@ -156,11 +159,12 @@ async def _load_while(url: str, clients: int, busy: threading.Thread, key: str |
 
 def run_load_while(url: str, work: Callable[[], object], clients: int = 4,
                    key: str | None = None, backend: str = "extractive",
-                   timeout: float = 120.0) -> LoadResult:
+                   timeout: float = 120.0, run: str = "") -> LoadResult:
     """`clients` clients asking one question after another for as long as `work` runs
     (in a thread): e.g. an upload, to see what it does to asks."""
     busy = threading.Thread(target=work, name="load-while", daemon=True)
-    result = asyncio.run(_load_while(url.rstrip("/"), clients, busy, key, backend, timeout))
+    result = asyncio.run(_load_while(url.rstrip("/"), clients, busy, key, backend, timeout,
+                                     run))
     busy.join()
     return result
 
@@ -177,9 +181,11 @@ def first_ask_ms(url: str, key: str | None = None, backend: str = "extractive") 
 
 def run_load(url: str, clients: int = 50, asks: int = 20, key: str | None = None,
              backend: str = "extractive", timeout: float = 120.0,
-             repeat: bool = False) -> LoadResult:
-    """`clients` concurrent clients, each sending `asks` questions one after another."""
-    return asyncio.run(_load(url.rstrip("/"), clients, asks, key, backend, timeout, repeat))
+             repeat: bool = False, run: str = "") -> LoadResult:
+    """`clients` concurrent clients, each sending `asks` questions one after another
+    (`run`: a label that keeps its questions apart from other runs', see `question`)."""
+    return asyncio.run(_load(url.rstrip("/"), clients, asks, key, backend, timeout, repeat,
+                             run))
 
 
 def _free_port() -> int:

@@ -308,17 +308,26 @@ def _load_row(result, server_cpu_s: float | None = None, client_cpu_s: float = 0
 def _server_load(url: str, pid: int, clients: int, asks: int) -> dict:
     """A load run and the CPU the server process (and this, the clients' process) spent."""
     before, client_before = process_cpu_s(pid), time.process_time()
-    result = loadtest.run_load(url, clients, asks)
+    result = loadtest.run_load(url, clients, asks, run=f"c{clients}-")
     return _load_row(result, process_cpu_s(pid) - before, time.process_time() - client_before)
+
+
+# Asks before the measured rows: the steady state is measured (the first asks fill
+# per-clause caches and the interpreter's; the first ask's cost is its own row).
+WARM_UP_ASKS = 20
 
 
 def _measure_server(url: str, pid: int, corpus_dir: Path) -> dict:
     first = loadtest.first_ask_ms(url)
+    loadtest.run_load(url, 1, WARM_UP_ASKS, run="warm-")
     rows = {n: _server_load(url, pid, n, asks) for n, asks in ((1, 40), (16, 8), (50, 8))}
     crowd = _server_load(url, pid, 100, 4)
-    idle = _load_row(loadtest.run_load(url, 4, 10))
+    # Each run asks questions of its own: the idle and the upload runs once shared the
+    # earlier runs' questions, so idle asks were served from the embedding cache.
+    idle = _load_row(loadtest.run_load(url, 4, 10, run="idle-"))
     name, body = fresh_document(corpus_dir, str(time.time_ns())[-6:])
-    during = _load_row(loadtest.run_load_while(url, lambda: upload(url, name, body), clients=4))
+    during = _load_row(loadtest.run_load_while(url, lambda: upload(url, name, body), clients=4,
+                                               run="upload-"))
     return {"first_ask_after_ready_ms": round(first, 1), "load": rows, "crowd_100_clients": crowd,
             "idle_4_clients": idle, "during_upload_4_clients": during,
             "cores": cores_available()}
@@ -330,7 +339,7 @@ def bench_serving(settings: Settings, progress: Callable[[str], None] | None = N
     with tempfile.TemporaryDirectory(prefix="assistant-serving-") as tmp:
         served = settings.with_(index_dir=Path(tmp) / "index")
         ingest_into_index([settings.paths.corpus_dir], served, replace_all=True)
-        bare = bare_query_embedding_ms(served, [question(0, n, False) for n in range(40)])
+        bare = bare_query_embedding_ms(served, [question(0, n, False, "c1-") for n in range(40)])
         say("serving: starting `assistant serve --no-ui` on the sample corpus …")
         server = SpawnedServer(env=_served_env(settings, served.paths.index_dir), quiet=True)
         with server as url:
