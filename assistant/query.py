@@ -289,6 +289,26 @@ def asks_duty(question: str) -> bool:
     return bool(_ASKS_DUTY_RE.search(question))
 
 
+# A question asking for a person or a body by name: 总指挥是谁, 组长由谁担任, 谁来审.
+_ASKS_WHO_RE = re.compile(r"是谁|由谁|谁来|谁负责|谁担任|谁是|谁管|谁定|谁审|何人|哪位")
+# A roster line naming one: 总指挥：唐某某 市委书记.
+_ROSTER_LINE_RE = re.compile(r"^\s*([^：:，。；]{1,12})\s*[：:]\s*(\S.{1,})$")
+
+
+def asks_who(question: str) -> bool:
+    return _ASKS_WHO_RE.search(question) is not None
+
+
+def names_who(query: Query, text: str) -> int:
+    """How well `text` names the person or body asked for, 0 when it does not: a roster line
+    whose label the question names (总 指 挥：唐某某 for 总指挥是谁) scores its label's length,
+    so 常务副总指挥：… beats 总指挥：… for 常务副总指挥是谁. (Prose such as 由所在单位按月支付
+    is found by its words; `asks_duty` adds the unit in charge of a task.)"""
+    line = _ROSTER_LINE_RE.match(text)
+    label = matching_text(line.group(1)).strip() if line else ""
+    return len(label) if label and label in matching_text(query.text) else 0
+
+
 # --- follow-ups
 _LEAD_RE = re.compile(r"^(那么|那|还有|另外|再问一下|如果是)\s*")
 _TAIL_RE = re.compile(r"(的情况|怎么样|又如何|如何)?\s*(呢|吗)?\s*[？?。!！]*$")
@@ -496,6 +516,7 @@ class Query:
     defined: str | None = None  # the term whose definition it asks for (工资总额是什么意思)
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
+    who: bool = False  # it asks for a person or body by name (总指挥是谁, 由谁担任)
     # The unit family of the quantity it asks for in plain words (lexicon.asked_quantity):
     # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
@@ -572,7 +593,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True) -> 
         meta=meta, spanning=spans_documents(text),
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
-        focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)),
+        focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)), who=asks_who(text),
         quantity=next(iter(families), None), quantities=families,
         roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms),

@@ -121,3 +121,20 @@ VACCINATION_CARDS = """测试市疾病预防控制中心
 测试市疾病预防控制中心
 2024年5月1日
 """
+
+# A roster (written for the who-question test): names on lines of their own, one label
+# spaced out as scans and PDFs print it.
+ROSTER = """测试市人民政府办公室
+关于调整测试市传染病防控指挥部组成人员的通知
+测府办函〔2024〕7号
+各区县人民政府，市直各部门：
+经市政府同意，现将调整后的指挥部组成人员通知如下。
+一、指挥部领导
+总 指 挥：张三丰 市长
+常务副总指挥：李四海 副市长
+副总指挥：王五岳 市卫生健康委主任
+二、指挥部办公室
+指挥部办公室设在市卫生健康委，负责指挥部日常工作。
+测试市人民政府办公室
+2024年6月1日
+"""

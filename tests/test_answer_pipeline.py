@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from answer_fixtures import PLANTED, VACCINATION_CARDS, VACCINATION_SITES, build_store
+from answer_fixtures import PLANTED, ROSTER, VACCINATION_CARDS, VACCINATION_SITES, build_store
 
 from assistant.answer.evidence import answer_fingerprint
 from assistant.answer.pipeline import ABSTAIN_TEXT
@@ -210,3 +210,15 @@ def test_each_part_of_a_two_part_question_cites_the_document_that_answers_it(tmp
     answer = ask(two, "接种疫苗后要在留观区留观多久才能离开？接种证遗失了怎么办？")
     assert {("测卫发〔2024〕11号", "一、"), ("测疾控发〔2024〕12号", "二、")} <= cited(answer), \
         answer.citations
+
+
+@pytest.mark.parametrize("question, named", [
+    ("测试市传染病防控指挥部的总指挥是谁？", "总 指 挥：张三丰"),
+    # the longest label the question names: not 总指挥, which it also contains
+    ("测试市传染病防控指挥部的常务副总指挥是谁？", "常务副总指挥：李四海"),
+])
+def test_a_who_question_is_answered_with_the_name_first(tmp_path, question, named):
+    roster = build_store(tmp_path, "hashing", {"roster.txt": ROSTER})
+    answer = ask(roster, question)
+    assert ("测府办函〔2024〕7号", "一、") in cited(answer), answer.citations
+    assert answer.answer.startswith(named), answer.answer

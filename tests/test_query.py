@@ -2,7 +2,14 @@
 
 import pytest
 
-from assistant.query import Query, analyse, as_query, question_parts, rewrite_followup
+from assistant.query import (
+    Query,
+    analyse,
+    as_query,
+    names_who,
+    question_parts,
+    rewrite_followup,
+)
 
 
 def test_analysis_fields():
@@ -191,3 +198,13 @@ def test_a_question_asking_two_things_has_a_standalone_part_for_each(question, p
 def test_a_question_asking_one_thing_has_no_parts(question):
     assert question_parts(question) == ()
     assert analyse(question).parts == ()
+
+
+def test_a_roster_line_names_who_is_asked_by_the_label_the_question_uses():
+    asked = analyse("指挥部的常务副总指挥是谁？")
+    assert asked.who and not analyse("指挥部有哪些成员单位？").who
+    deputy = names_who(asked, "常务副总指挥：李四海 副市长")
+    chief = names_who(asked, "总 指 挥：张三丰 市长")  # spaced out as PDFs print it
+    assert deputy > chief > 0  # the longest label the question names wins
+    assert names_who(asked, "办公室主任：赵六") == 0  # a label the question does not use
+    assert names_who(asked, "指挥部办公室设在市卫生健康委。") == 0  # no roster line

@@ -27,7 +27,15 @@ from assistant.lexicon import (
     states_quantity_of,
     strip_leading_marker,
 )
-from assistant.query import Query, analyse, defines, states_number, states_quantity, states_time
+from assistant.query import (
+    Query,
+    analyse,
+    defines,
+    names_who,
+    states_number,
+    states_quantity,
+    states_time,
+)
 from assistant.settings import Settings
 
 MAX_SENTENCES = 4
@@ -86,13 +94,20 @@ def term_weights(query: Query, covered: list[set[str]]) -> dict[str, float]:
 
 
 def asks_fact(query: Query) -> bool:
-    """The question asks for one stated fact: a quantity, a number or a time."""
+    """The question asks for one stated fact: a quantity, a number, a time or a name."""
+    return asks_amount_or_time(query) or query.who
+
+
+def asks_amount_or_time(query: Query) -> bool:
     return bool(query.quantity or query.units or query.amount or query.when)
 
 
 def states_asked(query: Query, sentence: str) -> bool:
     """The sentence states what the question asks for: a quantity of the asked unit family
-    (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时)."""
+    (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时),
+    the person or body asked for (总指挥是谁 → 总 指 挥：唐某某)."""
+    if query.who and not asks_amount_or_time(query):
+        return names_who(query, sentence) > 0
     if query.quantities:
         return any(states_quantity_of(sentence, family) for family in query.quantities)
     if query.units:
@@ -113,7 +128,9 @@ def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
             for position, sentence in enumerate(clause_sentences(block.scored.clause.text))]
     covered = [query.covered(query.terms, p[3]) for p in pool]
     weights = term_weights(query, covered)
-    bonus = ASKED_FACT_BONUS * sum(weights.values()) if asks_fact(query) else 0.0
+    # A name is added beside the best sentence (`with_asked_fact`), not chosen over it: a
+    # roster line (负责人：某某) shares few words with what the person is responsible for.
+    bonus = ASKED_FACT_BONUS * sum(weights.values()) if asks_amount_or_time(query) else 0.0
     found = []
     for (rank, block, position, sentence), terms in zip(pool, covered):
         score = sum(w for t, w in weights.items() if t in terms)
@@ -276,21 +293,26 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
 
 
 def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
-    """For each fact asked that no chosen sentence states, the first sentence of the chosen
-    clauses that does (it may share no word with the question: 应于2小时内报告; a question
-    may ask two: 有效期是几年，到期前多久要申请延续)."""
+    """For each fact asked that no chosen sentence of a cited document states, the first
+    sentence of that document's chosen clauses that does (it may share no word with the
+    question: 应于2小时内报告; a question may ask two: 有效期是几年，到期前多久要申请延续;
+    two documents each state their own: 市级和区级的总指挥分别是谁)."""
     if not chosen or not asks_fact(query):
         return chosen
     asked = [replace(query, quantities=(f,), quantity=f) for f in query.quantities] or [query]
     added = list(chosen)
-    blocks = list({c.block.marker: c.block for c in chosen}.values())
-    for one in asked:
-        if any(states_asked(one, c.text) for c in added):
-            continue
-        stating = next((Candidate(b, i, s, 0.0) for b in blocks
-                        for i, s in enumerate(clause_sentences(b.scored.clause.text))
-                        if states_asked(one, s)), None)
-        added += [stating] if stating else []
+    for doc in dict.fromkeys(c.block.doc.doc_id for c in chosen):
+        blocks = list({c.block.marker: c.block for c in chosen
+                       if c.block.doc.doc_id == doc}.values())
+        for one in asked:
+            if any(states_asked(one, c.text) for c in added if c.block.doc.doc_id == doc):
+                continue
+            stating = [Candidate(b, i, s, 0.0) for b in blocks
+                       for i, s in enumerate(clause_sentences(b.scored.clause.text))
+                       if states_asked(one, s)]
+            if stating and one.who and not asks_amount_or_time(one):  # the closest label
+                stating.sort(key=lambda c: -names_who(one, c.text))
+            added += stating[:1]
     return added
 
 
