@@ -746,6 +746,22 @@ def _without_dates(text: str) -> str:
     return _DATE_LIKE.sub(lambda m: "　" * len(m.group(0)), half_width_digits(text))
 
 
+_CN_NUMBER_RUN = re.compile(f"{_CN_NUM}+")
+
+
+def states_value(text: str, number: str) -> bool:
+    """`number` as a question writes it (16, 600, 3.5) is written in `text`, in digits (also
+    full-width) or in Chinese numerals (十六周岁, 六百公里)."""
+    if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", half_width_digits(text)):
+        return True
+    value = parse_number(number)
+    # A lone 一/二/三 is mostly part of a word (统一, 二级): a numeral counts from 十 or from
+    # two characters (十六, 六百, 一百).
+    return value is not None and any(
+        (len(run) > 1 or value >= 10) and parse_number(run) == value
+        for run in _CN_NUMBER_RUN.findall(text))
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity with a unit (or a 百分之/万分之 share) written in `text`; dates are none."""
     found = []
@@ -814,7 +830,7 @@ def states_quantity_of(text: str, family: str) -> bool:
 
 # How a question asks for each family in plain words. Order matters: the first match wins
 # (多少个工作日 before 多少天; 几个人 before a bare 几个).
-_ASK = r"(?:多少|几|多长|多久|多大|多高)"
+_ASK = r"(?<!哪)(?:多少|几|多长|多久|多大|多高)"  # 哪几天 asks which days, not how many
 QUANTITY_ASKED = (
     ("days", re.compile(rf"{_ASK}\s*(?:个)?(?:工作日|天|日(?!期))|几周|多少周")),
     # 几点 asks a clock time, not hours

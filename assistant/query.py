@@ -44,7 +44,9 @@ STOPWORDS = frozenset(  # a word list reads best as one string
     ).split()
 )
 _GENERIC_PLACES = frozenset({"城市", "地区", "地方", "全省", "全市", "全区", "全州", "各地", "本地",
-                             "中华人民共和国", "中国", "全国", "我国"})
+                             "中华人民共和国", "中国", "全国", "我国",
+                             # kinds of place, not places: 每个镇街抽几个村居
+                             "镇街", "乡镇", "街道", "区县", "县区", "市县", "省市", "村居"})
 
 _CHANGE_RE = re.compile(
     r"(修订|修改|修正|新版|新旧)[^。？?]{0,40}?(变化|变动|改动|不同|区别|调整|修改了什么|改了什么)"
@@ -126,7 +128,7 @@ _NUMBER_STATED_RE = re.compile(
 
 # A question asking when a measure happens (什么时候, 何时, 哪年) is answered only by a text
 # stating a time: a year, month or day, a deadline (年底前, 之日起) or a span (30个工作日).
-_WHEN_ASKED_RE = re.compile(r"什么时候|何时|哪年|哪一年|什么时间|哪天|哪一天|几月")
+_WHEN_ASKED_RE = re.compile(r"什么时候|何时|哪年|哪一年|什么时间|哪天|哪一天|哪几天|几月")
 _TIME_STATED_RE = re.compile(
     rf"\d{{4}}\s*年|{_NUMERAL}{{1,3}}\s*(?:个)?(?:月|日|天|年|工作日)|之日|日起|年底|年末|月底|年内|"
     r"以前|之前|届满|当年|次年|每年|期限|期间|同步|同时")

@@ -24,6 +24,7 @@ from assistant.lexicon import (
     role_met,
     roles_in,
     states_quantity_of,
+    states_value,
 )
 from assistant.query import analyse
 from assistant.service import answer_question
@@ -118,6 +119,27 @@ def test_a_clause_stating_the_quantity_in_any_numeral_form_counts_as_mentioning_
     persons, days = assess(analyse("发热门诊最少配几个人？"), [scored(doc, 0), scored(doc, 1)],
                            load_model())
     assert persons.admissible and days.unmet == ["所问的人数"]
+
+
+def test_a_number_the_question_states_is_met_by_the_same_number_in_chinese_numerals():
+    assert states_value("不满十六周岁的未成年人", "16")
+    assert states_value("单程六百公里以上的客运车辆", "600")
+    assert states_value("单程６００公里", "600")  # full-width digits
+    assert not states_value("第十五条", "16") and not states_value("2016年", "16")
+    assert not states_value("统一规范二级医院", "1")  # a lone 一 is part of a word
+    doc = make_doc("d", [(["第六十一条"], "第六十一条 不得招用未满十六周岁未成年人。"),
+                         (["第六十二条"], "第六十二条 娱乐场所不得允许未成年人进入。")])
+    named, other = assess(analyse("能不能招不满16岁的人干活？"), [scored(doc, 0), scored(doc, 1)],
+                          load_model())
+    assert named.admissible and other.unmet == ["16"]
+
+
+def test_which_days_asks_a_time_and_kinds_of_place_are_no_place():
+    which = analyse("督导检查安排在哪几天？")
+    assert which.when and which.quantity is None  # dates, not a number of days
+    assert analyse("多少天内要办完？").quantity == "days"
+    assert analyse("每个镇街抽几个村居？").places == ()
+    assert analyse("顺德区每个镇街抽几个村居？").places == ("顺德区",)
 
 
 def test_a_clause_lacking_only_the_asked_quantity_still_counts_as_on_topic_for_the_gate():

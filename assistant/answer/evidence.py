@@ -35,7 +35,14 @@ from pathlib import Path
 
 from assistant.answer.context import metadata_lines
 from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, file_digest, judge_passage
-from assistant.lexicon import is_article_label, issuer_met, name_form, role_met, states_quantity_of
+from assistant.lexicon import (
+    is_article_label,
+    issuer_met,
+    name_form,
+    role_met,
+    states_quantity_of,
+    states_value,
+)
 from assistant.models import ScoredClause
 from assistant.query import (
     Query,
@@ -286,9 +293,7 @@ def unmet_constraints(query: Query, evidence: str, own_text: str | None = None) 
     if query.when and own_text is not None and not states_time(own_text):
         missing.append("所问的时间")
     missing += [f"{y}年" for y in query.years if y not in evidence]
-    missing += [
-        n for n in query.numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", evidence)
-    ]
+    missing += [n for n in query.numbers if not states_value(evidence, n)]
     return missing + subject_unmet(query, evidence)
 
 
