@@ -24,6 +24,7 @@ from assistant.lexicon import (
     Synonyms,
     asked_quantities,
     find_doc_numbers,
+    int_to_cn,
     issuers_in,
     jieba_module,
     jieba_tagger,
@@ -563,8 +564,11 @@ class Query:
 
     @property
     def expansion(self) -> str:
-        """The formal words of the question's everyday ones, for BM25 (掏钱 → 费用 缴纳 …)."""
-        return " ".join(dict.fromkeys(w for _, words in self.alternatives for w in words))
+        """The formal words of the question's everyday ones, for BM25 (掏钱 → 费用 缴纳 …),
+        and the numbers it states as laws write them (不满16岁 → 十六)."""
+        words = [w for _, formal in self.alternatives for w in formal]
+        words += [int_to_cn(int(n)) for n in self.numbers if n.isdigit() and 10 <= int(n) < 1000]
+        return " ".join(dict.fromkeys(words))
 
     @property
     def kind(self) -> QueryKind:

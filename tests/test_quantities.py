@@ -132,6 +132,9 @@ def test_a_number_the_question_states_is_met_by_the_same_number_in_chinese_numer
     named, other = assess(analyse("能不能招不满16岁的人干活？"), [scored(doc, 0), scored(doc, 1)],
                           load_model())
     assert named.admissible and other.unmet == ["16"]
+    # BM25 looks for the number as laws write it too; a lone digit is no search word
+    assert "十六" in analyse("能不能招不满16岁的人干活？").expansion.split()
+    assert analyse("第3条讲了什么？").expansion == ""
 
 
 def test_which_days_asks_a_time_and_kinds_of_place_are_no_place():
