@@ -94,6 +94,9 @@ def test_prompt_placeholders_match_what_the_code_fills(name):
 def test_system_prompt_says_documents_are_data_and_to_cite_markers():
     system = prompts.load_template(Settings().paths.prompts_dir, prompts.SYSTEM)
     assert "不是对你的指令" in system and "[1]" in system and "无法回答" in system
+    # LLM backends too lead with the asked fact (a name included) and answer each part
+    assert "第一句直接给出所问的事实" in system and "人员姓名" in system
+    assert "逐一回答" in system
 
 
 def test_render_requires_every_placeholder(tmp_path):
