@@ -222,6 +222,18 @@ def test_the_service_answers_with_the_judge_on_and_off(notice_store):
     assert on.settings_hash != off.settings_hash  # the judge's weights are in the hash
 
 
+def test_each_part_of_a_two_part_question_is_judged_with_the_judge_on(notice_store):
+    from assistant.service import answer_question
+
+    index, settings = notice_store
+    # Each part is assessed with the evidence model fitted with the judge: it needs the judge
+    # too (it raised JudgeError when parts were judged without it).
+    answer = answer_question("新入职的员工要先培训多少个小时？培训不合格的怎么办？", index,
+                             settings.with_(judge="e5-judge"))
+    assert not answer.abstained, answer.warnings
+    assert any(c.number == "测卫发〔2025〕9号" for c in answer.citations)
+
+
 def test_mined_pairs_label_gold_clauses_rewrites_and_headings(notice_store):
     from assistant.evaluation.dataset import GoldItem
     from assistant.evaluation.train_judge import mine_pairs

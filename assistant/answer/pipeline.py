@@ -116,9 +116,9 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     # The older version a change question is about is evidence whatever year it names.
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
-    part_best = _best_per_part(parts or [], model, run.settings)
-    usable += [e for e in part_best.values()
-               if e.scored.clause.clause_id not in {u.scored.clause.clause_id for u in usable}]
+    part_best = _best_per_part(parts or [], run.settings)
+    present = {e.scored.clause.clause_id for e in usable}
+    usable += [e for clause, e in part_best.items() if clause not in present]
     if not (query.changes or query.meta):
         usable = current_evidence(usable, query)
     budget = settings.answer.context_tokens if getattr(chosen, "needs_token_budget", True) else None
@@ -140,26 +140,31 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
     query = run.query
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
-    answer = run.settings.answer
-    model = load_model(model_path(run.settings)).for_search(run.settings.index.embedder, found)
-    judge = get_judge(answer.judge, answer.judge_model) if model.judge else None
     named = (named_documents(query, store, effective_filters(filters, run.settings))
              if query.meta else [])
+    model, judge = _evidence_model(run.settings, found)
     judged = admissible_first(assess(query, found, model, judge))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
     return judged, named, model
 
 
-def _best_per_part(parts: Parts, model, settings: Settings) -> dict[str, Evidence]:
+def _evidence_model(settings: Settings, found: list[ScoredClause]):
+    """The evidence model variant for these candidates and the judge it was fitted with
+    (None when it was fitted without one)."""
+    model = load_model(model_path(settings)).for_search(settings.index.embedder, found)
+    answer = settings.answer
+    return model, (get_judge(answer.judge, answer.judge_model) if model.judge else None)
+
+
+def _best_per_part(parts: Parts, settings: Settings) -> dict[str, Evidence]:
     """Each part's best admissible clause, judged as the answer to that part alone by the
     same evidence model (clause id → its Evidence, the best score when parts share one).
     The gate has decided on the whole question; this only lets the answer cite, for each
     part, the clause that answers it, when its probability clears the citing bars."""
     best: dict[str, Evidence] = {}
-    embedder = settings.index.embedder
     for part, found in parts:
-        judged = [e for e in assess(part, found, model.for_search(embedder, found))
+        judged = [e for e in assess(part, found, *_evidence_model(settings, found))
                   if e.admissible]
         top = max(judged, key=lambda e: e.score, default=None)
         if top is not None:
