@@ -102,11 +102,16 @@ def asks_amount_or_time(query: Query) -> bool:
     return bool(query.quantity or query.units or query.amount or query.when)
 
 
+def asks_name(query: Query) -> bool:
+    """It asks for a person or body by name, and for no amount or time (总指挥是谁)."""
+    return query.who and not asks_amount_or_time(query)
+
+
 def states_asked(query: Query, sentence: str) -> bool:
     """The sentence states what the question asks for: a quantity of the asked unit family
     (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时),
     the person or body asked for (总指挥是谁 → 总 指 挥：唐某某)."""
-    if query.who and not asks_amount_or_time(query):
+    if asks_name(query):
         return names_who(query, sentence) > 0
     if query.quantities:
         return any(states_quantity_of(sentence, family) for family in query.quantities)
@@ -310,7 +315,7 @@ def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
             stating = [Candidate(b, i, s, 0.0) for b in blocks
                        for i, s in enumerate(clause_sentences(b.scored.clause.text))
                        if states_asked(one, s)]
-            if stating and one.who and not asks_amount_or_time(one):  # the closest label
+            if asks_name(one):  # the roster line with the closest label
                 stating.sort(key=lambda c: -names_who(one, c.text))
             added += stating[:1]
     return added
