@@ -76,7 +76,7 @@ _META_PATTERNS = {
     # When the document takes effect (not whether it is in force: 施行了吗 is a status question).
     "effective": re.compile(
         r"(何时|哪天|哪一天|哪年|几号|什么时候|什么时间|从哪天|从什么时候|从何时)(起|开始)?"
-        r"(正式)?(施行|生效|实行|实施|执行|管用|开始用|起用)的?[？?。]?$|(施行|生效)(日期|时间)"
+        r"(正式)?(施行|生效|实行|实施|执行|管用|开始用|起用)的?(?:[？?。，,；;]|$)|(施行|生效)(日期|时间)"
     ),
 }
 

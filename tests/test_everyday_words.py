@@ -124,10 +124,54 @@ def test_when_a_document_takes_effect_is_answered_from_the_clause_saying_so(corp
     assert "本条例自2024年3月1日起施行" in answer.answer
 
 
+# A law as the NPC publishes it: adoption line and table of contents before 第一章, so the
+# parser makes a preamble, which names no date; a question naming the law routes it too.
+SMOKING_LAW = """某某市控烟条例
+
+（2019年3月1日某某市人民代表大会常务委员会通过　2024年5月10日修订）
+
+目　　录
+第一章　总　　则
+第二章　禁烟场所
+第三章　附　　则
+
+第一章　总　　则
+
+第一条　为了减少烟草烟雾危害，保障公众健康，制定本条例。
+
+第二章　禁烟场所
+
+第二条　室内公共场所、室内工作场所和公共交通工具内禁止吸烟。
+
+第三章　附　　则
+
+第三条　本条例自2024年7月1日起施行。《某某市公共场所控制吸烟规定》同时废止。
+"""
+
+
+@pytest.fixture(scope="module")
+def law_with_contents(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("law"), "hashing", {"kongyan.md": SMOKING_LAW})
+
+
+@pytest.mark.parametrize("question", [
+    "修订后的某某市控烟条例从哪天起施行？",
+    "某某市控烟条例从哪天开始施行，以前的规定还有效吗？",
+])
+def test_a_law_naming_its_effective_date_is_quoted_not_its_table_of_contents(
+        law_with_contents, question):
+    answer = ask(law_with_contents, question)
+    assert [c.label for c in answer.citations] == ["第三条"]
+    assert "本条例自2024年7月1日起施行" in answer.answer
+    assert "未标注施行日期" not in answer.answer
+
+
 def test_when_a_measure_starts_is_not_a_question_about_the_document():
     assert "effective" not in analyse("DRG付费什么时候开始实施？").meta
     assert "effective" in analyse("献血条例什么时候开始施行？").meta
     assert analyse("献血条例正式施行了吗？").meta == ("status",)
+    # A second question after a comma does not hide the first.
+    assert "effective" in analyse("道路运输条例从哪天开始施行，以前的条例还有效吗？").meta
 
 
 def test_an_amount_question_is_not_answered_from_a_clause_without_one(corpus):

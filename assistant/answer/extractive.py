@@ -263,11 +263,7 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
     if not context.blocks:
         return []
     if query.meta:
-        # The pipeline puts the preambles of the documents asked about first, marked routed.
-        about = [
-            b for b in context.blocks if b.scored.routed and b.scored.clause.kind == "preamble"
-        ]
-        blocks = about or context.blocks[:1]
+        blocks = _documents_asked_about(query, context.blocks) or context.blocks[:1]
         return [s for block in blocks
                 for s in metadata_sentences(list(query.meta), block, context)]
     if query.changes and (versions := _two_versions(context.blocks)):
@@ -295,6 +291,24 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         duty = duty_sentence(chosen[0].block)
         sentences = ([duty] if duty else []) + sentences  # the unit in charge first
     return sentences
+
+
+def _documents_asked_about(query: Query, blocks: list[ContextBlock]) -> list[ContextBlock]:
+    """One block per document a metadata question is about. The pipeline marks routed each
+    one's preamble, or for when it takes effect the clause saying so; a question naming a
+    law by title routes its preamble (目录) too, which states no date."""
+    def rank(block: ContextBlock) -> int | None:
+        clause = block.scored.clause
+        if "effective" in query.meta and EFFECTIVE_CLAUSE.search(clause.text):
+            return 0
+        return 1 if clause.kind == "preamble" else None
+
+    heads: dict[str, tuple[int, ContextBlock]] = {}
+    for block in (b for b in blocks if b.scored.routed):
+        r, doc = rank(block), block.doc.doc_id
+        if r is not None and (doc not in heads or r < heads[doc][0]):
+            heads[doc] = (r, block)
+    return [block for _, block in heads.values()]
 
 
 def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
