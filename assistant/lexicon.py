@@ -340,6 +340,20 @@ def normalise_doc_number(text: str) -> str | None:
     return f"{found['org']}〔{found['year']}〕{int(found['seq'])}号"
 
 
+# What a text cites by name: a 《title》 or a 文号. Their years and numbers are the cited
+# document's name, not something the text states (按照《2025年…的通知》（佛卫〔2025〕5号）
+# states no time and no number).
+_CITED_NAME = re.compile(
+    rf"《[^《》\n]{{1,120}}》|[{BRACKET_OPEN}]\s*(?:19|20)\d{{2}}\s*[{BRACKET_CLOSE}]\s*\d{{1,4}}\s*号"
+    r"|令\s*第\s*\d{1,4}\s*号"
+)
+
+
+def own_words(text: str) -> str:
+    """`text` without the titles and 文号 it cites, each left as one space."""
+    return _CITED_NAME.sub(" ", text)
+
+
 def find_doc_numbers(text: str) -> list[str]:
     """Every well-formed 文号 or 令 number written in a text (a question, an answer), normalised."""
     found = []
@@ -822,7 +836,7 @@ def states_quantity_of(text: str, family: str) -> bool:
     """`text` states a quantity of a unit the asked `family` accepts (days: 15日, 十个工作日,
     1周; persons: 不少于2名; money: 二百元; ratio: 百分之三, 5‰, 10个百分点)."""
     accepted = FAMILY_ACCEPTS.get(family, {family})
-    text = matching_text(text)
+    text = own_words(matching_text(text))
     if family == "duration" and _FREQUENCY.search(text):
         return True
     return any(q.family in accepted for q in find_quantities(text))

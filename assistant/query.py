@@ -30,6 +30,7 @@ from assistant.lexicon import (
     jieba_tagger,
     load_synonyms,
     matching_text,
+    own_words,
     programmes_in,
     roles_in,
 )
@@ -169,7 +170,7 @@ def asks_when(question: str) -> bool:
 
 def states_time(text: str) -> bool:
     """The text states a time: 2021年底前, 3月, 自收到申请之日起, 30个工作日, 届满."""
-    return _TIME_STATED_RE.search(text) is not None
+    return _TIME_STATED_RE.search(own_words(text)) is not None
 
 
 def asks_amount(question: str) -> bool:
@@ -180,7 +181,7 @@ def asks_amount(question: str) -> bool:
 def states_number(text: str) -> bool:
     """The text states a number (digits, 十万元, 三级, 每季度, 百分之): what an amount
     question's answer must contain."""
-    return _NUMBER_STATED_RE.search(text) is not None
+    return _NUMBER_STATED_RE.search(own_words(text)) is not None
 
 
 # Units a text may state the asked-for quantity in: 多少天 is answered by 30日内, 10个工作日.
@@ -194,7 +195,7 @@ def states_quantity(text: str, unit: str) -> bool:
         return re.search(r"\d\s*[%％]|百分之", text) is not None
     # Up to three characters may sit between the number and the unit (45周岁, 10个工作日).
     forms = _UNIT_FORMS.get(unit, re.escape(unit))
-    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]{{0,3}}(?:{forms})", text) is not None
+    return re.search(f"{_NUMERAL}[\\u4e00-\\u9fa5]{{0,3}}(?:{forms})", own_words(text)) is not None
 
 
 # A number the question states (床位在500张以上): the evidence must state it too. Years and

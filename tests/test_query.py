@@ -167,6 +167,23 @@ def test_a_when_question_needs_a_time_in_the_clause():
     assert states_time("自收到申请之日起20个工作日内办理完毕") and not states_time("加强组织领导")
 
 
+def test_a_cited_title_or_document_number_states_no_time_and_no_number():
+    from answer_fixtures import make_doc, scored
+
+    from assistant.answer.evidence import assess, load_model
+    from assistant.query import states_number, states_time
+
+    cites = "按照《关于开展2025年督导工作的通知》（某卫〔2025〕5号）安排，由市疾控中心人员组成。"
+    assert not states_time(cites) and not states_number(cites)
+    assert not states_number("依据《某某条例》（国务院令第709号）执行")
+    assert states_time("督导时间：4月15日-4月27日。") and states_number("抽取5ml静脉血")
+    doc = make_doc("d", [(["三、"], "三、督导组成员\n" + cites),
+                         (["一、"], "一、督导时间\n4月15日-4月27日。")])
+    members, dates = assess(analyse("督导检查安排在哪几天？"), [scored(doc, 0), scored(doc, 1)],
+                            load_model())
+    assert members.unmet == ["所问的时间"] and dates.admissible
+
+
 # --- questions that ask two things (each part is judged on its own: answer.pipeline)
 @pytest.mark.parametrize("question, parts", [
     # two sentences; the second a follow-up of the first
