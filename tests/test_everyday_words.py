@@ -164,6 +164,9 @@ def test_a_law_naming_its_effective_date_is_quoted_not_its_table_of_contents(
     assert [c.label for c in answer.citations] == ["第三条"]
     assert "本条例自2024年7月1日起施行" in answer.answer
     assert "未标注施行日期" not in answer.answer
+    # What it repealed says whether the old text still holds; quoted with its marker.
+    assert "《某某市公共场所控制吸烟规定》同时废止[1]" in answer.answer
+    assert all(s.supported for s in answer.sentences)
 
 
 def test_when_a_measure_starts_is_not_a_question_about_the_document():

@@ -41,6 +41,8 @@ NOTICE = """测试市卫生健康委员会
 三、办理时限。区卫生健康局收到医疗机构的备案申请后，应当在十五个工作日内办结。
 四、考核。医师每两年参加一次报告工作考核。
 五、资料保存。报告资料由医疗机构统一归档管理。报告资料保存期限为三年。确需续存的，期满前三十日内提出。
+六、强化筛查。三类地区医疗机构开展发热病例强化筛查。筛查时间：
+2025年3月1日至11月30日。
 测试市卫生健康委员会
 2025年3月1日
 """
@@ -194,6 +196,13 @@ def test_a_plain_words_quantity_question_leads_with_the_sentence_holding_the_num
     assert not answer.abstained, answer.warnings
     assert fact in answer.sentences[0].text  # the asked fact first, then the context
     assert any(c.number == "测卫发〔2025〕7号" for c in answer.citations)
+
+
+def test_a_when_question_is_answered_with_the_time_not_a_count_in_a_name(store):
+    # 几月 also reads as an amount; 三类地区 states a count, not the months asked for.
+    answer = ask(store, "三类地区的强化筛查从几月查到几月？")
+    assert not answer.abstained, answer.warnings
+    assert "2025年3月1日至11月30日" in answer.sentences[0].text
 
 
 def test_both_facts_of_a_two_part_quantity_question_are_in_the_answer(store):

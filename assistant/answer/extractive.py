@@ -23,6 +23,7 @@ from assistant.answer.backends import BACKENDS, GenerationRequest
 from assistant.answer.context import Context, ContextBlock, chinese_date
 from assistant.lexicon import (
     EFFECTIVE_CLAUSE,
+    REPEAL_VERB,
     instruction_in,
     states_quantity_of,
     strip_leading_marker,
@@ -117,9 +118,9 @@ def states_asked(query: Query, sentence: str) -> bool:
         return any(states_quantity_of(sentence, family) for family in query.quantities)
     if query.units:
         return any(states_quantity(sentence, unit) for unit in query.units)
-    if query.amount:
-        return states_number(sentence)
-    return query.when and states_time(sentence)
+    if query.when:  # 从几月查到几月 also reads as an amount; 三类地区 states no month
+        return states_time(sentence)
+    return query.amount and states_number(sentence)
 
 
 # A sentence stating the asked fact gets this share of all the question terms' weight on
@@ -219,10 +220,14 @@ def _block_of(context: Context, clause_id: str) -> ContextBlock | None:
 
 
 def _effective_fact(ref: str, block: ContextBlock) -> str:
-    # The clause stating it, verbatim (本法自1998年10月1日起施行), else the parsed 施行 date.
-    for sentence in clause_sentences(block.scored.clause.text):
+    # The clause stating it, verbatim (本法自1998年10月1日起施行), with what it repeals
+    # (原《…》同时废止: whether the old version still holds), else the parsed 施行 date.
+    sentences = clause_sentences(block.scored.clause.text)
+    for i, sentence in enumerate(sentences):
         if EFFECTIVE_CLAUSE.search(sentence):
-            return sentence.rstrip("。；")
+            repeals = [s for s in sentences[i + 1:] if REPEAL_VERB.search(s)]
+            # Each quoted sentence carries the marker (the caller adds the last one).
+            return f"[{block.marker}]。".join(s.rstrip("。；") for s in (sentence, *repeals[:1]))
     if block.doc.effective:
         return f"{ref}的施行日期为{chinese_date(block.doc.effective)}"
     return f"{ref}未标注施行日期"
