@@ -946,6 +946,11 @@ _LEVEL_RE = re.compile(r"([一二三])级(及以上|以上)?(?:公立)?(?:医院
 _LEVEL_IN_TEXT = re.compile(r"([一二三])级(及以上|以上)?")
 
 
+# The post that leads a group in a roster (组长：某某): the person in charge of what the group
+# does, when a question asks 谁负责… without naming a post.
+LEAD_POSTS = frozenset({"组长", "负责人", "牵头人", "召集人", "主任", "队长", "总指挥"})
+
+
 def roles_in(text: str) -> tuple[str, ...]:
     """The groups `text` names (企业职工, 护士, 一级医院, 二级以上医院)."""
     found = _ROLE_RE.findall(text) + [m.group(0) for m in _LEVEL_RE.finditer(text)]

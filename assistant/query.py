@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Literal
 
-from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
-from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 from assistant.lexicon import (
+    LEAD_POSTS,
     Synonyms,
     asked_quantities,
     find_doc_numbers,
@@ -34,6 +33,8 @@ from assistant.lexicon import (
     programmes_in,
     roles_in,
 )
+from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
+from assistant.lexicon import YEAR_IN_TEXT as _YEAR_RE
 
 QueryKind = Literal["fact", "responsibility", "document", "spanning"]
 
@@ -296,6 +297,7 @@ def asks_duty(question: str) -> bool:
 # A question asking for a person or a body by name: 总指挥是谁, 组长由谁担任, 谁来审.
 _ASKS_WHO_RE = re.compile(r"是谁|由谁|谁来|谁负责|谁担任|谁是|谁管|谁定|谁审|何人|哪位")
 # A roster line naming one: 总指挥：唐某某 市委书记.
+_ASKS_IN_CHARGE_RE = re.compile(r"谁(?:来)?(?:负责|牵头|管|抓)")
 _ROSTER_LINE_RE = re.compile(r"^\s*([^：:，。；]{1,12})\s*[：:]\s*(\S.{1,})$")
 
 
@@ -310,7 +312,14 @@ def names_who(query: Query, text: str) -> int:
     is found by its words; `asks_duty` adds the unit in charge of a task.)"""
     line = _ROSTER_LINE_RE.match(text)
     label = matching_text(line.group(1)).strip() if line else ""
-    return len(label) if label and label in matching_text(query.text) else 0
+    asked = matching_text(query.text)
+    if not label:
+        return 0
+    if label in asked:
+        return len(label)
+    # 宣传组里谁负责舆情 names no post: the group's lead (组 长：某某) is who is in charge.
+    leads = label in LEAD_POSTS and _ASKS_IN_CHARGE_RE.search(asked)
+    return 1 if leads and not any(post in asked for post in LEAD_POSTS) else 0
 
 
 # --- follow-ups

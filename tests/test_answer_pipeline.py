@@ -222,3 +222,11 @@ def test_a_who_question_is_answered_with_the_name_first(tmp_path, question, name
     answer = ask(roster, question)
     assert ("测府办函〔2024〕7号", "一、") in cited(answer), answer.citations
     assert answer.answer.startswith(named), answer.answer
+
+
+
+def test_who_is_in_charge_of_a_task_is_the_lead_of_the_group_doing_it(tmp_path):
+    roster = build_store(tmp_path, "hashing", {"roster.txt": ROSTER})
+    answer = ask(roster, "测试市传染病防控指挥部里谁负责网络舆情？")
+    assert ("测府办函〔2024〕7号", "三、") in cited(answer), answer.citations
+    assert answer.answer.startswith("组 长：赵六一"), answer.answer

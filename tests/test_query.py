@@ -225,3 +225,8 @@ def test_a_roster_line_names_who_is_asked_by_the_label_the_question_uses():
     assert deputy > chief > 0  # the longest label the question names wins
     assert names_who(asked, "办公室主任：赵六") == 0  # a label the question does not use
     assert names_who(asked, "指挥部办公室设在市卫生健康委。") == 0  # no roster line
+    assert names_who(asked, "组 长：赵六一") == 0  # the question names a post: only it counts
+    # 谁负责 naming no post: a group's lead is the person in charge; a deputy is not.
+    in_charge = analyse("宣传组里谁负责舆情？")
+    assert names_who(in_charge, "组 长：赵六一 部长") == 1
+    assert names_who(in_charge, "副组长：钱七 副部长") == 0
