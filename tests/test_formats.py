@@ -272,6 +272,20 @@ def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
     assert [c.label for c in doc.clauses] == [f"第{n}段" for n in range(1, 8)]
 
 
+def test_wide_table_rows_in_an_attachment_do_not_set_the_text_margin():
+    # A paragraph's first line is indented (two characters short of the margin); the
+    # attachment's form rows, one line in six, are set far wider than the text.
+    body = ("（二）二类地区：禅城区南庄镇，南海区里水镇、九江镇、丹灶镇、西樵镇，"
+            "顺德区乐从镇，三水区西南街道，高明区荷城街道。")
+    wrapped = [body[:26], body[26:54], body[54:]]
+    row = ("周次 起止日期 （X 月 X 日—X 月 X 日） NS1筛查数 NS1阳性数 "
+           "NS1阳性标本上送区 CDC 数 新增病例")
+    page = "\n".join(["某某市卫生健康局关于开展强化监测工作的通知", "各区卫生健康局：",
+                      *(_WRAPPED + wrapped) * 4, "附件2", row, row, row])
+    lines = pdf_pages_to_text([page]).splitlines()
+    assert lines.count(body) == 4 and lines.count(_BODY) == 4
+
+
 def test_a_heading_does_not_continue_a_bracket_left_open_above_it():
     # A form's fill-in bracket whose ） was lost (far right, faint in a scan).
     lines = [

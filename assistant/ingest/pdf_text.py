@@ -34,6 +34,9 @@ _DIGIT_GAP = re.compile(
 _CJK_PUNCT_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[，。、：；！？）”])|(?<=[（“])\s+(?=[{_CJK}])")
 _SENTENCE_END = ("。", "！", "？", "：", "；", "…", ":", ";", "!", "?")
 _FULL_LINE_SHARE = 0.85
+# The text width is read at this share of the lines (by width): an attachment's table rows,
+# a tenth of a notice's lines and far wider than its text, must not set the margin.
+_MARGIN_QUANTILE = 0.75
 _REPEAT_MIN_PAGES = 3
 _ENTRY_WRAP_SHARE = 0.6  # a name-list line this wide may wrap its post onto the next
 _ATTACHMENT_LINE = re.compile(r"^附\s*件")
@@ -123,7 +126,7 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     widths = [_width(line) for line in lines if _width(line) >= 20]
     if not widths:
         return lines
-    full = sorted(widths)[int(len(widths) * 0.9)] * _FULL_LINE_SHARE
+    full = sorted(widths)[int(len(widths) * _MARGIN_QUANTILE)] * _FULL_LINE_SHARE
     paragraphs: list[str] = []
     open_line, open_bracket, open_entry = False, False, False
     for at, line in enumerate(lines):
