@@ -450,8 +450,37 @@ def _pair_members(sentence: str) -> list[str]:
             continue
         if sentence[end:end + 1] == "的":
             left = left.removesuffix("的")  # 纸质的和电子的规定 → 纸质的规定
-        return [sentence[:start] + member + sentence[end:] for member in (left, right)]
+        head, left = _after_last_verb(left)  # 卫生部增加 | 重症医学科 和 疼痛科
+        right, shared = _shared_head(left, right)  # 佛山市级 和 顺德区级 | 蚊媒指挥部
+        lead, rest = sentence[:start] + head, sentence[end:]
+        return [lead + left + shared + rest, lead + right + shared + rest]
     return [sentence]
+
+
+# A conjunct ending in one of these shares the noun after its partner: 市级和区级专项资金.
+_SHARED_HEAD_SUFFIXES = "级省市区县镇乡村"
+
+
+def _after_last_verb(span: str) -> tuple[str, str]:
+    """A conjunct is a noun phrase: what precedes its last verb belongs to both members
+    (卫生部增加重症医学科 → 卫生部增加 | 重症医学科)."""
+    words = list(jieba_tagger().cut(span))
+    verbs = [i for i, w in enumerate(words) if w.flag.startswith("v")]
+    if not verbs or verbs[-1] == len(words) - 1:
+        return "", span  # 医院报告和…: no verb, or the conjunct is itself a verb
+    cut = sum(len(w.word) for w in words[:verbs[-1] + 1])
+    return span[:cut], span[cut:]
+
+
+def _shared_head(left: str, right: str) -> tuple[str, str]:
+    """(the right conjunct, the noun both share): 佛山市级 和 顺德区级蚊媒指挥部 →
+    (顺德区级, 蚊媒指挥部)."""
+    if len(left) < 2 or left[-1] not in _SHARED_HEAD_SUFFIXES:
+        return right, ""
+    at = right.find(left[-1], 1)
+    if 0 < at <= len(left) + 2 and at < len(right) - 1:
+        return right[:at + 1], right[at + 1:]
+    return right, ""
 
 
 # What the question word asks about: 夜班补贴标准 in 医务人员的夜班补贴标准是多少, 试点城市

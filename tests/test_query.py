@@ -199,6 +199,13 @@ def test_a_cited_title_or_document_number_states_no_time_and_no_number():
      ("甲市的夜班补贴标准分别是多少？", "乙县的夜班补贴标准分别是多少？")),
     ("张三在市局和区局的工作专班里各担任什么职务？",
      ("张三在市局的工作专班里各担任什么职务？", "张三在区局的工作专班里各担任什么职务？")),
+    # what precedes the conjunct's verb belongs to both members
+    ("省卫生厅增设儿科和老年医学科时，对医院床位各有什么要求？",
+     ("省卫生厅增设儿科时，对医院床位各有什么要求？",
+      "省卫生厅增设老年医学科时，对医院床位各有什么要求？")),
+    # two levels sharing the noun after the second
+    ("市级和区级防控指挥部的总指挥分别是谁？",
+     ("市级防控指挥部的总指挥分别是谁？", "区级防控指挥部的总指挥分别是谁？")),
 ])
 def test_a_question_asking_two_things_has_a_standalone_part_for_each(question, parts):
     assert question_parts(question) == parts
