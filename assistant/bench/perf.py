@@ -7,6 +7,9 @@
   at that size (HNSW, or IVF above `dense.IVF_MIN`), bytes per clause, its recall@10
   against exact search. No model embeds a million clauses here in reasonable time.
 - embedders: passage-embedding throughput of each available backend on real clauses.
+- judge: whole warm asks on the sample corpus, judge off and on, each ask embedding its
+  question (the query cache emptied), against the judge's latency targets
+  (`JUDGE_TARGETS`), with the bare query embedding from the same run. Not a default part.
 - serving: a real `assistant serve --no-ui` on the sample corpus: first ask after
   /readyz, 1/16/50 concurrent clients, ask p50 vs a bare query embedding, ask p95 during
   an upload vs idle; each against its target (`SERVING_TARGETS`).
@@ -28,7 +31,7 @@ from assistant.bench.loadtest import SpawnedServer, question
 from assistant.embedders import get_embedder
 from assistant.evaluation.dataset import DEFAULT_DATASET, load_gold
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.service import ingest_into_index
+from assistant.service import answer_question, ingest_into_index
 from assistant.settings import Settings, env_name
 from assistant.stores.faiss import dense
 from assistant.stores.faiss.store import IndexStore
@@ -93,6 +96,36 @@ def bench_sample(settings: Settings, questions: Sequence[str], k: int = 8,
                 "cold_ingest_index_s": round(ingest_ms / 1000, 2),
                 "errors": len(report.errors), "queries": len(questions), "k": k,
                 **percentiles(latencies), "peak_rss_mb": peak_rss_mb()}
+
+
+# Issue 26: a warm ask with the judge on, on a 2-core machine.
+JUDGE_TARGETS = {"p50_ms": 250.0, "p95_ms": 400.0}
+
+
+def bench_judge(settings: Settings, questions: Sequence[str], step: Step = _no_step) -> dict:
+    """p50/p95 of a whole warm ask (retrieval, evidence, answer) with the judge off and on,
+    the same questions in the same process; each ask embeds its question."""
+    with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
+        built = settings.with_(index_dir=Path(tmp), cache_dir=Path(tmp) / "c")
+        step("ingesting the sample corpus", 0, None)
+        ingest_into_index([settings.paths.corpus_dir], built, replace_all=True)
+        store = IndexStore.open(built)
+        rows = {}
+        for judge in ("none", "e5-judge"):
+            asking = built.with_(answer={"judge": judge})
+            answer_question("预热", store, asking)  # models loaded outside the timings
+            walls = []
+            for number, text in enumerate(questions):
+                step(f"asking, judge {judge}", number, len(questions))
+                store.forget_queries()
+                walls.append(timed(lambda q=text, s=asking: answer_question(q, store, s))[1])
+            rows[judge] = percentiles(walls)
+        bare = bare_query_embedding_ms(built, questions)
+    on = rows["e5-judge"]
+    return {"embedder": settings.index.embedder, "questions": len(questions),
+            "judge_off": rows["none"], "judge_on": on, "bare_query_embedding": bare,
+            "targets": {name: {"value": on[name], "bound": bound, "met": on[name] <= bound}
+                        for name, bound in JUDGE_TARGETS.items()}}
 
 
 def embedded_chars(store) -> int:

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PARTS = ("sample", "scaling", "embedders", "serving", "ocr")
+PARTS = ("sample", "scaling", "embedders", "serving", "ocr", "judge")
+DEFAULT_PARTS = PARTS[:-1]  # the judge is off by default; its timing is asked for by name
 
 
 def _sizes(raw: str) -> list[int]:
@@ -40,8 +41,9 @@ def add_parser(subparsers) -> None:
                     "1M clauses takes minutes.")
     parser.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000, 1000000],
                         help="scaling sizes, comma-separated (default 1000,10000,100000,1000000)")
-    parser.add_argument("--parts", type=_parts, default=list(PARTS),
-                        help="which parts to run (default sample,scaling,embedders,serving,ocr)")
+    parser.add_argument("--parts", type=_parts, default=list(DEFAULT_PARTS),
+                        help="which parts to run (default sample,scaling,embedders,serving,ocr; "
+                             "judge: warm asks with the judge off and on)")
     parser.add_argument("--distribution", choices=("clustered", "uniform"), default="clustered",
                         help="synthetic vectors: clustered like real embeddings (default) or "
                              "uniform on the sphere (worst case for HNSW)")
@@ -110,6 +112,11 @@ def run(args: argparse.Namespace) -> int:
 
         results["ocr"] = bench_ocr()
         _show_ocr(results["ocr"], say)
+    if "judge" in args.parts:
+        with step_progress() as step:
+            results["judge"] = perf.bench_judge(settings, perf.sample_questions(args.queries),
+                                                step=step)
+        _show_judge(results["judge"], say)
     results["machine"] = perf.machine()
     say(f"machine: {results['machine']}")
     if args.json:
@@ -194,6 +201,16 @@ def _show_sample(row: dict, say) -> None:
         f"peak RSS {row['peak_rss_mb']} MiB")
     say(f"  embedded {row['embedded_chars']} characters in {row['passages']} passages for "
         f"{row['clause_chars']} characters of clause text")
+
+
+def _show_judge(result: dict, say) -> None:
+    off, on, bare = result["judge_off"], result["judge_on"], result["bare_query_embedding"]
+    say(f"judge ({result['questions']} warm asks, sample corpus, {result['embedder']}): "
+        f"off p50 {off['p50_ms']} / p95 {off['p95_ms']} ms; on p50 {on['p50_ms']} / "
+        f"p95 {on['p95_ms']} ms; bare query embedding p50 {bare['p50_ms']} ms")
+    for name, row in result["targets"].items():
+        say(f"  judge on {name} {row['value']} ≤ {row['bound']}: "
+            f"{'met' if row['met'] else 'MISSED'}")
 
 
 def _show_scaling(result: dict, say) -> None:

@@ -97,6 +97,11 @@ class CorpusRows:
     def embedder(self):
         return get_embedder(self.settings)
 
+    def forget_queries(self) -> None:
+        """Empty the query cache (a benchmark timing each ask's own embedding)."""
+        with self._cache_lock:
+            self._query_cache.clear()
+
     def embed_query(self, question: str) -> np.ndarray:
         """The question's vector; recent questions are remembered (repeats, eval sweeps)."""
         vector = self._query_cache.get(question)
