@@ -349,9 +349,13 @@ _CITED_NAME = re.compile(
 )
 
 
+# A notice's list of attachments names documents too (附件：1.2025年…检查表\n2.…).
+_ATTACHMENT_LIST = re.compile(r"(?m)^\s*附\s*件\s*[:：].*(?:\n\s*\d+\s*[.．、].*)*")
+
+
 def own_words(text: str) -> str:
-    """`text` without the titles and 文号 it cites, each left as one space."""
-    return _CITED_NAME.sub(" ", text)
+    """`text` without the titles, 文号 and attachment lists it cites, each left as one space."""
+    return _CITED_NAME.sub(" ", _ATTACHMENT_LIST.sub(" ", text))
 
 
 def find_doc_numbers(text: str) -> list[str]:

@@ -176,6 +176,8 @@ def test_a_cited_title_or_document_number_states_no_time_and_no_number():
     cites = "按照《关于开展2025年督导工作的通知》（某卫〔2025〕5号）安排，由市疾控中心人员组成。"
     assert not states_time(cites) and not states_number(cites)
     assert not states_number("依据《某某条例》（国务院令第709号）执行")
+    # a notice's attachment list names documents: 附件：1.2025年…检查表
+    assert not states_time("附件：1.2025年登革热防控检查表（镇街）\n2.2025年住宿场所检查表")
     assert states_time("督导时间：4月15日-4月27日。") and states_number("抽取5ml静脉血")
     doc = make_doc("d", [(["三、"], "三、督导组成员\n" + cites),
                          (["一、"], "一、督导时间\n4月15日-4月27日。")])
