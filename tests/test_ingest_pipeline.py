@@ -90,6 +90,25 @@ def test_directories_expand_recursively_skipping_hidden_and_unsupported(tmp_path
     assert found == ["a.txt", "d.pdf", "e.MD", "sub/b.html", "sub/deeper/c.docx", "sub/scan.png"]
 
 
+def test_excluded_names_in_a_folder_are_skipped_and_the_rest_ingested(tmp_path, capsys):
+    # A collection's own file list (SOURCES.md) or README is not a policy document.
+    (tmp_path / "corpus" / "sub").mkdir(parents=True)
+    (tmp_path / "corpus" / "SOURCES.md").write_text("| file | source |\n|---|---|\n| a.txt | x |",
+                                                   encoding="utf-8")
+    (tmp_path / "corpus" / "sub" / "README.txt").write_text("说明", encoding="utf-8")
+    (tmp_path / "corpus" / "a.txt").write_text(
+        "某某市卫生健康局关于加强管理的通知\n一、加强组织领导。各单位要明确责任。\n",
+        encoding="utf-8")
+    found = expand_paths([tmp_path / "corpus"], ["SOURCES.md", "README*"])
+    assert [p.name for p in found] == ["a.txt"]
+    assert len(expand_paths([tmp_path / "corpus"])) == 3
+    assert main(["--index-dir", str(tmp_path / "index"), "--embedder", "hashing", "ingest",
+                 str(tmp_path / "corpus"), "--exclude", "SOURCES.md", "--exclude", "README*",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [d["source"] for d in report["documents"]] == ["a.txt"] and not report["errors"]
+
+
 def test_a_file_named_twice_is_read_once_and_named_files_keep_any_type(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / "sheet.xlsx").write_text("x")

@@ -24,6 +24,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--rebuild", action="store_true",
                         help="re-embed the documents already indexed with the current settings "
                              "(after changing the embedder); reads no files")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip files in the folders whose name matches GLOB (repeatable), "
+                             "e.g. --exclude SOURCES.md --exclude 'README*'")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         return _rebuild(args, settings)
     paths = args.paths or [settings.paths.corpus_dir]
     with _progress_bar() as progress:
-        report = ingest_into_index(paths, settings, progress, replace_all=args.replace)
+        report = ingest_into_index(paths, settings, progress, replace_all=args.replace,
+                                   exclude=args.exclude)
     if args.json:
         print_json(report.model_dump(mode="json"))
     else:

@@ -7,6 +7,7 @@ and the rest go in. Ingest stops at Documents: the service writes them into the 
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -68,16 +69,23 @@ class IngestReport(BaseModel):
         return bool(self.documents)
 
 
-def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
-    """Files named, plus supported files under directories (recursive, hidden ones skipped).
+def expand_paths(paths: Iterable[Path | str], exclude: Sequence[str] = ()) -> list[Path]:
+    """Files named, plus supported files under directories (recursive, hidden ones skipped,
+    and those whose name matches an `exclude` glob: a folder's SOURCES.md or README.md).
 
     A named file is kept whatever its type, so an unsupported one is reported, not ignored.
     """
     files: dict[Path, Path] = {}  # resolved → as given; a file named twice is read once
     for path in map(Path, paths):
-        for found in _files_under(path) if path.is_dir() else [path]:
+        found_here = [f for f in _files_under(path) if not _excluded(f, exclude)] \
+            if path.is_dir() else [path]
+        for found in found_here:
             files.setdefault(found.resolve(), found)
     return list(files.values())
+
+
+def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -91,11 +99,12 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def ingest_files(
-    paths: Sequence[Path | str], settings: Settings, progress: Progress | None = None
+    paths: Sequence[Path | str], settings: Settings, progress: Progress | None = None,
+    exclude: Sequence[str] = (),
 ) -> tuple[list[Document], IngestReport]:
     """Load and parse every file; bad files become report errors, duplicates warnings."""
     started = time.perf_counter()
-    files = expand_paths(paths)
+    files = expand_paths(paths, exclude)
     report = IngestReport()
     documents: dict[str, Document] = {}
     ocr = _ocr_reader(settings, progress)

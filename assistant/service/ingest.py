@@ -17,10 +17,11 @@ from assistant.stores.backends import write_index
 
 def ingest_into_index(paths: Sequence[Path | str], settings: Settings,
                       progress: Progress | None = None, *,
-                      replace_all: bool = False) -> IngestReport:
+                      replace_all: bool = False, exclude: Sequence[str] = ()) -> IngestReport:
     """Ingest the files and upsert the good documents into the index (built aside, swapped).
-    The index is only touched when at least one document is good."""
-    documents, report = ingest_files(paths, settings, progress)
+    The index is only touched when at least one document is good. `exclude`: globs of file
+    names skipped inside folders."""
+    documents, report = ingest_files(paths, settings, progress, exclude)
     if not documents:
         report.warnings.append("no document could be ingested; the index was left unchanged")
         return report
