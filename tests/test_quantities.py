@@ -88,6 +88,7 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     ("发现病例后多长时间内上报？", "duration"),
     ("当场最多罚多少钱？", "fine"),  # a fine: 二百元以下, or 按罚款数额的百分之三
     ("办理备案要交多少手续费？", "money"),
+    ("资格证书的年检费用是多少？", "money"),  # 有效期为5年 does not answer it
     ("报销比例最多降多少？", "ratio"),
     ("一个月加班最多多少小时？", "hours"),
     ("每年继续教育要修满多少学时？", "hours"),
