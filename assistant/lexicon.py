@@ -347,8 +347,6 @@ _CITED_NAME = re.compile(
     rf"《[^《》\n]{{1,120}}》|[{BRACKET_OPEN}]\s*(?:19|20)\d{{2}}\s*[{BRACKET_CLOSE}]\s*\d{{1,4}}\s*号"
     r"|令\s*第\s*\d{1,4}\s*号"
 )
-
-
 # A notice's list of attachments names documents too (附件：1.2025年…检查表\n2.…).
 _ATTACHMENT_LIST = re.compile(r"(?m)^\s*附\s*件\s*[:：].*(?:\n\s*\d+\s*[.．、].*)*")
 

@@ -77,24 +77,19 @@ def expand_paths(paths: Iterable[Path | str], exclude: Sequence[str] = ()) -> li
     """
     files: dict[Path, Path] = {}  # resolved → as given; a file named twice is read once
     for path in map(Path, paths):
-        found_here = [f for f in _files_under(path) if not _excluded(f, exclude)] \
-            if path.is_dir() else [path]
-        for found in found_here:
+        for found in _files_under(path, exclude) if path.is_dir() else [path]:
             files.setdefault(found.resolve(), found)
     return list(files.values())
 
 
-def _excluded(path: Path, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
-
-
-def _files_under(folder: Path) -> list[Path]:
+def _files_under(folder: Path, exclude: Sequence[str] = ()) -> list[Path]:
     wanted = set(supported_extensions())
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # never descend into .git etc.
         found.extend(Path(root) / name for name in names
-                     if not name.startswith(".") and Path(name).suffix.lower() in wanted)
+                     if not name.startswith(".") and Path(name).suffix.lower() in wanted
+                     and not any(fnmatch.fnmatch(name, pattern) for pattern in exclude))
     return sorted(found)
 
 
