@@ -17,7 +17,7 @@ def test_judge_bench_times_asks_with_the_judge_off_and_on(tmp_path, capsys, monk
     result = json.loads(captured.out)["judge"]
     assert result["questions"] == 2
     off, on = result["judge_off"], result["judge_on"]
-    # The judge reads up to six (question, clause) pairs per ask: it costs time.
+    # The judge reads up to four (question, clause) pairs per ask: it costs time.
     assert on["p50_ms"] > off["p50_ms"] > 0
     assert set(result["targets"]) == {"p50_ms", "p95_ms"}
     assert result["targets"]["p50_ms"]["met"] is (on["p50_ms"] <= 250.0)
