@@ -151,6 +151,19 @@ def test_control_characters_are_removed_before_answering(corpus_index):
                for t in bot.rules.check_history(history))
 
 
+def test_limits_count_the_text_as_sent_controls_and_spaces_too(corpus_index):
+    # The published schema's maxLength counts every character sent; the service agrees,
+    # so padding that is stripped later cannot carry an over-long request past the limit.
+    bot = Assistant(api_settings(corpus_index, audit_enabled=False))
+    with pytest.raises(RequestRefused, match="question is 501 characters"):
+        bot.rules.check_question("医保" + "\x13" * 499)
+    with pytest.raises(RequestRefused, match="question is 501 characters"):
+        bot.rules.check_question(" " * 499 + "医保")
+    with pytest.raises(RequestRefused, match=r"history turn 1 \(user\) is 501 characters"):
+        bot.rules.check_history([{"role": "user", "content": ":" + "\x13" * 500}])
+    assert bot.rules.check_question("医保" + "\x13" * 498) == "医保"
+
+
 # --- one set of rules for every caller
 def test_the_service_refuses_what_the_api_refuses(corpus_index):
     bot = Assistant(api_settings(corpus_index, audit_enabled=False))

@@ -12,8 +12,10 @@ processes opening a fresh database at once apply each migration exactly once.
 from __future__ import annotations
 
 import os
+import random
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,8 +65,12 @@ class Database:
             _private_file(self.path)
             conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            try:
+                conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+                _use_wal(conn)
+            except BaseException:
+                conn.close()
+                raise
             return conn
         import psycopg  # optional dependency: only for a PostgreSQL database
 
@@ -107,6 +113,27 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         return applied
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a database file to WAL (once: the mode is stored in the file).
+
+    Switching needs the file's exclusive lock, and SQLite answers "database is locked" at
+    once, without its busy handler, when connections opening a fresh file race for it:
+    so the switch is retried, with jitter, within the same busy budget.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def _private_file(path: Path) -> None:

@@ -130,7 +130,7 @@ def check_text(text: str, what: str) -> str:
 
 
 # C0 controls (and DEL) other than tab and line breaks: never meaningful in a question, and
-# NUL breaks C libraries and logs downstream. Removed before any other check.
+# NUL breaks C libraries and logs downstream. Removed once the length (as sent) is checked.
 _CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
@@ -156,16 +156,19 @@ class RequestRules:
 
     # --- limits
     def check_question(self, question: str) -> str:
-        question = strip_controls(check_text(question or "", "the question")).strip()
+        # Lengths count the text as sent, as the published schema's maxLength does: a
+        # question padded with controls or spaces past the limit is refused, not trimmed.
+        sent = check_text(question or "", "the question")
+        limit = self.settings.limits.max_question_chars
+        if len(sent) > limit:
+            raise RequestRefused(f"question is {len(sent)} characters long; the limit is "
+                                 f"{limit} (ASSISTANT_LIMITS__MAX_QUESTION_CHARS)",
+                                 staff=f"问题共 {len(sent)} 字，超过了 {limit} 字的上限，"
+                                       "请精简后再发送。")
+        question = strip_controls(sent).strip()
         if not has_content(question):
             raise RequestRefused("问题为空 (question is empty: it holds no letter or digit): "
                                  "send the question to answer", staff="请先输入问题。")
-        limit = self.settings.limits.max_question_chars
-        if len(question) > limit:
-            raise RequestRefused(f"question is {len(question)} characters long; the limit is "
-                                 f"{limit} (ASSISTANT_LIMITS__MAX_QUESTION_CHARS)",
-                                 staff=f"问题共 {len(question)} 字，超过了 {limit} 字的上限，"
-                                       "请精简后再发送。")
         return question
 
     def check_history(self, history: list[dict] | None) -> list[dict]:
@@ -180,19 +183,18 @@ class RequestRules:
                                  staff=HISTORY_TOO_LONG)
         total = 0
         for number, turn in enumerate(history, 1):
-            content = strip_controls(check_text(str(turn.get("content", "")),
-                                                f"history turn {number}"))
-            turn["content"] = content
+            sent = check_text(str(turn.get("content", "")), f"history turn {number}")
+            turn["content"] = strip_controls(sent)
             user = turn.get("role") == "user"
             limits = settings.limits
             limit, name = ((limits.max_question_chars, "ASSISTANT_LIMITS__MAX_QUESTION_CHARS")
                            if user else
                            (limits.max_turn_chars, "ASSISTANT_LIMITS__MAX_TURN_CHARS"))
-            if len(content) > limit:
+            if len(sent) > limit:
                 raise RequestRefused(f"history turn {number} ({turn.get('role')}) is "
-                                     f"{len(content)} characters long; the limit is {limit} "
+                                     f"{len(sent)} characters long; the limit is {limit} "
                                      f"({name})", staff=HISTORY_TOO_LONG)
-            total += len(content)
+            total += len(sent)
         if total > settings.limits.max_history_chars:
             raise RequestRefused(f"history holds {total} characters; the limit is "
                                  f"{settings.limits.max_history_chars} "
