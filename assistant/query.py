@@ -276,8 +276,12 @@ _DOCUMENT_NOUN_RE = re.compile(
 
 
 def meta_kinds(question: str) -> list[str]:
-    """Which document facts (status, date, issuer, number) the question asks about."""
-    kinds = [kind for kind, pattern in _META_PATTERNS.items() if pattern.search(question)]
+    """Which document facts (status, date, issuer, number) the question asks about, in the
+    order it asks them: the answer states them in that order (从哪天开始施行，旧的还有效吗
+    → the date first)."""
+    found = {kind: m.start() for kind, pattern in _META_PATTERNS.items()
+             if (m := pattern.search(question))}
+    kinds = sorted(found, key=found.get)
     if "number" in kinds and doc_numbers(question):
         kinds.remove("number")  # 川办函〔…〕中提到的方案文号是什么 asks about a cited document
     if "effective" in kinds and not _DOCUMENT_NOUN_RE.search(question):
@@ -286,7 +290,12 @@ def meta_kinds(question: str) -> list[str]:
 
 
 
-_ASKS_DUTY_RE = re.compile(r"负责|牵头|责任单位|哪个部门|哪些部门|哪些单位|哪个单位|由谁")
+# Who is in charge asks with a question word or names the duty's unit: 由哪个部门牵头,
+# 谁负责, 牵头单位是. 能否牵头组建, 负责人会被约谈吗 and 院长负责制 ask something else.
+_ASKS_DUTY_RE = re.compile(
+    r"哪个部门|哪些部门|哪些单位|哪个单位|什么部门|什么单位|由谁|责任单位"
+    r"|(?:牵头|负责|责任)(?:部门|单位)"
+    r"|(?:谁|哪)[^，。；？?]{0,6}(?:负责|牵头)(?!制)|(?:负责|牵头)(?!制)[^，。；？?]{0,6}(?:谁|哪)")
 
 
 def asks_duty(question: str) -> bool:
@@ -345,6 +354,21 @@ _SUBUNITS_RE = re.compile(
 )
 _SUBUNIT_LEVEL = {"城市": 3, "地市": 3, "市州": 3, "市": 3, "州": 3, "县区": 2, "区县": 2,
                   "县": 2, "区": 2, "乡镇": 1, "地区": 3, "地方": 3}
+
+
+# Which places a measure covers (在哪些城市开展试点, 哪几个县, 试点在哪里开展): answered by the
+# places a sentence names. (挂在哪里 asks for a spot, 明显处所, which names no place.)
+_WHERE_PILOT_RE = re.compile(r"在哪(?:里|儿)?(?:开展|试点|实施|推行|推广)")
+
+
+def asks_where(question: str) -> bool:
+    return bool(_SUBUNITS_RE.search(question) or _WHERE_PILOT_RE.search(question))
+
+
+def states_place(query: Query, text: str) -> bool:
+    """The text names a place the question does not (自贡市、宜宾市 for 四川省在哪些城市…),
+    outside the titles and 文号 it cites."""
+    return any(p not in query.text for p in places(own_words(text)))
 
 
 def is_followup(question: str) -> bool:
@@ -559,6 +583,7 @@ class Query:
     focus: tuple[str, ...] = ()  # content words next to the question word (what it asks about)
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
     who: bool = False  # it asks for a person or body by name (总指挥是谁, 由谁担任)
+    where: bool = False  # it asks which places a measure covers (在哪些城市开展试点)
     # The unit family of the quantity it asks for in plain words (lexicon.asked_quantity):
     # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
@@ -639,6 +664,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True) -> 
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)), who=asks_who(text),
+        where=asks_where(text),
         quantity=next(iter(families), None), quantities=families,
         roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms),

@@ -86,6 +86,14 @@ def test_fact_coverage_normalises_width_space_and_dates():
     assert not contains_fact("区人民医院", "区中医院")
 
 
+def test_fact_first_asks_the_first_sentence_to_state_a_fact():
+    sentences = ["全面落实改革要求[1]。", "在自贡市、宜宾市开展试点[1]。"]
+    assert metrics.fact_first(sentences, ["自贡市"]) == 0.0  # stated, but second
+    assert metrics.fact_first(sentences[::-1], ["自贡市"]) == 1.0
+    assert metrics.fact_first(sentences, []) is None
+    assert metrics.fact_first([], ["自贡市"]) is None  # nothing answered
+
+
 def test_hallucinations_outside_context_and_invented_doc_numbers():
     known = ["川办函〔2021〕56号"]
     quoted = ["…（川医改发〔2020〕1号）要求…"]

@@ -162,7 +162,8 @@ def test_a_law_naming_its_effective_date_is_quoted_not_its_table_of_contents(
         law_with_contents, question):
     answer = ask(law_with_contents, question)
     assert [c.label for c in answer.citations] == ["第三条"]
-    assert "本条例自2024年7月1日起施行" in answer.answer
+    # First what was asked first: the date, then whether the old text holds.
+    assert "本条例自2024年7月1日起施行" in answer.sentences[0].text, answer.answer
     assert "未标注施行日期" not in answer.answer
     # What it repealed says whether the old text still holds; quoted with its marker.
     assert "《某某市公共场所控制吸烟规定》同时废止[1]" in answer.answer

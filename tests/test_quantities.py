@@ -26,7 +26,7 @@ from assistant.lexicon import (
     states_quantity_of,
     states_value,
 )
-from assistant.query import analyse
+from assistant.query import analyse, states_place
 from assistant.service import answer_question
 
 # A notice of our own: each clause states one quantity, in Chinese numerals, beside a
@@ -223,3 +223,57 @@ def test_an_issuer_the_document_does_not_have_is_refused_saying_which(store):
     answer = ask(store, "国家医保局印发的发热病例报告通知要求多长时间内报告疾控中心？")
     assert answer.abstained
     assert any("国家医保局" in w for w in answer.warnings)
+
+
+# A notice of our own whose clauses open with context that repeats the question's words:
+# the pilot cities come in the pilot clause's second sentence, the answer to 双病 after
+# its clause's heading.
+PILOT_NOTICE = """测试省卫生健康委员会
+关于开展家庭医生签约服务扩面试点的通知
+测卫基〔2025〕3号
+各市（州）卫生健康委：
+现将有关事项通知如下。
+一、试点范围。按照《测试省家庭医生签约服务扩面工作方案》要求，稳步推进家庭医生签约服务扩面工作。在绵阳市、南充市开展家庭医生签约服务扩面试点，力争重点人群签约率明显提升。
+二、完善慢病管理机制。在社区卫生服务中心推行痛风、骨质疏松“双病”同管服务，由家庭医生团队按季度随访。
+三、工作要求。各地要加强家庭医生队伍建设。
+测试省卫生健康委员会
+2025年5月6日
+"""
+
+
+def test_where_questions_ask_for_places_a_sentence_names_outside_cited_titles():
+    assert analyse("测试省在哪些城市开展家庭医生签约服务扩面试点？").where
+    assert analyse("地氟病换茶试点在哪里开展？").where
+    assert not analyse("医院的收费标准要挂在哪里？").where  # a spot, not a place
+    query = analyse("四川省在哪些城市开展改革试点？")
+    assert states_place(query, "在自贡市、宜宾市开展改革试点")
+    assert not states_place(query, "全面落实《四川省医改工作方案》要求")  # a cited title
+    assert not states_place(query, "四川省要稳步推进改革")  # the place the question names
+
+
+def test_a_where_question_leads_with_the_sentence_naming_the_places(tmp_path):
+    index, settings = build_store(tmp_path, "hashing", {"pilot.txt": PILOT_NOTICE})
+    answer = answer_question("测试省在哪些城市开展家庭医生签约服务扩面试点？", index, settings)
+    assert not answer.abstained, answer.warnings
+    assert "绵阳市、南充市" in answer.sentences[0].text, answer.answer
+    assert any(c.number == "测卫基〔2025〕3号" for c in answer.citations)
+
+
+def test_an_answer_leads_with_its_best_sentence_not_the_clauses_heading(tmp_path):
+    index, settings = build_store(tmp_path, "hashing", {"pilot.txt": PILOT_NOTICE})
+    answer = answer_question("慢病管理机制里的“双病”同管是指哪两种病？", index, settings)
+    assert not answer.abstained, answer.warnings
+    assert "痛风、骨质疏松" in answer.sentences[0].text, answer.answer
+
+
+@pytest.mark.parametrize("question, duty", [
+    ("开州区深化医改由哪个部门牵头？", True),
+    ("这项工作谁牵头？", True),
+    ("牵头单位是哪个？", True),
+    ("社会办医疗机构能否牵头组建县域医共体？", False),  # may it lead one, not who leads
+    ("违规的医药机构拒不改正的，负责人会被约谈吗？", False),
+    ("哪些文件要求全面落实党委领导下的院长负责制？", False),
+])
+def test_a_duty_question_asks_who_is_in_charge(question, duty):
+    # A duty question's answer opens with the clause's 责任单位 note.
+    assert analyse(question).asks_duty is duty

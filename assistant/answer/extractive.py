@@ -5,7 +5,8 @@ the best-scoring clause, plus every other clause whose evidence probability reac
 model's cite threshold. When those clauses come from several documents each document
 gets its best sentence; otherwise the best 1-4 sentences of the cited clauses (scored by
 overlap with the question's content words) are returned, each followed by its block
-marker, so a citation only ever stands beside a sentence taken from that clause. A
+marker, so a citation only ever stands beside a sentence taken from that clause. The
+sentence stating what was asked leads (never a clause's heading alone), then the context. A
 question about responsibility also gets the clause's 责任单位 note. A question about a document
 itself (是否有效, 何时印发, 发文机关, 文号, 发给哪些单位, 根据哪个文件制定) is answered from its
 metadata or preamble, citing the block that states it (the pipeline puts that document's preamble
@@ -25,6 +26,7 @@ from assistant.lexicon import (
     EFFECTIVE_CLAUSE,
     REPEAL_VERB,
     instruction_in,
+    is_article_label,
     states_quantity_of,
     strip_leading_marker,
 )
@@ -34,6 +36,7 @@ from assistant.query import (
     defines,
     names_who,
     states_number,
+    states_place,
     states_quantity,
     states_time,
 )
@@ -291,7 +294,8 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
             cite_threshold if doc_cite_threshold is None else doc_cite_threshold,
         )
         chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query))
-    sentences = [c.cited() for c in lead_with_asked(query, with_asked_fact(query, chosen))]
+    chosen = with_asked_fact(query, with_body(chosen))
+    sentences = [c.cited() for c in lead_with_asked(query, chosen)]
     if chosen and query.asks_duty:
         duty = duty_sentence(chosen[0].block)
         sentences = ([duty] if duty else []) + sentences  # the unit in charge first
@@ -341,12 +345,43 @@ def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
 
 
 def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
-    """The sentences stating the asked fact (the number, the deadline) first, then the
-    context, each group in document order."""
-    if not asks_fact(query):
-        return chosen
-    first = [c for c in chosen if states_asked(query, c.text)]
+    """The answer leads with what was asked, then the context in document order: the
+    sentences stating the asked fact (the number, the deadline, the places a pilot covers),
+    best match first; failing those, the best-matching sentence that is not its clause's
+    heading (创新医防协同机制 names the topic; the sentence after it answers)."""
+    if asks_fact(query):
+        first = [c for c in chosen if states_asked(query, c.text)]
+    elif query.where:  # reordered only: a sentence naming a place is not added for it
+        first = [c for c in chosen if states_place(query, c.text)]
+    else:
+        first = []
+    if not first:
+        body = [c for c in chosen if not is_heading(c)]
+        first = [max(body, key=lambda c: c.score)] if body else []
+    first.sort(key=lambda c: -c.score)  # stable: equal scores keep document order
     return first + [c for c in chosen if c not in first]
+
+
+def with_body(chosen: list[Candidate]) -> list[Candidate]:
+    """A clause's heading says what the clause is about, not what it rules: where it is
+    the only sentence chosen from its clause, the clause's next sentence joins it."""
+    added = list(chosen)
+    for cand in chosen:
+        if is_heading(cand) and not any(c.block is cand.block and not is_heading(c)
+                                        for c in chosen):
+            body = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
+            added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in body]
+    return sorted(added, key=lambda c: (c.block.marker, c.position)) if added != chosen \
+        else chosen
+
+
+def is_heading(candidate: Candidate) -> bool:
+    """The sentence is its clause's heading (（五）创新医防协同机制。), which names a topic.
+    (An article's first sentence, 第十二条 血站对献血者必须…, is a rule: never a heading.)"""
+    clause = candidate.block.scored.clause
+    if not clause.heading or not clause.path or is_article_label(clause.path[-1]):
+        return False
+    return candidate.text.strip("。；：: ") == clause.heading.strip("。；：: ")
 
 
 def _two_versions(blocks: list[ContextBlock]) -> tuple[ContextBlock, ContextBlock] | None:

@@ -5,7 +5,8 @@ A cited or retrieved clause *matches* a gold clause when it is the gold clause o
 its sub-clauses (same document, path starts with the gold path). An ancestor does not
 match: a heading clause holds its own text only, not the gold clause's facts.
 
-Per question: `citation_scores`, `retrieval_scores`, `fact_coverage`, `hallucinations`.
+Per question: `citation_scores`, `retrieval_scores`, `fact_coverage`, `fact_first`,
+`hallucinations`.
 Over a run: `abstention_scores`, `percentile`, `summarise`.
 """
 
@@ -90,6 +91,14 @@ def fact_coverage(text: str, facts: Sequence[str]) -> float | None:
     if not facts:
         return None
     return sum(contains_fact(text, fact) for fact in facts) / len(facts)
+
+
+def fact_first(sentences: Sequence[str], facts: Sequence[str]) -> float | None:
+    """1.0 when the answer's first sentence states one of the key facts: the answer leads
+    with what was asked (None when the question lists none or nothing was answered)."""
+    if not facts or not sentences:
+        return None
+    return float(any(contains_fact(sentences[0], fact) for fact in facts))
 
 
 def hallucinations(cited_ids: Sequence[str], retrieved_ids: Iterable[str],
@@ -193,7 +202,8 @@ def summarise(records: Sequence[dict]) -> dict[str, float | int | None]:
         summary[f"citation_{name}"] = mean(s.get(name) for s in scores)
     summary["citation_f1"] = _f1(summary["citation_precision"], summary["citation_recall"])
     summary["doc_f1"] = _f1(summary["citation_doc_precision"], summary["citation_doc_recall"])
-    for name in [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10", "fact_coverage"]:
+    for name in [f"recall@{k}" for k in KS] + ["mrr@10", "ndcg@10", "fact_coverage",
+                                                    "fact_first"]:
         summary[name] = mean(s.get(name) for s in scores)
     summary.update(_hallucination_summary(records))
     summary["supported_sentence_share"] = _supported_share(records)

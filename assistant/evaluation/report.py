@@ -24,7 +24,7 @@ METRICS: list[tuple[str, bool]] = [
     ("abstain_precision", True), ("abstain_recall", True), ("abstain_f1", True),
     ("false_abstention_rate", False),
     ("recall@1", True), ("recall@3", True), ("recall@5", True), ("recall@10", True),
-    ("mrr@10", True), ("ndcg@10", True), ("fact_coverage", True),
+    ("mrr@10", True), ("ndcg@10", True), ("fact_coverage", True), ("fact_first", True),
     ("replaced_only_share", False),
     ("latency_p50_ms", False), ("latency_p95_ms", False),
 ]

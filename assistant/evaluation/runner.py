@@ -183,6 +183,9 @@ def score_answer(item: GoldItem, answer: Answer, gold, ranking, known) -> dict:
         scores.update(metrics.retrieval_scores(ranking, gold))
         shown = "\n".join([answer.answer, *answer.warnings])
         scores["fact_coverage"] = metrics.fact_coverage(shown, item.facts)
+        if not answer.abstained:
+            scores["fact_first"] = metrics.fact_first([s.text for s in answer.sentences],
+                                                      item.facts)
     scores.update(metrics.hallucinations(
         [c.clause_id for c in answer.citations], [s.clause.clause_id for s in answer.retrieved],
         answer.answer, known, [c.text for c in answer.citations]))
