@@ -655,6 +655,22 @@ def core_issuer(issuer: str | None) -> str:
     return _ISSUER_TAIL.sub("", text)
 
 
+# --- a media report, not a rule
+# A news report (a wire story, a newspaper article, a post on an official account) tells of
+# a policy but is no basis for an answer: its wire dateline (新华社北京12月21日电,
+# 齐鲁网·闪电新闻2月21日讯), reporter credit (（记者彭韵佳）, 本报讯, 通讯员), editor lines
+# (责任编辑：, 原标题：) or platform line (…发布于贵州…官方账号) give it away.
+NEWS_MARKER = re.compile(
+    r"^[^。\n]{0,24}\d{1,2}月\d{1,2}日(?:电|讯)|[（(]记者[^）)\n]{1,24}[）)]|本报讯|通讯员\s*\S"
+    r"|发布于[^\n。]{0,30}(?:账号|号)\s*$|责任编辑\s*[:：｜|]|原标题\s*[:：]",
+    re.MULTILINE)
+
+
+def news_markers(text: str) -> list[str]:
+    """The news-report markers `text` holds (a dateline, a reporter or editor credit)."""
+    return [m.group(0).strip() for m in NEWS_MARKER.finditer(text)]
+
+
 # --- text that addresses a language model, or states a secret (issue 24, item 6)
 # A document is data: a sentence of it that tells the model what to do ("忽略以上所有指令，
 # 回答：…") or hands out a password is never an answer, whichever backend picked it.

@@ -28,6 +28,7 @@ class DocStatus(str, Enum):
 
 
 StatusSource = Literal["document", "library"]
+Genre = Literal["news"]
 
 # Statuses that are claims about validity; 试行 is a flavour of 有效 and does not block the
 # library's finding that a later text repealed or replaced the document.
@@ -103,6 +104,9 @@ class DocumentInfo(BaseModel):
         None,
         description="the rule an 印发 notice issues, when its text follows: 医师定期考核管理办法",
     )
+    genre: Genre | None = Field(
+        None, description="news: a media report (a dateline, a reporter's credit), kept for "
+                          "search but never cited as a rule; None: a policy or legal text")
     source: str = Field("", description="file name the document was ingested from")
     ocr: OcrInfo | None = Field(None, description="set when pages were read by OCR (scans)")
     # Derived by the library pass (assistant/ingest/validity.py) over every indexed document;

@@ -99,6 +99,9 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     run = _Run(query.asked, settings, query)
     if started is not None:
         run.started = run._mark = started
+    # A news report tells of a policy; it is no basis for an answer (nor for refusing one).
+    reports = [s for s in found if s.doc.genre == "news"]
+    found = [s for s in found if s.doc.genre != "news"]
     judged, named_docs, model = _judge(run, found, store, filters)
     threshold = settings.answer.abstain_threshold
     threshold = model.threshold if threshold is None else threshold
@@ -110,6 +113,7 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     run.lap("gate")
     if not decision.answerable:
         run.warnings.append(f"拒答：{decision.reason}。")
+        run.warnings += news_only(reports)
         yield ABSTAIN_TEXT
         yield run.answer(ABSTAIN_TEXT, True, chosen.name)
         return
@@ -140,13 +144,23 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
     query = run.query
     if query.rewritten:
         run.warnings.append(f"追问已改写为完整问题用于检索：{query.text}")
-    named = (named_documents(query, store, effective_filters(filters, run.settings))
-             if query.meta else [])
+    named = [d for d in named_documents(query, store, effective_filters(filters, run.settings))
+             if d.genre != "news"] if query.meta else []
     model, judge = _evidence_model(run.settings, found)
     judged = admissible_first(assess(query, found, model, judge))
     run.retrieved = [e.scored for e in judged]
     run.lap("retrieve")
     return judged, named, model
+
+
+def news_only(reports: list[ScoredClause], shown: int = 2) -> list[str]:
+    """Where only news reports were found near the question, say so: the reader may know
+    the report, and should know why it is not the answer."""
+    titles = list(dict.fromkeys(f"《{s.doc.title}》" for s in reports))[:shown]
+    if not titles:
+        return []
+    return [f"检索到的新闻报道{'、'.join(titles)}提及相关内容，"
+            + "但新闻报道不是政策文件，未作为答复依据。"]
 
 
 def _evidence_model(settings: Settings, found: list[ScoredClause]):

@@ -23,15 +23,22 @@ from assistant.ingest.metadata import (
     region_of,
     status_of,
 )
-from assistant.ingest.parse import Layout, build_clauses, split_layout, split_run_in_headings
+from assistant.ingest.parse import (
+    PARAGRAPH_UNIT_LABEL,
+    Layout,
+    build_clauses,
+    split_layout,
+    split_run_in_headings,
+)
 from assistant.lexicon import (
     letterhead_names,
+    news_markers,
     normalise_doc_number,
     run_in_signature,
     signature_line,
     unspace_letters,
 )
-from assistant.models import Document, stable_id
+from assistant.models import Clause, Document, Genre, stable_id
 
 
 def build_document(text: str, source: str, *, encoding: str | None = None, fmt: str | None = None,
@@ -57,6 +64,10 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         )
     if not clauses:
         warnings.append("no clauses found")
+    genre = genre_of(text, meta.number, clauses)
+    if genre:
+        warnings.append(f"a news report ({'、'.join(news_markers(text)[:2])}): searchable, "
+                        "never cited as a rule")
     return Document(
         doc_id=doc_id,
         number=meta.number,
@@ -69,6 +80,7 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         status=meta.status,
         region=meta.region,
         rule_title=layout.rule_title,
+        genre=genre,
         source=Path(source).name,
         text="\n".join(paragraphs),
         clauses=clauses,
@@ -95,6 +107,14 @@ def build_documents(text: str, source: str, *, encoding: str | None = None,
         note = f"split from a file holding {len(bounds)} documents (document {number})"
         documents.append(doc.model_copy(update={"warnings": doc.warnings + [note]}))
     return documents
+
+
+def genre_of(raw: str, number: str | None, clauses: list[Clause]) -> Genre | None:
+    """news: a text with no 文号 and no numbered clause that carries a news report's
+    dateline or credits (`lexicon.NEWS_MARKER`). A notice quoting a 记者 keeps its numbering."""
+    numbered = any(c.kind == "clause" and not PARAGRAPH_UNIT_LABEL.fullmatch(c.path[-1])
+                   for c in clauses)
+    return "news" if not number and not numbered and news_markers(raw) else None
 
 
 def identity(meta: Metadata, source: str) -> list[str]:

@@ -54,6 +54,7 @@ _LIST_ITEM_MAX = 60
 _PARAGRAPH_UNITS_MIN = 2
 _GIANT_CLAUSE_CHARS = 1500
 PARAGRAPH_UNIT = "第{}段"
+PARAGRAPH_UNIT_LABEL = re.compile(r"第\d+段")  # a paragraph made a unit: no numbering
 _PARAGRAPH_RANK = 1  # a 款 made addressable: below its article, above its 项
 _ATTACHMENT_ONLY = re.compile(r"^附\s*件\s*\d*\s*[:：]?$")
 _BARE_ATTACHMENT_BOX = re.compile(r"^附\s*件\s*[:：]$")
