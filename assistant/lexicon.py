@@ -658,11 +658,18 @@ def core_issuer(issuer: str | None) -> str:
 # --- a media report, not a rule
 # A news report (a wire story, a newspaper article, a post on an official account) tells of
 # a policy but is no basis for an answer: its wire dateline (新华社北京12月21日电,
-# 齐鲁网·闪电新闻2月21日讯), reporter credit (（记者彭韵佳）, 本报讯, 通讯员), editor lines
-# (责任编辑：, 原标题：) or platform line (…发布于贵州…官方账号) give it away.
+# 齐鲁网·闪电新闻2月21日讯), reporter's credit (（记者彭韵佳）, 南方日报记者施亮, 本报讯,
+# 通讯员 供图) or platform line (…发布于贵州…官方账号) gives it away. An editor's line
+# (责任编辑：) is not enough: government sites print one under their notices too.
+_LINE_SPACE = r"[ \t\u3000\xa0]"
+_NAME = r"[\u4e00-\u9fa5]{2,4}"
 NEWS_MARKER = re.compile(
-    r"^[^。\n]{0,24}\d{1,2}月\d{1,2}日(?:电|讯)|[（(]记者[^）)\n]{1,24}[）)]|本报讯|通讯员\s*\S"
-    r"|发布于[^\n。]{0,30}(?:账号|号)\s*$|责任编辑\s*[:：｜|]|原标题\s*[:：]",
+    r"^[^。\n]{0,24}\d{1,2}月\d{1,2}日(?:电|讯)"  # wire dateline
+    rf"|[（(]记者{_LINE_SPACE}*{_NAME}(?:[ 、\u3000]+{_NAME})*[）)]"  # （记者彭韵佳）
+    rf"|本报讯|通讯员{_LINE_SPACE}*(?:供图|摄)"
+    rf"|^{_LINE_SPACE}*[^。，、：:\n]{{0,10}}(?:记者|通讯员)"  # 南方日报记者施亮
+    r"[\u4e00-\u9fa5 \t\u3000\xa0]{2,16}$"
+    rf"|发布于[^\n。]{{0,30}}(?:账号|号){_LINE_SPACE}*$",  # …发布于…官方账号
     re.MULTILINE)
 
 

@@ -34,7 +34,7 @@ NOTICE_QUOTING_PRESS = """测试市卫生健康委员会
 测卫药〔2025〕4号
 各区卫生健康局：
 一、配备要求。每个社区卫生服务中心至少配备2名临床药师。
-二、宣传报道。接受记者采访时，统一由办公室对外发布信息（记者联系电话另行通知）。
+二、宣传报道。各区要配合市日报“本报讯”栏目做好配备工作的宣传。
 测试市卫生健康委员会
 2025年6月1日
 """
@@ -56,6 +56,14 @@ def test_a_numbered_notice_with_a_number_is_a_rule_even_when_it_names_reporters(
 def test_an_unnumbered_text_without_news_markers_is_not_news():
     text = "测试市医疗机构名单\n测试市第一人民医院、测试市中医院。\n"
     assert build_document(text, "list.txt").genre is None
+    # A notice as a government site prints it: its editor line is no news marker, nor is
+    # a sentence that names a correspondent's duty or a press contact.
+    page = ("测试市卫生健康委员会关于做好夏季食品安全工作的通知\n各区卫生健康局：\n"
+            "请各区加强夏季食品安全宣传，各单位要确定1名通讯员，负责信息报送。\n"
+            "接受记者采访时，统一由办公室发布信息（记者联系电话另行通知）。\n"
+            "测试市卫生健康委员会\n2025年6月1日\n责任编辑：张三\n")
+    assert not news_markers(page)
+    assert build_document(page, "page.html").genre is None
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +93,18 @@ def test_a_rule_answers_where_a_news_report_says_something_close(store):
 def test_a_news_report_stays_searchable(store):
     index, _ = store
     assert any(d.genre == "news" for d in index.documents)
+
+
+@pytest.mark.parametrize("line, news", [
+    ("新华社北京12月21日电（记者彭韵佳）国家医保局日前宣布…", True),
+    ("某某网·某某新闻2月21日讯 为增强群众健康意识…", True),
+    ("　　某某日报记者张某某", True),
+    ("　　通讯员李某王某某", True),
+    ("市民在站台候车。通讯员 供图", True),
+    ("2025-02-21 12:13发布于某某省某某台官方账号", True),
+    ("各单位要确定1名通讯员，负责信息报送。", False),
+    ("责任编辑：张三", False),
+    ("（二）自2025年3月1日起施行。", False),
+])
+def test_news_markers(line, news):
+    assert bool(news_markers(line)) is news
