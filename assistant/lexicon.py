@@ -674,7 +674,8 @@ NEWS_MARKER = re.compile(
 
 
 def news_markers(text: str) -> list[str]:
-    """The news-report markers `text` holds (a dateline, a reporter or editor credit)."""
+    """The news-report markers `text` holds (a dateline, a reporter's credit, a platform
+    line)."""
     return [m.group(0).strip() for m in NEWS_MARKER.finditer(text)]
 
 

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ABSTAIN_TEXT = "根据现有文件无法回答该问题。"
 _MODEL_ABSTAINS = ("无法回答", "未能找到", "没有找到相关", "资料中没有")
 _FALLBACK_NOTICE = "\n\n（生成中断，以下改用抽取式回答）\n"
+NEWS_NAMED_WITHIN = 3  # retrieval ranks a refusal looks at for news reports to name
 
 
 @dataclass
@@ -100,7 +101,8 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     if started is not None:
         run.started = run._mark = started
     # A news report tells of a policy; it is no basis for an answer (nor for refusing one).
-    reports = [s for s in found if s.doc.genre == "news"]
+    # A refusal names the reports among the best candidates: the reader may know them.
+    reports = [s for s in found[:NEWS_NAMED_WITHIN] if s.doc.genre == "news"]
     found = [s for s in found if s.doc.genre != "news"]
     judged, named_docs, model = _judge(run, found, store, filters)
     threshold = settings.answer.abstain_threshold
@@ -154,13 +156,13 @@ def _judge(run: _Run, found: list[ScoredClause], store, filters: SearchFilters |
 
 
 def news_only(reports: list[ScoredClause], shown: int = 2) -> list[str]:
-    """Where only news reports were found near the question, say so: the reader may know
-    the report, and should know why it is not the answer."""
+    """Where a refused question's best candidates include news reports, say so: the reader
+    may know the report, and should know why it is not the answer."""
     titles = list(dict.fromkeys(f"《{s.doc.title}》" for s in reports))[:shown]
     if not titles:
         return []
-    return [f"检索到的新闻报道{'、'.join(titles)}提及相关内容，"
-            + "但新闻报道不是政策文件，未作为答复依据。"]
+    return [f"检索结果中有新闻报道{'、'.join(titles)}，"
+            + "新闻报道不是政策文件，未作为答复依据。"]
 
 
 def _evidence_model(settings: Settings, found: list[ScoredClause]):
