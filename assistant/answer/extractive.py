@@ -365,14 +365,15 @@ def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
 def with_body(chosen: list[Candidate]) -> list[Candidate]:
     """A clause's heading says what the clause is about, not what it rules: where it is
     the only sentence chosen from its clause, the clause's next sentence joins it."""
-    added = list(chosen)
+    added = []
     for cand in chosen:
         if is_heading(cand) and not any(c.block is cand.block and not is_heading(c)
                                         for c in chosen):
             body = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
             added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in body]
-    return sorted(added, key=lambda c: (c.block.marker, c.position)) if added != chosen \
-        else chosen
+    if not added:
+        return chosen
+    return sorted(chosen + added, key=lambda c: (c.block.marker, c.position))
 
 
 def is_heading(candidate: Candidate) -> bool:

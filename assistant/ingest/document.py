@@ -64,9 +64,10 @@ def build_document(text: str, source: str, *, encoding: str | None = None, fmt: 
         )
     if not clauses:
         warnings.append("no clauses found")
-    genre = genre_of(text, meta.number, clauses)
+    markers = news_markers(text)
+    genre = genre_of(markers, meta.number, clauses)
     if genre:
-        warnings.append(f"a news report ({'、'.join(news_markers(text)[:2])}): searchable, "
+        warnings.append(f"a news report ({'、'.join(markers[:2])}): searchable, "
                         "never cited as a rule")
     return Document(
         doc_id=doc_id,
@@ -109,12 +110,13 @@ def build_documents(text: str, source: str, *, encoding: str | None = None,
     return documents
 
 
-def genre_of(raw: str, number: str | None, clauses: list[Clause]) -> Genre | None:
+def genre_of(markers: list[str], number: str | None, clauses: list[Clause]) -> Genre | None:
     """news: a text with no 文号 and no numbered clause that carries a news report's
-    dateline or credits (`lexicon.NEWS_MARKER`). A notice quoting a 记者 keeps its numbering."""
+    dateline or credits (`markers`, from `lexicon.news_markers`). A notice quoting a 记者
+    keeps its numbering."""
     numbered = any(c.kind == "clause" and not PARAGRAPH_UNIT_LABEL.fullmatch(c.path[-1])
                    for c in clauses)
-    return "news" if not number and not numbered and news_markers(raw) else None
+    return "news" if markers and not number and not numbered else None
 
 
 def identity(meta: Metadata, source: str) -> list[str]:
