@@ -206,3 +206,35 @@ def test_the_cli_names_a_bad_setting_instead_of_a_traceback(monkeypatch, tmp_pat
     assert main(["docs"]) == 2
     assert ("error: setting retrieval.synonyms: Value error, ASSISTANT_RETRIEVAL__SYNONYMS: "
             "no such file") in capsys.readouterr().err
+
+
+CLINIC_RULES = """某某市诊所管理办法
+
+第一条 为了加强诊所管理，制定本办法。
+
+第二条 诊所的《诊所执业许可证》每年校验1次。
+
+第三条 诊所歇业，必须向原登记机关办理注销登记。
+
+第四条 出卖、转让、出借《诊所执业许可证》的，没收非法所得，并可以处以5000元以下的罚款。
+
+第五条 诊所必须按照核准登记的诊疗科目开展诊疗活动。
+"""
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("clinic"), "hashing",
+                       {"zhensuo.md": CLINIC_RULES})
+
+
+@pytest.mark.parametrize("question, article", [
+    # 牌照, 年审, 关门: the rules say 执业许可证, 校验, 歇业 (none of the question's own words).
+    ("诊所把牌照借给别人用会被怎么罚？", "第四条"),
+    ("诊所的证多久要年审一次？", "第二条"),
+    ("诊所关门不干了要办什么手续？", "第三条"),
+])
+def test_licence_questions_in_everyday_words_find_the_article(clinic, question, article):
+    store, settings = clinic
+    answer = answer_question(question, store, settings)
+    assert not answer.abstained and labels(answer)[0] == article

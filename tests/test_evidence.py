@@ -27,6 +27,7 @@ from assistant.evaluation.fit_evidence import (
     fit_logistic,
     fit_model,
     gate_cut,
+    plateau_centre,
     write_model,
 )
 from assistant.query import analyse
@@ -103,6 +104,19 @@ def _row(item, answerable, coverage, label, dense=None):
                 "doc_first": 1.0, "admitted": 1.0 if answerable else 0.5, "dense": dense,
                 "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
     return Row(item, answerable, features, label, True)
+
+
+def test_cite_thresholds_come_from_the_best_plateau_not_a_lone_best_cell():
+    # Citation F1 over (same-document cut, other-document cut): a broad plateau at 0.790
+    # and, far from it, one cell a single citation better (0.7901). The lone cell moved the
+    # fitted other-document cut from 0.40 to 0.73 between CV folds; the plateau holds.
+    grid = np.full((12, 12), 0.70)
+    grid[2:7, 3:8] = 0.790
+    grid[10, 11] = 0.7901
+    assert np.unravel_index(grid.argmax(), grid.shape) == (10, 11)
+    assert plateau_centre(grid, 2) == (4, 5)
+    # With no neighbours to average (radius 0) it is the plain best cell.
+    assert plateau_centre(grid, 0) == (10, 11)
 
 
 def test_fit_model_gives_thresholds_and_a_file_that_changes_the_settings_hash(tmp_path):

@@ -245,6 +245,9 @@ def test_where_questions_ask_for_places_a_sentence_names_outside_cited_titles():
     assert analyse("测试省在哪些城市开展家庭医生签约服务扩面试点？").where
     assert analyse("地氟病换茶试点在哪里开展？").where
     assert not analyse("医院的收费标准要挂在哪里？").where  # a spot, not a place
+    # Towns and street offices (街镇, 街道, 镇) are places too: 祖庙街道、陈村镇 answer it.
+    assert analyse("强化监测中哪些街镇算一类地区？").where
+    assert analyse("试点在哪几个镇开展？").where
     query = analyse("四川省在哪些城市开展改革试点？")
     assert states_place(query, "在自贡市、宜宾市开展改革试点")
     assert not states_place(query, "全面落实《四川省医改工作方案》要求")  # a cited title
