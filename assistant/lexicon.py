@@ -524,8 +524,9 @@ def is_name_list_entry(line: str) -> bool:
 
 
 def region_of(issuer: str | None) -> str | None:
-    """四川省卫生和计划生育委员会 → 四川省; None for a national body."""
-    found = _REGION.match(issuer or "")
+    """四川省卫生和计划生育委员会 → 四川省, 中共佛山市顺德区委办公室 → 佛山市顺德区 (a Party
+    committee's 中共 names no place); None for a national body."""
+    found = _REGION.match((issuer or "").removeprefix("中共"))
     return found.group(1) if found else None
 
 

@@ -78,7 +78,10 @@ def test_dates(text, when):
 @pytest.mark.parametrize(
     ("issuer", "region"),
     [("重庆市开州区人民政府办公室", "重庆市开州区"), ("海南州人民政府办公室", "海南州"),
-     ("四川省卫生和计划生育委员会", "四川省"), ("国务院办公厅", None)],
+     ("四川省卫生和计划生育委员会", "四川省"), ("国务院办公厅", None),
+     # A joint notice of the Party committee and the government names its place after 中共.
+     ("中共佛山市委办公室 佛山市人民政府办公室", "佛山市"),
+     ("中共佛山市顺德区委办公室", "佛山市顺德区"), ("中共中央办公厅", None)],
 )
 def test_region_from_issuer(issuer, region):
     assert region_of(issuer) == region
