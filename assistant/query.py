@@ -96,12 +96,18 @@ def _is_wordlike(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
 
 
+# A town jieba's dictionary lacks (乐从镇, 陈村镇): two characters and 镇, not a kind of
+# place (城镇, 乡镇, 小镇, 街镇, 每个镇, 镇街) nor words run into it (哪些街镇, 整改的镇街).
+_TOWN = re.compile(r"[\u4e00-\u9fff][^\W\d_城乡集小各全本该个每区县市省州的和些重街]镇(?!街)")
+
+
 @lru_cache(maxsize=2048)
 def places(text: str) -> tuple[str, ...]:
-    """Named places (四川省, 开州区, 成都市) jieba finds in `text`."""
-    return tuple(dict.fromkeys(
-        p.word for p in jieba_tagger().cut(text)
-        if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES))
+    """Named places (四川省, 开州区, 成都市) jieba finds in `text`, and towns (乐从镇)."""
+    found = [p.word for p in jieba_tagger().cut(text)
+             if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES]
+    found += [t for t in _TOWN.findall(text) if not any(t in p or p in t for p in found)]
+    return tuple(dict.fromkeys(found))
 
 
 _QUANTITY_RE = re.compile(r"(?<!哪)(?:多少|几)\s*(万元|亿元|元|人|张|所|家|个|项|次|岁|天|床)")
@@ -388,6 +394,28 @@ def place_level(place: str) -> int | None:
     return next((level for suffix, level in _LEVEL.items() if place.endswith(suffix)), None)
 
 
+_REGION_PART = re.compile(
+    r"[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|自治县|特别行政区|省|市|州|盟|县|区|旗)")
+
+
+def narrower_place(query: Query, title: str, region: str | None) -> str | None:
+    """The place below the question's own that a document is about, when the question does
+    not name it: 顺德区 for a 佛山市顺德区 notice asked about 佛山市. A question about a city
+    is answered by the city's notice, not by a district's notice that repeats it; a national
+    or provincial text (broader) still answers a local question. None when the question
+    names no place, asks which places a measure covers, or the document is at its level."""
+    if not query.places or query.where:
+        return None
+    own = dict.fromkeys([*places(title), *_REGION_PART.findall(region or "")])
+    levels = [place_level(p) or next((place_level(d) for d in own if d.startswith(p)), None)
+              for p in query.places]
+    asked = min((level for level in levels if level), default=None)
+    if asked is None:
+        return None
+    return next((d for d in own if (place_level(d) or asked) < asked
+                 and not any(f in query.text for f in place_forms(d))), None)
+
+
 def rewrite_followup(question: str, history: list[dict] | None) -> str:
     """The standalone question a follow-up stands for; other questions come back unchanged.
 
@@ -432,6 +460,7 @@ _ALSO_RE = re.compile(r"^(.{1,16}?)(?:也|又)(?:是)?(?:一样|这样|相同|�
 # (各地, 各级) distributes nothing; a comparison (A和B效力一样吗) asks one thing.
 _DISTRIBUTIVE_RE = re.compile(r"分别|各(?![地级省市县区类种项界部单方个])")
 _PAIR_RE = re.compile(r"和|与|跟|及")
+_JOINT_RE = re.compile(r"联合|共同|一起|合作|会同")  # 四川省和重庆市联合印发: one act of both
 _LEFT_STOP = "，,：:在对把从向"
 _RIGHT_STOP = "的里中在时各分都是，,？?"
 MAX_CONJUNCT = 12
@@ -459,8 +488,11 @@ def _standalone(sentence: str, first: str) -> str:
 
 
 def _pair_members(sentence: str) -> list[str]:
-    """顺德区和乐从镇的蚊媒指挥部里各担任什么 → 顺德区的…, 乐从镇的…; else the sentence."""
-    if not _DISTRIBUTIVE_RE.search(sentence):
+    """顺德区和乐从镇的蚊媒指挥部里各担任什么 → 顺德区的…, 乐从镇的…; else the sentence.
+    A pair of places is split without 各 or 分别 as well: each place has its own text
+    (顺德区和乐从镇的蚊媒指挥部里，谁负责…; …的总指挥是同一个人吗)."""
+    distributive = bool(_DISTRIBUTIVE_RE.search(sentence))
+    if not distributive and len(places(sentence)) < 2:
         return [sentence]
     for pair in _PAIR_RE.finditer(sentence):
         start = end = pair.start()
@@ -471,7 +503,9 @@ def _pair_members(sentence: str) -> list[str]:
             end += 1
         left, right = sentence[start:pair.start()], sentence[pair.end():end]
         if not (0 < len(left) <= MAX_CONJUNCT and 0 < len(right) <= MAX_CONJUNCT) or \
-                _DISTRIBUTIVE_RE.search(left + right) or "各" in left + right:
+                _DISTRIBUTIVE_RE.search(left + right) or "各" in left + right or \
+                not distributive and not (places(left) and places(right)) or \
+                _JOINT_RE.search(right):
             continue
         if sentence[end:end + 1] == "的":
             left = left.removesuffix("的")  # 纸质的和电子的规定 → 纸质的规定

@@ -64,6 +64,12 @@ NOTICE = """测试市卫生健康委员会
     ("未满十六周岁", 16, "岁", "max"),
     ("暂停执业活动3个月", 3, "月", None),
     ("不少于二十四学时", 24, "学时", "min"),  # class hours: answers 多少个小时
+    ("发热（≥38℃）", 38, "℃", "min"),  # measures: temperature, volume, weight, area, length
+    ("采集5ml静脉血", 5, "毫升", None),
+    ("每日食盐不超过5克", 5, "克", "max"),
+    ("二百毫克", 0.2, "克", None),
+    ("每床使用面积不少于6平方米", 6, "平方米", "min"),
+    ("服务半径不超过2公里", 2000, "米", "max"),
 ])
 def test_numerals_units_and_bounds_are_one_typed_quantity(text, value, unit, bound):
     [quantity] = find_quantities(text)
@@ -95,6 +101,13 @@ def test_dates_and_labels_are_no_quantities_and_normalising_keeps_them():
     ("多大的孩子不能独自留在家？", "age"),
     ("今年确诊病例已经有多少例？", "cases"),
     ("乐从镇分成几个防控片区？", None),  # a count of things, answered by a list as well
+    ("发烧到多少度以上才算监测对象？", "temperature"),
+    ("体温超过多少要上报？", "temperature"),
+    ("做检测要抽多少血？", "volume"),
+    ("每人每天最多吃多少克盐？", "weight"),
+    ("抢救室面积要多少平方米？", "area"),
+    ("卫生室离村民住处最多多远？", "length"),
+    ("几度烧伤要转诊？", None),  # a degree of burn is no temperature
 ])
 def test_a_question_in_plain_words_asks_for_a_unit_family(question, family):
     assert asked_quantity(question) == family

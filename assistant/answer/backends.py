@@ -33,6 +33,9 @@ class GenerationRequest:
     evidence: dict[str, float] = field(default_factory=dict)
     cite_threshold: float = 0.5
     doc_cite_threshold: float | None = None  # another document's clause (None: cite_threshold)
+    # The best clause of each part of a two-part question that the gate would answer alone:
+    # cited whatever the bars say (each part is a question of its own).
+    part_answers: tuple[str, ...] = ()
 
     def messages(self) -> list[dict]:
         """Chat messages: system prompt, earlier turns, then this turn with its context."""

@@ -48,6 +48,7 @@ from assistant.query import (
     Query,
     content_terms,
     defines,
+    narrower_place,
     place_forms,
     states_number,
     states_quantity,
@@ -311,6 +312,11 @@ QUANTITY_NAMES = {
     "age": "年龄",
     "cases": "病例数",
     "duration": "时长或期限",
+    "temperature": "温度",
+    "volume": "容量",
+    "weight": "重量",
+    "length": "距离或长度",
+    "area": "面积",
 }
 
 
@@ -423,6 +429,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
         item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)
                       or bool(query.defined and defines(scored.clause.text, query.defined)))
         judged.append(item)
+    _narrower_places(query, judged)
     _relative_features(judged)
     if judge is not None:
         _judge_features(query, judged, judge)
@@ -432,6 +439,25 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
         elif item.admissible:
             item.score = model.probability(item.features)
     return judged
+
+
+def _narrower_places(query: Query, judged: list[Evidence]) -> None:
+    """A document about a place below the one asked (a district's notice for a question
+    about its city) does not answer while a document of the asked place is retrieved: the
+    city's own notice is cited, not the district's copy of it."""
+    below = {}
+    for item in judged:
+        doc = item.scored.doc
+        if doc.doc_id not in below:
+            below[doc.doc_id] = narrower_place(query, doc.title, doc.region)
+    # The asked level's own document is among the candidates (its clause may fail another
+    # constraint: then the question is refused rather than answered for another place).
+    if not any(below[item.scored.doc.doc_id] is None
+               and not set(query.places) & set(item.unmet) for item in judged):
+        return
+    for item in judged:
+        if (place := below[item.scored.doc.doc_id]) is not None:
+            item.unmet.append(f"所问为{'、'.join(query.places)}，该文件针对{place}")
 
 
 def _judge_features(query: Query, judged: list[Evidence], judge: Judge) -> None:

@@ -261,11 +261,13 @@ def _date_fact(ref: str, block: ContextBlock) -> str:
 
 
 def compose(question: Query | str, context: Context, evidence: dict[str, float] | None = None,
-            cite_threshold: float = 0.5, doc_cite_threshold: float | None = None) -> list[str]:
+            cite_threshold: float = 0.5, doc_cite_threshold: float | None = None,
+            part_answers: tuple[str, ...] = ()) -> list[str]:
     """The answer's sentences, each ending with its marker.
 
     evidence: clause id → probability that the clause answers (None: every block counts).
     doc_cite_threshold: the bar for another document's first clause (None: cite_threshold).
+    part_answers: clauses that each answer one part of the question, cited in any case.
     """
     query = question if isinstance(question, Query) else analyse(question)
     if not context.blocks:
@@ -293,7 +295,8 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
             cite_threshold,
             cite_threshold if doc_cite_threshold is None else doc_cite_threshold,
         )
-        chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query))
+        chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query,
+                                                    part_answers))
     chosen = with_asked_fact(query, with_body(chosen))
     sentences = [c.cited() for c in lead_with_asked(query, chosen)]
     if chosen and query.asks_duty:
@@ -414,9 +417,11 @@ def _quote(lead: str, sentence: str, block: ContextBlock) -> str:
 
 
 def cited_blocks(context: Context, evidence: dict[str, float],
-                 thresholds: float | tuple[float, float], query: Query) -> list[ContextBlock]:
+                 thresholds: float | tuple[float, float], query: Query,
+                 part_answers: tuple[str, ...] = ()) -> list[ContextBlock]:
     """The best block by evidence, the other blocks of its document whose evidence reaches
-    the first threshold, and the best block of each other document reaching the second.
+    the first threshold, the best block of each other document reaching the second, and
+    the blocks answering a part of the question (`part_answers`).
 
     A question asking across documents in so many words (哪些文件, 各地) lowers the bar
     for other documents' clauses by half; it does not decide coverage on its own.
@@ -432,7 +437,9 @@ def cited_blocks(context: Context, evidence: dict[str, float],
     for block in context.blocks:
         if block is best:
             continue
-        if block.doc.doc_id == best.doc.doc_id:
+        if block.scored.clause.clause_id in part_answers:
+            keep = True
+        elif block.doc.doc_id == best.doc.doc_id:
             keep = score[block.marker] >= same * (0.5 if query.spanning else 1.0)
         else:
             keep = firsts[block.doc.doc_id] is block and score[block.marker] >= other
@@ -466,7 +473,8 @@ class ExtractiveBackend:
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         evidence = request.evidence or None
         yield from compose(request.query or request.question, request.context, evidence,
-                           request.cite_threshold, request.doc_cite_threshold)
+                           request.cite_threshold, request.doc_cite_threshold,
+                           request.part_answers)
 
 
 @BACKENDS.register("extractive")

@@ -122,7 +122,7 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     # The older version a change question is about is evidence whatever year it names.
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
-    part_best = _best_per_part(parts or [], run.settings)
+    part_best, part_answers = _best_per_part(parts or [], run.settings, store)
     present = {e.scored.clause.clause_id for e in usable}
     usable += [e for clause, e in part_best.items() if clause not in present]
     if not (query.changes or query.meta):
@@ -131,7 +131,7 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     context = build_context([e.scored for e in usable], budget)
     run.warnings.extend(context.warnings)
     request = _request(query.asked, query, context, settings, history, usable, model,
-                       {cid: e.score for cid, e in part_best.items()})
+                       {cid: e.score for cid, e in part_best.items()}, part_answers)
     run.lap("context")
     parts: list[str] = []
     used = yield from _generate(chosen, request, settings, parts, run.warnings)
@@ -173,21 +173,28 @@ def _evidence_model(settings: Settings, found: list[ScoredClause]):
     return model, (get_judge(answer.judge, answer.judge_model) if model.judge else None)
 
 
-def _best_per_part(parts: Parts, settings: Settings) -> dict[str, Evidence]:
+def _best_per_part(parts: Parts, settings: Settings, store
+                   ) -> tuple[dict[str, Evidence], tuple[str, ...]]:
     """Each part's best admissible clause, judged as the answer to that part alone by the
-    same evidence model (clause id → its Evidence, the best score when parts share one).
-    The gate has decided on the whole question; this only lets the answer cite, for each
-    part, the clause that answers it, when its probability clears the citing bars."""
+    same evidence model (clause id → its Evidence, the best score when parts share one),
+    and those of the parts the gate would answer asked alone. The gate has decided on the
+    whole question; a part it would answer on its own is answered (顺德区的… and 乐从镇的…
+    each by its own notice), the others' clauses only when they clear the citing bars."""
     best: dict[str, Evidence] = {}
+    answered: list[str] = []
     for part, found in parts:
-        judged = [e for e in assess(part, found, *_evidence_model(settings, found))
-                  if e.admissible]
-        top = max(judged, key=lambda e: e.score, default=None)
-        if top is not None:
-            clause = top.scored.clause.clause_id
-            if clause not in best or best[clause].score < top.score:
-                best[clause] = top
-    return best
+        model, judge = _evidence_model(settings, found)
+        judged = assess(part, found, model, judge)
+        top = max((e for e in judged if e.admissible), key=lambda e: e.score, default=None)
+        if top is None:
+            continue
+        clause = top.scored.clause.clause_id
+        if clause not in best or best[clause].score < top.score:
+            best[clause] = top
+        if gate.decide(part, judged, _corpus_numbers(store), settings.answer.abstain_threshold,
+                       model, known_titles=[d.title for d in store.documents]).answerable:
+            answered.append(clause)
+    return best, tuple(dict.fromkeys(answered))
 
 
 def current_evidence(judged: list[Evidence], query: Query) -> list[Evidence]:
@@ -216,7 +223,8 @@ def _corpus_numbers(store) -> list[str]:
 
 def _request(question: str, query: Query, context: Context, settings: Settings,
              history: list[dict] | None, judged: list[Evidence], model,
-             part_scores: dict[str, float] | None = None) -> GenerationRequest:
+             part_scores: dict[str, float] | None = None,
+             part_answers: tuple[str, ...] = ()) -> GenerationRequest:
     """The prompt keeps the user's words (LLMs also get the history); the extractive
     backend works from the standalone query and each clause's evidence score (a clause
     that best answers one part of the question: the better of the two)."""
@@ -228,7 +236,8 @@ def _request(question: str, query: Query, context: Context, settings: Settings,
         scores[clause] = max(score, scores.get(clause, 0.0))
     return GenerationRequest(query.text, context, system, user, list(history or []),
                              query=query, evidence=scores, cite_threshold=model.cite_threshold,
-                             doc_cite_threshold=model.other_document_threshold)
+                             doc_cite_threshold=model.other_document_threshold,
+                             part_answers=part_answers)
 
 
 def _generate(backend: LLMBackend, request: GenerationRequest, settings: Settings,
