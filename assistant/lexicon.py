@@ -473,9 +473,10 @@ PLACE_SUFFIXES = ("省", "市", "区", "县", "州", "镇", "乡")
 ORG_SUFFIX = re.compile(
     r"(人民政府|办公厅|办公室|委员会|委会|政府|卫生健康委|卫健委|局|厅|委|部|中心|小组|办|国务院|法院|检察院)$"
 )
-_REGION = re.compile(
-    r"^((?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|地区|自治县|市(?![区县])|州(?![区县市])|盟|县|区|旗))+)"
-)
+# One level of a region (四川省, 佛山市, 顺德区, 开州区: not 开州 + 区, nor 国家市 of 国家市场…).
+_REGION_PART = (r"[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|地区|自治县|市(?![区县场])"
+                r"|州(?![区县市])|盟|县|区|旗)")
+_REGION = re.compile(rf"^((?:{_REGION_PART})+)")
 
 
 def is_org_line(line: str) -> bool:
@@ -521,6 +522,11 @@ def is_name_list_entry(line: str) -> bool:
     """`廖海标 区卫生健康局党组成员、民营卫生健康`: a person and post, one line of a name list."""
     found = _NAME_LIST_ENTRY.match(line.strip())
     return bool(found and _POST_WORD.search(found["post"]))
+
+
+def region_parts(region: str | None) -> tuple[str, ...]:
+    """佛山市顺德区 → (佛山市, 顺德区): the places a region names, broadest first."""
+    return tuple(re.findall(_REGION_PART, region or ""))
 
 
 def region_of(issuer: str | None) -> str | None:

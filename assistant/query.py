@@ -31,6 +31,7 @@ from assistant.lexicon import (
     matching_text,
     own_words,
     programmes_in,
+    region_parts,
     roles_in,
 )
 from assistant.lexicon import PLACE_SUFFIXES as _PLACE_SUFFIXES
@@ -99,6 +100,15 @@ def _is_wordlike(token: str) -> bool:
 # A town jieba's dictionary lacks (乐从镇, 陈村镇): two characters and 镇, not a kind of
 # place (城镇, 乡镇, 小镇, 街镇, 每个镇, 镇街) nor words run into it (哪些街镇, 整改的镇街).
 _TOWN = re.compile(r"[\u4e00-\u9fff][^\W\d_城乡集小各全本该个每区县市省州的和些重街]镇(?!街)")
+
+
+def named_places(text: str, known: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """`places(text)`, then the `known` places (the corpus's: `IndexReader.places`) that
+    `text` names and the tokenizer did not find (新会区, 武侯区)."""
+    found = list(places(text))
+    found += [k for k in sorted(known, key=len, reverse=True)
+              if k in text and not any(k in p or p in k for p in found)]
+    return tuple(found)
 
 
 @lru_cache(maxsize=2048)
@@ -394,10 +404,6 @@ def place_level(place: str) -> int | None:
     return next((level for suffix, level in _LEVEL.items() if place.endswith(suffix)), None)
 
 
-_REGION_PART = re.compile(
-    r"[\u4e00-\u9fff]{1,7}?(?:自治区|自治州|自治县|特别行政区|省|市|州|盟|县|区|旗)")
-
-
 def narrower_place(query: Query, title: str, region: str | None) -> str | None:
     """The place below the question's own that a document is about, when the question does
     not name it: 顺德区 for a 佛山市顺德区 notice asked about 佛山市. A question about a city
@@ -406,7 +412,7 @@ def narrower_place(query: Query, title: str, region: str | None) -> str | None:
     names no place, asks which places a measure covers, or the document is at its level."""
     if not query.places or query.where:
         return None
-    own = dict.fromkeys([*places(title), *_REGION_PART.findall(region or "")])
+    own = dict.fromkeys([*places(title), *region_parts(region)])
     levels = [place_level(p) or next((place_level(d) for d in own if d.startswith(p)), None)
               for p in query.places]
     asked = min((level for level in levels if level), default=None)
@@ -684,14 +690,16 @@ class Query:
 
 
 @lru_cache(maxsize=4096)
-def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True) -> Query:
+def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True,
+              known_places: frozenset[str] = frozenset()) -> Query:
     terms = content_terms(text)
     alternatives = alternatives_of(text, terms, synonyms)
     terms += tuple(t for t, _ in alternatives if t not in terms)
     meta = tuple(meta_kinds(text))
     families = () if meta else asked_quantities(text)
     return Query(
-        text=text, asked=asked, terms=terms, places=places(text), alternatives=alternatives,
+        text=text, asked=asked, terms=terms, places=named_places(text, known_places),
+        alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
         numbers=stated_numbers(text), titles=named_titles(text),
@@ -703,8 +711,8 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True) -> 
         quantity=next(iter(families), None), quantities=families,
         roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms),
-        parts=tuple(_analysed(p, p, synonyms, False) for p in question_parts(text)) if split
-        else ())
+        parts=tuple(_analysed(p, p, synonyms, False, known_places)
+                    for p in question_parts(text)) if split else ())
 
 
 
@@ -716,14 +724,16 @@ def carried_terms(text: str, asked: str, terms: tuple[str, ...]) -> tuple[str, .
 
 
 def analyse(question: str, history: list[dict] | None = None,
-            synonyms: Synonyms | None = None) -> Query:
+            synonyms: Synonyms | None = None, known_places: frozenset[str] = frozenset()
+            ) -> Query:
     """The Query of `question`; a follow-up is rewritten against the previous user turn.
 
     synonyms: the everyday-word table (`lexicon.load_synonyms(settings.retrieval.synonyms)`); None =
-    the shipped one."""
+    the shipped one. known_places: places the corpus names (`IndexReader.places`), found in
+    the question besides those the tokenizer knows."""
     asked = question.strip()
     table = load_synonyms() if synonyms is None else synonyms
-    return _analysed(rewrite_followup(asked, history).strip(), asked, table)
+    return _analysed(rewrite_followup(asked, history).strip(), asked, table, True, known_places)
 
 
 def as_query(question: str | Query) -> Query:

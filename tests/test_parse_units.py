@@ -10,7 +10,7 @@ from assistant.ingest.clean import clean_text, drop_repeated_run, full_width_pun
 from assistant.ingest.document import build_document
 from assistant.ingest.metadata import find_doc_numbers, normalise_doc_number, parse_date, region_of
 from assistant.ingest.parse import extract_units
-from assistant.lexicon import match_marker, normalise_clause_ref
+from assistant.lexicon import match_marker, normalise_clause_ref, region_parts
 
 
 @pytest.mark.parametrize(
@@ -81,10 +81,18 @@ def test_dates(text, when):
      ("四川省卫生和计划生育委员会", "四川省"), ("国务院办公厅", None),
      # A joint notice of the Party committee and the government names its place after 中共.
      ("中共佛山市委办公室 佛山市人民政府办公室", "佛山市"),
-     ("中共佛山市顺德区委办公室", "佛山市顺德区"), ("中共中央办公厅", None)],
+     ("中共佛山市顺德区委办公室", "佛山市顺德区"), ("中共中央办公厅", None),
+     # 市场 is a market, not a city: a national bureau names no place.
+     ("国家市场监督管理总局", None), ("北京市市场监督管理局", "北京市")],
 )
 def test_region_from_issuer(issuer, region):
     assert region_of(issuer) == region
+
+
+def test_a_region_names_its_places_level_by_level():
+    assert region_parts("重庆市开州区") == ("重庆市", "开州区")  # not 开州 + 区
+    assert region_parts("海南藏族自治州") == ("海南藏族自治州",)
+    assert region_parts(None) == ()
 
 
 def test_punctuation_width_follows_the_text_around_it():

@@ -10,7 +10,7 @@ import pytest
 from answer_fixtures import build_store
 
 from assistant.query import analyse, narrower_place, places
-from assistant.service import answer_question
+from assistant.service import analyse_question, answer_question
 
 CITY = """成都市人民政府办公厅关于成立成都市防汛抗旱指挥部的通知
 
@@ -54,6 +54,9 @@ TOWN = """成都市温江区防汛抗旱指挥部关于成立金花镇防汛抗�
 2025年5月20日
 """
 
+# A district the tokenizer's dictionary lacks as a place: known once its notice is indexed.
+WUHOU = DISTRICT.replace("温江区", "武侯区").replace("李强", "刘洋").replace("周红", "吴敏")
+
 
 @pytest.mark.parametrize("text, found", [
     ("温江区和金花镇的防汛抗旱指挥部", ("温江区", "金花镇")),
@@ -95,7 +98,8 @@ def test_two_places_are_asked_about_one_by_one_unless_they_act_together():
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory):
     return build_store(tmp_path_factory.mktemp("index"), "hashing",
-                       {"city.md": CITY, "district.md": DISTRICT, "town.md": TOWN})
+                       {"city.md": CITY, "district.md": DISTRICT, "town.md": TOWN,
+                        "wuhou.md": WUHOU})
 
 
 def cited(flood, question):
@@ -108,6 +112,7 @@ def cited(flood, question):
     ("成都市防汛抗旱指挥部的总指挥是谁？", ["成都市人民政府办"], "王明"),
     ("成都市防汛抗旱指挥部办公室设在哪里？", ["成都市人民政府办"], "市水务局"),
     ("温江区防汛抗旱指挥部的总指挥是谁？", ["成都市温江区人民"], "李强"),
+    ("武侯区防汛抗旱指挥部的总指挥是谁？", ["成都市武侯区人民"], "刘洋"),
     ("金花镇防汛抗旱指挥部办公室设在哪里？", ["成都市温江区防汛"], "镇农业服务中心"),
 ])
 def test_each_place_is_answered_from_its_own_notice(flood, question, titles, fact):
@@ -120,3 +125,14 @@ def test_a_question_about_two_places_cites_each_places_notice(flood):
     answer, found = cited(flood, "温江区和金花镇的防汛抗旱指挥部，总指挥是谁？")
     assert sorted(title for title, _ in found) == ["成都市温江区人民", "成都市温江区防汛"]
     assert "李强" in answer.answer and "赵刚" in answer.answer
+
+
+def test_a_place_the_corpus_names_is_a_place_even_unknown_to_the_tokenizer(flood):
+    store, settings = flood
+    question = "武侯区防汛抗旱指挥部办公室设在哪里？"
+    assert places(question) == ()  # jieba's dictionary lacks 武侯区
+    assert {"成都市", "温江区", "武侯区"} <= store.places  # the issuers' regions
+    assert analyse_question(question, settings, store=store).places == ("武侯区",)
+    # …so the city's and 温江区's notices, which never name it, are not evidence.
+    answer, found = cited(flood, question)
+    assert [title for title, _ in found] == ["成都市武侯区人民"] and "区水务局" in answer.answer

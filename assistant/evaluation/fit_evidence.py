@@ -45,10 +45,8 @@ from assistant.answer.gate import CANDIDATES, tune_threshold
 from assistant.answer.judge import Judge, get_judge
 from assistant.evaluation.dataset import DEFAULT_DATASET, gold_keys, load_gold
 from assistant.evaluation.metrics import matches
-from assistant.lexicon import load_synonyms
-from assistant.query import analyse
 from assistant.retrieval.hybrid import HybridRetriever
-from assistant.service import Assistant
+from assistant.service import Assistant, analyse_question
 from assistant.settings import Settings
 
 MAX_FALSE_REFUSALS = 0.03
@@ -83,7 +81,7 @@ def collect_rows(store, items: Sequence, golds: dict, top_k: int,
     retriever, model = HybridRetriever(store), load_model()
     rows, groups = [], {}
     for item in items:
-        query = analyse(item.question, synonyms=load_synonyms(store.settings.retrieval.synonyms))
+        query = analyse_question(item.question, store.settings, store=store)
         found = retriever.search(query.text, top_k, expansion=query.expansion)
         gold = golds[item.id]
         groups[item.id] = gold[0][0] if gold else (found[0].doc.doc_id if found else "")

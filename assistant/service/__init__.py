@@ -5,7 +5,13 @@ the index), `request_rules` (limits and rate limits every caller obeys), `audit`
 `feedback` (their stores, on `database`), `warmup` (load before serving).
 """
 
-from assistant.service.assistant import Assistant, answer_question, stream_answer
+from assistant.service.assistant import (
+    Assistant,
+    analyse_question,
+    answer_question,
+    stream_answer,
+)
 from assistant.service.ingest import ingest_into_index
 
-__all__ = ["Assistant", "answer_question", "ingest_into_index", "stream_answer"]
+__all__ = ["Assistant", "analyse_question", "answer_question", "ingest_into_index",
+           "stream_answer"]

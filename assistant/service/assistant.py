@@ -111,8 +111,8 @@ class Assistant:
         question = self.rules.check_question(question)
         k = self.rules.check_top_k(k)
         self.rules.admit_caller(caller or Caller.internal())
-        return retrieve(analyse_question(question, self.settings), self.store, self.settings,
-                        k=k, filters=filters)
+        query = analyse_question(question, self.settings, store=self.store)
+        return retrieve(query, self.store, self.settings, k=k, filters=filters)
 
     def ask(self, question: str, *, caller: Caller | None = None, **options) -> Answer:
         """Answer with citations. Options: backend, filters, top_k, history."""
@@ -161,10 +161,12 @@ class Assistant:
         self.reload()
 
 
-def analyse_question(question: str, settings: Settings,
-                     history: list[dict] | None = None) -> Query:
-    """The one analysis of a question (a follow-up rewritten against `history`)."""
-    return analyse(question, history, load_synonyms(settings.retrieval.synonyms))
+def analyse_question(question: str, settings: Settings, history: list[dict] | None = None,
+                     store: IndexReader | None = None) -> Query:
+    """The one analysis of a question (a follow-up rewritten against `history`); with
+    `store`, the places its documents name count as places (新会区)."""
+    known = store.places if store is not None else frozenset()
+    return analyse(question, history, load_synonyms(settings.retrieval.synonyms), known)
 
 
 def stream_answer(question: str, store: IndexReader, settings: Settings, *, backend=None,
@@ -173,7 +175,7 @@ def stream_answer(question: str, store: IndexReader, settings: Settings, *, back
     """analyse → retrieve → answer over one opened index: chunks, then the `Answer`.
     Callers have applied the request rules (`Assistant.ask` does)."""
     started = time.perf_counter()
-    query = analyse_question(question, settings, history)
+    query = analyse_question(question, settings, history, store)
     found = retrieve(query, store, settings, k=top_k, filters=filters)
     parts = retrieve_parts(query, store, settings, k=top_k, filters=filters)
     yield from answers.stream_answer(query, found, store, settings, backend=backend,

@@ -9,11 +9,13 @@ own fusion, so every backend ranks the same way.
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from assistant.embedders import get_embedder
+from assistant.lexicon import region_of, region_parts
 from assistant.models import Clause, Document, DocumentInfo, ScoredClause, SearchFilters
 
 if TYPE_CHECKING:
@@ -69,6 +71,9 @@ class IndexReader(Protocol):
 
     def embed_query(self, question: str) -> np.ndarray: ...
 
+    @property
+    def places(self) -> frozenset[str]: ...
+
 
 class CorpusRows:
     """The metadata half every reader shares: documents, clause rows, the query cache.
@@ -93,6 +98,14 @@ class CorpusRows:
 
     def document(self, doc_id: str) -> Document | None:
         return self._by_id.get(doc_id)
+
+    @cached_property
+    def places(self) -> frozenset[str]:
+        """The places the documents' issuers name (佛山市, 顺德区 of 佛山市顺德区): a question
+        naming one is about a place, even one the tokenizer's dictionary lacks (新会区)."""
+        # From the issuer, not the stored region: an index built before a fix to
+        # `region_of` (国家市 of 国家市场监督管理总局) names no false place.
+        return frozenset(p for info in self.infos for p in region_parts(region_of(info.issuer)))
 
     def embedder(self):
         return get_embedder(self.settings)
