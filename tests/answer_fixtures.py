@@ -141,3 +141,22 @@ ROSTER = """测试市人民政府办公室
 测试市人民政府办公室
 2024年6月1日
 """
+
+# Groups listed in one clause, then each group's own clause with its lead (written for the
+# test that a who-question is answered by the roster line, not by the list of groups).
+GROUPS = """测试县人民政府办公室
+关于成立测试县蚊媒防控指挥部的通知
+测县府办函〔2025〕3号
+各乡镇人民政府，县直各部门：
+经县政府同意，成立测试县蚊媒防控指挥部。现将有关事项通知如下。
+一、下设工作组
+指挥部下设灭蚊组、宣传组、物资保障组三个工作组，分别负责灭蚊消杀、宣传动员和物资保障工作。
+二、灭蚊组
+负责人：钱七 副县长
+主要职责：组织开展灭蚊消杀，指导各乡镇清理孳生地。
+三、物资保障组
+组 长：孙八 县发展改革局局长
+主要职责：统筹防控物资采购、储备和调配。
+测试县人民政府办公室
+2025年7月1日
+"""

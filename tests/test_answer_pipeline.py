@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from answer_fixtures import PLANTED, ROSTER, VACCINATION_CARDS, VACCINATION_SITES, build_store
+from answer_fixtures import (
+    GROUPS,
+    PLANTED,
+    ROSTER,
+    VACCINATION_CARDS,
+    VACCINATION_SITES,
+    build_store,
+)
 
 from assistant.answer.evidence import answer_fingerprint
 from assistant.answer.pipeline import ABSTAIN_TEXT
@@ -223,6 +230,18 @@ def test_a_who_question_is_answered_with_the_name_first(tmp_path, question, name
     assert ("测府办函〔2024〕7号", "一、") in cited(answer), answer.citations
     assert answer.answer.startswith(named), answer.answer
 
+
+
+@pytest.mark.parametrize("question, clause, named", [
+    ("测试县蚊媒防控指挥部的灭蚊组谁负责？", "二、", "负责人：钱七"),
+    ("测试县蚊媒指挥部物资保障组组长是谁？", "三、", "组 长：孙八"),
+])
+def test_a_who_question_is_answered_by_the_roster_line_not_the_list_of_groups(
+        tmp_path, question, clause, named):
+    groups = build_store(tmp_path, "hashing", {"groups.txt": GROUPS})
+    answer = ask(groups, question)
+    assert cited(answer) == {("测县府办函〔2025〕3号", clause)}, answer.citations
+    assert answer.answer.startswith(named), answer.answer
 
 
 def test_who_is_in_charge_of_a_task_is_the_lead_of_the_group_doing_it(tmp_path):

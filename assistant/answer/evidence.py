@@ -48,6 +48,7 @@ from assistant.query import (
     Query,
     content_terms,
     defines,
+    names_who,
     narrower_place,
     place_forms,
     states_number,
@@ -430,6 +431,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
                       or bool(query.defined and defines(scored.clause.text, query.defined)))
         judged.append(item)
     _narrower_places(query, judged)
+    _roster_named(query, judged)
     _relative_features(judged)
     if judge is not None:
         _judge_features(query, judged, judge)
@@ -458,6 +460,22 @@ def _narrower_places(query: Query, judged: list[Evidence]) -> None:
     for item in judged:
         if (place := below[item.scored.doc.doc_id]) is not None:
             item.unmet.append(f"所问为{'、'.join(query.places)}，该文件针对{place}")
+
+
+def _roster_named(query: Query, judged: list[Evidence]) -> None:
+    """A question asking who holds a post (组长是谁, 灭蚊组谁负责) is answered by a roster line
+    naming that post (组 长：陈影然) when a candidate has one; the others (副组长：…, the list
+    of groups) are then not evidence. A duty stated in prose (由所在单位负责) has no roster
+    line: where no candidate has one, nothing changes."""
+    if not query.who or query.quantity or query.units or query.amount or query.when:
+        return
+    naming = [any(names_who(query, line) > 0 for line in e.scored.clause.text.splitlines())
+              for e in judged]
+    if not any(named and e.admissible for named, e in zip(naming, judged)):
+        return
+    for named, item in zip(naming, judged):
+        if item.admissible and not named:
+            item.unmet.append("未写明所问的人选")
 
 
 def _judge_features(query: Query, judged: list[Evidence], judge: Judge) -> None:
