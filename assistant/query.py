@@ -120,7 +120,8 @@ def places(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-_QUANTITY_RE = re.compile(r"(?<!哪)(?:多少|几)\s*(万元|亿元|元|人|张|所|家|个|项|次|岁|天|床)")
+_QUANTITY_RE = re.compile(
+    r"(?<!哪)(?:多少|几)\s*(万元|亿元|元|人|张|所|家|个|项|次|岁|天|床|辆|台|套|间|支|批)")
 _RATE_RE = re.compile(r"(比例|率).{0,8}(多少|几)")
 _NUMERAL = r"[\d０-９一二三四五六七八九十百千万两]"
 

@@ -17,6 +17,9 @@ def test_analysis_fields():
     assert q.doc_numbers == ("川办函〔2021〕56号",) and q.places == ("四川省",)
     assert q.years == ("2021",) and q.units == ("元",) and q.kind == "fact"
     assert "补助" in q.terms and "多少" not in q.terms and not q.rewritten
+    # Things counted by their classifier: 几辆 is met by 2-3辆, not by 车辆 alone.
+    assert analyse("流调分中心要配几辆公务车？").units == ("辆",)
+    assert analyse("每个科室要配几台电脑？").units == ("台",)
 
 
 @pytest.mark.parametrize("question, kind", [
