@@ -996,6 +996,28 @@ _LEVEL_IN_TEXT = re.compile(r"([一二三])级(及以上|以上)?")
 # The post that leads a group in a roster (组长：某某): the person in charge of what the group
 # does, when a question asks 谁负责… without naming a post.
 LEAD_POSTS = frozenset({"组长", "负责人", "牵头人", "召集人", "主任", "队长", "总指挥"})
+# A post a question asks the holder of (分析研判组组长由谁担任, 常务副总指挥是谁): a clause
+# that never names the post does not say who holds it.
+# The group it heads may come first (宣传组组长, 办公室主任): that group must be the clause's.
+_POST_ASKED = re.compile(
+    r"(?P<group>[\u4e00-\u9fff]{1,8}(?:组|办公室|中心|队))?的?"
+    r"(?P<post>常务副总指挥|副总指挥|总指挥|副组长|组长|副主任|主任|负责人|牵头人|召集人|副队长"
+    r"|队长|联络员)(?:是谁|由谁|谁来?担任|是哪位|叫什么)")
+
+
+def post_asked(question: str) -> tuple[str, str | None] | None:
+    """The post a question asks the holder of, and the words before it ending in a group
+    (…指挥部宣传组组长由谁担任 → (组长, 媒防控指挥部宣传组): the group is some ending of
+    them, 宣传组); None when it asks for no post."""
+    found = _POST_ASKED.search(question)
+    return (found["post"], found["group"]) if found else None
+
+
+def group_named(words: str, texts: list[str]) -> str:
+    """The group `words` end with (`post_asked`): their longest ending that some of `texts`
+    holds (分析研判组, not 分中心的分析研判组), else their last three characters (宣传组)."""
+    endings = [words[i:] for i in range(len(words) - 2)]
+    return next((e for e in endings if any(e in t for t in texts)), words[-3:])
 
 
 def roles_in(text: str) -> tuple[str, ...]:

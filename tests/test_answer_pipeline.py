@@ -244,6 +244,17 @@ def test_a_who_question_is_answered_by_the_roster_line_not_the_list_of_groups(
     assert answer.answer.startswith(named), answer.answer
 
 
+def test_a_post_no_clause_names_is_refused_not_answered_from_the_groups_list(tmp_path):
+    groups = build_store(tmp_path, "hashing", {"groups.txt": GROUPS})
+    # 宣传组 is only listed: no clause names its 组长.
+    answer = ask(groups, "测试县蚊媒防控指挥部宣传组组长由谁担任？")
+    assert answer.abstained, answer.answer
+    assert any("宣传组" in w for w in answer.warnings), answer.warnings
+    assert not ask(groups, "测试县蚊媒指挥部物资保障组组长由谁担任？").abstained
+    # No clause names a 主任 at all.
+    assert ask(groups, "测试县蚊媒防控指挥部办公室主任是谁？").abstained
+
+
 def test_who_is_in_charge_of_a_task_is_the_lead_of_the_group_doing_it(tmp_path):
     roster = build_store(tmp_path, "hashing", {"roster.txt": ROSTER})
     answer = ask(roster, "测试市传染病防控指挥部里谁负责网络舆情？")

@@ -36,9 +36,12 @@ from pathlib import Path
 from assistant.answer.context import metadata_lines
 from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, file_digest, judge_passage
 from assistant.lexicon import (
+    group_named,
     is_article_label,
     issuer_met,
+    matching_text,
     name_form,
+    post_asked,
     role_met,
     states_quantity_of,
     states_value,
@@ -466,9 +469,22 @@ def _roster_named(query: Query, judged: list[Evidence]) -> None:
     """A question asking who holds a post (组长是谁, 灭蚊组谁负责) is answered by a roster line
     naming that post (组 长：陈影然) when a candidate has one; the others (副组长：…, the list
     of groups) are then not evidence. A duty stated in prose (由所在单位负责) has no roster
-    line: where no candidate has one, nothing changes."""
+    line: where no candidate has one, nothing changes. A post the question names (组长由谁
+    担任) must be in the clause at all, roster line or prose (组长由分管领导担任)."""
     if not query.who or query.quantity or query.units or query.amount or query.when:
         return
+    asked = post_asked(query.text)
+    if asked:  # a clause never naming the post asked (组长) cannot say who holds it
+        post, words = asked
+        texts = [matching_text(evidence_text(e.scored)) for e in judged]
+        group = group_named(words, texts) if words else None
+        for item in judged:
+            if not item.admissible:
+                continue
+            if post not in matching_text(item.scored.clause.text):
+                item.unmet.append(f"所问的职务“{post}”")
+            elif group and group not in matching_text(evidence_text(item.scored)):
+                item.unmet.append(f"所问的“{group}”")
     naming = [any(names_who(query, line) > 0 for line in e.scored.clause.text.splitlines())
               for e in judged]
     if not any(named and e.admissible for named, e in zip(naming, judged)):
