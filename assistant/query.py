@@ -102,6 +102,20 @@ def _is_wordlike(token: str) -> bool:
 _TOWN = re.compile(r"[\u4e00-\u9fff][^\W\d_城乡集小各全本该个每区县市省州的和些重街]镇(?!街)")
 
 
+# A place naming whose body the question asks about (均安镇蚊媒指挥部, 南海区卫健局): that
+# body's own document answers, not one that mentions the place in passing.
+_BODY_AFTER_PLACE = re.compile(
+    r"^[\u4e00-\u9fff]{0,8}?(?:指挥部|领导小组|人民政府|卫生健康局|卫健局|卫生健康委|卫健委"
+    r"|医保局|医疗保障局|疾控中心|疾病预防控制中心)")
+
+
+def body_places(text: str, named: tuple[str, ...]) -> tuple[str, ...]:
+    """The `named` places the question names a body of: 均安镇 in 均安镇蚊媒指挥部的总指挥是谁."""
+    return tuple(p for p in named
+                 if any(_BODY_AFTER_PLACE.match(text[m.end():])
+                        for m in re.finditer(re.escape(p), text)))
+
+
 def named_places(text: str, known: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """`places(text)`, then the `known` places (the corpus's: `IndexReader.places`) that
     `text` names and the tokenizer did not find (新会区, 武侯区)."""
@@ -641,6 +655,9 @@ class Query:
     # words the user did not type (三医 联动 改革 试点 for 那汉中市呢？). An answer must be
     # about that topic, not merely about the new place.
     carried: tuple[str, ...] = ()
+    # The places whose body it asks about (均安镇 in 均安镇蚊媒指挥部的总指挥是谁): the cited
+    # clause's document (title, issuer) or headings must name the place, not its text alone.
+    body_places: tuple[str, ...] = ()
     # term → formal words that count for it (社保 → 社会保险; lexicon.load_synonyms)
     alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A question asking two things (住院病历留多少年？电子病历呢？), each part analysed as a
@@ -699,8 +716,8 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True,
     meta = tuple(meta_kinds(text))
     families = () if meta else asked_quantities(text)
     return Query(
-        text=text, asked=asked, terms=terms, places=named_places(text, known_places),
-        alternatives=alternatives,
+        text=text, asked=asked, terms=terms, places=(named := named_places(text, known_places)),
+        body_places=body_places(text, named), alternatives=alternatives,
         years=tuple(years(text)), doc_numbers=tuple(doc_numbers(text)),
         quoted=tuple(quoted_terms(text)), units=tuple(asked_units(text)),
         numbers=stated_numbers(text), titles=named_titles(text),

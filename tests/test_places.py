@@ -33,6 +33,7 @@ DISTRICT = """成都市温江区人民政府办公室关于成立温江区防汛
 一、指挥部组成
 总指挥：李强 区长
 副总指挥：周红 副区长
+成员：钱明 万春镇镇长
 二、指挥部办公室
 指挥部办公室设在区水务局，负责指挥部日常工作。
 
@@ -136,3 +137,12 @@ def test_a_place_the_corpus_names_is_a_place_even_unknown_to_the_tokenizer(flood
     # …so the city's and 温江区's notices, which never name it, are not evidence.
     answer, found = cited(flood, question)
     assert [title for title, _ in found] == ["成都市武侯区人民"] and "区水务局" in answer.answer
+
+
+def test_a_body_of_a_place_is_answered_by_that_body_s_own_text_not_a_mention(flood):
+    assert analyse("万春镇防汛抗旱指挥部的总指挥是谁？").body_places == ("万春镇",)
+    assert analyse("万春镇有多少人口？").body_places == ()  # no body named
+    # 温江区's roster names a 万春镇 official; no text of 万春镇's own command is indexed.
+    answer, found = cited(flood, "万春镇防汛抗旱指挥部的总指挥是谁？")
+    assert answer.abstained and found == [], answer.answer
+    assert any("万春镇的机构" in w for w in answer.warnings), answer.warnings

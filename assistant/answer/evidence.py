@@ -357,6 +357,16 @@ def subject_unmet(query: Query, evidence: str) -> list[str]:
                       if not _names_programme(p, named, heading)]
 
 
+def body_unmet(query: Query, scored: ScoredClause) -> list[str]:
+    """The places whose body the question asks about (均安镇蚊媒指挥部) that neither the
+    clause's document (title, issuer) nor its headings name: a 顺德区 roster mentioning a
+    均安镇 official does not say who leads 均安镇's command."""
+    doc, clause = scored.doc, scored.clause
+    head = "\n".join([doc.title or "", doc.issuer or "", *clause.context, clause.heading or ""])
+    return [f"{p}的机构" for p in query.body_places
+            if not any(f in head for f in place_forms(p))]
+
+
 def _names_programme(programme: str, named: str, heading: str) -> bool:
     """The evidence names the programme, or its document's title and issuer hold every word
     of a description of it (海南州医疗卫生服务体系实施方案 for 海南州's
@@ -427,7 +437,8 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
         # 项's own words; the title and headings are not.
         own = "\n".join([*(c for c in scored.clause.context
                             if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
-        item = Evidence(scored, rank, unmet_constraints(query, text, own))
+        unmet = unmet_constraints(query, text, own) + body_unmet(query, scored)
+        item = Evidence(scored, rank, unmet)
         item.on_topic = set(item.unmet) <= _answer_constraints(query, text)
         item.features = features_of(query, scored, rank, text, best)
         item.named = (scored.routed or _quotes_verbatim(query, scored.clause.text)
