@@ -336,14 +336,19 @@ def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
         blocks = list({c.block.marker: c.block for c in chosen
                        if c.block.doc.doc_id == doc}.values())
         for one in asked:
-            if any(states_asked(one, c.text) for c in added if c.block.doc.doc_id == doc):
-                continue
+            own = [c for c in added if c.block.doc.doc_id == doc]
             stating = [Candidate(b, i, s, 0.0) for b in blocks
                        for i, s in enumerate(clause_sentences(b.scored.clause.text))
                        if states_asked(one, s)]
             if asks_name(one):  # the roster line with the closest label
                 stating.sort(key=lambda c: -names_who(one, c.text))
-            added += stating[:1]
+                # 总 指 挥：… names a post, but not the 常务副总指挥 asked for
+                closest = names_who(one, stating[0].text) if stating else 0
+                stated = any(names_who(one, c.text) >= closest for c in own if closest)
+            else:
+                stated = any(states_asked(one, c.text) for c in own)
+            if not stated:
+                added += stating[:1]
     return added
 
 
@@ -361,7 +366,10 @@ def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
     if not first:
         body = [c for c in chosen if not is_heading(c)]
         first = [max(body, key=lambda c: c.score)] if body else []
-    first.sort(key=lambda c: -c.score)  # stable: equal scores keep document order
+    if asks_name(query):  # the closest post first: 常务副总指挥：… before 总 指 挥：…
+        first.sort(key=lambda c: (-names_who(query, c.text), -c.score))
+    else:
+        first.sort(key=lambda c: -c.score)  # stable: equal scores keep document order
     return first + [c for c in chosen if c not in first]
 
 
