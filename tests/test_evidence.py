@@ -228,10 +228,9 @@ def test_the_gate_model_is_fitted_on_answerable_and_unanswerable_questions_and_s
 def test_a_roster_line_of_a_shorter_post_does_not_state_the_post_asked():
     # 总 指 挥：… names a post the question's 常务副总指挥 contains, not the one it asks:
     # the line of the post asked joins the chosen sentences and leads the answer.
-    roster = make_doc("r1", [(["一、"], "一、区防汛抗旱指挥部\n总 指 挥：甲某 区委书记\n"
-                                       "常务副总指挥：乙某 区委副书记、区长\n"
-                                       "副 总 指 挥：丙某 区政协主席")],
-                      title="关于成立测试区防汛抗旱指挥部的通知")
+    text = ("一、区防汛抗旱指挥部\n总 指 挥：甲某 区委书记\n常务副总指挥：乙某 区委副书记、区长\n"
+            "副 总 指 挥：丙某 区政协主席")
+    roster = make_doc("r1", [(["一、"], text)], title="关于成立测试区防汛抗旱指挥部的通知")
     query = analyse("测试区防汛抗旱指挥部的常务副总指挥是谁？")
     block = build_context([scored(roster, 0)], None).blocks[0]
     shorter = Candidate(block, 1, "总 指 挥：甲某 区委书记", 6.0)
