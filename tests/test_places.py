@@ -7,9 +7,10 @@ embedder, real index)."""
 from __future__ import annotations
 
 import pytest
-from answer_fixtures import build_store
+from answer_fixtures import build_store, make_doc, scored
 
 from assistant.query import analyse, narrower_place, places
+from assistant.retrieval.pipeline import asked_place_first
 from assistant.service import analyse_question, answer_question
 
 CITY = """成都市人民政府办公厅关于成立成都市防汛抗旱指挥部的通知
@@ -146,3 +147,19 @@ def test_a_body_of_a_place_is_answered_by_that_body_s_own_text_not_a_mention(flo
     answer, found = cited(flood, "万春镇防汛抗旱指挥部的总指挥是谁？")
     assert answer.abstained and found == [], answer.answer
     assert any("万春镇的机构" in w for w in answer.warnings), answer.warnings
+
+
+def test_retrieval_puts_the_asked_place_s_own_text_before_its_districts_copies():
+    district = make_doc("d", [(["一、"], "总指挥：李强 区长")],
+                        title="成都市温江区人民政府办公室关于成立温江区防汛抗旱指挥部的通知")
+    city = make_doc("c", [(["一、"], "总指挥：王明 市长")],
+                    title="成都市人民政府办公厅关于成立成都市防汛抗旱指挥部的通知")
+    law = make_doc("l", [(["第一条"], "为了防治洪水，制定本法。")], title="中华人民共和国防洪法")
+    found = [scored(district, 0), scored(law, 0), scored(city, 0)]
+    order = [s.doc.doc_id for s in asked_place_first(analyse("成都市防汛抗旱指挥部总指挥是谁？"),
+                                                     found)]
+    assert order == ["l", "c", "d"]  # the district's copy last; the rest keep their order
+    # No text of the asked place itself: nothing moves (the district's may be all there is).
+    assert asked_place_first(analyse("成都市防汛抗旱指挥部总指挥是谁？"), found[:2]) == found[:2]
+    # A question about the district keeps it first.
+    assert asked_place_first(analyse("温江区防汛抗旱指挥部总指挥是谁？"), found) == found

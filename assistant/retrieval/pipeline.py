@@ -14,7 +14,7 @@ their status). The settings' `in_force_only` joins the caller's filters.
 from __future__ import annotations
 
 from assistant.models import ScoredClause, SearchFilters
-from assistant.query import Query
+from assistant.query import Query, narrower_place, place_forms
 from assistant.retrieval.documents import metadata_first
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.rerankers import rerank
@@ -27,13 +27,32 @@ def retrieve(query: Query, store, settings: Settings, *, k: int | None = None,
     """The clauses that answer `query`, best first: k candidates (the top_k setting when None)
     re-ordered and led by the clauses the question is about (those carry `routed`)."""
     filters = effective_filters(filters, settings)
-    found = HybridRetriever(store).search(query, k or settings.retrieval.top_k, filters)
+    wanted = k or settings.retrieval.top_k
+    if query.places:  # room for the asked place's own text behind its districts' copies
+        found = asked_place_first(query, HybridRetriever(store).search(query, 2 * wanted, filters))
+        found = found[:wanted]
+    else:
+        found = HybridRetriever(store).search(query, wanted, filters)
     found = prefer_current(rerank(query, found, settings))
     if query.changes:
         found = versions_first(found, store)
     if query.meta:
         found = metadata_first(query, found, store, filters)
     return found
+
+
+def asked_place_first(query: Query, found: list[ScoredClause]) -> list[ScoredClause]:
+    """Clauses of documents about a place below the one asked (a district's copy of a
+    city's notice, `query.narrower_place`) after the others, when a document of the asked
+    place itself is among them: the city's clause is then not cut off by its copies."""
+    below = {s.doc.doc_id: narrower_place(query, s.doc.title, s.doc.region) for s in found}
+    own = [s for s in found if below[s.doc.doc_id] is None
+           and any(f in f"{s.doc.title}{s.doc.issuer or ''}" for p in query.places
+                   for f in place_forms(p))]
+    if not own or not any(below.values()):
+        return found
+    return ([s for s in found if below[s.doc.doc_id] is None]
+            + [s for s in found if below[s.doc.doc_id] is not None])
 
 
 def retrieve_parts(query: Query, store, settings: Settings, *, k: int | None = None,
