@@ -105,7 +105,7 @@ _TOWN = re.compile(r"[\u4e00-\u9fff][^\W\d_城乡集小各全本该个每区县�
 # A place naming whose body the question asks about (均安镇蚊媒指挥部, 南海区卫健局): that
 # body's own document answers, not one that mentions the place in passing.
 _BODY_AFTER_PLACE = re.compile(
-    r"^[\u4e00-\u9fff]{0,8}?(?:指挥部|领导小组|人民政府|卫生健康局|卫健局|卫生健康委|卫健委"
+    r"^[\u4e00-\u9fff]{0,10}?(?:指挥部|领导小组|人民政府|卫生健康局|卫健局|卫生健康委|卫健委"
     r"|医保局|医疗保障局|疾控中心|疾病预防控制中心)")
 
 
@@ -427,7 +427,12 @@ def narrower_place(query: Query, title: str, region: str | None) -> str | None:
     names no place, asks which places a measure covers, or the document is at its level."""
     if not query.places or query.where:
         return None
-    own = dict.fromkeys([*places(title), *region_parts(region)])
+    # A place the document is about: its issuer's, the one its title opens with, or one whose
+    # body the title names (关于成立乐从镇蚊媒…指挥部); not a place a measure runs in
+    # (四川省…关于在成都市开展试点 is a 四川省 text).
+    named = places(title)
+    own = dict.fromkeys([*region_parts(region), *(p for p in named if title.find(p) <= 2),
+                         *body_places(title, named)])
     levels = [place_level(p) or next((place_level(d) for d in own if d.startswith(p)), None)
               for p in query.places]
     asked = min((level for level in levels if level), default=None)

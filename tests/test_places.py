@@ -84,6 +84,9 @@ def test_a_document_is_narrower_when_it_is_about_a_place_below_the_one_asked():
     # A broader text (the city's, a province's, a national law) still answers locally.
     assert narrower_place(district, "成都市人民政府办公厅关于…的通知", "成都市") is None
     assert narrower_place(district, "中华人民共和国防洪法", None) is None
+    # A measure run in a lower place is still the issuer's text; a body of it is not.
+    pilot = "成都市人民政府办公厅关于在温江区开展防汛演练试点的通知"
+    assert narrower_place(city, pilot, "成都市") is None
     # The question names the lower place too, or names none, or asks which places.
     assert narrower_place(analyse("温江区和金花镇的指挥部"), town_title, "成都市温江区") is None
     assert narrower_place(analyse("防汛抗旱指挥部的总指挥是谁？"), town_title, None) is None
