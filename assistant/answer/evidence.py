@@ -489,12 +489,12 @@ def _roster_named(query: Query, judged: list[Evidence]) -> None:
         post, words = asked
         texts = [matching_text(evidence_text(e.scored)) for e in judged]
         group = group_named(words, texts) if words else None
-        for item in judged:
+        for item, text in zip(judged, texts):
             if not item.admissible:
                 continue
             if post not in matching_text(item.scored.clause.text):
                 item.unmet.append(f"所问的职务“{post}”")
-            elif group and group not in matching_text(evidence_text(item.scored)):
+            elif group and group not in text:
                 item.unmet.append(f"所问的“{group}”")
     naming = [any(names_who(query, line) > 0 for line in e.scored.clause.text.splitlines())
               for e in judged]

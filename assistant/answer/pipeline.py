@@ -107,8 +107,9 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     judged, named_docs, model = _judge(run, found, store, filters)
     threshold = settings.answer.abstain_threshold
     threshold = model.threshold if threshold is None else threshold
-    decision = gate.decide(query, judged, _corpus_numbers(store), threshold, model,
-                           known_titles=[d.title for d in store.documents])
+    known_numbers, known_titles = _corpus_numbers(store), [d.title for d in store.documents]
+    decision = gate.decide(query, judged, known_numbers, threshold, model,
+                           known_titles=known_titles)
     if named_docs:
         # Asked about named corpus documents' own metadata: that metadata answers it.
         decision = gate.GateDecision(True, 1.0, decision.threshold, "")
@@ -122,7 +123,8 @@ def stream_answer(query: Query, found: list[ScoredClause], store, settings: Sett
     # Clauses about another place or year stay listed in `retrieved` but are not evidence.
     # The older version a change question is about is evidence whatever year it names.
     usable = [e for e in judged if e.admissible or (query.changes and e.scored.routed)] or judged
-    part_best, part_answers = _best_per_part(parts or [], run.settings, store)
+    part_best, part_answers = _best_per_part(parts or [], run.settings,
+                                             known_numbers, known_titles)
     present = {e.scored.clause.clause_id for e in usable}
     usable += [e for clause, e in part_best.items() if clause not in present]
     if not (query.changes or query.meta):
@@ -173,8 +175,8 @@ def _evidence_model(settings: Settings, found: list[ScoredClause]):
     return model, (get_judge(answer.judge, answer.judge_model) if model.judge else None)
 
 
-def _best_per_part(parts: Parts, settings: Settings, store
-                   ) -> tuple[dict[str, Evidence], tuple[str, ...]]:
+def _best_per_part(parts: Parts, settings: Settings, known_numbers: list[str],
+                   known_titles: list[str]) -> tuple[dict[str, Evidence], tuple[str, ...]]:
     """Each part's best admissible clause, judged as the answer to that part alone by the
     same evidence model (clause id → its Evidence, the best score when parts share one),
     and those of the parts the gate would answer asked alone. The gate has decided on the
@@ -191,8 +193,8 @@ def _best_per_part(parts: Parts, settings: Settings, store
         clause = top.scored.clause.clause_id
         if clause not in best or best[clause].score < top.score:
             best[clause] = top
-        if gate.decide(part, judged, _corpus_numbers(store), settings.answer.abstain_threshold,
-                       model, known_titles=[d.title for d in store.documents]).answerable:
+        if gate.decide(part, judged, known_numbers, settings.answer.abstain_threshold,
+                       model, known_titles=known_titles).answerable:
             answered.append(clause)
     return best, tuple(dict.fromkeys(answered))
 

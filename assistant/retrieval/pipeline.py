@@ -46,13 +46,13 @@ def asked_place_first(query: Query, found: list[ScoredClause]) -> list[ScoredCla
     city's notice, `query.narrower_place`) after the others, when a document of the asked
     place itself is among them: the city's clause is then not cut off by its copies."""
     below = {s.doc.doc_id: narrower_place(query, s.doc.title, s.doc.region) for s in found}
-    own = [s for s in found if below[s.doc.doc_id] is None
-           and any(f in f"{s.doc.title}{s.doc.issuer or ''}" for p in query.places
-                   for f in place_forms(p))]
-    if not own or not any(below.values()):
+    forms = [f for p in query.places for f in place_forms(p)]
+    asked_own = any(below[s.doc.doc_id] is None
+                    and any(f in f"{s.doc.title}{s.doc.issuer or ''}" for f in forms)
+                    for s in found)
+    if not asked_own or not any(below.values()):
         return found
-    return ([s for s in found if below[s.doc.doc_id] is None]
-            + [s for s in found if below[s.doc.doc_id] is not None])
+    return sorted(found, key=lambda s: below[s.doc.doc_id] is not None)  # stable
 
 
 def retrieve_parts(query: Query, store, settings: Settings, *, k: int | None = None,
