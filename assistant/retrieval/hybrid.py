@@ -79,8 +79,7 @@ class HybridRetriever:
         self.store = store
         self.mode = mode
         self.fuse = FUSIONS.get(fusion or settings.retrieval.fusion)
-        self.dense_weight = (settings.retrieval.dense_weight if dense_weight is None
-                             else dense_weight)
+        self.dense_weight = settings.fusion_dense_weight if dense_weight is None else dense_weight
         self.rrf_k = rrf_k or settings.retrieval.rrf_k
         self.depth = depth
         self.routing = routing

@@ -1,0 +1,94 @@
+"""Clauses that state nothing of their own, and clauses about the opposite scope (issue 26).
+
+A structural heading (第二节 简易程序, 一、会诊时限 above its items) or a line naming an
+attachment (附件：…登记表) matches a question's words better than the item that answers it,
+but states no rule: it is not evidence unless the question names it. A clause about
+机构内会诊 does not answer a question about 机构外会诊. Unit tests on the lexicon and on
+`assess`, and end to end over a notice written here (hashing embedder, real index).
+"""
+
+from __future__ import annotations
+
+import pytest
+from answer_fixtures import build_store, make_doc, scored
+
+from assistant.answer.evidence import assess, load_model
+from assistant.lexicon import opposite_scope, states_nothing
+from assistant.query import analyse
+from assistant.service import answer_question
+
+NOTICE = """测试县卫生健康局关于加强会诊管理的通知
+
+各乡镇卫生院，县级各医疗机构：
+为规范会诊工作，现将有关事项通知如下：
+一、会诊时限
+（一）机构内急会诊应当在会诊请求发出后10分钟内到位。
+（二）机构内普通会诊应当在会诊请求发出后24小时内完成。
+二、会诊记录
+会诊意见应当在病历中记录，由会诊医师签名。
+
+附件：测试县会诊登记表
+
+测试县卫生健康局
+2025年3月1日
+"""
+
+
+@pytest.mark.parametrize("path, text, reason", [
+    (["第五章", "第二节"], "第二节 简易程序", "只是章节标题"),
+    (["二、"], "二、进一步规范门诊慢特病费用跨省直接结算政策", "只是标题"),
+    (["第2段"], "附件：区域电网输电价格定价办法", "只列出附件名称"),
+    (["结尾"], "附件：1.会诊登记表\n2.会诊统计报表", "只列出附件名称"),
+    # An item is the rule itself, however short; a section with a sentence states something.
+    (["第五章", "第二十七条", "（四）"], "（四）代他人参加医师资格考试的；", None),
+    (["第二章", "（三）"], "（三）心血管内科", None),
+    (["一、"], "一、督导时间 4月15日-4月27日，具体时间另行协商。", None),
+    (["三、"], "三、本通知自印发之日起施行。附件：会诊登记表", None),
+])
+def test_a_clause_states_nothing_when_it_is_only_a_heading_or_an_attachment_line(
+        path, text, reason):
+    assert states_nothing(path, text) == reason
+
+
+@pytest.mark.parametrize("question, text, found", [
+    ("机构外会诊接到邀请后多久要到？", "机构内急会诊应当在会诊请求发出后10分钟内到位", "机构外"),
+    ("省内就医怎么结算？", "省外就医费用按参保地规定结算", "省内"),
+    # Both scopes stated: the clause may answer.
+    ("机构外会诊多久要到？", "机构内会诊10分钟内到位，机构外会诊24小时内到位", None),
+    # The other scope of something else (国内工伤保险关系) says nothing against 国外工作.
+    ("被派到国外工作的员工工伤保险怎么办？", "其国内工伤保险关系中止", None),
+])
+def test_a_clause_stating_only_the_opposite_scope_is_found(question, text, found):
+    assert opposite_scope(question, text) == found
+
+
+def test_a_heading_is_no_evidence_unless_the_question_routes_to_it():
+    doc = make_doc("d1", [
+        (["第二章", "第二节"], "第二节 简易程序"),
+        (["第二章", "第二节", "第二十条"], "第二十条 简易程序为本人书写述职报告，报考核机构审核。"),
+    ], title="测试考核办法")
+    query = analyse("考核的简易程序具体怎么走？")
+    heading, article = assess(query, [scored(doc, 0), scored(doc, 1)], load_model())
+    assert not heading.admissible and heading.unmet == ["该条只是章节标题"]
+    assert article.admissible
+    routed = scored(doc, 0).model_copy(update={"routed": True})
+    assert assess(query, [routed], load_model())[0].admissible
+
+
+@pytest.fixture(scope="module")
+def consultations(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("index"), "hashing", {"consult.md": NOTICE})
+
+
+def test_a_question_matching_a_heading_is_answered_by_its_items(consultations):
+    store, settings = consultations
+    answer = answer_question("测试县会诊时限是怎么规定的？", store, settings)
+    labels = [c.label for c in answer.citations if c.title.startswith("测试县")]
+    assert labels and all(label.startswith("一、（") for label in labels), labels
+    assert "10分钟" in answer.answer or "24小时" in answer.answer
+
+
+def test_a_question_about_the_opposite_scope_is_not_answered_from_it(consultations):
+    store, settings = consultations
+    answer = answer_question("测试县机构外会诊接到邀请后多久要到位？", store, settings)
+    assert not [c for c in answer.citations if c.title.startswith("测试县")], answer.citations
