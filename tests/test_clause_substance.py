@@ -92,3 +92,46 @@ def test_a_question_about_the_opposite_scope_is_not_answered_from_it(consultatio
     store, settings = consultations
     answer = answer_question("测试县机构外会诊接到邀请后多久要到位？", store, settings)
     assert not [c for c in answer.citations if c.title.startswith("测试县")], answer.citations
+
+
+# An item of an article is a condition; its consequence is in the article's lead-in.
+LAW = """测试省献血管理条例
+
+第一章 总则
+第一条 为了保障献血安全，根据有关法律，制定本条例。
+第二章 法律责任
+第十条 有下列行为之一的，由县级以上卫生行政部门责令改正，可以并处五万元以下的罚款：
+（一）非法组织他人出卖血液的；
+（二）血站出售无偿献血的血液的。
+第十一条 本条例自2025年1月1日起施行。
+"""
+
+
+def test_an_item_carries_its_article_s_lead_in_to_the_backend():
+    from assistant.answer.context import article_lead_in, render_block
+    from assistant.ingest.document import build_document
+    from assistant.models import ScoredClause
+
+    doc = build_document(LAW, "law.md")
+    item = next(c for c in doc.clauses if c.text.startswith("（一）"))
+    article = next(c for c in doc.clauses if c.path[-1] == "第十一条")
+    assert article_lead_in(item).startswith("第十条 有下列行为之一的")
+    assert article_lead_in(article) is None
+    block = render_block(1, ScoredClause(clause=item, doc=doc.info(), score=1.0))
+    assert "所属条文：第十条 有下列行为之一的" in block and "五万元以下的罚款" in block
+
+
+@pytest.fixture(scope="module")
+def blood(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("index"), "hashing", {"law.md": LAW})
+
+
+def test_an_asked_amount_stated_in_the_lead_in_is_answered_with_it(blood):
+    store, settings = blood
+    answer = answer_question("测试省非法组织他人出卖血液的，最多罚多少钱？", store, settings)
+    ours = [c for c in answer.citations if c.title.startswith("测试省")]
+    assert ours and ours[0].label.startswith("第十条"), answer.citations
+    first = answer.answer.split("。")[0]
+    assert "五万元以下" in first, answer.answer  # the lead-in's amount leads
+    assert "非法组织他人出卖血液" in answer.answer  # and the item stays
+    assert all(s.supported for s in answer.sentences), answer.sentences

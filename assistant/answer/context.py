@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.answer.tokens import count_tokens
-from assistant.models import DocumentInfo, ScoredClause
+from assistant.lexicon import is_article_label
+from assistant.models import Clause, DocumentInfo, ScoredClause
 
 BLOCK_OPEN = "<<<资料[{n}]>>>"
 BLOCK_CLOSE = "<<<资料[{n}]结束>>>"
@@ -68,11 +69,22 @@ def metadata_lines(doc: DocumentInfo) -> list[str]:
     return [f"{name}：{value}" for name, value in rows if value]
 
 
+def article_lead_in(clause: Clause) -> str | None:
+    """The lead-in of the article a 款 or 项 belongs to (第二十九条 考核机构有下列情形之一的，
+    …取消其两个考核周期以上的考核机构资格。), from the clause's context; None for an
+    article itself or a notice's clause. An item (（二）在考核工作中有弄虚作假…的) is a
+    condition; what follows from it is in the lead-in."""
+    if not clause.path or is_article_label(clause.path[-1]):
+        return None
+    return next((c for c in clause.context if is_article_label(c.split(" ", 1)[0])), None)
+
+
 def render_block(marker: int, scored: ScoredClause) -> str:
     clause = scored.clause
     body = clause.text.translate(_DELIMITER_CHARS)
-    lines = [BLOCK_OPEN.format(n=marker), *metadata_lines(scored.doc),
-             f"条款：{clause.label}", "正文：", body, BLOCK_CLOSE.format(n=marker)]
+    lead = article_lead_in(clause)
+    lines = [BLOCK_OPEN.format(n=marker), *metadata_lines(scored.doc), f"条款：{clause.label}",
+             *([f"所属条文：{lead}"] if lead else []), "正文：", body, BLOCK_CLOSE.format(n=marker)]
     return "\n".join(line.translate(_DELIMITER_CHARS) if i not in (0, len(lines) - 1) else line
                      for i, line in enumerate(lines))
 

@@ -33,11 +33,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.answer.context import metadata_lines
+from assistant.answer.context import article_lead_in, metadata_lines
 from assistant.answer.judge import DEFAULT_JUDGE, Judge, JudgeError, file_digest, judge_passage
 from assistant.lexicon import (
     group_named,
-    is_article_label,
     issuer_met,
     matching_text,
     name_form,
@@ -451,8 +450,7 @@ def assess(query: Query, retrieved: list[ScoredClause], model: EvidenceModel,
         text = evidence_text(scored)
         # An article's lead-in in a 项's context (第十八条 有下列行为之一的，…罚款：) is the
         # 项's own words; the title and headings are not.
-        own = "\n".join([*(c for c in scored.clause.context
-                            if is_article_label(c.split(" ", 1)[0])), scored.clause.text])
+        own = "\n".join([*filter(None, [article_lead_in(scored.clause)]), scored.clause.text])
         unmet = (unmet_constraints(query, text, own) + body_unmet(query, scored)
                  + substance_unmet(query, scored))
         item = Evidence(scored, rank, unmet)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from assistant.answer.backends import BACKENDS, GenerationRequest
-from assistant.answer.context import Context, ContextBlock, chinese_date
+from assistant.answer.context import Context, ContextBlock, article_lead_in, chinese_date
 from assistant.lexicon import (
     EFFECTIVE_CLAUSE,
     REPEAL_VERB,
@@ -74,6 +74,20 @@ def clause_sentences(text: str) -> list[str]:
         if len(piece.strip("。；！？!? ")) >= 4 and not instruction_in(piece):
             sentences.append(piece)  # (a planted instruction is data, never an answer)
     return sentences
+
+
+def block_sentences(block: ContextBlock) -> list[tuple[int, str]]:
+    """(position, sentence) of a block: its clause's sentences from 0, after the sentences of
+    its article's lead-in (negative positions) when it is a 项 or 款. Only an asked fact is
+    taken from the lead-in (`with_asked_fact`): 情节严重的，取消其两个考核周期以上的考核机构资格
+    answers 取消几个周期, where the item says 在考核工作中有弄虚作假…的; otherwise the item
+    itself answers. A lead-in the parser cut short (…) loses its unfinished sentence."""
+    own = list(enumerate(clause_sentences(block.scored.clause.text)))
+    lead = article_lead_in(block.scored.clause)
+    if not lead:
+        return own
+    sentences = [s for s in clause_sentences(lead) if not s.rstrip().endswith("…")]
+    return [(i - len(sentences), s) for i, s in enumerate(sentences)] + own
 
 
 def duty_sentence(block: ContextBlock) -> str | None:
@@ -338,8 +352,7 @@ def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
         for one in asked:
             own = [c for c in added if c.block.doc.doc_id == doc]
             stating = [Candidate(b, i, s, 0.0) for b in blocks
-                       for i, s in enumerate(clause_sentences(b.scored.clause.text))
-                       if states_asked(one, s)]
+                       for i, s in block_sentences(b) if states_asked(one, s)]
             if asks_name(one):  # the roster line with the closest label
                 stating.sort(key=lambda c: -names_who(one, c.text))
                 # 总 指 挥：… names a post, but not the 常务副总指挥 asked for
@@ -380,7 +393,7 @@ def with_body(chosen: list[Candidate]) -> list[Candidate]:
     for cand in chosen:
         if is_heading(cand) and not any(c.block is cand.block and not is_heading(c)
                                         for c in chosen):
-            body = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
+            body = clause_sentences(cand.block.scored.clause.text)[max(cand.position + 1, 0):][:1]
             added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in body]
     if not added:
         return chosen
