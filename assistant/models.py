@@ -339,6 +339,9 @@ class Citation(BaseModel):
     path: list[str]
     label: str
     text: str
+    lead_in: str | None = Field(
+        None, description="for a 项 or 款: its article's lead-in (第十条 有下列行为之一的，"
+                          "…罚款：), where the consequence of the item usually is")
     supported: bool = True
     rendered: str = Field("", description="〔川办函〔2021〕56号 一、（一）〕")
     warning: str | None = None

@@ -135,3 +135,16 @@ def test_an_asked_amount_stated_in_the_lead_in_is_answered_with_it(blood):
     assert "五万元以下" in first, answer.answer  # the lead-in's amount leads
     assert "非法组织他人出卖血液" in answer.answer  # and the item stays
     assert all(s.supported for s in answer.sentences), answer.sentences
+
+
+def test_the_cited_item_carries_its_lead_in_to_the_api_and_the_chat_page(blood):
+    from assistant.ui.render import source_block
+
+    store, settings = blood
+    answer = answer_question("测试省非法组织他人出卖血液的，最多罚多少钱？", store, settings)
+    item = next(c for c in answer.citations if c.label.endswith("第（一）项"))
+    assert item.lead_in.startswith("第十条 有下列行为之一的")
+    assert "lead_in" in answer.model_dump(mode="json")["citations"][0]
+    html = source_block(item, 0, [answer.answer])
+    assert "所属条文：" in html and html.index("所属条文") < html.index("非法组织他人出卖血液")
+    assert '<mark class="pa-support">' in html.split("pa-clause-text")[0]  # the cited lead-in

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.answer.context import Context
+from assistant.answer.context import Context, article_lead_in
 from assistant.lexicon import find_doc_numbers
 from assistant.models import Citation, Clause, DocumentInfo, ScoredClause
 
@@ -64,7 +64,8 @@ def citation_for(marker: int, scored: ScoredClause) -> Citation:
     return Citation(
         marker=marker, clause_id=clause.clause_id, doc_id=doc.doc_id, number=doc.number,
         title=doc.title, status=doc.status, path=clause.path, label=clause.label,
-        text=clause.text, rendered=render(scored), warning=doc.status_warning(),
+        text=clause.text, lead_in=article_lead_in(clause), rendered=render(scored),
+        warning=doc.status_warning(),
         replaced_by=doc.replacement)
 
 

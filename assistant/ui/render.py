@@ -146,6 +146,9 @@ def source_block(citation: Citation, turn: int, evidence: Iterable[str]) -> str:
                f'{status_badge(citation.status)}{unsupported}'
                f'<span class="pa-title">《{escape(citation.title)}》</span></summary>')
     body = f'<div class="pa-clause-text">{highlight(citation.text, evidence)}</div>'
+    if citation.lead_in:  # an item reads with its article's lead-in, which may be cited too
+        lead = f'<div class="pa-lead-in">所属条文：{highlight(citation.lead_in, evidence)}</div>'
+        body = lead + body
     # The status warning itself is shown once above the sources (warnings_block).
     anchor = anchor_id(turn, citation.marker)
     return f'<details class="pa-source" id="{anchor}" open>{summary}{body}</details>'
