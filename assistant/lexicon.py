@@ -391,8 +391,12 @@ _SCOPE = re.compile(r"(机构|医院|院|省|市|县|区|境|国|校|园|辖区|
 
 def opposite_scope(question: str, text: str) -> str | None:
     """The scope the question asks (机构外) when `text` states the thing it asks about
-    (会诊) only in the opposite scope (机构内急会诊)."""
-    for found in _SCOPE.finditer(question):
+    (会诊) only in the opposite scope (机构内急会诊). `text` is read as `matching_text`,
+    only when the question puts a scope at all."""
+    asked = list(_SCOPE.finditer(question))
+    if asked:
+        text = matching_text(text)
+    for found in asked:
         scope, side, thing = found.groups()
         other = "内" if side == "外" else "外"
         if scope + side not in text and re.search(f"{scope}{other}.{{0,2}}{thing}", text):

@@ -34,6 +34,26 @@ NOTICE = """测试县卫生健康局关于加强会诊管理的通知
 """
 
 
+# An item of an article is a condition; its consequence is in the article's lead-in.
+LAW = """测试省献血管理条例
+
+第一章 总则
+第一条 为了保障献血安全，根据有关法律，制定本条例。
+第二章 法律责任
+第十条 有下列行为之一的，由县级以上卫生行政部门责令改正，可以并处五万元以下的罚款：
+（一）非法组织他人出卖血液的；
+（二）血站出售无偿献血的血液的。
+第十一条 本条例自2025年1月1日起施行。
+"""
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The sample corpus with the notice and the regulation written here (one index)."""
+    return build_store(tmp_path_factory.mktemp("index"), "hashing",
+                       {"consult.md": NOTICE, "law.md": LAW})
+
+
 @pytest.mark.parametrize("path, text, reason", [
     (["第五章", "第二节"], "第二节 简易程序", "只是章节标题"),
     (["二、"], "二、进一步规范门诊慢特病费用跨省直接结算政策", "只是标题"),
@@ -75,36 +95,18 @@ def test_a_heading_is_no_evidence_unless_the_question_routes_to_it():
     assert assess(query, [routed], load_model())[0].admissible
 
 
-@pytest.fixture(scope="module")
-def consultations(tmp_path_factory):
-    return build_store(tmp_path_factory.mktemp("index"), "hashing", {"consult.md": NOTICE})
-
-
-def test_a_question_matching_a_heading_is_answered_by_its_items(consultations):
-    store, settings = consultations
+def test_a_question_matching_a_heading_is_answered_by_its_items(written):
+    store, settings = written
     answer = answer_question("测试县会诊时限是怎么规定的？", store, settings)
     labels = [c.label for c in answer.citations if c.title.startswith("测试县")]
     assert labels and all(label.startswith("一、（") for label in labels), labels
     assert "10分钟" in answer.answer or "24小时" in answer.answer
 
 
-def test_a_question_about_the_opposite_scope_is_not_answered_from_it(consultations):
-    store, settings = consultations
+def test_a_question_about_the_opposite_scope_is_not_answered_from_it(written):
+    store, settings = written
     answer = answer_question("测试县机构外会诊接到邀请后多久要到位？", store, settings)
     assert not [c for c in answer.citations if c.title.startswith("测试县")], answer.citations
-
-
-# An item of an article is a condition; its consequence is in the article's lead-in.
-LAW = """测试省献血管理条例
-
-第一章 总则
-第一条 为了保障献血安全，根据有关法律，制定本条例。
-第二章 法律责任
-第十条 有下列行为之一的，由县级以上卫生行政部门责令改正，可以并处五万元以下的罚款：
-（一）非法组织他人出卖血液的；
-（二）血站出售无偿献血的血液的。
-第十一条 本条例自2025年1月1日起施行。
-"""
 
 
 def test_an_item_carries_its_article_s_lead_in_to_the_backend():
@@ -121,13 +123,8 @@ def test_an_item_carries_its_article_s_lead_in_to_the_backend():
     assert "所属条文：第十条 有下列行为之一的" in block and "五万元以下的罚款" in block
 
 
-@pytest.fixture(scope="module")
-def blood(tmp_path_factory):
-    return build_store(tmp_path_factory.mktemp("index"), "hashing", {"law.md": LAW})
-
-
-def test_an_asked_amount_stated_in_the_lead_in_is_answered_with_it(blood):
-    store, settings = blood
+def test_an_asked_amount_stated_in_the_lead_in_is_answered_with_it(written):
+    store, settings = written
     answer = answer_question("测试省非法组织他人出卖血液的，最多罚多少钱？", store, settings)
     ours = [c for c in answer.citations if c.title.startswith("测试省")]
     assert ours and ours[0].label.startswith("第十条"), answer.citations
@@ -137,10 +134,10 @@ def test_an_asked_amount_stated_in_the_lead_in_is_answered_with_it(blood):
     assert all(s.supported for s in answer.sentences), answer.sentences
 
 
-def test_the_cited_item_carries_its_lead_in_to_the_api_and_the_chat_page(blood):
+def test_the_cited_item_carries_its_lead_in_to_the_api_and_the_chat_page(written):
     from assistant.ui.render import source_block
 
-    store, settings = blood
+    store, settings = written
     answer = answer_question("测试省非法组织他人出卖血液的，最多罚多少钱？", store, settings)
     item = next(c for c in answer.citations if c.label.endswith("第（一）项"))
     assert item.lead_in.startswith("第十条 有下列行为之一的")

@@ -377,7 +377,7 @@ def substance_unmet(query: Query, scored: ScoredClause) -> list[str]:
     nothing = states_nothing(clause.path, clause.text)
     if nothing and not scored.routed and not ("附件" in query.text and "附件" in nothing):
         missing.append(f"该条{nothing}")
-    if scope := opposite_scope(query.text, matching_text(clause.text)):
+    if scope := opposite_scope(query.text, clause.text):
         missing.append(f"所问的“{scope}”")
     return missing
 

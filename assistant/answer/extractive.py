@@ -393,7 +393,7 @@ def with_body(chosen: list[Candidate]) -> list[Candidate]:
     for cand in chosen:
         if is_heading(cand) and not any(c.block is cand.block and not is_heading(c)
                                         for c in chosen):
-            body = clause_sentences(cand.block.scored.clause.text)[max(cand.position + 1, 0):][:1]
+            body = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
             added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in body]
     if not added:
         return chosen

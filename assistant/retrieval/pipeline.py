@@ -45,11 +45,11 @@ def asked_place_first(query: Query, found: list[ScoredClause]) -> list[ScoredCla
     """Clauses of documents about a place below the one asked (a district's copy of a
     city's notice, `query.narrower_place`) after the others, when a document of the asked
     place itself is among them: the city's clause is then not cut off by its copies."""
-    below = {s.doc.doc_id: narrower_place(query, s.doc.title, s.doc.region) for s in found}
+    docs = {s.doc.doc_id: s.doc for s in found}
+    below = {d: narrower_place(query, doc.title, doc.region) for d, doc in docs.items()}
     forms = [f for p in query.places for f in place_forms(p)]
-    asked_own = any(below[s.doc.doc_id] is None
-                    and any(f in f"{s.doc.title}{s.doc.issuer or ''}" for f in forms)
-                    for s in found)
+    asked_own = any(below[d] is None and any(f in f"{doc.title}{doc.issuer or ''}" for f in forms)
+                    for d, doc in docs.items())
     if not asked_own or not any(below.values()):
         return found
     return sorted(found, key=lambda s: below[s.doc.doc_id] is not None)  # stable
