@@ -404,6 +404,40 @@ def opposite_scope(question: str, text: str) -> str | None:
     return None
 
 
+# Two clauses say the same thing when one sentence of each shares most of its character
+# pairs with the other: a law and the regulation restating it (不得招用未满十六周岁…), two
+# regions' plans (建立健全现代医院管理制度). Letters, digits and punctuation are left out.
+_NOT_WORD = re.compile(r"[\s\W\d_a-zA-Z]+")
+_SENTENCE_BREAK = re.compile(r"[。；;！？!?\n]")
+_PARALLEL_MIN = 6  # characters a sentence needs to be compared at all
+
+
+def _char_pairs(sentence: str) -> frozenset[str]:
+    words = _NOT_WORD.sub("", sentence)
+    return frozenset(words[i:i + 2] for i in range(len(words) - 1))
+
+
+def parallel_share(text: str, other: str) -> float:
+    """The best Dice overlap of character pairs between a sentence of `text` and a sentence
+    of `other` (0..1): how closely the two clauses restate each other somewhere."""
+    def pairs(t: str) -> list[frozenset[str]]:
+        return [p for s in _SENTENCE_BREAK.split(t)
+                if len(p := _char_pairs(s)) >= _PARALLEL_MIN - 1]
+    best = 0.0
+    for a in pairs(text):
+        for b in pairs(other):
+            best = max(best, 2 * len(a & b) / (len(a) + len(b)))
+    return best
+
+
+RESTATES_SHARE = 0.45  # half the character pairs of two sentences in common: a restatement
+
+
+def restates(text: str, other: str) -> bool:
+    """`other` says again, in a sentence of its own, what a sentence of `text` says."""
+    return parallel_share(text, other) >= RESTATES_SHARE
+
+
 def find_doc_numbers(text: str) -> list[str]:
     """Every well-formed 文号 or 令 number written in a text (a question, an answer), normalised."""
     found = []

@@ -23,6 +23,7 @@ from assistant.answer.evidence import (
 from assistant.answer.extractive import Candidate, compose, lead_with_asked, with_asked_fact
 from assistant.evaluation.fit_evidence import (
     Row,
+    _cite_thresholds,
     document_folds,
     fit_logistic,
     fit_model,
@@ -148,6 +149,53 @@ def test_another_document_is_cited_at_its_own_threshold_a_second_clause_of_one_a
     cited = {m for s in spans for m in range(1, 4) if s.endswith(f"[{m}]。")}
     assert cited == {markers[ids[0]], markers[ids[2]]}  # not DOC's weaker second clause
     assert all(s.endswith(f"[{markers[ids[0]]}]。") for s in strict)
+
+
+# A law and a regulation that restates one of its rules in its own words (written here), and
+# a third document on the same topic that restates nothing.
+LABOUR = make_doc("d3", [
+    (["第十五条"], "第十五条 禁止用人单位招用未满十六周岁的未成年人。"),
+], title="测试省劳动条例")
+MINORS = make_doc("d4", [
+    (["第六十一条"],
+     "第六十一条 任何用人单位不得招用未满十六周岁的未成年人；国家另有规定的，从其规定。"),
+], title="测试省未成年人保护条例")
+SCHOOLS = make_doc("d5", [
+    (["第八条"], "第八条 学校应当保障未成年学生的休息时间，不得延长在校学习时间。"),
+], title="测试省学校管理条例")
+
+
+def test_another_document_restating_the_best_clause_is_cited_at_the_restated_threshold():
+    query = analyse("用人单位能不能招不满16岁的人？")
+    context = build_context([scored(LABOUR, 0), scored(MINORS, 0), scored(SCHOOLS, 0)], None)
+    ids = [b.scored.clause.clause_id for b in context.blocks]
+    evidence = {ids[0]: 0.7, ids[1]: 0.2, ids[2]: 0.2}  # equal: only restating tells them apart
+
+    def cited(restated):
+        answer = compose(query, context, evidence, cite_threshold=0.9, doc_cite_threshold=0.6,
+                         restated_cite_threshold=restated)
+        return {m for s in answer for m in range(1, 4) if f"[{m}]" in s}
+
+    assert cited(0.15) == {1, 2}  # the regulation restating the law, not the school rule
+    assert cited(None) == {1}  # without the restated bar, 0.2 is under the other-document one
+    assert cited(0.25) == {1}
+
+
+def test_restated_cut_is_fitted_below_the_other_document_cut_when_restatements_answer():
+    # Training questions whose second document restates the best clause answer with both;
+    # other second documents at the same scores are wrong. Only a restated cut cites the one
+    # without the other.
+    rows = []
+    for i in range(20):
+        rows.append(Row(f"a{i}", True, {}, True, True, "law", LABOUR.clauses[0].text))
+        rows.append(Row(f"a{i}", True, {}, i % 2 == 0, True, "rule",
+                        MINORS.clauses[0].text if i % 2 == 0 else SCHOOLS.clauses[0].text))
+    scores = [0.9 if r.doc == "law" else 0.2 + (i % 7) / 100 for i, r in enumerate(rows)]
+    _, other, restated = _cite_thresholds(rows, scores)
+    assert restated is not None and restated <= 0.2 < other
+    # With nothing restated, there is no restated cut.
+    plain = [Row(r.item_id, r.answerable, {}, r.label, True, r.doc, "") for r in rows]
+    assert _cite_thresholds(plain, scores)[2] is None
 
 
 def test_a_further_clause_is_cited_only_when_its_evidence_reaches_the_cite_threshold():

@@ -13,7 +13,9 @@ from assistant.lexicon import (
     match_marker,
     normalise_clause_ref,
     normalise_doc_number,
+    parallel_share,
     parse_date,
+    restates,
     strip_leading_marker,
 )
 
@@ -143,3 +145,13 @@ def test_more_spellings(paragraph, label, rank):
 def test_paragraph_unit_refs():
     assert normalise_clause_ref("第3段") == "第3段"
     assert normalise_clause_ref("第一部分") == "第一部分"
+
+
+def test_a_restatement_shares_a_sentence_not_only_a_topic():
+    law = "第二十条 医疗机构应当建立病历管理制度。病历保存期限不少于三十年。"
+    rule = ("第十条 门诊病历由医院保管的，保存时间自末次就诊之日起不少于十五年。"
+            "住院病历的保存期限不少于三十年，电子病历同样执行。")
+    other = "第三条 医疗机构应当加强对病历的安全管理，防止病历丢失。"
+    assert restates(law, rule)  # 病历保存期限不少于三十年 ≈ 住院病历的保存期限不少于三十年
+    assert not restates(law, other)  # same topic (病历, 医疗机构), no sentence in common
+    assert parallel_share(law, law) == 1.0 and parallel_share(law, "附件：1.") == 0.0

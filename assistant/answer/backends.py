@@ -33,6 +33,8 @@ class GenerationRequest:
     evidence: dict[str, float] = field(default_factory=dict)
     cite_threshold: float = 0.5
     doc_cite_threshold: float | None = None  # another document's clause (None: cite_threshold)
+    # Another document's clause restating the best one (lexicon.restates); None: no own bar.
+    restated_cite_threshold: float | None = None
     # The best clause of each part of a two-part question that the gate would answer alone:
     # cited whatever the bars say (each part is a question of its own).
     part_answers: tuple[str, ...] = ()

@@ -123,7 +123,7 @@ class EvidenceModel:
     cite_threshold: float
     note: str = ""
     embedder: str | None = None  # whose similarities `full` was fitted on
-    # (gate, cite, doc_cite, clause) for `lexical`
+    # (gate, cite, doc_cite, clause, restated_cite) for `lexical`
     lexical_thresholds: tuple[float, ...] | None = None
     # Another document's best clause is cited at this probability (None: cite_threshold).
     doc_cite_threshold: float | None = None
@@ -136,6 +136,9 @@ class EvidenceModel:
     clause_threshold: float = 0.0
     # The judge whose probability is the `judge` feature (None: fitted without one).
     judge: str | None = None
+    # Another document's best clause that restates the best clause (lexicon.restates) is
+    # cited at this probability (None: at the other-document threshold).
+    restated_cite_threshold: float | None = None
 
     def gate_score(self, top: list[Evidence]) -> float:
         """The gate's score for these candidates (their scores already set)."""
@@ -161,10 +164,11 @@ class EvidenceModel:
         """The lexical variant with its own thresholds: for another embedder's similarities
         (they are not on the scale `full` was fitted on) or a search without the dense leg."""
         gate, cite, *rest = self.lexical_thresholds or (self.threshold, self.cite_threshold)
-        rest += [None] * (2 - len(rest))
+        rest += [None] * (3 - len(rest))
         return replace(self, full=self.lexical, threshold=gate, cite_threshold=cite,
                        doc_cite_threshold=rest[0], answerable=self.lexical_answerable,
-                       clause_threshold=self.clause_threshold if rest[1] is None else rest[1])
+                       clause_threshold=self.clause_threshold if rest[1] is None else rest[1],
+                       restated_cite_threshold=rest[2])
 
     def for_search(self, embedder: str, retrieved: list[ScoredClause]) -> EvidenceModel:
         dense = any(s.dense_score is not None for s in retrieved)
@@ -174,6 +178,7 @@ class EvidenceModel:
         return {"_note": self.note, "embedder": self.embedder, "threshold": self.threshold,
                 "cite_threshold": self.cite_threshold,
                 "doc_cite_threshold": self.doc_cite_threshold,
+                "restated_cite_threshold": self.restated_cite_threshold,
                 "clause_threshold": self.clause_threshold,
                 "lexical_thresholds": list(self.lexical_thresholds or ()) or None,
                 "full": self.full.to_json(), "lexical": self.lexical.to_json(),
@@ -200,7 +205,8 @@ def _load(path: str, _mtime: int) -> EvidenceModel:
                          float(data["cite_threshold"]), data.get("_note", ""),
                          data.get("embedder"), tuple(lexical) if lexical else None,
                          data.get("doc_cite_threshold"), answerable, lexical_answerable,
-                         float(data.get("clause_threshold") or 0.0), data.get("judge"))
+                         float(data.get("clause_threshold") or 0.0), data.get("judge"),
+                         data.get("restated_cite_threshold"))
 
 
 def model_path(settings: Settings) -> Path:

@@ -27,6 +27,7 @@ from assistant.lexicon import (
     REPEAL_VERB,
     instruction_in,
     is_article_label,
+    restates,
     states_quantity_of,
     strip_leading_marker,
 )
@@ -276,12 +277,15 @@ def _date_fact(ref: str, block: ContextBlock) -> str:
 
 def compose(question: Query | str, context: Context, evidence: dict[str, float] | None = None,
             cite_threshold: float = 0.5, doc_cite_threshold: float | None = None,
-            part_answers: tuple[str, ...] = ()) -> list[str]:
+            part_answers: tuple[str, ...] = (),
+            restated_cite_threshold: float | None = None) -> list[str]:
     """The answer's sentences, each ending with its marker.
 
     evidence: clause id → probability that the clause answers (None: every block counts).
     doc_cite_threshold: the bar for another document's first clause (None: cite_threshold).
     part_answers: clauses that each answer one part of the question, cited in any case.
+    restated_cite_threshold: the bar for another document's first clause that restates the
+    best clause (None: no other bar than doc_cite_threshold).
     """
     query = question if isinstance(question, Query) else analyse(question)
     if not context.blocks:
@@ -305,10 +309,9 @@ def compose(question: Query | str, context: Context, evidence: dict[str, float] 
         )
         chosen = pick_per_document(found) if query.spanning else pick_single(found)
     else:
-        bars = (
-            cite_threshold,
-            cite_threshold if doc_cite_threshold is None else doc_cite_threshold,
-        )
+        other = cite_threshold if doc_cite_threshold is None else doc_cite_threshold
+        bars = (cite_threshold, other,
+                other if restated_cite_threshold is None else restated_cite_threshold)
         chosen = _from_evidence(query, cited_blocks(context, evidence, bars, query,
                                                     part_answers))
     chosen = with_asked_fact(query, with_body(chosen))
@@ -438,16 +441,19 @@ def _quote(lead: str, sentence: str, block: ContextBlock) -> str:
 
 
 def cited_blocks(context: Context, evidence: dict[str, float],
-                 thresholds: float | tuple[float, float], query: Query,
+                 thresholds: tuple[float, float, float], query: Query,
                  part_answers: tuple[str, ...] = ()) -> list[ContextBlock]:
     """The best block by evidence, the other blocks of its document whose evidence reaches
-    the first threshold, the best block of each other document reaching the second, and
-    the blocks answering a part of the question (`part_answers`).
+    the first threshold, the best block of each other document reaching the second (or the
+    third, when it restates a sentence of the best block), and the blocks answering a part
+    of the question (`part_answers`).
 
     A question asking across documents in so many words (哪些文件, 各地) lowers the bar
-    for other documents' clauses by half; it does not decide coverage on its own.
+    for other documents' clauses by half; it does not decide coverage on its own. A law
+    and the regulation that restates it (不得招用未满十六周岁…) both answer, though the
+    question's words fit one of them better.
     """
-    same, other = thresholds if isinstance(thresholds, tuple) else (thresholds, thresholds)
+    same, other, restated = thresholds
     score = {b.marker: evidence.get(b.scored.clause.clause_id, 0.0) for b in context.blocks}
     best = max(context.blocks, key=lambda b: (score[b.marker], -b.marker))
     other *= 0.5 if query.spanning else 1.0
@@ -463,7 +469,10 @@ def cited_blocks(context: Context, evidence: dict[str, float],
         elif block.doc.doc_id == best.doc.doc_id:
             keep = score[block.marker] >= same * (0.5 if query.spanning else 1.0)
         else:
-            keep = firsts[block.doc.doc_id] is block and score[block.marker] >= other
+            bar = other
+            if restated < other and restates(best.scored.clause.text, block.scored.clause.text):
+                bar = restated
+            keep = firsts[block.doc.doc_id] is block and score[block.marker] >= bar
         chosen += [block] if keep else []
     return sorted(chosen, key=lambda b: b.marker)
 
@@ -495,7 +504,7 @@ class ExtractiveBackend:
         evidence = request.evidence or None
         yield from compose(request.query or request.question, request.context, evidence,
                            request.cite_threshold, request.doc_cite_threshold,
-                           request.part_answers)
+                           request.part_answers, request.restated_cite_threshold)
 
 
 @BACKENDS.register("extractive")

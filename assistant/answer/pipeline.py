@@ -239,6 +239,7 @@ def _request(question: str, query: Query, context: Context, settings: Settings,
     return GenerationRequest(query.text, context, system, user, list(history or []),
                              query=query, evidence=scores, cite_threshold=model.cite_threshold,
                              doc_cite_threshold=model.other_document_threshold,
+                             restated_cite_threshold=model.restated_cite_threshold,
                              part_answers=part_answers)
 
 
