@@ -594,9 +594,12 @@ def letterhead_names(lines: list[str]) -> list[str]:
 
 
 # One person of a name list (组长/成员 of a 指挥部 or 领导小组): 姓名, a space, 职务; a
-# two-character name is padded to three (杨 珺). The post names a body or a rank.
+# two-character name is padded to three (杨 珺). The post names a body or a rank, in
+# Chinese from its first character: 革病毒 NS1抗原检测，…疾控中心， is a sentence wrapped
+# mid-word before a space, not 姓名 + 职务.
 _NAME_LIST_ENTRY = re.compile(
-    r"^(?:[\u4e00-\u9fff]\s[\u4e00-\u9fff]|[\u4e00-\u9fff]{2,3})\s+(?P<post>[^\s。；;：:]+)$")
+    r"^(?:[\u4e00-\u9fff]\s[\u4e00-\u9fff]|[\u4e00-\u9fff]{2,3})\s+"
+    r"(?P<post>[\u4e00-\u9fff][^\s。；;：:]*)$")
 _POST_WORD = re.compile(r"长|主任|书记|委员|成员|主席|局|委|办|中心|院|会|部|厅|政府")
 
 

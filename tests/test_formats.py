@@ -15,7 +15,7 @@ from test_loaders import LIMIT, ST_SONG, minimal_pdf
 from assistant.ingest.document import build_document
 from assistant.ingest.loaders import load_bytes, load_file
 from assistant.ingest.pdf_text import pdf_pages_to_text
-from assistant.lexicon import matching_text
+from assistant.lexicon import is_name_list_entry, matching_text
 from assistant.query import analyse
 from assistant.stores.sparse import tokenize
 
@@ -270,6 +270,21 @@ def test_name_list_posts_wrapped_onto_the_next_line_stay_with_their_person():
         "成员单位：区发展和改革局、区财政局、区卫生健康局。", "主要职责：统筹防控物资保障工作。"]
     doc = build_document("\n".join(lines), "通知.pdf", fmt="pdf")
     assert [c.label for c in doc.clauses] == [f"第{n}段" for n in range(1, 8)]
+
+
+def test_a_line_wrapped_mid_word_before_a_space_is_no_name_list_entry():
+    # 登 | 革病毒 NS1…: the wrapped line starts with a word's tail, a space and Latin letters;
+    # a name list's post starts in Chinese (and may hold a comma: 副主任，区委政法委书记).
+    sentence = ("对疑似病例实行“逢疑必检”，及时采集静脉血标本开展检测，随后进行登"
+                "革病毒 NS1抗原检测，将阳性个案2小时内报告辖区疾控中心，并立即上送复核。")
+    cut, end = sentence.index("革病毒"), sentence.index("并立即")
+    page = "\n".join(["某某市卫生健康局关于加强监测工作的通知", "各区卫生健康局：", *_WRAPPED,
+                      "二、及时报告", sentence[:cut], sentence[cut:end], sentence[end:],
+                      "某某市卫生健康局", "2025年3月28日"])
+    lines = pdf_pages_to_text([page]).splitlines()
+    assert sentence in lines
+    assert not is_name_list_entry(sentence[cut:end])
+    assert is_name_list_entry("谢某某 区人大常委会副主任，区委政法委书记")
 
 
 def test_wide_table_rows_in_an_attachment_do_not_set_the_text_margin():
