@@ -430,6 +430,27 @@ def parallel_share(text: str, other: str) -> float:
     return best
 
 
+PHRASE_MIN = 3  # characters a run of the question must share with a text to count
+
+
+def phrase_share(question: str, text: str) -> float:
+    """The share of the question's Chinese characters inside runs of at least PHRASE_MIN
+    characters that `text` also writes (急诊手术, 现场流调组): a compound the question names
+    matched whole, where its words alone would match anywhere."""
+    asked = "".join(re.findall(r"[\u4e00-\u9fff]+", question))
+    if not asked:
+        return 0.0
+    covered = [False] * len(asked)
+    for start in range(len(asked) - PHRASE_MIN + 1):
+        end = start + PHRASE_MIN
+        if asked[start:end] not in text:
+            continue
+        while end < len(asked) and asked[start:end + 1] in text:
+            end += 1
+        covered[start:end] = [True] * (end - start)
+    return sum(covered) / len(asked)
+
+
 RESTATES_SHARE = 0.45  # half the character pairs of two sentences in common: a restatement
 
 

@@ -103,7 +103,8 @@ def _row(item, answerable, coverage, label, dense=None):
                 "missing": 1.0 - coverage, "sparse": coverage, "sparse_gap": coverage - 1.0,
                 "preamble": 0.0, "coverage_gap": coverage - 1.0, "sentence_gap": coverage - 1.0,
                 "doc_first": 1.0, "admitted": 1.0 if answerable else 0.5, "dense": dense,
-                "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0}
+                "dense_gap": None if dense is None else dense - 0.8, "rank": 1.0,
+                "phrase": coverage, "phrase_gap": coverage - 1.0}
     return Row(item, answerable, features, label, True)
 
 

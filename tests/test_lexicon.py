@@ -15,6 +15,7 @@ from assistant.lexicon import (
     normalise_doc_number,
     parallel_share,
     parse_date,
+    phrase_share,
     restates,
     strip_leading_marker,
 )
@@ -155,3 +156,12 @@ def test_a_restatement_shares_a_sentence_not_only_a_topic():
     assert restates(law, rule)  # 病历保存期限不少于三十年 ≈ 住院病历的保存期限不少于三十年
     assert not restates(law, other)  # same topic (病历, 医疗机构), no sentence in common
     assert parallel_share(law, law) == 1.0 and parallel_share(law, "附件：1.") == 0.0
+
+
+def test_phrase_share_counts_compounds_matched_whole_not_scattered_words():
+    question = "急诊手术也要先做术前讨论吗？"
+    whole = "除以紧急抢救生命为目的的急诊手术外，所有住院患者手术必须实施术前讨论。"
+    scattered = "术前讨论的范围包括手术组讨论；急诊患者优先。"
+    assert phrase_share(question, whole) == 8 / 13  # 急诊手术 + 术前讨论
+    assert phrase_share(question, scattered) == 4 / 13  # 术前讨论; 急诊, 手术 apart
+    assert phrase_share("？", whole) == 0.0

@@ -41,6 +41,7 @@ from assistant.lexicon import (
     matching_text,
     name_form,
     opposite_scope,
+    phrase_share,
     post_asked,
     role_met,
     states_nothing,
@@ -69,7 +70,8 @@ JUDGE_MODEL = Path(__file__).with_name("evidence_model_judge.json")
 # (4 and 6 gave the same citations on the 282 new-document questions; 6 cost 35 ms more).
 JUDGED = 4
 FEATURES = ("coverage", "text_coverage", "sentence_coverage", "missing", "sparse", "sparse_gap",
-            "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank")
+            "preamble", "coverage_gap", "sentence_gap", "doc_first", "dense", "dense_gap", "rank",
+            "phrase", "phrase_gap")
 LEXICAL_FEATURES = tuple(f for f in FEATURES if not f.startswith("dense"))
 # The question as a whole, over the gate's candidates: answerable at all? A near-miss (a
 # detail no clause states) has a best clause that looks like a colloquial question's.
@@ -429,6 +431,8 @@ def features_of(query: Query, scored: ScoredClause, rank: int, evidence: str,
         "dense": dense,
         "dense_gap": None if dense is None or best[0] is None else dense - best[0],
         "rank": 1.0 / (1 + rank),
+        "phrase": phrase_share(query.text, matching_text(evidence)),
+        "phrase_gap": 0.0,
     }
 
 
@@ -541,12 +545,14 @@ def _relative_features(judged: list[Evidence]) -> None:
     one that fails a constraint is a near-miss's), and each document's first admissible one."""
     best_cov = max((e.features["coverage"] for e in judged), default=0.0)
     best_sent = max((e.features["sentence_coverage"] for e in judged), default=0.0)
+    best_phrase = max((e.features["phrase"] for e in judged), default=0.0)
     seen: set[str] = set()
     admitted = len([e for e in judged if e.on_topic]) / max(len(judged), 1)
     for item in judged:
         item.features["admitted"] = admitted
         item.features["coverage_gap"] = item.features["coverage"] - best_cov
         item.features["sentence_gap"] = item.features["sentence_coverage"] - best_sent
+        item.features["phrase_gap"] = item.features["phrase"] - best_phrase
         doc = item.scored.clause.doc_id
         if item.admissible and doc not in seen:
             item.features["doc_first"] = 1.0
