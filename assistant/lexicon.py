@@ -417,27 +417,28 @@ def _char_pairs(sentence: str) -> frozenset[str]:
     return frozenset(words[i:i + 2] for i in range(len(words) - 1))
 
 
+def _sentence_pairs(text: str) -> list[frozenset[str]]:
+    return [p for s in _SENTENCE_BREAK.split(text)
+            if len(p := _char_pairs(s)) >= _PARALLEL_MIN - 1]
+
+
 def parallel_share(text: str, other: str) -> float:
     """The best Dice overlap of character pairs between a sentence of `text` and a sentence
     of `other` (0..1): how closely the two clauses restate each other somewhere."""
-    def pairs(t: str) -> list[frozenset[str]]:
-        return [p for s in _SENTENCE_BREAK.split(t)
-                if len(p := _char_pairs(s)) >= _PARALLEL_MIN - 1]
-    best = 0.0
-    for a in pairs(text):
-        for b in pairs(other):
-            best = max(best, 2 * len(a & b) / (len(a) + len(b)))
-    return best
+    theirs = _sentence_pairs(other)
+    return max((2 * len(a & b) / (len(a) + len(b))
+                for a in _sentence_pairs(text) for b in theirs), default=0.0)
 
 
 PHRASE_MIN = 3  # characters a run of the question must share with a text to count
+_CHINESE_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def phrase_share(question: str, text: str) -> float:
     """The share of the question's Chinese characters inside runs of at least PHRASE_MIN
     characters that `text` also writes (急诊手术, 现场流调组): a compound the question names
     matched whole, where its words alone would match anywhere."""
-    asked = "".join(re.findall(r"[\u4e00-\u9fff]+", question))
+    asked = "".join(_CHINESE_RUN.findall(question))
     if not asked:
         return 0.0
     covered = [False] * len(asked)

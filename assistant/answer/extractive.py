@@ -468,11 +468,13 @@ def cited_blocks(context: Context, evidence: dict[str, float],
             keep = True
         elif block.doc.doc_id == best.doc.doc_id:
             keep = score[block.marker] >= same * (0.5 if query.spanning else 1.0)
+        elif firsts[block.doc.doc_id] is not block:
+            keep = False
         else:
             bar = other
             if restated < other and restates(best.scored.clause.text, block.scored.clause.text):
                 bar = restated
-            keep = firsts[block.doc.doc_id] is block and score[block.marker] >= bar
+            keep = score[block.marker] >= bar
         chosen += [block] if keep else []
     return sorted(chosen, key=lambda b: b.marker)
 
