@@ -480,6 +480,14 @@ _YEAR_IN_TEXT = re.compile(
     rf"[{re.escape(BRACKET_OPEN)}]\s*(\d{{4}})\s*[{re.escape(BRACKET_CLOSE)}]\s*(\d+)\s*号")
 
 
+# --- document titles -------------------------------------------------------------------
+# The kind of document a title names (…的通知, …管理办法), as its last word.
+TITLE_END = (r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要"
+             r"|公告|通报|指南|规则|条例|措施|清单|答复|复函)")
+# A line ending as a title does, a collector's bracket allowed: …的通知（2007）.
+TITLE_TAIL = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
+
+
 # --- dates ------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")

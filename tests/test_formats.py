@@ -314,3 +314,60 @@ def test_a_heading_does_not_continue_a_bracket_left_open_above_it():
     assert pdf_pages_to_text(["\n".join(lines)]).splitlines() == [
         "3. 是否前往过境外地区？", "（如选“是”，请注明地区：", "三、备注（如有特殊情况需说明）：",
         "四、承诺声明", "（参考附件1）填写"]
+
+
+def _saved_from_pdf(paragraph: str, width: int = 20, indent: int = 2) -> str:
+    """A paragraph as a PDF's extractor saves it as text: each line wrap left as a space."""
+    first = width - indent
+    pieces = [paragraph[:first]] + [paragraph[i:i + width]
+                                    for i in range(first, len(paragraph), width)]
+    return " ".join(pieces)
+
+
+_TASKS = [
+    ("一、各统筹地区要按照全国统一的结算规则，做好参保人员异地就医费用的直接结算工作，"
+     "不得以任何理由拒绝为已经备案的参保人员提供结算服务，确保群众报销更加便捷高效。"),
+    ("（一）就医地经办机构应当在每月十日前完成上月结算数据的对账工作，发现数据差错的，"
+     "应当及时与参保地经办机构沟通核实，并在五个工作日内完成更正，不得拖延推诿。"),
+    ("（二）参保地经办机构应当按照协议约定的时间向就医地清算资金，不得无故拖欠，"
+     "对于跨年度的住院费用，应当以出院结算日期为结算时点，按照规定分别计入当年基金。"),
+    ("（三）各级经办机构要畅通咨询投诉渠道，公开异地就医结算的办事流程和联系电话，"
+     "对群众反映的问题建立台账，限时办结并及时反馈，做到件件有回音、事事有着落。"),
+    ("（四）各定点医疗机构要为异地就医参保人员提供与本地参保人员同等的诊疗服务，"
+     "不得推诿拒收异地就医患者，不得降低服务标准，违反规定的按照协议约定严肃处理。"),
+]
+
+
+def test_a_text_file_saved_from_a_pdf_joins_the_line_cut_at_a_page_end():
+    # Wraps inside paragraphs are spaces; the page broke inside 参保地规定的 / 起付标准, and
+    # inside an article's first line. Titles, 文号 lines, headings and a 定义 label stay lines.
+    cut = ("（五）异地就医费用原则上执行就医地规定的支付范围和有关规定，执行参保地规定的"
+           "基本医疗保险基金起付标准、支付比例和最高支付限额等政策，确保待遇政策统一。")
+    wrapped = _saved_from_pdf(cut)
+    at = wrapped.index("规定的 ") + 3  # the page's last line: 定的支付范围…执行参保地规定的
+    # An article's first line, four characters short of the width: a rule, not a heading.
+    article = "第三条 本规程适用于医疗保险参保", "人员跨省异地就医直接结算经办管理服务工作。"
+    text = "\n".join([
+        "某某市医疗保障局关于进一步做好异地就医结算工作的通知", "（某医保发〔2024〕7 号）",
+        "各区医疗保障局、各定点医疗机构：", *map(_saved_from_pdf, _TASKS),
+        wrapped[:at], wrapped[at + 1:], "二、加强异地就医结算基金的监督管理",
+        "健全异地就医基金监管机制，压实各方责任。", "（六）定义", "指参保人员在参保地以外就医。",
+        *article,
+    ])
+    loaded = load_bytes(text.encode("utf-8"), "通知.txt", LIMIT)
+    lines = loaded.text.splitlines()
+    assert wrapped[:at] + wrapped[at + 1:] in lines
+    assert "".join(article) in lines
+    assert lines[:3] == text.splitlines()[:3]  # title, 文号 and 主送 untouched
+    assert "二、加强异地就医结算基金的监督管理" in lines and "（六）定义" in lines
+    doc = build_document(loaded.text, "通知.txt", fmt="text")
+    assert doc.number == "某医保发〔2024〕7号"
+    clause = next(c for c in doc.clauses if c.label.endswith("（五）"))
+    assert "执行参保地规定的基本医疗保险基金起付标准" in clause.text.replace(" ", "")
+
+
+def test_plain_text_without_a_pdfs_wraps_keeps_its_lines():
+    # No spaces inside paragraphs: nothing tells a page's width, so no line is joined.
+    text = "\n".join(["某某市医疗保障局关于做好结算工作的通知", *_TASKS,
+                      "执行参保地规定的", "基本医疗保险基金起付标准。"])
+    assert load_bytes(text.encode("utf-8"), "通知.txt", LIMIT).text == text

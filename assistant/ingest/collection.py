@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 
 from assistant.ingest.metadata import TITLE_END, is_org_line, normalise_doc_number
-from assistant.lexicon import DATE_IN_TEXT, is_date_line
+from assistant.lexicon import DATE_IN_TEXT, TITLE_TAIL, is_date_line
 
 _TITLE_LINE_MAX = 60
 _TITLE_BLOCK_MAX = 3
 _ABOUT_TITLE = re.compile(rf"关于.+{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
-_ANY_TITLE = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
 _MIN_LENGTH = 4  # a document is at least its title, 文号 or 主送 line and some text
 
 
@@ -46,7 +45,7 @@ def _title_block(paragraphs: list[str], start: int) -> bool:
             return False
         after = paragraphs[start + length] if start + length < len(paragraphs) else ""
         title = re.sub(r"\s+", "", "".join(block))
-        if normalise_doc_number(after) and _ANY_TITLE.search(title):
+        if normalise_doc_number(after) and TITLE_TAIL.search(title):
             return True
         if _is_addressee(after) and _ABOUT_TITLE.search(title):
             return True

@@ -21,7 +21,7 @@ from assistant.errors import LoadError
 from assistant.ingest.encoding import decode_text
 from assistant.ingest.html_text import declared_charset, html_text_and_heading, looks_like_html
 from assistant.ingest.ocr import OcrReader, unread_warnings
-from assistant.ingest.pdf_text import pdf_pages_to_text, reading_order
+from assistant.ingest.pdf_text import pdf_pages_to_text, reading_order, rejoin_page_cuts
 from assistant.models import OcrInfo
 from assistant.registry import Registry
 
@@ -169,7 +169,9 @@ class TextLoader:
 
     def load(self, data: bytes, path: Path) -> LoadedText:
         decoded = decode_text(data, str(path))
-        return LoadedText(decoded.text, path.name, self.fmt, decoded.encoding, decoded.warnings)
+        # Often a PDF's text saved as .txt: a line cut at a page's end goes on below.
+        return LoadedText(rejoin_page_cuts(decoded.text), path.name, self.fmt, decoded.encoding,
+                          decoded.warnings)
 
 
 @LOADERS.register("html")

@@ -19,6 +19,8 @@ from assistant.lexicon import (
     DATE_SPAN,
     DOC_NUMBER_IN_TEXT,
     ORG_SUFFIX,
+    TITLE_END,
+    TITLE_TAIL,
     find_doc_numbers,
     half_width_digits,
     is_date_line,
@@ -31,11 +33,9 @@ from assistant.lexicon import (
 from assistant.models import DocStatus
 
 # Old import paths of the recognisers now in assistant.lexicon.
-__all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "find_doc_numbers", "is_date_line", "is_org_line",
-           "normalise_doc_number", "parse_date", "region_of"]
+__all__ = ["DOC_NUMBER_IN_TEXT", "ORG_SUFFIX", "TITLE_END", "find_doc_numbers", "is_date_line",
+           "is_org_line", "normalise_doc_number", "parse_date", "region_of"]
 
-TITLE_END = (r"(?:通知|意见|方案|办法|规定|要点|决定|报告|函|批复|细则|规划|计划|纲要"
-             r"|公告|通报|指南|规则|条例|措施|清单|答复|复函)")
 _TITLE = re.compile(rf"^(?P<org>.*?)(?P<gap>\s*)(?P<title>关于.+?{TITLE_END})\s*"
                     rf"(?P<draft>[（(]?(征求意见稿|草案|送审稿|试行|暂行)[）)]?)?"
                     r"(?:[（(](?:19|20)\d{2}[）)])?$")  # a collector's year: …的通知（2007）
@@ -185,7 +185,6 @@ def _issuers_above_title(header: list[str], start: int, org: str) -> bool:
             and any(normalise_doc_number(line) for line in header[:start]))
 
 
-_TITLE_TAIL = re.compile(rf"{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
 
 
 def title_above_number(header: list[str]) -> str | None:
@@ -200,7 +199,7 @@ def title_above_number(header: list[str]) -> str | None:
             break
         lines.insert(0, line)
     title = re.sub(r"\s+", "", "".join(lines))
-    return title if _TITLE_TAIL.search(title) else None
+    return title if TITLE_TAIL.search(title) else None
 
 
 _PAGE_TITLE = re.compile(rf"[（(][^（()）]*{DOC_NUMBER_IN_TEXT.pattern}[）)]$")

@@ -13,7 +13,14 @@ import re
 import unicodedata
 from collections import Counter
 
-from assistant.lexicon import is_date_line, is_name_list_entry, is_org_line, match_marker
+from assistant.lexicon import (
+    TITLE_TAIL,
+    is_date_line,
+    is_name_list_entry,
+    is_org_line,
+    match_marker,
+    normalise_doc_number,
+)
 
 _PAGE_NUMBER = re.compile(
     # "一" too: OCR reads the dashes of "— 2 —" as the numeral.
@@ -42,6 +49,59 @@ _ENTRY_WRAP_SHARE = 0.6  # a name-list line this wide may wrap its post onto the
 _ATTACHMENT_LINE = re.compile(r"^附\s*件")
 _TOP_RANK = 1  # 一、 and the legal units above it
 _RUN_JUMP = 24  # points: a line this much above the previous one starts a new run
+
+
+# Text a PDF's extractor saved as plain text keeps each wrap inside a paragraph as a space
+# (支付比例、 最高支付限额); where the page ended mid-sentence the cut stays a line break
+# (执行参保地规定的 / 基本医疗保险基金起付标准…). The gaps' spacing gives the page's width.
+_WRAP_GAP = re.compile(rf"(?<=[{_CJK}，、。；：“”（）])[ \u3000](?=[{_CJK}，、。；：“”（）])")
+_WRAP_MIN_GAPS = 10  # wraps needed before the width is trusted
+_WRAP_MIN_WIDTH = 24  # cells: a page line holds a dozen characters or more (not 国 家 能 源 局)
+_CUT_REACH = 0.7  # a line cut at the page's end fills this share of the width at least…
+_HEADING_REACH = 0.9  # …this share when it is a numbered line without punctuation (a heading?)
+_LIST_CODE = re.compile(r"^\d+[.．、]")  # 04.外科: an entry of a code list
+_INNER_MARK = re.compile(r"[，、。；：,;:]")
+
+
+def rejoin_page_cuts(text: str) -> str:
+    """Plain text a PDF's extractor wrote: a line cut where its page ended is joined to the
+    line that goes on with it. Text showing no wraps of its own is returned as it is."""
+    lines = text.split("\n")
+    width = _wrap_width(lines)
+    if width is None:
+        return text
+    joined: list[str] = []
+    for line in lines:
+        if joined and _cut_at_page_end(joined[-1], line, width):
+            joined[-1] = joined[-1].rstrip() + line.strip()
+        else:
+            joined.append(line)
+    return "\n".join(joined)
+
+
+def _wrap_width(lines: list[str]) -> float | None:
+    """The page's line width in cells: the median span between a paragraph's inner wraps
+    (its first and last pieces are shorter: indent, end of paragraph)."""
+    spans = sorted(_width(piece) for line in lines
+                   for piece in _WRAP_GAP.split(line.strip())[1:-1])
+    if len(spans) < _WRAP_MIN_GAPS or spans[len(spans) // 2] < _WRAP_MIN_WIDTH:
+        return None
+    return spans[len(spans) // 2]
+
+
+def _cut_at_page_end(above: str, line: str, width: float) -> bool:
+    above, line = above.strip(), line.strip()
+    if (not above or not line or above.endswith(_SENTENCE_END) or TITLE_TAIL.search(above)
+            or match_marker(line) or _LIST_CODE.match(line) or is_name_list_entry(line)
+            or is_date_line(line) or normalise_doc_number(line) or _ATTACHMENT_LINE.match(line)):
+        return False
+    pieces = _WRAP_GAP.split(above)
+    marker = match_marker(above)
+    if marker and len(pieces) > 1 and len(pieces[0]) <= marker.length:
+        pieces = [pieces[0] + pieces[1], *pieces[2:]]  # 第三十五条 定点…: the label's gap
+    # An article's first line is a rule (第三条 本规程适用于…); 六、加强… may be a heading.
+    heading = marker and marker.rank != 0 and not _INNER_MARK.search(above[marker.length:])
+    return _width(pieces[-1]) >= (_HEADING_REACH if heading else _CUT_REACH) * width
 
 
 def pdf_pages_to_text(pages: list[str]) -> str:
