@@ -286,3 +286,16 @@ def test_a_roster_line_of_a_shorter_post_does_not_state_the_post_asked():
     answer = lead_with_asked(query, with_asked_fact(query, [shorter]))
     assert [c.text for c in answer] == ["常务副总指挥：乙某 区委副书记、区长",
                                         "总 指 挥：甲某 区委书记"]
+
+
+def test_each_part_of_a_question_gets_the_fact_it_asks():
+    # 几个联络员 is stated beside the question's words; 什么时候 by a sentence sharing none.
+    text = ("（四）各医疗机构要指定一名联络员，负责强化监测数据报送和日常沟通。"
+            "名单请于2025年3月10日前发送至区疾控中心邮箱。监测期间实行零报告制度。")
+    notice = make_doc("m1", [(["五、", "（四）"], text)], title="关于开展强化监测工作的通知")
+    query = analyse("每个医疗机构要指定几个联络员？什么时候前报上去？")
+    assert [bool(p.quantities) for p in query.parts] == [True, False] and query.parts[1].when
+    block = build_context([scored(notice, 0)], None).blocks[0]
+    first = Candidate(block, 0, "各医疗机构要指定一名联络员，负责强化监测数据报送和日常沟通。", 5.0)
+    answer = [c.text for c in with_asked_fact(query, [first])]
+    assert answer == [first.text, "名单请于2025年3月10日前发送至区疾控中心邮箱。"]

@@ -343,11 +343,13 @@ def _documents_asked_about(query: Query, blocks: list[ContextBlock]) -> list[Con
 def with_asked_fact(query: Query, chosen: list[Candidate]) -> list[Candidate]:
     """For each fact asked that no chosen sentence of a cited document states, the first
     sentence of that document's chosen clauses that does (it may share no word with the
-    question: 应于2小时内报告; a question may ask two: 有效期是几年，到期前多久要申请延续;
-    two documents each state their own: 市级和区级的总指挥分别是谁)."""
+    question: 应于2小时内报告; a question may ask two: 有效期是几年，到期前多久要申请延续, or
+    one in each part: 指定几个联络员？什么时候前报上去？; two documents each state their own:
+    市级和区级的总指挥分别是谁)."""
     if not chosen or not asks_fact(query):
         return chosen
     asked = [replace(query, quantities=(f,), quantity=f) for f in query.quantities] or [query]
+    asked += [part for part in query.parts if asks_fact(part)]
     added = list(chosen)
     for doc in dict.fromkeys(c.block.doc.doc_id for c in chosen):
         blocks = list({c.block.marker: c.block for c in chosen
