@@ -20,7 +20,13 @@ from assistant.answer.evidence import (
     load_model,
     model_digest,
 )
-from assistant.answer.extractive import Candidate, compose, lead_with_asked, with_asked_fact
+from assistant.answer.extractive import (
+    Candidate,
+    compose,
+    lead_with_asked,
+    with_asked_fact,
+    with_body,
+)
 from assistant.evaluation.fit_evidence import (
     Row,
     _cite_thresholds,
@@ -299,3 +305,17 @@ def test_each_part_of_a_question_gets_the_fact_it_asks():
     first = Candidate(block, 0, "各医疗机构要指定一名联络员，负责强化监测数据报送和日常沟通。", 5.0)
     answer = [c.text for c in with_asked_fact(query, [first])]
     assert answer == [first.text, "名单请于2025年3月10日前发送至区疾控中心邮箱。"]
+
+
+def test_a_sentence_detailing_the_chosen_one_joins_it():
+    # 其中… divides what the sentence before it names; the next task of the list does not.
+    text = ("10.加强三医协同发展。推动医共体总额付费。规范医共体医保结余资金使用。"
+            "其中30%用于激励医务人员，剩余70%用于医共体事业发展。推进中医医院牵头组建医联体。"
+            "发布中医优势病种。")
+    plan = make_doc("p1", [(["二、", "（三）", "10."], text)], title="关于深化医改的实施方案")
+    block = build_context([scored(plan, 0)], None).blocks[0]
+    topic = Candidate(block, 2, "规范医共体医保结余资金使用。", 4.0)
+    task = Candidate(block, 4, "推进中医医院牵头组建医联体。", 4.0)
+    assert [c.text for c in with_body([topic])] == [
+        topic.text, "其中30%用于激励医务人员，剩余70%用于医共体事业发展。"]
+    assert with_body([task]) == [task]

@@ -53,6 +53,8 @@ _DUTY_NOTE_RE = re.compile(
     r"[（(]([^（）()]*(?:负责|参与|牵头|配合)[^（）()]*)[）)]|责任单位[:：]\s*([^\n）)]+)"
 )
 _SPLIT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
+# A sentence opening so goes on with the one before it: what it divides or names in detail.
+_DETAILS = re.compile(r"^(?:其中|具体(?:为|是|包括|如下)|主要包括|包括|即)")
 
 
 @dataclass(frozen=True)
@@ -393,13 +395,17 @@ def lead_with_asked(query: Query, chosen: list[Candidate]) -> list[Candidate]:
 
 def with_body(chosen: list[Candidate]) -> list[Candidate]:
     """A clause's heading says what the clause is about, not what it rules: where it is
-    the only sentence chosen from its clause, the clause's next sentence joins it."""
+    the only sentence chosen from its clause, the clause's next sentence joins it. So does a
+    next sentence that details the chosen one (规范医共体医保结余资金使用。 / 其中30%用于…)."""
     added = []
     for cand in chosen:
+        following = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
         if is_heading(cand) and not any(c.block is cand.block and not is_heading(c)
                                         for c in chosen):
-            body = clause_sentences(cand.block.scored.clause.text)[cand.position + 1:][:1]
-            added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in body]
+            added += [Candidate(cand.block, cand.position + 1, s, 0.0) for s in following]
+        elif following and _DETAILS.match(following[0]) and not any(
+                c.block is cand.block and c.position == cand.position + 1 for c in chosen):
+            added.append(Candidate(cand.block, cand.position + 1, following[0], 0.0))
     if not added:
         return chosen
     return sorted(chosen + added, key=lambda c: (c.block.marker, c.position))
