@@ -877,8 +877,10 @@ FAMILY_ACCEPTS = {
     "years": {"years", "months"},
     "duration": {"days", "hours", "months", "years"},
 }
-_MIN_BEFORE = r"≥|＞|>|不少于|不低于|不得少于|不得低于|至少|最少|最低|不小于|满"
-_MAX_BEFORE = r"≤|＜|<|不超过|不得超过|不多于|不高于|不大于|最多|最长|最高|未满|不满|不足|低于|少于"
+_MIN_BEFORE = (r"≥|＞|>|不少于|不低于|不得少于|不得低于|至少|最少|最低|不小于|满|超过|高于|多于"
+               r"|大于")
+_MAX_BEFORE = (r"≤|＜|<|不超过|不得超过|未超过|没有超过|没超过|不多于|不高于|不大于|最多|最长|最高"
+               r"|未满|不满|不足|不到|低于|少于")
 _MIN_AFTER = r"及以上|以上|或以上"
 _MAX_AFTER = r"及以下|以下|以内|之内|内|或以下"
 _CN_NUM = "[零〇一二三四五六七八九十百千万两]"
@@ -982,6 +984,23 @@ def normalise_quantities(text: str) -> str:
                    f"{quantity.value:g}{unit}", match.group("after") or ""]
         last = match.end()
     return "".join(pieces) + text[last:]
+
+
+def conditions_in(question: str) -> tuple[Quantity, ...]:
+    """The bounded quantities a question states as its case (病了超过两个月, 工龄不到十年,
+    500张以上的医院), not the one it asks for."""
+    return tuple(q for q in find_quantities(question) if q.bound)
+
+
+def other_case(conditions: tuple[Quantity, ...], text: str) -> Quantity | None:
+    """The question's condition that `text` states only with the opposite bound (工作年限满
+    十年的 for 工龄不到十年): the text rules the other case. None when it rules no other."""
+    stated = find_quantities(own_words(matching_text(text))) if conditions else []
+    for asked in conditions:
+        bounds = [q.bound for q in stated if q.unit == asked.unit and q.value == asked.value]
+        if bounds and asked.bound not in bounds and all(bounds):
+            return asked
+    return None
 
 
 # 多久考一次 is answered by a frequency as well: 每季度, 每两年, 每年.

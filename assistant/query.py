@@ -20,8 +20,10 @@ from typing import Literal
 
 from assistant.lexicon import (
     LEAD_POSTS,
+    Quantity,
     Synonyms,
     asked_quantities,
+    conditions_in,
     find_doc_numbers,
     int_to_cn,
     issuers_in,
@@ -650,6 +652,8 @@ class Query:
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
     quantity: str | None = None
     quantities: tuple[str, ...] = ()  # every family asked (几年…多久), `quantity` first
+    # The bounded quantities it states as its case (工龄不到十年, 500张以上的医院).
+    conditions: tuple[Quantity, ...] = ()
     # Who and what it is about: the groups it names (企业职工, 护士, 一级医院), the issuing
     # bodies it names as issuer (国家医保局印发的), the plans or programmes it names
     # (健康中国2030规划纲要). The cited clause or its document must meet each.
@@ -732,7 +736,8 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True,
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)), who=asks_who(text),
         where=asks_where(text),
         quantity=next(iter(families), None), quantities=families,
-        roles=roles_in(text), issuers=issuers_in(text), programmes=programmes_in(text),
+        conditions=conditions_in(text), roles=roles_in(text), issuers=issuers_in(text),
+        programmes=programmes_in(text),
         carried=carried_terms(text, asked, terms),
         parts=tuple(_analysed(p, p, synonyms, False, known_places)
                     for p in question_parts(text)) if split else ())

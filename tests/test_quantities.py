@@ -11,14 +11,18 @@ from __future__ import annotations
 import pytest
 from answer_fixtures import build_store, make_doc, scored
 
+from assistant.answer.context import build_context
 from assistant.answer.evidence import assess, load_model
+from assistant.answer.extractive import compose
 from assistant.lexicon import (
     Quantity,
     asked_quantity,
+    conditions_in,
     find_quantities,
     issuer_met,
     issuers_in,
     normalise_quantities,
+    other_case,
     parse_number,
     programmes_in,
     role_met,
@@ -70,6 +74,9 @@ NOTICE = """测试市卫生健康委员会
     ("二百毫克", 0.2, "克", None),
     ("每床使用面积不少于6平方米", 6, "平方米", "min"),
     ("服务半径不超过2公里", 2000, "米", "max"),
+    ("病假超过两个月", 2, "月", "min"),  # the way a question puts its case
+    ("工龄不到十年", 10, "年", "max"),
+    ("期限未超过30日", 30, "日", "max"),
 ])
 def test_numerals_units_and_bounds_are_one_typed_quantity(text, value, unit, bound):
     [quantity] = find_quantities(text)
@@ -293,3 +300,22 @@ def test_an_answer_leads_with_its_best_sentence_not_the_clauses_heading(tmp_path
 def test_a_duty_question_asks_who_is_in_charge(question, duty):
     # A duty question's answer opens with the clause's 责任单位 note.
     assert analyse(question).asks_duty is duty
+
+
+def test_a_sentence_ruling_the_other_case_of_the_questions_condition_is_not_the_answer():
+    # 工龄不到十年 is the case asked; 满十年的 rules the other one, 不满十年的 this one.
+    question = "机关工作人员病假超过两个月，工龄不到十年的发多少工资？"
+    assert [(q.value, q.bound) for q in conditions_in(question)] == [(2, "min"), (10, "max")]
+    query = analyse(question)
+    assert other_case(query.conditions, "工作年限满十年的，工资照发。").text == "不到十年"
+    assert other_case(query.conditions, "工作年限不满十年的，发给本人工资的百分之九十。") is None
+    # Both cases in one text, or a quantity the question does not state: no other case.
+    assert other_case(query.conditions, "不满十年的发百分之九十，满十年的工资照发。") is None
+    assert other_case(query.conditions, "病假满六个月的，改发疾病救济费。") is None
+    # One clause ruling both cases: the answer quotes the case asked.
+    text = ("第十条 床位不满100张的医疗机构，其执业登记证书每年复核1次；"
+            "床位在100张以上的医疗机构，其执业登记证书每3年复核1次。")
+    rule = make_doc("s1", [(["第十条"], text)], title="测试市医疗机构登记复核办法")
+    question = analyse("床位不到一百张的医院登记证书多久复核一次？")
+    answer = compose(question, build_context([scored(rule, 0)], None))
+    assert answer == ["床位不满100张的医疗机构，其执业登记证书每年复核1次[1]。"]

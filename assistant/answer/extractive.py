@@ -27,6 +27,7 @@ from assistant.lexicon import (
     REPEAL_VERB,
     instruction_in,
     is_article_label,
+    other_case,
     restates,
     states_quantity_of,
     strip_leading_marker,
@@ -147,6 +148,9 @@ def states_asked(query: Query, sentence: str) -> bool:
 # top of its own overlap: a quantity question is answered by the sentence with the number,
 # not by its neighbour that repeats more of the question's words.
 ASKED_FACT_BONUS = 0.5
+# A sentence ruling the other case of the question's condition (满十年的 for 不到十年的) keeps
+# this share of its score: its neighbour for the case asked answers.
+OTHER_CASE_SHARE = 0.5
 
 
 def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
@@ -162,6 +166,8 @@ def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
         score = sum(w for t, w in weights.items() if t in terms)
         if score > 0 and bonus and states_asked(query, sentence):
             score += bonus
+        if score > 0 and other_case(query.conditions, sentence):
+            score *= OTHER_CASE_SHARE
         score *= 1.0 - 0.05 * rank
         if score > 0:  # retrieval order (rank) breaks ties
             found.append(Candidate(block, position, sentence, score))
