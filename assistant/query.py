@@ -86,9 +86,16 @@ _META_PATTERNS = {
 }
 
 
+# The unit of an asked amount ends a word: jieba would run it into the next one (多少天计薪 →
+# 天计薪, 多少人才能 → 人才, 多少个市 → 个市), a term no clause writes, or a wrong one.
+_ASKED_UNIT_END = re.compile(
+    r"((?:多少|几|哪)(?:个?[天日周人名次元岁张家所项条位](?:内|起|前|后)?|个))(?=[\u4e00-\u9fff])")
+
+
 @lru_cache(maxsize=2048)
 def content_terms(text: str) -> tuple[str, ...]:
     """jieba search-mode tokens of `text` worth matching: no stopwords, no punctuation."""
+    text = _ASKED_UNIT_END.sub(r"\1 ", text)
     tokens = (t.strip() for t in jieba_module().cut_for_search(text))
     return tuple(dict.fromkeys(
         t for t in tokens

@@ -6,6 +6,7 @@ from assistant.query import (
     Query,
     analyse,
     as_query,
+    content_terms,
     names_who,
     question_parts,
     rewrite_followup,
@@ -242,3 +243,14 @@ def test_a_roster_line_names_who_is_asked_by_the_label_the_question_uses():
     in_charge = analyse("宣传组里谁负责舆情？")
     assert names_who(in_charge, "组 长：赵六一 部长") == 1
     assert names_who(in_charge, "副组长：钱七 副部长") == 0
+
+
+@pytest.mark.parametrize("question, term, glued", [
+    ("算日工资时一个月按多少天计薪？", "计薪", "天计薪"),
+    ("医院至少要有多少人才能承担考核？", None, "人才"),
+    ("单位多少天内要去申请工伤认定？", "申请", "内要"),
+    ("四川要实现多少个市（州）监管平台闭环运行？", "监管", "个市"),
+])
+def test_the_unit_of_an_asked_amount_is_not_glued_to_the_next_word(question, term, glued):
+    terms = content_terms(question)
+    assert glued not in terms and (term is None or term in terms)
