@@ -185,8 +185,6 @@ def _issuers_above_title(header: list[str], start: int, org: str) -> bool:
             and any(normalise_doc_number(line) for line in header[:start]))
 
 
-
-
 def title_above_number(header: list[str]) -> str | None:
     """The standard national layout: the title (one to three lines) right above its 文号 line,
     `（医保办发〔2024〕19 号）`; also when the scraped title lost its 关于 or first line."""
