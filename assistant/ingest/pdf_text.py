@@ -79,14 +79,13 @@ def rejoin_page_cuts(text: str) -> str:
     return "\n".join(joined)
 
 
-def _wrap_width(lines: list[str]) -> float | None:
+def _wrap_width(lines: list[str]) -> int | None:
     """The page's line width in cells: the median span between a paragraph's inner wraps
     (its first and last pieces are shorter: indent, end of paragraph)."""
     spans = sorted(_width(piece) for line in lines
                    for piece in _WRAP_GAP.split(line.strip())[1:-1])
-    if len(spans) < _WRAP_MIN_GAPS or spans[len(spans) // 2] < _WRAP_MIN_WIDTH:
-        return None
-    return spans[len(spans) // 2]
+    median = spans[len(spans) // 2] if len(spans) >= _WRAP_MIN_GAPS else 0
+    return median if median >= _WRAP_MIN_WIDTH else None
 
 
 def _cut_at_page_end(above: str, line: str, width: float) -> bool:
