@@ -412,6 +412,31 @@ def states_place(query: Query, text: str) -> bool:
     return any(p not in query.text for p in places(own_words(text)))
 
 
+# What kind of named thing it asks for (实行的是什么制度, 要搞什么行动, 发什么文书): the two
+# characters after the question word. Documents name such a thing in quotes next to its kind
+# (实施“日报告、周统计”制度, 开展“翻盆倒罐”行动, 实施“十大行动”).
+_OPEN_QUOTE, _QUOTED, _CLOSE_QUOTE = "[“\"「《]", "[^”\"」》]", "[”\"」》]"
+_KIND_ASKED_RE = re.compile(r"(?:什么|哪种|哪类|何种)(?:样的)?([\u4e00-\u9fff]{2})")
+# These ask what a text says or when, not what a thing is called (有什么要求).
+_NOT_KINDS = frozenset(  # a word list reads best as one string
+    "时候 时间 意思 含义 地方 情况 内容 样子 要求 规定 措施 安排".split()  # noqa: SIM905
+)
+
+
+def asked_kind(question: str) -> str | None:
+    match = _KIND_ASKED_RE.search(question)
+    return match.group(1) if match and match.group(1) not in _NOT_KINDS else None
+
+
+def names_kind(kind: str, text: str) -> bool:
+    """The text names a thing of the asked kind in quotes: “日报告、周统计”制度,
+    “县聘镇用”的用人模式, “十大行动”."""
+    kind = re.escape(kind)
+    beside = rf"{_OPEN_QUOTE}{_QUOTED}{{1,40}}{_CLOSE_QUOTE}的?{kind}"  # “日报告、周统计”制度
+    ending = rf"{_OPEN_QUOTE}{_QUOTED}{{0,40}}{kind}{_CLOSE_QUOTE}"  # “十大行动”
+    return bool(re.search(f"{beside}|{ending}", text))
+
+
 def is_followup(question: str) -> bool:
     q = question.strip()
     return len(q) <= MAX_FOLLOWUP_CHARS and bool(_LEAD_RE.match(q) or re.search(r"呢\s*[？?]?$", q))
@@ -654,6 +679,7 @@ class Query:
     changes: bool = False  # it asks what a 修订 changed (修订后关于X的规定有什么变化)
     who: bool = False  # it asks for a person or body by name (总指挥是谁, 由谁担任)
     where: bool = False  # it asks which places a measure covers (在哪些城市开展试点)
+    kind_asked: str | None = None  # the kind of named thing it asks for (什么制度 → 制度)
     # The unit family of the quantity it asks for in plain words (lexicon.asked_quantity):
     # days (多少天内要办完), hours, months, years, persons (最少配几个人), money (罚多少钱),
     # ratio (比例最多降多少), age, duration (多久, 多长时间: any span); None when it asks none.
@@ -741,7 +767,7 @@ def _analysed(text: str, asked: str, synonyms: Synonyms, split: bool = True,
         asks_duty=asks_duty(text), status_asked=asked_status(text), amount=asks_amount(text),
         when=asks_when(text) and not meta, defined=defined_term(text),
         focus=focus_terms(text), changes=bool(_CHANGE_RE.search(text)), who=asks_who(text),
-        where=asks_where(text),
+        where=asks_where(text), kind_asked=asked_kind(text),
         quantity=next(iter(families), None), quantities=families,
         conditions=conditions_in(text), roles=roles_in(text), issuers=issuers_in(text),
         programmes=programmes_in(text),

@@ -307,6 +307,19 @@ def test_each_part_of_a_question_gets_the_fact_it_asks():
     assert answer == [first.text, "名单请于2025年3月10日前发送至区疾控中心邮箱。"]
 
 
+def test_a_question_asking_what_a_system_is_called_is_answered_by_the_sentence_naming_it():
+    # The sentence naming the 制度 shares one word with the question; its neighbours share
+    # many. It answers, and the answer leads with it.
+    text = ("（二）诊所、门诊部排查信息报送。实施“日报告、周统计”制度。诊所、门诊部每日登记"
+            "排查病例信息，发现可疑病例当天报告镇卫生健康部门。镇卫生健康部门负责监督诊所"
+            "排查信息报送，每周一将上周情况报区疾控中心。")
+    notice = make_doc("k1", [(["四、", "（二）"], text)], title="关于开展登革热强化监测的通知")
+    context = build_context([scored(notice, 0)], None)
+    query = analyse("诊所的排查信息报送实行的是什么制度？")
+    answer = compose(query, context, {context.blocks[0].scored.clause.clause_id: 0.9})
+    assert answer[0] == "实施“日报告、周统计”制度[1]。"
+
+
 def test_a_sentence_detailing_the_chosen_one_joins_it():
     # 其中… divides what the sentence before it names; the next task of the list does not.
     text = ("10.加强三医协同发展。推动医共体总额付费。规范医共体医保结余资金使用。"

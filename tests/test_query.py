@@ -7,6 +7,7 @@ from assistant.query import (
     analyse,
     as_query,
     content_terms,
+    names_kind,
     names_who,
     question_parts,
     rewrite_followup,
@@ -243,6 +244,21 @@ def test_a_roster_line_names_who_is_asked_by_the_label_the_question_uses():
     in_charge = analyse("宣传组里谁负责舆情？")
     assert names_who(in_charge, "组 长：赵六一 部长") == 1
     assert names_who(in_charge, "副组长：钱七 副部长") == 0
+
+
+def test_a_question_asking_for_a_thing_of_a_kind_is_answered_by_its_quoted_name():
+    asked = analyse("诊所的排查信息报送实行的是什么制度？")
+    assert asked.kind_asked == "制度"
+    assert names_kind("制度", "诊所排查信息报送实施“日报告、周统计”制度。")
+    assert names_kind("行动", "组织开展“清积水、灭蚊虫”“翻盆倒罐”行动。")
+    assert names_kind("用人", "探索“县聘镇用、镇管村用”的用人模式。")
+    assert names_kind("行动", "实施中医药强省建设“十大行动”。")  # the name ends with its kind
+    assert names_kind("办法", "遵守《医疗广告管理办法》。")
+    assert not names_kind("制度", "镇卫生健康部门负责督促落实报送制度。")  # no name
+    assert not names_kind("制度", "实施“两票制”，巩固基本药物制度。")  # a name, not beside it
+    # What a text says or when is no kind of named thing.
+    assert analyse("发热门诊改造有什么要求？").kind_asked is None
+    assert analyse("这项制度什么时候实施？").kind_asked is None
 
 
 @pytest.mark.parametrize("question, term, glued", [

@@ -36,6 +36,7 @@ from assistant.query import (
     Query,
     analyse,
     defines,
+    names_kind,
     names_who,
     states_number,
     states_place,
@@ -116,12 +117,18 @@ def term_weights(query: Query, covered: list[set[str]]) -> dict[str, float]:
 
 
 def asks_fact(query: Query) -> bool:
-    """The question asks for one stated fact: a quantity, a number, a time or a name."""
-    return asks_amount_or_time(query) or query.who
+    """The question asks for one stated fact: a quantity, a number, a time, a name, or a
+    thing of a named kind (什么制度)."""
+    return asks_amount_or_time(query) or query.who or asks_kind(query)
 
 
 def asks_amount_or_time(query: Query) -> bool:
     return bool(query.quantity or query.units or query.amount or query.when)
+
+
+def asks_kind(query: Query) -> bool:
+    """It asks what a named thing of some kind is called (实行的是什么制度), and nothing else."""
+    return bool(query.kind_asked) and not query.who and not asks_amount_or_time(query)
 
 
 def asks_name(query: Query) -> bool:
@@ -132,9 +139,12 @@ def asks_name(query: Query) -> bool:
 def states_asked(query: Query, sentence: str) -> bool:
     """The sentence states what the question asks for: a quantity of the asked unit family
     (最少配几个人 → 不少于2名), of the unit named (多少张), a number (多少), a time (何时),
-    the person or body asked for (总指挥是谁 → 总 指 挥：唐某某)."""
+    the person or body asked for (总指挥是谁 → 总 指 挥：唐某某), a thing of the kind asked
+    named in quotes (什么制度 → 实施“日报告、周统计”制度)."""
     if asks_name(query):
         return names_who(query, sentence) > 0
+    if asks_kind(query):
+        return names_kind(query.kind_asked, sentence)
     if query.quantities:
         return any(states_quantity_of(sentence, family) for family in query.quantities)
     if query.units:
@@ -146,7 +156,8 @@ def states_asked(query: Query, sentence: str) -> bool:
 
 # A sentence stating the asked fact gets this share of all the question terms' weight on
 # top of its own overlap: a quantity question is answered by the sentence with the number,
-# not by its neighbour that repeats more of the question's words.
+# a 什么制度 question by the one naming the 制度, not by a neighbour that repeats more of
+# the question's words.
 ASKED_FACT_BONUS = 0.5
 # A sentence ruling the other case of the question's condition (满十年的 for 不到十年的) keeps
 # this share of its score: its neighbour for the case asked answers.
@@ -160,7 +171,8 @@ def candidates(query: Query, blocks: list[ContextBlock]) -> list[Candidate]:
     weights = term_weights(query, covered)
     # A name is added beside the best sentence (`with_asked_fact`), not chosen over it: a
     # roster line (负责人：某某) shares few words with what the person is responsible for.
-    bonus = ASKED_FACT_BONUS * sum(weights.values()) if asks_amount_or_time(query) else 0.0
+    asked = asks_amount_or_time(query) or asks_kind(query)
+    bonus = ASKED_FACT_BONUS * sum(weights.values()) if asked else 0.0
     found = []
     for (rank, block, position, sentence), terms in zip(pool, covered):
         score = sum(w for t, w in weights.items() if t in terms)
