@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from assistant.ingest.metadata import TITLE_END, is_org_line, normalise_doc_number
+from assistant.ingest.metadata import is_org_line, normalise_doc_number
 from assistant.lexicon import DATE_IN_TEXT, TITLE_TAIL, is_date_line
 
 _TITLE_LINE_MAX = 60
 _TITLE_BLOCK_MAX = 3
-_ABOUT_TITLE = re.compile(rf"关于.+{TITLE_END}(?:[（(][^（()）]{{1,12}}[）)])?$")
+_ABOUT_TITLE = re.compile(rf"关于.+{TITLE_TAIL.pattern}")  # 关于…的通知（2007）
 _MIN_LENGTH = 4  # a document is at least its title, 文号 or 主送 line and some text
 
 
