@@ -110,6 +110,15 @@ def test_pair_stays_within_budget():
     assert len(ids) <= 128 and ids[0] == e5.tokenizer.bos and ids[-1] == e5.tokenizer.eos
 
 
+def test_judge_layers_stay_in_float32():
+    """A float64 constant in a layer lifts every later step to float64, 2-3x the time."""
+    judge = get_judge("e5-judge")
+    x, mask = judge._embed([pair_ids(judge.e5, "病假工资怎么发？", "第十条 病假期间工资照发。")])
+    for layer in range(judge.layers):
+        x = judge._layer(x, mask, layer)
+        assert x.dtype == np.float32, f"layer {layer} returned {x.dtype}"
+
+
 def test_shipped_judge_is_small_and_says_how_it_was_made():
     assert DEFAULT_JUDGE.stat().st_size <= 25 * 1024 * 1024
     meta = json.loads(str(np.load(DEFAULT_JUDGE)["meta"]))

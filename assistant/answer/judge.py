@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -216,7 +217,9 @@ class E5Judge:
         flat = x.reshape(b * t, h)
         qkv = (flat @ w["qkv.w"] + w["qkv.b"]).reshape(b, t, 3, self.heads, dim)
         q, k, v = qkv.transpose(2, 0, 3, 1, 4)
-        att = q @ k.transpose(0, 1, 3, 2) * (1.0 / np.sqrt(dim)) + mask
+        # A Python float: numpy's float64 scalar would lift every later step to float64
+        # (2-3x the time), and training ran in float32.
+        att = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(dim)) + mask
         att = np.exp(att - att.max(-1, keepdims=True))
         att /= att.sum(-1, keepdims=True)
         ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b * t, h)
