@@ -204,6 +204,23 @@ def test_combined_set_has_the_mix_the_issue_asks_for(dev_corpus, corpus):
     assert not [i.id for i in answerable if {k for k, _ in gold_keys(i, documents)} & news]
 
 
+# --- eval/judge-extra.jsonl: training questions for the judge only (docs/judge.md)
+EXTRA_SET = DEFAULT_DATASET.parent / "judge-extra.jsonl"
+
+
+def test_judge_training_questions_are_sound_and_never_scored(dev_corpus, corpus):
+    """Written from reading the sample corpus and corpus-dev: every reference resolves and
+    every fact is verbatim in its clause; none is a question of a scored set."""
+    documents, raw = dev_corpus
+    items = load_gold(EXTRA_SET)
+    assert sum(i.answerable for i in items) >= 400 and sum(not i.answerable for i in items) >= 100
+    assert check_gold(items, documents + corpus[0], raw | corpus[1]) == []
+    scored = [item for name in ("gold.jsonl", "gold-dev.jsonl", "gold-dev2.jsonl", "holdout.jsonl")
+              for item in load_gold(DEFAULT_DATASET.parent / name)]
+    assert not {i.id for i in items} & {i.id for i in scored}
+    assert not {i.question for i in items} & {i.question for i in scored}
+
+
 # --- eval/gold-dev2.jsonl: questions over ../shared/corpus-dev2, each tagged with its kind
 DEV2_SET = DEFAULT_DATASET.parent / "gold-dev2.jsonl"
 

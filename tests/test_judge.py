@@ -264,3 +264,13 @@ def test_mined_pairs_label_gold_clauses_rewrites_and_headings(notice_store):
     assert rewrite.label == 0.0
     assert all(p.label == 0.0 for p in pairs if p.question == items[1].question)
     assert {p.source for p in pairs} >= {"retrieved", "unanswerable", "rewrite"}
+    # The extra training questions' recipe: the positives, at most so many negatives each,
+    # no heading pairs.
+    capped = mine_pairs(Assistant(settings), items, negatives=1, headings=False)
+    assert not [p for p in capped if p.source == "heading"]
+    for item in items:
+        own = [p for p in capped if p.question == item.question
+               and p.source in ("retrieved", "unanswerable")]
+        assert sum(p.label == 0.0 for p in own) == 1
+    assert [p.label for p in capped if "二十四学时" in p.passage
+            and p.question == items[0].question] == [1.0]

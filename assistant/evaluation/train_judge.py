@@ -13,6 +13,8 @@ Recipe (docs/judge.md):
   - near-miss rewrites of answerable questions: the year or a stated number changed, a
     place swapped for another region's; the gold clause is then a negative;
   - each headed clause's heading against its own text (positive) and a sibling's (negative);
+  - optionally (`--extra`), training questions that are never scored (eval/judge-extra.jsonl):
+    their positives and at most `EXTRA_NEGATIVES` negatives each;
 * loss: binary cross-entropy, AdamW, a few epochs, a fixed seed.
 
 `python -m assistant.evaluation.train_judge --index-dir DIR --dataset eval/gold.jsonl
@@ -58,6 +60,9 @@ OTHER_REGIONS = ("河北省", "山西省", "辽宁省", "吉林省", "江苏省"
 
 
 HEADING_SHARE = 0.4
+# Negatives kept per question of the extra training questions (`--extra`): their positives and
+# hardest negatives, without multiplying the training time by the candidates' count.
+EXTRA_NEGATIVES = 3
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,11 @@ class Pair:
     group: str  # the document the pair belongs to (folds by document)
 
 
-def mine_pairs(assistant: Assistant, items: Sequence, seed: int = 0) -> list[Pair]:
-    """Every training pair of the recipe, from the gold items over `assistant`'s index."""
+def mine_pairs(assistant: Assistant, items: Sequence, seed: int = 0,
+               negatives: int | None = None, headings: bool = True) -> list[Pair]:
+    """Every training pair of the recipe, from the gold items over `assistant`'s index.
+    negatives: at most this many retrieved negatives per question (the best-ranked ones);
+    headings: add the corpus's heading pairs."""
     rng = random.Random(seed)
     documents = assistant.documents()
     by_key = {(c.doc_id, tuple(c.path)): c for d in documents for c in d.clauses}
@@ -85,13 +93,8 @@ def mine_pairs(assistant: Assistant, items: Sequence, seed: int = 0) -> list[Pai
             continue
         found = retriever.search(query.text, top_k, expansion=query.expansion)
         group = gold[0][0] if gold else (found[0].doc.doc_id if found else "")
-        seen = set()
-        for scored in found:
-            key = (scored.clause.doc_id, tuple(scored.clause.path))
-            label = float(any(matches(key, g) for g in gold))
-            seen.add(key)
-            source = "retrieved" if item.answerable else "unanswerable"
-            pairs.append(Pair(item.question, judge_passage(scored.clause), label, source, group))
+        seen = {(s.clause.doc_id, tuple(s.clause.path)) for s in found}
+        pairs += _candidate_pairs(item, gold, found, group, negatives)
         for key in gold:
             if key in by_key and key not in seen:
                 clause = by_key[key]
@@ -103,9 +106,26 @@ def mine_pairs(assistant: Assistant, items: Sequence, seed: int = 0) -> list[Pai
                 if key in by_key:
                     clause = by_key[key]
                     pairs.append(Pair(rewritten, judge_passage(clause), 0.0, "rewrite", group))
+    if not headings:
+        return pairs
     headed = _heading_pairs(documents, rng)
     # Headings are easy and many: a share of them, so the questions' pairs dominate.
     return pairs + [p for p in headed if rng.random() < HEADING_SHARE]
+
+
+def _candidate_pairs(item, gold, found, group: str, negatives: int | None) -> list[Pair]:
+    """The question against each retrieved clause, labelled by the gold; with `negatives`,
+    only the best-ranked that many of the clauses that do not answer it."""
+    pairs, negative = [], 0
+    source = "retrieved" if item.answerable else "unanswerable"
+    for scored in found:
+        key = (scored.clause.doc_id, tuple(scored.clause.path))
+        label = float(any(matches(key, g) for g in gold))
+        negative += not label
+        if not label and negatives is not None and negative > negatives:
+            continue
+        pairs.append(Pair(item.question, judge_passage(scored.clause), label, source, group))
+    return pairs
 
 
 def _rewrite(question: str, query, rng: random.Random) -> str | None:
@@ -301,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", required=True)
     parser.add_argument("--dataset", type=Path, nargs="+", required=True)
+    parser.add_argument("--extra", type=Path, nargs="*", default=[],
+                        help="more training questions in the gold format, never scored by the "
+                        f"eval (eval/judge-extra.jsonl): at most {EXTRA_NEGATIVES} negatives each")
     parser.add_argument("--out", type=Path, default=DEFAULT_JUDGE)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=3)
@@ -317,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
                  args.pairs_in.read_text(encoding="utf-8").splitlines()]
     else:
         pairs = mine_pairs(assistant, items, args.seed)
+        extra = [item for path in args.extra for item in load_gold(path)]
+        pairs += mine_pairs(assistant, extra, args.seed + 1, EXTRA_NEGATIVES, headings=False)
     if args.pairs_out:
         args.pairs_out.write_text("".join(json.dumps(p.__dict__, ensure_ascii=False) + "\n"
                                           for p in pairs), encoding="utf-8")
@@ -327,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(pairs)} pairs ({sum(p.label for p in pairs):.0f} positive): {counts}")
     model = train(pairs, args.layers, args.epochs, seed=args.seed)
     save(model, args.out, {
-        "trained_on": [p.name for p in args.dataset], "pairs": counts,
+        "trained_on": [p.name for p in (*args.dataset, *args.extra)], "pairs": counts,
         "documents": sorted({d.title for d in assistant.documents()}),
         "epochs": args.epochs, "seed": args.seed, "holdout": args.holdout,
         "recipe": "python -m assistant.evaluation.train_judge (docs/judge.md)"})
